@@ -1,0 +1,452 @@
+"""Read catalogue files, validate every key, and expand sweeps into concrete cases.
+
+Validation is structural and fast (no TensorFlow): unknown keys and parameters get a
+did-you-mean, wrong types name the value received, and the reference's shape rules are
+consulted (NumPy only) so that arguments it rejects without `expect: {error: ...}`, and
+cases that would exceed the memory budget, are caught before anything runs. Every
+problem is a CatalogueError naming file:line and the key; a broken case never stops
+the others from loading.
+"""
+from __future__ import annotations
+
+import difflib
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.catalogue import yaml_lines
+from conformance.catalogue.model import DEFAULT_SEED, DTYPES, KNOWN_ERRORS, Case
+from conformance.ops import LayerOp, UnknownOp, get_op
+
+FILE_KEYS = ("op", "defaults", "cases", "description")
+CASE_KEYS = (
+    "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
+    "tolerance", "expect", "xfail", "skip", "seed", "tags",
+)
+DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
+TOLERANCE_KEYS = ("rtol", "atol")
+EXPECT_KEYS = ("output_shape", "error", "match")
+XFAIL_KEYS = ("reason", "link", "when")
+
+# Budgets, documented in the README: a sweep entry expanding past MAX_SWEEP cases would
+# not finish in reasonable time; a tensor (input, weight or output) past
+# MAX_TENSOR_ELEMENTS, or all of them together past MAX_CASE_ELEMENTS, would exhaust
+# memory in the float64 reference (8 bytes per element, plus windowed intermediates).
+MAX_SWEEP = 2000
+MAX_TENSOR_ELEMENTS = 1 << 24
+MAX_CASE_ELEMENTS = 1 << 26
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class CatalogueError:
+    file: str
+    line: int | None
+    key: str
+    message: str
+    case_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.message}"
+
+
+class _Problem(Exception):
+    """Raised inside validation; turned into a CatalogueError with file and line."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _did_you_mean(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _key_label(path: tuple) -> str:
+    parts = [p for p in path[2:] if not isinstance(p, int)] if path[:1] == ("cases",) else list(path)
+    return ".".join(str(p) for p in parts) or (str(path[-1]) if path else "")
+
+
+def display_path(path: Path | str) -> str:
+    """The file path as shown in ids: relative to the working directory when inside it."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def looks_like_catalogue(path: Path) -> bool:
+    """Cheap check used by the pytest plugin: top-level `cases:` and an `op:` key.
+
+    Unrelated YAML in a user's project (CI configs, data) is left alone.
+    """
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"^cases\s*:", text, re.M)) and bool(re.search(r"^\s*-?\s*op\s*:", text, re.M))
+
+
+def discover(paths) -> list[Path]:
+    """YAML files named by `paths` (files, or folders searched recursively), sorted."""
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+        else:
+            found.append(p)
+    seen, unique = set(), []
+    for p in found:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def load_paths(paths) -> tuple[list[Case], list[CatalogueError]]:
+    cases, errors = [], []
+    for path in discover(paths):
+        c, e = load_file(path)
+        cases.extend(c)
+        errors.extend(e)
+    return cases, errors
+
+
+def load_file(path) -> tuple[list[Case], list[CatalogueError]]:
+    path = Path(path)
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [CatalogueError(shown, None, "", f"cannot read the file: {exc}")]
+    try:
+        data, lines = yaml_lines.load(text)
+    except yaml_lines.YamlError as exc:
+        return [], [CatalogueError(shown, exc.line, "", str(exc))]
+    return _load_document(data, lines, shown)
+
+
+def _load_document(data, lines, shown):
+    errors: list[CatalogueError] = []
+
+    def err(path, message, case_id=None):
+        errors.append(CatalogueError(shown, yaml_lines.line_of(lines, path), _key_label(path), message, case_id))
+
+    if not isinstance(data, dict):
+        err((), "a catalogue file is a mapping with `op`, optional `defaults`, and `cases`")
+        return [], errors
+    for key in data:
+        if key not in FILE_KEYS:
+            err((key,), f"unknown top-level key {key!r}{_did_you_mean(key, FILE_KEYS)}; allowed: {', '.join(FILE_KEYS)}")
+    file_op = data.get("op")
+    if "op" in data and not isinstance(file_op, str):
+        err(("op",), f"expected an op name, got {file_op!r}")
+        file_op = None
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        err(("defaults",), f"expected a mapping of case keys, got {defaults!r}")
+        defaults = {}
+    for key in defaults:
+        if key not in DEFAULTS_KEYS:
+            err(("defaults", key), f"unknown key {key!r}{_did_you_mean(key, DEFAULTS_KEYS)}; allowed: {', '.join(DEFAULTS_KEYS)}")
+    defaults = {k: v for k, v in defaults.items() if k in DEFAULTS_KEYS}
+    raw_cases = data.get("cases")
+    if not isinstance(raw_cases, list) or not raw_cases:
+        err(("cases",), "expected a non-empty list of cases")
+        return [], errors
+
+    cases: list[Case] = []
+    names: dict[str, int] = {}
+    ids: set[str] = set()
+    for index, raw in enumerate(raw_cases):
+        path = ("cases", index)
+        if not isinstance(raw, dict):
+            err(path, f"a case is a mapping with at least `name`, got {raw!r}")
+            continue
+        name = raw.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            err(path + ("name",), f"every case needs a `name` of letters, digits, '_', '-' or '.', got {name!r}")
+            continue
+        base_id = f"{shown}::{name}"
+        if name in names:
+            err(path + ("name",), f"duplicate case name {name!r} (first at line {names[name]})", base_id)
+            continue
+        names[name] = yaml_lines.line_of(lines, path)
+        try:
+            expanded = _expand_case(raw, defaults, file_op, path, lines, shown)
+        except _Problem as p:
+            err(p.path, p.message, base_id)
+            continue
+        for case_or_problem in expanded:
+            if isinstance(case_or_problem, _Problem):
+                err(case_or_problem.path, case_or_problem.message, base_id)
+                continue
+            if case_or_problem.id in ids:
+                err(path + ("sweep",), f"two combinations give the same id {case_or_problem.id!r}", base_id)
+                continue
+            ids.add(case_or_problem.id)
+            cases.append(case_or_problem)
+    return cases, errors
+
+
+def _merge(defaults: dict, raw: dict) -> dict:
+    merged = {**defaults, **raw}
+    for key in ("params", "tolerance", "expect"):
+        if isinstance(defaults.get(key), dict) and isinstance(raw.get(key), dict):
+            merged[key] = {**defaults[key], **raw[key]}
+    return merged
+
+
+def _expand_case(raw, defaults, file_op, path, lines, shown):
+    for key in raw:
+        if key not in CASE_KEYS:
+            raise _Problem(path + (key,), f"unknown key {key!r}{_did_you_mean(key, CASE_KEYS)}; allowed: {', '.join(CASE_KEYS)}")
+    case = _merge(defaults, raw)
+    name = case["name"]
+
+    op_name = case.get("op", file_op)
+    if op_name is None:
+        raise _Problem(path, "no `op` for this case: set `op` at the top of the file or in the case")
+    try:
+        op = get_op(op_name)
+    except UnknownOp as exc:
+        raise _Problem(path + ("op",) if "op" in raw else ("op",), str(exc)) from None
+
+    params = case.get("params", {})
+    if not isinstance(params, dict):
+        raise _Problem(path + ("params",), f"expected a mapping of layer arguments, got {params!r}")
+    sweep = case.get("sweep", {})
+    if not isinstance(sweep, dict):
+        raise _Problem(path + ("sweep",), f"expected a mapping of argument -> list of values, got {sweep!r}")
+
+    axes: list[tuple[str, list]] = []
+    for key, values in sweep.items():
+        if not isinstance(values, list) or not values:
+            raise _Problem(path + ("sweep", key), f"a swept key needs a non-empty list of values, got {values!r}")
+        if key not in op.params and key not in ("dtype", "input_shape"):
+            raise _Problem(
+                path + ("sweep", key),
+                f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)} (a sweep may also vary dtype or input_shape)",
+            )
+        if key in params:
+            raise _Problem(path + ("sweep", key), f"{key!r} is both fixed in `params` and swept")
+        axes.append((key, values))
+    dtype = case.get("dtype", "float32")
+    if isinstance(dtype, list):
+        if "dtype" in sweep:
+            raise _Problem(path + ("dtype",), "dtype is both a list and swept")
+        axes.append(("dtype", dtype))
+    count = math.prod(len(v) for _, v in axes)
+    if count > MAX_SWEEP:
+        raise _Problem(path + ("sweep",), f"the sweep expands to {count} cases, more than the limit of {MAX_SWEEP}; split it")
+
+    for key, t in params.items():
+        if key not in op.params:
+            raise _Problem(path + ("params", key), f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)}")
+    missing = [k for k in op.required if k not in params and k not in sweep]
+    if missing:
+        raise _Problem(path + ("params",), f"{op.name} needs {', '.join(missing)}")
+
+    tolerance = _check_tolerance(case.get("tolerance", {}), path)
+    expect = _check_expect(case.get("expect", {}), path)
+    xfails = _check_xfail(case.get("xfail"), path, [k for k, _ in axes])
+    skip = case.get("skip")
+    if skip is not None and not isinstance(skip, str):
+        raise _Problem(path + ("skip",), f"expected the reason to skip, as a string, got {skip!r}")
+    seed = case.get("seed", DEFAULT_SEED)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise _Problem(path + ("seed",), f"expected a non-negative integer, got {seed!r}")
+    tags = case.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise _Problem(path + ("tags",), f"expected a list of strings, got {tags!r}")
+    input_values = case.get("input_values")
+    if input_values is not None:
+        if "input_shape" in case or "input_shape" in sweep:
+            raise _Problem(path + ("input_values",), "give either input_values or input_shape, not both")
+        fixed_shape = _shape_of_values(input_values, path + ("input_values",))
+    elif "input_shape" not in case and "input_shape" not in sweep:
+        raise _Problem(path, "every case needs `input_shape` (or literal `input_values`)")
+    else:
+        fixed_shape = case.get("input_shape")
+
+    line = yaml_lines.line_of(lines, path)
+    out = []
+    for combo in itertools.product(*(values for _, values in axes)):
+        swept = dict(zip((k for k, _ in axes), combo))
+        try:
+            out.append(
+                _make_case(
+                    op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
+                    seed, tolerance, expect, xfails, skip, tags,
+                )
+            )
+        except _Problem as p:
+            out.append(p)
+    return out
+
+
+def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
+               seed, tolerance, expect, xfails, skip, tags):
+    concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape")}}
+    dtype = swept.get("dtype", dtype)
+    if dtype not in DTYPES:
+        raise _Problem(path + ("dtype",), f"unknown dtype {dtype!r}{_did_you_mean(dtype, DTYPES)}; allowed: {', '.join(DTYPES)}")
+    shape = swept.get("input_shape", fixed_shape)
+    shape_path = path + (("sweep", "input_shape") if "input_shape" in swept else ("input_shape",))
+    if not (isinstance(shape, list) and shape and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
+        raise _Problem(shape_path, f"expected a list of positive integers (batch first), got {shape!r}")
+    for key, value in concrete.items():
+        problem = op.params[key].problem(value)
+        if problem:
+            raise _Problem(path + (("sweep", key) if key in swept else ("params", key)), problem)
+
+    case_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v) for k, v in swept.items())}]" if swept else "")
+    xfail = next((x for x in xfails if all(swept.get(k) == v for k, v in x.get("when", {}).items())), None)
+    if xfail is not None:
+        xfail = {k: v for k, v in xfail.items() if k != "when"}
+    case = Case(
+        id=case_id, file=shown, line=line, name=name, op=op.name, params=concrete, dtype=dtype,
+        input_shape=tuple(shape), input_values=input_values, seed=seed, tolerance=tolerance,
+        expect=expect, xfail=xfail, skip=skip, tags=tuple(tags), swept=swept,
+    )
+    _check_against_reference(op, case, path)
+    return case
+
+
+def _check_against_reference(op, case: Case, path):
+    """Shape-level dry run of the reference: rejected arguments and the memory budget."""
+    if not isinstance(op, LayerOp):
+        return
+    try:
+        weights = op.predict_weights(case.params, case.input_shape)
+        output = op.predict_output(case.params, case.input_shape)
+    except (ValueError, TypeError) as exc:
+        if "error" not in case.expect:
+            raise _Problem(
+                path + ("params",),
+                f"the reference rejects these arguments ({exc}); if that is the point of the case, add `expect: {{error: ValueError}}`",
+            ) from None
+        return
+    sizes = [math.prod(case.input_shape), math.prod(output), *(math.prod(s) for s in weights.values())]
+    if max(sizes) > MAX_TENSOR_ELEMENTS or sum(sizes) > MAX_CASE_ELEMENTS:
+        raise _Problem(
+            path + ("input_shape",),
+            f"too large: the largest tensor has {max(sizes):,} elements and all together {sum(sizes):,}; "
+            f"the budget is {MAX_TENSOR_ELEMENTS:,} per tensor and {MAX_CASE_ELEMENTS:,} per case",
+        )
+
+
+def _id_part(key, value) -> str:
+    text = _format_value(value)
+    return text if key == "dtype" else f"{key}={text}"
+
+
+def _format_value(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return "x".join(str(v) for v in value)
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _check_number_map(value, path, key, allowed):
+    if not isinstance(value, dict):
+        raise _Problem(path + (key,), f"expected a mapping with {' and/or '.join(allowed)}, got {value!r}")
+    for k, v in value.items():
+        if k not in allowed:
+            raise _Problem(path + (key, k), f"unknown key {k!r}{_did_you_mean(k, allowed)}; allowed: {', '.join(allowed)}")
+    return value
+
+
+def _check_tolerance(value, path) -> dict:
+    _check_number_map(value, path, "tolerance", TOLERANCE_KEYS)
+    for k, v in value.items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not v >= 0:
+            raise _Problem(path + ("tolerance", k), f"expected a non-negative number, got {v!r}")
+    return {k: float(v) for k, v in value.items()}
+
+
+def _check_expect(value, path) -> dict:
+    _check_number_map(value, path, "expect", EXPECT_KEYS)
+    if "output_shape" in value:
+        s = value["output_shape"]
+        if not (isinstance(s, list) and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in s)):
+            raise _Problem(path + ("expect", "output_shape"), f"expected a list of non-negative integers, got {s!r}")
+    if "error" in value:
+        e = value["error"]
+        if e not in KNOWN_ERRORS:
+            raise _Problem(path + ("expect", "error"), f"unknown exception {e!r}{_did_you_mean(e, KNOWN_ERRORS)}; allowed: {', '.join(KNOWN_ERRORS)}")
+        if "output_shape" in value:
+            raise _Problem(path + ("expect",), "a case expects either an error or an output_shape, not both")
+    if "match" in value:
+        if "error" not in value:
+            raise _Problem(path + ("expect", "match"), "`match` goes with `error`")
+        try:
+            re.compile(value["match"])
+        except (re.error, TypeError) as exc:
+            raise _Problem(path + ("expect", "match"), f"not a valid regular expression: {exc}") from None
+    return dict(value)
+
+
+def _check_xfail(value, path, swept_keys) -> list[dict]:
+    if value is None:
+        return []
+    entries = value if isinstance(value, list) else [value]
+    out = []
+    for i, entry in enumerate(entries):
+        p = path + (("xfail", i) if isinstance(value, list) else ("xfail",))
+        if not isinstance(entry, dict):
+            raise _Problem(p, f"expected a mapping with `reason` (and optional `link`, `when`), got {entry!r}")
+        for k in entry:
+            if k not in XFAIL_KEYS:
+                raise _Problem(p + (k,), f"unknown key {k!r}{_did_you_mean(k, XFAIL_KEYS)}; allowed: {', '.join(XFAIL_KEYS)}")
+        if not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
+            raise _Problem(p, "a known divergence needs a `reason` saying what differs and why")
+        if "link" in entry and not isinstance(entry["link"], str):
+            raise _Problem(p + ("link",), f"expected a URL string, got {entry['link']!r}")
+        when = entry.get("when", {})
+        if not isinstance(when, dict):
+            raise _Problem(p + ("when",), f"expected a mapping of swept key -> value, got {when!r}")
+        for k in when:
+            if k not in swept_keys:
+                raise _Problem(p + ("when", k), f"{k!r} is not swept in this case; swept: {', '.join(swept_keys) or 'nothing'}")
+        out.append(entry)
+    return out
+
+
+def _shape_of_values(values, path) -> list[int]:
+    """Shape of a rectangular nested list of numbers (null/inf/nan given as .inf/.nan)."""
+    shape, level = [], values
+    while isinstance(level, list):
+        if not level:
+            raise _Problem(path, "input_values contains an empty list")
+        shape.append(len(level))
+        level = level[0]
+
+    def check(v, depth):
+        if depth == len(shape):
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                raise _Problem(path, f"input_values must hold numbers only, found {v!r}")
+            return
+        if not isinstance(v, list) or len(v) != shape[depth]:
+            raise _Problem(path, f"input_values is not rectangular: expected shape {shape}")
+        for item in v:
+            check(item, depth + 1)
+
+    check(values, 0)
+    return shape

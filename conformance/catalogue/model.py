@@ -1,0 +1,46 @@
+"""The expanded case: one concrete combination of op, parameters, input and dtype."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+# Default tolerances per dtype, |keras - reference| <= atol + rtol * |reference|, chosen
+# from each format's unit roundoff u (float32: 2**-24 ~ 6e-8): about 2**7 u of slack
+# for float32/float64 accumulation-order noise, and an absolute floor for results that
+# cancel to near zero or are flushed from subnormal to zero. Documented in the README.
+DEFAULT_TOLERANCE = {
+    "float16": {"rtol": 1e-3, "atol": 1e-3},
+    "bfloat16": {"rtol": 1.6e-2, "atol": 1e-2},
+    "float32": {"rtol": 1e-5, "atol": 1e-5},
+    "float64": {"rtol": 1e-10, "atol": 1e-10},
+}
+
+DEFAULT_SEED = 0
+
+# Exceptions an `expect: {error: ...}` may name; a raised subclass counts as a match.
+KNOWN_ERRORS = ("ValueError", "TypeError", "NotImplementedError", "InvalidArgumentError", "Exception")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    file: str
+    line: int
+    name: str
+    op: str
+    params: dict
+    dtype: str
+    input_shape: tuple | None
+    input_values: list | None = None
+    seed: int = DEFAULT_SEED
+    tolerance: dict = field(default_factory=dict)
+    expect: dict = field(default_factory=dict)
+    xfail: dict | None = None
+    skip: str | None = None
+    tags: tuple = ()
+    swept: dict = field(default_factory=dict)  # the swept key -> value of this combination
+
+    @property
+    def effective_tolerance(self) -> dict:
+        return {**DEFAULT_TOLERANCE[self.dtype], **self.tolerance}

@@ -1,0 +1,189 @@
+"""The `conformance` command: run, validate, list, new, ops (and report, once available).
+
+Exit codes: 0 nothing failed; 1 a case is fail, error or xpass; 2 catalogue or usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from conformance.catalogue.loader import load_paths
+from conformance.selection import SelectionError, select
+
+DEFAULT_CASES = "cases"
+DEFAULT_OUT = "reports"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except SelectionError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="conformance", description="tf.keras conformance against a NumPy reference")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run cases and write DIR/results.json")
+    run.add_argument("paths", nargs="*", default=[DEFAULT_CASES], help="catalogue files or folders (default: cases/)")
+    run.add_argument("-k", dest="expr", help="select cases by id substring, op or tag (and/or/not)")
+    run.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: reports/)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check catalogue files without running anything")
+    validate.add_argument("paths", nargs="*", default=[DEFAULT_CASES])
+    validate.set_defaults(func=cmd_validate)
+
+    listing = sub.add_parser("list", help="list the expanded case ids")
+    listing.add_argument("paths", nargs="*", default=[DEFAULT_CASES])
+    listing.add_argument("-k", dest="expr")
+    listing.set_defaults(func=cmd_list)
+
+    ops = sub.add_parser("ops", help="list the ops a case may name, with their arguments")
+    ops.set_defaults(func=cmd_ops)
+
+    new = sub.add_parser("new", help="append a template case for OP to its catalogue file")
+    new.add_argument("op")
+    new.add_argument("--name", required=True, help="the case name")
+    new.add_argument("--file", help="catalogue file (default: cases/<op in snake_case>.yaml)")
+    new.set_defaults(func=cmd_new)
+    return parser
+
+
+def _load(paths):
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        print(f"conformance: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return None, None
+    return load_paths(paths)
+
+
+def _print_errors(errors):
+    for error in errors:
+        print(error, file=sys.stderr)
+
+
+def cmd_validate(args) -> int:
+    cases, errors = _load(args.paths)
+    if cases is None:
+        return EXIT_USAGE
+    _print_errors(errors)
+    files = len({c.file for c in cases})
+    verdict = f"{len(errors)} error(s)" if errors else "ok"
+    print(f"{verdict}: {len(cases)} cases in {files} file(s)")
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def cmd_list(args) -> int:
+    cases, errors = _load(args.paths)
+    if cases is None:
+        return EXIT_USAGE
+    _print_errors(errors)
+    for case in select(cases, args.expr):
+        print(case.id)
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def cmd_ops(args) -> int:
+    from conformance.ops import all_ops
+
+    for name, op in sorted(all_ops().items()):
+        required = ", ".join(op.required)
+        optional = ", ".join(p for p in op.params if p not in op.required)
+        print(f"{name}  [{op.family}]\n    required: {required or '-'}\n    optional: {optional}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from conformance import results
+    from conformance.runner import keras_side
+    from conformance.runner.session import catalogue_error_record, run_cases, timestamp
+
+    if args.jobs < 1:
+        print(f"conformance: -j/--jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return EXIT_USAGE
+    cases, errors = _load(args.paths)
+    if cases is None:
+        return EXIT_USAGE
+    _print_errors(errors)
+    cases = select(cases, args.expr)
+    started, clock = timestamp(), time.perf_counter()
+    progress = None if args.quiet else _progress_printer()
+    records = run_cases(cases, jobs=args.jobs, progress=progress)
+    records += [catalogue_error_record(e) for e in errors]
+    meta = results.environment(keras_side.versions())
+    meta.update(
+        started=started,
+        duration_s=round(time.perf_counter() - clock, 3),
+        jobs=args.jobs,
+        command="conformance " + " ".join(args.argv),
+        selection=args.expr,
+    )
+    out = results.write(Path(args.out) / "results.json", records, meta)
+    extra = _write_report(out)
+    summary = results.summarize(records)
+    line = ", ".join(f"{summary[s]} {s}" for s in results.STATUSES if summary[s]) or "no cases"
+    print(f"\n{line} in {meta['duration_s']:.1f}s -> {out}{extra}")
+    if errors:
+        return EXIT_USAGE
+    return EXIT_FAILED if summary["fail"] or summary["error"] or summary["xpass"] else EXIT_OK
+
+
+def _write_report(results_path: Path) -> str:
+    """Render report.html beside results.json when the report module is present."""
+    try:
+        from conformance.report import render_file
+    except ImportError:
+        return ""
+    html = render_file(results_path, results_path.with_name("report.html"))
+    return f", {html}"
+
+
+def _progress_printer():
+    tty = sys.stdout.isatty()
+    counts = {"fail": 0, "error": 0}
+
+    def progress(done, total, record):
+        if record["status"] in counts:
+            counts[record["status"]] += 1
+            if not tty:
+                print(f"{record['status'].upper()}: {record['id']}: {record['message'].splitlines()[0] if record['message'] else ''}")
+        if tty:
+            print(f"\r[{done}/{total}] fail={counts['fail']} error={counts['error']}", end="", flush=True)
+        elif done == total or done % 100 == 0:
+            print(f"[{done}/{total}] fail={counts['fail']} error={counts['error']}", flush=True)
+
+    return progress
+
+
+def cmd_new(args) -> int:
+    from conformance.catalogue.template import new_case
+
+    try:
+        path, text = new_case(args.op, args.name, args.file, DEFAULT_CASES)
+    except (KeyError, ValueError) as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"appended to {path}:\n{text}")
+    print(f"next: edit it, then `conformance validate {path}` and `conformance run {path} -k {args.name}`")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

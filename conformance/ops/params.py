@@ -1,0 +1,63 @@
+"""Parameter types: structural checks of catalogue values, no semantics.
+
+A type only says whether a value is well-formed (an int, a list of `rank` ints, ...).
+Whether a well-formed value is *valid* for the layer (e.g. strides > 1 with dilation > 1)
+is the reference's business, so that rejections can be tested as expected errors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return (isinstance(v, (int, float))) and not isinstance(v, bool)
+
+
+@dataclass(frozen=True)
+class ParamType:
+    description: str
+    accepts: Callable[[object], bool]
+
+    def problem(self, value) -> str | None:
+        return None if self.accepts(value) else f"expected {self.description}, got {value!r}"
+
+
+INT = ParamType("an integer", _is_int)
+NUMBER = ParamType("a number", _is_number)
+BOOL = ParamType("true or false", lambda v: isinstance(v, bool))
+STRING = ParamType("a string", lambda v: isinstance(v, str))
+OPTIONAL_STRING = ParamType("a string or null", lambda v: v is None or isinstance(v, str))
+# Initializers, regularizers and constraints do not change the computed values (the
+# harness sets the weights itself), so any Keras identifier form is passed through.
+KERAS_OBJECT = ParamType(
+    "a Keras identifier (string, mapping or null)", lambda v: v is None or isinstance(v, (str, dict))
+)
+
+
+def int_or_tuple(rank: int) -> ParamType:
+    return ParamType(
+        f"an integer or a list of {rank} integers",
+        lambda v: _is_int(v) or (isinstance(v, list) and len(v) == rank and all(_is_int(i) for i in v)),
+    )
+
+
+def optional(inner: ParamType) -> ParamType:
+    return ParamType(f"{inner.description} or null", lambda v: v is None or inner.accepts(v))
+
+
+def padding(rank: int) -> ParamType:
+    """'valid' / 'same' / 'causal', or explicit [[before, after], ...] per spatial dim."""
+    def accepts(v):
+        if isinstance(v, str):
+            return True
+        return (
+            isinstance(v, list)
+            and len(v) == rank
+            and all(isinstance(p, list) and len(p) == 2 and all(_is_int(i) for i in p) for p in v)
+        )
+    return ParamType(f"a padding name or a list of {rank} [before, after] pairs", accepts)

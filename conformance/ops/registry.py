@@ -1,0 +1,83 @@
+"""Generic op kinds and the name -> op registry."""
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import numpy as np
+
+from conformance.ops.params import ParamType
+
+# Modules that register ops; each is a thin mapping of one family onto the kinds below.
+FAMILY_MODULES = ("conformance.ops.conv",)
+
+
+@dataclass(frozen=True)
+class Op:
+    """What every op declares: its catalogue name, family and parameter types."""
+
+    name: str
+    family: str
+    params: Mapping[str, ParamType]
+    required: tuple[str, ...] = ()
+    doc: str = ""
+    # A valid starting point for `conformance new`: {"input_shape": [...], "params": {...}}
+    example: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LayerOp(Op):
+    """A `tf.keras.layers.<keras_class>` built from `params`, weights set, called once.
+
+    predict_weights(params, input_shape) -> {variable name: shape}
+    predict_output(params, input_shape) -> output shape
+    compute(x, weights, params) -> float64 output
+    Each raises ValueError where the documented semantics reject the arguments.
+    """
+
+    keras_class: str = ""
+    predict_weights: Callable[[dict, tuple], dict] = field(default=None, repr=False)
+    predict_output: Callable[[dict, tuple], tuple] = field(default=None, repr=False)
+    compute: Callable[[np.ndarray, dict, dict], np.ndarray] = field(default=None, repr=False)
+
+
+class UnknownOp(KeyError):
+    def __init__(self, name, known):
+        close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        super().__init__(f"unknown op {name!r}{hint}")
+        self.message = f"unknown op {name!r}{hint}"
+
+    def __str__(self):
+        return self.message
+
+
+_REGISTRY: dict[str, Op] = {}
+
+
+def register(*ops: Op) -> None:
+    for op in ops:
+        if op.name in _REGISTRY:
+            raise RuntimeError(f"op {op.name!r} registered twice")
+        _REGISTRY[op.name] = op
+
+
+def _load_families() -> None:
+    if not _REGISTRY:
+        for module in FAMILY_MODULES:
+            importlib.import_module(module)
+
+
+def all_ops() -> dict[str, Op]:
+    _load_families()
+    return dict(_REGISTRY)
+
+
+def get_op(name: str) -> Op:
+    _load_families()
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownOp(name, list(_REGISTRY)) from None

@@ -1,0 +1,159 @@
+"""pytest plugin (entry point `pytest11`): catalogue YAML files become test items.
+
+Only files that look like catalogues (a top-level `cases:` and an `op:` key) are
+collected, so unrelated YAML in a project is left alone. Each expanded case is one
+item named by its id, so -k, -n (xdist) and --junitxml work as usual. Recorded
+divergences are strict xfails. `--conformance-out DIR` writes DIR/results.json,
+merged across xdist workers (each item's record travels back on its report).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance.catalogue.loader import load_file, looks_like_catalogue
+
+RECORD_ATTR = "conformance_record"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("conformance", "tf.keras conformance catalogue")
+    group.addoption(
+        "--conformance-out", metavar="DIR", default=None,
+        help="write DIR/results.json (and report.html) for the catalogue cases that ran",
+    )
+
+
+def pytest_collect_file(file_path: Path, parent):
+    if looks_like_catalogue(file_path):
+        return CatalogueFile.from_parent(parent, path=file_path)
+    return None
+
+
+class Divergence(Exception):
+    """tf.keras departs from the reference (the case's status is fail)."""
+
+
+class HarnessError(Exception):
+    """The harness could not judge the case (status error); never an expected failure."""
+
+
+class CatalogueFile(pytest.File):
+    def collect(self):
+        cases, errors = load_file(self.path)
+        for case in cases:
+            item = CaseItem.from_parent(self, name=case.id.split("::", 1)[1], case=case)
+            if case.xfail:
+                reason = case.xfail["reason"] + (f" ({case.xfail['link']})" if case.xfail.get("link") else "")
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True, raises=Divergence))
+            yield item
+        for error in errors:
+            name = error.case_id.split("::", 1)[1] if error.case_id else f"line-{error.line or 0}"
+            yield CatalogueErrorItem.from_parent(self, name=f"{name}[catalogue-error]", error=error)
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case, **kwargs):
+        super().__init__(**kwargs)
+        self.case = case
+        self.record = None
+        for tag in case.tags:
+            self.add_marker(tag)
+        self.add_marker("conformance")
+
+    def runtest(self):
+        from conformance.runner.execute import run_case
+
+        self.record = record = run_case(self.case)
+        status = record["status"]
+        if status == "skip":
+            pytest.skip(record["message"])
+        if status in ("fail", "xfail"):
+            raise Divergence(record["message"])
+        if status == "error":
+            raise HarnessError(record["message"])
+        # pass, and xpass: the strict xfail marker turns a pass into a reported failure
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, (Divergence, HarnessError)):
+            return _describe(self.case, self.record, excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, (self.case.line or 1) - 1, f"{self.case.op}: {self.name}"
+
+
+class CatalogueErrorItem(pytest.Item):
+    def __init__(self, *, error, **kwargs):
+        super().__init__(**kwargs)
+        self.error = error
+
+    def runtest(self):
+        raise HarnessError(f"catalogue error: {self.error}")
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, (self.error.line or 1) - 1, "catalogue error"
+
+
+def _describe(case, record, exc) -> str:
+    kind = "divergence" if isinstance(exc, Divergence) else "harness error"
+    lines = [f"{kind}: {exc}", f"  case: {case.id} ({case.file}:{case.line})", f"  op: {case.op}  dtype: {case.dtype}"]
+    lines.append(f"  params: {case.params}")
+    lines.append(f"  input_shape: {list(case.input_shape)}  tolerance: {case.effective_tolerance}")
+    for side in ("reference", "keras"):
+        info = (record or {}).get("outcome", {}).get(side)
+        if info:
+            what = f"raised {info['error']['type']}: {info['error']['message']}" if info.get("error") else f"shape {info['output_shape']}"
+            lines.append(f"  {'tf.keras' if side == 'keras' else 'reference'}: {what}")
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.when == "call" and getattr(item, "record", None) is not None:
+        setattr(report, RECORD_ATTR, item.record)
+
+
+class _Collector:
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir
+        self.records: list[dict] = []
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self.clock = time.perf_counter()
+
+    def pytest_runtest_logreport(self, report):
+        record = getattr(report, RECORD_ATTR, None)
+        if record is not None:
+            self.records.append(record)
+
+    def pytest_sessionfinish(self, session):
+        from conformance import results
+        from conformance.runner import keras_side
+
+        meta = results.environment(keras_side.versions())
+        meta.update(
+            started=self.started,
+            duration_s=round(time.perf_counter() - self.clock, 3),
+            command="pytest " + " ".join(session.config.invocation_params.args),
+            runner="pytest",
+        )
+        path = results.write(self.out_dir / "results.json", self.records, meta)
+        try:
+            from conformance.report import render_file
+        except ImportError:
+            return
+        render_file(path, path.with_name("report.html"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "conformance: a case from the tf.keras conformance catalogue")
+    out = config.getoption("conformance_out")
+    if out and not hasattr(config, "workerinput"):  # only the controller writes the merged file
+        config.pluginmanager.register(_Collector(Path(out)), "conformance-collector")

@@ -1,0 +1,81 @@
+"""results.json: the source of truth every report is generated from."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+from collections import Counter
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+STATUSES = ("pass", "fail", "error", "xfail", "xpass", "skip")
+# Environment variables that change what TensorFlow computes or how; recorded in meta.
+FLAG_VARIABLES = (
+    "TF_ENABLE_ONEDNN_OPTS", "TF_CPP_MIN_LOG_LEVEL", "TF_XLA_FLAGS", "TF_DETERMINISTIC_OPS",
+    "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "CUDA_VISIBLE_DEVICES",
+    "KERAS_BACKEND", "OPENBLAS_CORETYPE",
+)
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(tf_versions: dict | None) -> dict:
+    import numpy
+
+    meta = {
+        "tensorflow": None,
+        "keras": None,
+        "numpy": numpy.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "flags": {name: os.environ.get(name) for name in FLAG_VARIABLES},
+    }
+    meta.update(tf_versions or {})
+    return meta
+
+
+def summarize(records) -> dict:
+    counts = Counter(r["status"] for r in records)
+    return {status: counts.get(status, 0) for status in STATUSES} | {"total": len(records)}
+
+
+def jsonable(value):
+    """Plain JSON: non-finite floats become the strings "nan", "inf", "-inf"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def write(path, records, meta) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records = sorted(records, key=lambda r: r["id"])
+    document = {"schema_version": SCHEMA_VERSION, "meta": meta, "summary": summarize(records), "cases": records}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(jsonable(document), indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    tmp.replace(path)  # atomic: a reader never sees half a file
+    return path
+
+
+def read(path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        document = json.load(f)
+    if not isinstance(document, dict) or "cases" not in document:
+        raise ValueError(f"{path}: not a results.json (no 'cases')")
+    return document

@@ -1,0 +1,1 @@
+"""Executing cases: inputs, the tf.keras side, judging, and running many in parallel."""

@@ -1,0 +1,146 @@
+"""Run one case through the reference and tf.keras, and decide its status.
+
+Statuses: pass; fail (a divergence: shape, values, or one side raising where the other
+does not); error (the harness could not judge: the reference crashed, or disagrees with
+the catalogue's own expectation); xfail / xpass (a recorded divergence that still
+diverges / now agrees); skip.
+"""
+from __future__ import annotations
+
+import re
+import time
+import traceback
+
+from conformance.catalogue.model import Case
+from conformance.compare import compare_arrays
+from conformance.ops import LayerOp, get_op
+from conformance.runner import keras_side
+from conformance.runner.inputs import make_input, make_weights
+from conformance.runner.keras_side import SideOutcome, error_info
+
+
+def run_reference(op: LayerOp, case: Case, x):
+    """The reference side; a ValueError is the documented rejection of the arguments."""
+    try:
+        shapes = op.predict_weights(case.params, case.input_shape)
+    except ValueError as exc:
+        return SideOutcome(error=error_info(exc, "arguments")), {}
+    weights = make_weights(shapes, case.dtype, case.seed)
+    try:
+        return SideOutcome(output=op.compute(x, weights, case.params)), weights
+    except ValueError as exc:
+        return SideOutcome(error=error_info(exc, "call")), weights
+
+
+def run_case(case: Case) -> dict:
+    started = time.perf_counter()
+    record = base_record(case)
+    if case.skip:
+        record.update(status="skip", message=case.skip)
+    else:
+        try:
+            status, message, metrics, outcome = _judge(case)
+        except Exception:  # a bug in the reference or the harness is reported, never fatal
+            status, message, metrics, outcome = "error", "harness error:\n" + traceback.format_exc(limit=6), None, {}
+        if case.xfail and status in ("fail", "pass"):
+            status = "xfail" if status == "fail" else "xpass"
+            if status == "xpass":
+                message = f"recorded divergence no longer diverges ({case.xfail['reason']})"
+        record.update(status=status, message=message, metrics=metrics, outcome=outcome)
+    record["duration_s"] = round(time.perf_counter() - started, 6)
+    return record
+
+
+def base_record(case: Case, op_family: str | None = None) -> dict:
+    try:
+        family = get_op(case.op).family
+    except KeyError:
+        family = op_family or "unknown"
+    return {
+        "id": case.id,
+        "op": case.op,
+        "family": family,
+        "file": case.file,
+        "line": case.line,
+        "name": case.name,
+        "params": case.params,
+        "swept": case.swept,
+        "dtype": case.dtype,
+        "input_shapes": {"x": list(case.input_shape)},
+        "input_values": case.input_values,
+        "seed": case.seed,
+        "expected": case.expect,
+        "tolerance": case.effective_tolerance,
+        "xfail": case.xfail,
+        "tags": list(case.tags),
+        "status": "error",
+        "message": "",
+        "metrics": None,
+        "outcome": {},
+    }
+
+
+def _side_summary(side: SideOutcome) -> dict:
+    return {"output_shape": side.shape, "error": side.error}
+
+
+def _raised(side: SideOutcome, expected: str, pattern: str | None) -> bool:
+    if side.error is None:
+        return False
+    names = [side.error["type"], *side.error["bases"]]
+    if expected != "Exception" and expected not in names:
+        return False
+    return pattern is None or re.search(pattern, side.error["message"]) is not None
+
+
+def _describe(side: SideOutcome) -> str:
+    if side.error:
+        return f"raised {side.error['type']} during {side.error['phase']}: {side.error['message']}"
+    return f"returned shape {side.shape}"
+
+
+def _judge(case: Case):
+    op = get_op(case.op)
+    x = make_input(case.input_shape, case.dtype, case.seed, case.input_values)
+    reference, weights = run_reference(op, case, x)
+    keras = keras_side.run_layer(op, case, x, weights) if reference.error is None else _run_keras_unweighted(op, case, x)
+    outcome = {"reference": _side_summary(reference), "keras": _side_summary(keras)}
+
+    expected_error = case.expect.get("error")
+    if expected_error:
+        pattern = case.expect.get("match")
+        if not _raised(reference, expected_error, None):
+            return "error", f"the reference does not raise {expected_error} as the case expects: it {_describe(reference)}", None, outcome
+        if _raised(keras, expected_error, pattern):
+            return "pass", "", None, outcome
+        wanted = expected_error + (f" matching {pattern!r}" if pattern else "")
+        return "fail", f"expected {wanted} (the reference rejects: {reference.error['message']}); tf.keras {_describe(keras)}", None, outcome
+
+    if reference.error:
+        return "error", f"the reference rejects the arguments: {reference.error['message']}", None, outcome
+    expected_shape = case.expect.get("output_shape")
+    if expected_shape is not None and list(reference.output.shape) != expected_shape:
+        return "error", f"the reference gives shape {list(reference.output.shape)} but the case expects {expected_shape}", None, outcome
+    if keras.error:
+        return "fail", f"tf.keras {_describe(keras)}; the reference accepts these arguments", None, outcome
+    tol = case.effective_tolerance
+    result = compare_arrays(keras.output, reference.output, rtol=tol["rtol"], atol=tol["atol"], map_axes=_map_axes(case, keras.output.ndim))
+    return ("pass" if result.ok else "fail"), result.message, result.metrics, outcome
+
+
+def _run_keras_unweighted(op, case, x):
+    """When the reference rejects the arguments there are no weights to set: just try."""
+    return keras_side.run_layer(op, case, x, weights=None)
+
+
+def _map_axes(case: Case, ndim: int):
+    """The two axes a heat map of the error is drawn over: the first two spatial axes
+    (batch x length for 1-D layers), by the case's data_format."""
+    if ndim < 2:
+        return None
+    first = case.params.get("data_format") == "channels_first"
+    if ndim >= 4:
+        return (2, 3) if first else (1, 2)
+    if ndim == 3:
+        return (0, 2) if first else (0, 1)
+    return (0, 1)

@@ -1,0 +1,95 @@
+"""The tf.keras side of a case. TensorFlow is imported here, lazily, and nowhere else."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_MESSAGE = 2000
+
+
+@dataclass
+class SideOutcome:
+    """What one implementation produced: an output, or the error it raised and where."""
+
+    output: np.ndarray | None = None
+    error: dict | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def shape(self):
+        return None if self.output is None else list(self.output.shape)
+
+
+def error_info(exc: BaseException, phase: str) -> dict:
+    message = str(exc).strip()
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + " [...]"
+    return {
+        "type": type(exc).__name__,
+        "bases": [c.__name__ for c in type(exc).__mro__[1:] if c not in (object, BaseException)],
+        "message": message,
+        "phase": phase,
+    }
+
+
+_tf = None
+
+
+def tensorflow():
+    """Import TensorFlow once, quietly (its C++ INFO/WARNING logs would drown the report)."""
+    global _tf
+    if _tf is None:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import tensorflow as tf
+
+        _tf = tf
+    return _tf
+
+
+def versions() -> dict:
+    tf = tensorflow()
+    return {"tensorflow": tf.__version__, "keras": tf.keras.__version__}
+
+
+def _variable_name(variable) -> str:
+    return variable.name.split("/")[-1].split(":")[0]
+
+
+def run_layer(op, case, x: np.ndarray, weights: dict) -> SideOutcome:
+    """Build tf.keras.layers.<op.keras_class>(**params), set `weights` by name, call it on x."""
+    tf = tensorflow()
+    phase = "construct"
+    try:
+        layer = getattr(tf.keras.layers, op.keras_class)(**case.params, dtype=case.dtype)
+        phase = "build"
+        layer.build(tuple(x.shape))
+        phase = "set weights"
+        problem = None if weights is None else _set_weights(layer, weights, case.dtype)
+        if problem:
+            return SideOutcome(error={"type": "WeightLayoutMismatch", "bases": [], "message": problem, "phase": phase})
+        phase = "call"
+        inputs = tf.constant(x.astype(_np_dtype(case.dtype)))
+        output = layer(inputs)
+        return SideOutcome(output=np.asarray(output).astype(np.float64))
+    except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
+        return SideOutcome(error=error_info(exc, phase))
+
+
+def _np_dtype(dtype: str):
+    from conformance.runner.inputs import numpy_dtype
+
+    return numpy_dtype(dtype)
+
+
+def _set_weights(layer, weights: dict, dtype: str) -> str | None:
+    """Assign the reference's weights by variable name; a name or shape mismatch is a finding."""
+    variables = {_variable_name(v): v for v in layer.weights}
+    keras_layout = {n: list(v.shape) for n, v in variables.items()}
+    ref_layout = {n: list(w.shape) for n, w in weights.items()}
+    if keras_layout != ref_layout:
+        return f"weights differ from the documented layout: tf.keras has {keras_layout}, the reference expects {ref_layout}"
+    for name, value in weights.items():
+        variables[name].assign(value.astype(_np_dtype(dtype)))
+    return None

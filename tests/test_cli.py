@@ -1,0 +1,90 @@
+"""The `conformance` command: exit codes, messages, results.json, and `new`."""
+import json
+
+from conformance.catalogue.loader import load_file
+from conformance.cli import main
+
+GOOD = """
+op: Conv1D
+cases:
+  - name: small
+    input_shape: [2, 7, 3]
+    params: {filters: 2, kernel_size: 3}
+    sweep: {padding: [valid, causal]}
+  - name: rejected
+    input_shape: [1, 9, 2]
+    params: {filters: 1, kernel_size: 3, strides: 2, dilation_rate: 2}
+    expect: {error: ValueError}
+"""
+
+
+def test_validate_ok_and_broken(write_catalogue, capsys):
+    good = write_catalogue(GOOD, name="good/conv1d.yaml")
+    assert main(["validate", str(good.parent)]) == 0
+    assert "ok: 3 cases in 1 file(s)" in capsys.readouterr().out
+
+    bad = write_catalogue("op: Conv1D\ncases:\n  - name: a\n    input_shape: [1, 5, 2]\n    params: {filter: 1, kernel_size: 2}\n", name="bad/x.yaml")
+    assert main(["validate", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert "x.yaml:5: params.filter: Conv1D has no argument 'filter'; did you mean 'filters'?" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_missing_path_is_a_usage_error(capsys, tmp_path):
+    assert main(["validate", str(tmp_path / "nope")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_list_with_k(write_catalogue, capsys):
+    path = write_catalogue(GOOD)
+    assert main(["list", str(path), "-k", "small and not causal"]) == 0
+    out = capsys.readouterr().out.split()
+    assert len(out) == 1 and out[0].endswith("::small[padding=valid]")
+    assert main(["list", str(path), "-k", "small and ("]) == 2
+
+
+def test_run_writes_results_json(write_catalogue, tmp_path, capsys):
+    path = write_catalogue(GOOD)
+    out = tmp_path / "out"
+    code = main(["run", str(path), "--out", str(out), "-q"])
+    summary = capsys.readouterr().out
+    doc = json.loads((out / "results.json").read_text())
+    assert code == 0, summary
+    assert "3 pass" in summary
+    assert doc["summary"]["pass"] == 3 and doc["summary"]["total"] == 3
+    for key in ("tensorflow", "keras", "numpy", "python", "platform", "cpu", "flags", "started", "duration_s"):
+        assert key in doc["meta"], key
+    record = next(r for r in doc["cases"] if r["id"].endswith("small[padding=causal]"))
+    for key in ("id", "op", "file", "params", "dtype", "input_shapes", "status", "metrics", "tolerance", "message", "duration_s"):
+        assert key in record, key
+    assert record["params"] == {"filters": 2, "kernel_size": 3, "padding": "causal"}
+    assert record["input_shapes"] == {"x": [2, 7, 3]}
+    assert record["outcome"]["keras"]["output_shape"] == [2, 7, 2]
+    assert record["metrics"]["n_elements"] == 28 and record["metrics"]["max_abs_error"] < 1e-5
+    rejected = next(r for r in doc["cases"] if r["id"].endswith("::rejected"))
+    assert rejected["status"] == "pass" and rejected["outcome"]["keras"]["error"]["type"] == "ValueError"
+
+
+def test_run_records_broken_cases_and_exits_2(write_catalogue, tmp_path, capsys):
+    path = write_catalogue(GOOD + "  - name: broken\n    input_shape: [1, 5, 2]\n    params: {filters: 1}\n")
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "-q"]) == 2
+    doc = json.loads((out / "results.json").read_text())
+    statuses = {r["id"].split("::")[1]: r["status"] for r in doc["cases"]}
+    assert statuses["broken"] == "error"
+    assert sum(s == "pass" for s in statuses.values()) == 3  # the others still ran
+    assert "Conv1D needs kernel_size" in next(r["message"] for r in doc["cases"] if r["id"].endswith("broken"))
+
+
+def test_new_appends_a_valid_template(tmp_path, capsys):
+    target = tmp_path / "cases" / "conv2d.yaml"
+    assert main(["new", "Conv2D", "--name", "my_case", "--file", str(target)]) == 0
+    assert main(["new", "Conv2D", "--name", "second", "--file", str(target)]) == 0
+    cases, errors = load_file(target)
+    assert errors == []
+    assert [c.name for c in cases] == ["my_case", "second"]
+    assert cases[0].params == {"filters": 3, "kernel_size": 3}
+    assert main(["new", "Conv2D", "--name", "my_case", "--file", str(target)]) == 2
+    assert "already has a case named 'my_case'" in capsys.readouterr().err
+    assert main(["new", "Conv2Dx", "--name", "z", "--file", str(target)]) == 2
+    assert "did you mean 'Conv2D'" in capsys.readouterr().err

@@ -1,0 +1,262 @@
+"""The catalogue loader: sweeps, ids, defaults, and a file:line error for every mistake."""
+import pytest
+
+from conformance.catalogue.loader import MAX_SWEEP, load_file, load_paths
+from conformance.catalogue.model import DEFAULT_TOLERANCE
+
+
+def errors_of(path):
+    cases, errors = load_file(path)
+    return cases, [str(e) for e in errors]
+
+
+def test_sweep_expands_to_the_cartesian_product_with_stable_readable_ids(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv2DTranspose
+        cases:
+          - name: padding_strides_sweep
+            input_shape: [2, 9, 8, 4]
+            params: {filters: 3, kernel_size: [3, 2]}
+            sweep:
+              strides: [1, 2, [2, 1]]
+              padding: [valid, same]
+              data_format: [channels_last, channels_first]
+            dtype: [float32, float64]
+        """,
+        name="conv2d_transpose.yaml",
+    )
+    cases, errors = errors_of(path)
+    assert errors == []
+    assert len(cases) == 3 * 2 * 2 * 2
+    ids = [c.id.split("::")[1] for c in cases]
+    assert "padding_strides_sweep[strides=2-padding=same-data_format=channels_first-float64]" in ids
+    assert "padding_strides_sweep[strides=2x1-padding=valid-data_format=channels_last-float32]" in ids
+    assert len(set(ids)) == len(ids)
+    one = next(c for c in cases if c.id.endswith("[strides=2x1-padding=same-data_format=channels_first-float64]"))
+    assert one.params == {"filters": 3, "kernel_size": [3, 2], "strides": [2, 1], "padding": "same", "data_format": "channels_first"}
+    assert one.dtype == "float64"
+    assert one.line == 3
+    # loading twice gives the same ids in the same order
+    assert [c.id for c in load_file(path)[0]] == [c.id for c in cases]
+
+
+def test_defaults_merge_into_every_case_and_the_case_wins(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv1D
+        defaults:
+          dtype: float64
+          params: {filters: 2, padding: same}
+          tolerance: {rtol: 1e-7}
+        cases:
+          - name: a
+            input_shape: [2, 7, 3]
+            params: {kernel_size: 3, padding: causal}
+            tolerance: {atol: 2.5e-8}
+        """
+    )
+    (case,), errors = errors_of(path)
+    assert errors == []
+    assert case.params == {"filters": 2, "padding": "causal", "kernel_size": 3}
+    assert case.dtype == "float64"
+    assert case.effective_tolerance == {"rtol": 1e-7, "atol": 2.5e-8}
+    assert case.id.endswith("::a")
+
+
+def test_documented_default_tolerance_applies_when_none_is_given(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv1D
+        cases:
+          - name: a
+            input_shape: [2, 7, 3]
+            params: {filters: 2, kernel_size: 3}
+        """
+    )
+    (case,), _ = errors_of(path)
+    assert case.dtype == "float32"
+    assert case.effective_tolerance == DEFAULT_TOLERANCE["float32"]
+
+
+@pytest.mark.parametrize(
+    "body, line, fragment",
+    [
+        # unknown case key, with a did-you-mean
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    parms: {filters: 1}\n", 5, "unknown key 'parms'; did you mean 'params'"),
+        # unknown parameter, with a did-you-mean
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2, stride: 2}\n", 5, "Conv1D has no argument 'stride'; did you mean 'strides'"),
+        # wrong type
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: two, kernel_size: 2}\n", 5, "filters: expected an integer, got 'two'"),
+        # wrong tuple length for the rank
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: [2, 2]}\n", 5, "kernel_size: expected an integer or a list of 1 integers"),
+        # bad dtype
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    dtype: float33\n    params: {filters: 1, kernel_size: 2}\n", 5, "unknown dtype 'float33'; did you mean 'float32'"),
+        # bad shape
+        ("  - name: a\n    input_shape: [1, -5, 2]\n    params: {filters: 1, kernel_size: 2}\n", 4, "input_shape: expected a list of positive integers"),
+        # missing required argument
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {kernel_size: 2}\n", 5, "Conv1D needs filters"),
+        # a sweep key that is not an argument
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    sweep: {stides: [1, 2]}\n", 6, "has no argument 'stides'; did you mean 'strides'"),
+        # an unknown expected error
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    expect: {error: ValueErorr}\n", 6, "unknown exception 'ValueErorr'; did you mean 'ValueError'"),
+        # xfail without a reason
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    xfail: {link: x}\n", 6, "needs a `reason`"),
+        # arguments the reference rejects, without saying an error is expected
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 3, strides: 2, dilation_rate: 2}\n", 5, "the reference rejects these arguments"),
+        # a tolerance that is not a number
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    tolerance: {rtol: small}\n", 6, "rtol: expected a non-negative number, got 'small'"),
+    ],
+)
+def test_each_mistake_gets_file_line_and_key(write_catalogue, body, line, fragment):
+    path = write_catalogue("op: Conv1D\ncases:\n" + body, name="bad.yaml")
+    cases, errors = errors_of(path)
+    assert cases == []
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{path.as_posix()}:{line}:") or f"bad.yaml:{line}:" in errors[0], errors[0]
+    assert fragment in errors[0], errors[0]
+
+
+def test_one_broken_case_does_not_stop_the_others(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv1D
+        cases:
+          - name: good_one
+            input_shape: [1, 5, 2]
+            params: {filters: 1, kernel_size: 2}
+          - name: broken
+            input_shape: [1, 5, 2]
+            params: {filters: 1, kernel_sise: 2}
+          - name: good_two
+            input_shape: [1, 6, 2]
+            params: {filters: 1, kernel_size: 3}
+        """
+    )
+    cases, errors = load_file(path)
+    assert [c.name for c in cases] == ["good_one", "good_two"]
+    assert len(errors) == 1 and errors[0].line == 8 and errors[0].key == "params.kernel_sise"
+    assert errors[0].case_id.endswith("::broken")
+
+
+def test_duplicate_names_unknown_op_and_top_level_keys(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv2d
+        case_list: []
+        cases:
+          - name: a
+            input_shape: [1, 5, 5, 2]
+        """
+    )
+    _, errors = errors_of(path)
+    assert any(":1: op: unknown op 'Conv2d'; did you mean 'Conv2D'" in e for e in errors), errors
+    assert any(":2: case_list: unknown top-level key 'case_list'" in e for e in errors), errors
+
+    path = write_catalogue(
+        """
+        op: Conv1D
+        cases:
+          - name: a
+            input_shape: [1, 5, 2]
+            params: {filters: 1, kernel_size: 2}
+          - name: a
+            input_shape: [1, 6, 2]
+            params: {filters: 1, kernel_size: 2}
+        """
+    )
+    cases, errors = errors_of(path)
+    assert len(cases) == 1
+    assert errors == [f"{errors[0].split(':')[0]}:6: name: duplicate case name 'a' (first at line 3)"]
+
+
+def test_invalid_yaml_and_duplicate_keys_name_the_line(write_catalogue):
+    _, errors = errors_of(write_catalogue("op: Conv1D\ncases:\n  - name: a\n    params: {filters: 1\n"))
+    assert len(errors) == 1 and "not valid YAML" in errors[0]
+    _, errors = errors_of(write_catalogue("op: Conv1D\ncases:\n  - name: a\n    name: b\n"))
+    assert len(errors) == 1 and ":4:" in errors[0] and "duplicate key 'name'" in errors[0]
+
+
+def test_yaml_is_read_with_the_safe_loader_only(write_catalogue):
+    path = write_catalogue("op: !!python/object/apply:os.system ['echo pwned']\ncases: []\n")
+    cases, errors = errors_of(path)
+    assert cases == [] and len(errors) == 1
+    assert "is not allowed: a catalogue is plain data" in errors[0] and ":1:" in errors[0]
+    _, errors = errors_of(write_catalogue("op: !!python/name:os.system\ncases: []\n"))
+    assert len(errors) == 1 and ":1:" in errors[0] and "a catalogue is plain data" in errors[0]
+
+
+def test_a_sweep_too_large_to_finish_is_refused(write_catalogue):
+    values = list(range(1, 50))
+    path = write_catalogue(
+        f"""
+        op: Conv1D
+        cases:
+          - name: huge
+            input_shape: [1, 60, 2]
+            params: {{filters: 1}}
+            sweep:
+              kernel_size: {values}
+              strides: {values}
+        """
+    )
+    _, errors = errors_of(path)
+    assert len(errors) == 1
+    assert f"expands to {49 * 49} cases, more than the limit of {MAX_SWEEP}" in errors[0]
+    assert ":6: sweep:" in errors[0]
+
+
+def test_a_case_over_the_memory_budget_is_refused_before_running(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv2D
+        cases:
+          - name: enormous
+            input_shape: [64, 1024, 1024, 8]
+            params: {filters: 8, kernel_size: 3}
+        """
+    )
+    _, errors = errors_of(path)
+    assert len(errors) == 1 and "too large" in errors[0] and "budget" in errors[0] and ":4: input_shape:" in errors[0]
+
+
+def test_xfail_when_applies_only_to_matching_combinations(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv1D
+        cases:
+          - name: a
+            input_shape: [1, 9, 2]
+            params: {filters: 1, kernel_size: 2}
+            sweep: {strides: [1, 2]}
+            xfail: {reason: stride two differs, when: {strides: 2}}
+        """
+    )
+    cases, errors = errors_of(path)
+    assert errors == []
+    assert [c.xfail for c in cases] == [None, {"reason": "stride two differs"}]
+
+
+def test_input_values_give_the_shape(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv1D
+        cases:
+          - name: literal
+            input_values: [[[1.5, -2.0], [0.25, 3.0], [.inf, .nan]]]
+            params: {filters: 1, kernel_size: 2}
+          - name: ragged
+            input_values: [[[1.5, -2.0], [0.25]]]
+            params: {filters: 1, kernel_size: 2}
+        """
+    )
+    cases, errors = errors_of(path)
+    assert [c.input_shape for c in cases] == [(1, 3, 2)]
+    assert len(errors) == 1 and "not rectangular" in errors[0]
+
+
+def test_the_whole_shipped_catalogue_is_valid():
+    cases, errors = load_paths(["cases"])
+    assert [str(e) for e in errors] == []
+    assert len(cases) >= 600
+    assert len({c.id for c in cases}) == len(cases)

@@ -1,0 +1,89 @@
+"""The comparison catches planted faults in a real tf.keras output, and accepts the honest one.
+
+Each test runs a catalogue-style case through the reference, then builds the tf.keras
+layer twice: once honestly (must pass) and once with a planted fault (must fail).
+"""
+import numpy as np
+import pytest
+
+from conformance.catalogue.model import Case
+from conformance.compare import compare_arrays
+from conformance.ops import get_op
+from conformance.runner.execute import run_reference
+from conformance.runner.inputs import make_input
+from conformance.runner.keras_side import tensorflow
+
+TOL = {"rtol": 1e-5, "atol": 1e-5}  # the documented float32 default
+
+
+def case(op, params, shape):
+    return Case(id="planted::" + op, file="planted", line=1, name=op, op=op, params=params, dtype="float32", input_shape=tuple(shape))
+
+
+def reference_and_weights(c):
+    x = make_input(c.input_shape, c.dtype, c.seed)
+    side, weights = run_reference(get_op(c.op), c, x)
+    assert side.error is None
+    return x, side.output, weights
+
+
+def keras_output(op, params, x, weights):
+    tf = tensorflow()
+    layer = getattr(tf.keras.layers, op)(**params, dtype="float32")
+    layer.build(x.shape)
+    for variable in layer.weights:
+        variable.assign(weights[variable.name].astype(np.float32))
+    return np.asarray(layer(x.astype(np.float32)), dtype=np.float64)
+
+
+def judged(actual, reference):
+    return compare_arrays(actual, reference, **TOL).ok
+
+
+def test_flipped_transposed_conv_kernel_is_caught():
+    params = {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"}
+    c = case("Conv2DTranspose", params, [2, 5, 4, 3])
+    x, ref, w = reference_and_weights(c)
+    assert judged(keras_output(c.op, params, x, w), ref)
+    flipped = {**w, "kernel": w["kernel"][::-1, ::-1]}
+    assert not judged(keras_output(c.op, params, x, flipped), ref)
+
+
+def test_same_padding_on_the_wrong_side_is_caught():
+    params = {"filters": 3, "kernel_size": 2, "padding": "same"}
+    c = case("Conv2D", params, [2, 7, 6, 3])
+    x, ref, w = reference_and_weights(c)
+    assert judged(keras_output(c.op, params, x, w), ref)
+    # documented: the odd pixel of padding goes after (bottom/right); plant it before
+    tf = tensorflow()
+    shifted = np.asarray(tf.pad(x.astype(np.float32), [[0, 0], [1, 0], [1, 0], [0, 0]]), dtype=np.float64)
+    wrong = keras_output(c.op, {**params, "padding": "valid"}, shifted, w)
+    assert wrong.shape == ref.shape
+    assert not judged(wrong, ref)
+
+
+def test_mixed_up_groups_are_caught():
+    params = {"filters": 4, "kernel_size": 3, "groups": 2}
+    c = case("Conv2D", params, [2, 6, 5, 4])
+    x, ref, w = reference_and_weights(c)
+    assert judged(keras_output(c.op, params, x, w), ref)
+    swapped = {**w, "kernel": np.concatenate([w["kernel"][..., 2:], w["kernel"][..., :2]], axis=-1)}
+    assert not judged(keras_output(c.op, params, x, swapped), ref)
+
+
+def test_dropped_bias_is_caught():
+    params = {"filters": 3, "kernel_size": 3}
+    c = case("Conv1D", params, [2, 9, 2])
+    x, ref, w = reference_and_weights(c)
+    assert judged(keras_output(c.op, params, x, w), ref)
+    no_bias = {k: v for k, v in w.items() if k != "bias"}
+    assert not judged(keras_output(c.op, {**params, "use_bias": False}, x, no_bias), ref)
+
+
+@pytest.mark.parametrize("scale", [1e-7, 3e-7])
+def test_float_noise_is_accepted(scale):
+    params = {"filters": 4, "kernel_size": 3, "padding": "same"}
+    c = case("Conv2D", params, [2, 7, 6, 3])
+    _, ref, _ = reference_and_weights(c)
+    noise = np.random.default_rng(3).uniform(-scale, scale, size=ref.shape)
+    assert judged(ref * (1 + noise), ref)

@@ -1,0 +1,99 @@
+"""The pytest plugin, run in a separate pytest process as a user's CI would run it."""
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+
+CATALOGUE = """
+op: Conv1D
+cases:
+  - name: agrees
+    input_shape: [2, 7, 3]
+    params: {filters: 2, kernel_size: 3}
+    sweep: {padding: [valid, same]}
+  - name: agrees_but_marked_divergent
+    input_shape: [2, 7, 3]
+    params: {filters: 2, kernel_size: 2}
+    xfail: {reason: "stale record: this agrees"}
+  - name: rejected
+    input_shape: [1, 9, 2]
+    params: {filters: 1, kernel_size: 3, strides: 2, dilation_rate: 2}
+    expect: {error: ValueError}
+"""
+
+KNOWN_DIVERGENCE = """
+op: DepthwiseConv2D
+cases:
+  - name: stride_with_dilation
+    input_shape: [1, 9, 8, 2]
+    params: {kernel_size: 3, strides: 2, dilation_rate: 2}
+    expect: {error: ValueError}
+    xfail: {reason: "documented as rejected, accepted by tf.keras"}
+"""
+
+UNRELATED = {
+    "workflow.yaml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
+    "data.yml": "cases:\n  - 1\n  - 2\n",
+}
+
+
+@pytest.fixture
+def project(pytester):
+    pytester.makefile(".yaml", **{"cases/conv1d": textwrap.dedent(CATALOGUE), "cases/depthwise": textwrap.dedent(KNOWN_DIVERGENCE)})
+    for name, text in UNRELATED.items():
+        (pytester.path / name).write_text(text)
+    return pytester
+
+
+def test_collects_only_catalogue_files_with_readable_ids(project):
+    result = project.runpytest_subprocess("--collect-only", "-q", "-p", "no:cacheprovider")
+    out = result.stdout.str()
+    assert "cases/conv1d.yaml::agrees[padding=valid]" in out
+    assert "cases/conv1d.yaml::agrees[padding=same]" in out
+    assert "cases/depthwise.yaml::stride_with_dilation" in out
+    assert "workflow" not in out and "data.yml" not in out
+    assert "5 tests collected" in out
+
+
+def test_statuses_strict_xfail_junit_and_merged_results_with_xdist(project):
+    result = project.runpytest_subprocess("-n", "2", "--junitxml=junit.xml", "--conformance-out=out", "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    # agrees x2 and rejected pass; the real divergence is xfailed; the stale record fails (XPASS strict)
+    assert outcomes.get("passed") == 3, result.stdout.str()
+    assert outcomes.get("xfailed") == 1
+    assert outcomes.get("failed") == 1
+    assert "XPASS(strict)" in result.stdout.str()
+
+    doc = json.loads((project.path / "out" / "results.json").read_text())
+    statuses = {r["id"]: r["status"] for r in doc["cases"]}
+    assert statuses == {
+        "cases/conv1d.yaml::agrees[padding=valid]": "pass",
+        "cases/conv1d.yaml::agrees[padding=same]": "pass",
+        "cases/conv1d.yaml::agrees_but_marked_divergent": "xpass",
+        "cases/conv1d.yaml::rejected": "pass",
+        "cases/depthwise.yaml::stride_with_dilation": "xfail",
+    }
+    assert doc["summary"]["total"] == 5 and doc["meta"]["tensorflow"]
+
+    suite = ET.parse(project.path / "junit.xml").getroot()
+    names = {case.get("name") for case in suite.iter("testcase")}
+    assert "agrees[padding=valid]" in names and len(names) == 5
+
+
+def test_k_selects_and_failures_read_as_divergences(project):
+    project.makefile(".yaml", **{"cases/wrong": "op: Conv1D\ncases:\n  - name: bad_expectation\n    input_shape: [2, 7, 3]\n    params: {filters: 2, kernel_size: 3}\n    expect: {output_shape: [2, 7, 2]}\n"})
+    result = project.runpytest_subprocess("-k", "bad_expectation or rejected", "-p", "no:cacheprovider")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed") == 1 and outcomes.get("failed") == 1
+    out = result.stdout.str()
+    assert "harness error: the reference gives shape [2, 5, 2] but the case expects [2, 7, 2]" in out
+    assert "case: cases/wrong.yaml::bad_expectation" in out
+    assert "Traceback" not in out
+
+
+def test_a_broken_case_is_a_failing_item_not_a_crash(project):
+    project.makefile(".yaml", **{"cases/broken": "op: Conv1D\ncases:\n  - name: typo\n    input_shape: [2, 7, 3]\n    params: {filters: 2, kernel_sise: 3}\n"})
+    result = project.runpytest_subprocess("cases/broken.yaml", "-p", "no:cacheprovider")
+    assert result.parseoutcomes().get("failed") == 1
+    assert "broken.yaml:5: params.kernel_sise: Conv1D has no argument 'kernel_sise'; did you mean 'kernel_size'" in result.stdout.str()
