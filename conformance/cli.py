@@ -55,6 +55,12 @@ def _parser():
     listing.add_argument("-k", dest="expr")
     listing.set_defaults(func=cmd_list)
 
+    report = sub.add_parser("report", help="render the HTML report from a results.json")
+    report.add_argument("results", help="a results.json written by `conformance run` or the pytest plugin")
+    report.add_argument("--baseline", help="an older results.json to compare against")
+    report.add_argument("-o", "--output", help="the HTML file (default: report.html beside RESULTS)")
+    report.set_defaults(func=cmd_report)
+
     ops = sub.add_parser("ops", help="list the ops a case may name, with their arguments")
     ops.set_defaults(func=cmd_ops)
 
@@ -100,6 +106,22 @@ def cmd_list(args) -> int:
     return EXIT_USAGE if errors else EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from conformance.report import main_report
+
+    for path in (args.results, args.baseline):
+        if path and not Path(path).is_file():
+            print(f"conformance: no such file: {path}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        out = main_report(args.results, baseline_path=args.baseline, output_path=args.output)
+    except ValueError as exc:  # not a results.json, or unreadable JSON
+        print(f"conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(out)
+    return EXIT_OK
+
+
 def cmd_ops(args) -> int:
     from conformance.ops import all_ops
 
@@ -125,7 +147,11 @@ def cmd_run(args) -> int:
     cases = select(cases, args.expr)
     started, clock = timestamp(), time.perf_counter()
     progress = None if args.quiet else _progress_printer()
-    records = run_cases(cases, jobs=args.jobs, progress=progress)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    worker_log = out_dir / "tensorflow.log"
+    worker_log.write_text("")  # one run's worth: TensorFlow's own log lines from the workers
+    records = run_cases(cases, jobs=args.jobs, progress=progress, worker_stderr=worker_log)
     records += [catalogue_error_record(e) for e in errors]
     meta = results.environment(keras_side.versions())
     meta.update(
@@ -135,7 +161,7 @@ def cmd_run(args) -> int:
         command="conformance " + " ".join(args.argv),
         selection=args.expr,
     )
-    out = results.write(Path(args.out) / "results.json", records, meta)
+    out = results.write(out_dir / "results.json", records, meta)
     extra = _write_report(out)
     summary = results.summarize(records)
     line = ", ".join(f"{summary[s]} {s}" for s in results.STATUSES if summary[s]) or "no cases"

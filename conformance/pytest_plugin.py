@@ -153,6 +153,9 @@ class _Collector:
 
 
 def pytest_configure(config):
+    from conformance.runner.keras_side import quiet_tensorflow_logs
+
+    quiet_tensorflow_logs()  # before xdist starts its workers, which inherit it
     config.addinivalue_line("markers", "conformance: a case from the tf.keras conformance catalogue")
     out = config.getoption("conformance_out")
     if out and not hasattr(config, "workerinput"):  # only the controller writes the merged file

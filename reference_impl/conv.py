@@ -29,6 +29,9 @@ DepthwiseConv1D/2D, SeparableConv1D/2D and Conv1D/2D/3DTranspose:
 - groups (Conv only): "Input channels and `filters` must both be divisible by `groups`";
 - output_padding (transposed): "The amount of output padding along a given dimension must be
   lower than the stride along that same dimension."
+- dilation_rate of Conv1DTranspose: "dilation rate larger than 1 is not currently supported";
+  of Conv2DTranspose: "Specifying different dilation rates for different dimensions is not
+  supported".
 """
 from __future__ import annotations
 
@@ -407,6 +410,15 @@ def _layer(kind, input_shape, args, ignored):
         raise ValueError(
             "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
             f"Received: strides={strides} and dilation_rate={dilation}"
+        )
+    if kind == "transpose" and rank == 1 and max(dilation) > 1:
+        raise ValueError(
+            f"Conv1DTranspose does not support `dilation_rate > 1`. Received: dilation_rate={dilation}"
+        )
+    if kind == "transpose" and rank == 2 and len(set(dilation)) > 1:
+        raise ValueError(
+            "Conv2DTranspose does not support different dilation rates for different dimensions. "
+            f"Received: dilation_rate={dilation}"
         )
     allowed = ("valid", "same", "causal") if (kind == "conv" and rank == 1) else ("valid", "same")
     padding = _padding_argument(args["padding"], rank, allowed, allow_pairs=False)

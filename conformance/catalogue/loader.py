@@ -314,9 +314,7 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
             raise _Problem(path + (("sweep", key) if key in swept else ("params", key)), problem)
 
     case_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v) for k, v in swept.items())}]" if swept else "")
-    xfail = next((x for x in xfails if all(swept.get(k) == v for k, v in x.get("when", {}).items())), None)
-    if xfail is not None:
-        xfail = {k: v for k, v in xfail.items() if k != "when"}
+    xfail = _xfail_for(xfails, swept)
     case = Case(
         id=case_id, file=shown, line=line, name=name, op=op.name, params=concrete, dtype=dtype,
         input_shape=tuple(shape), input_values=input_values, seed=seed, tolerance=tolerance,
@@ -419,14 +417,26 @@ def _check_xfail(value, path, swept_keys) -> list[dict]:
             raise _Problem(p, "a known divergence needs a `reason` saying what differs and why")
         if "link" in entry and not isinstance(entry["link"], str):
             raise _Problem(p + ("link",), f"expected a URL string, got {entry['link']!r}")
-        when = entry.get("when", {})
-        if not isinstance(when, dict):
-            raise _Problem(p + ("when",), f"expected a mapping of swept key -> value, got {when!r}")
-        for k in when:
-            if k not in swept_keys:
-                raise _Problem(p + ("when", k), f"{k!r} is not swept in this case; swept: {', '.join(swept_keys) or 'nothing'}")
-        out.append(entry)
+        # `when`: one mapping of swept key -> value, or a list of them (any may match)
+        when = entry.get("when")
+        conditions = [] if when is None else when if isinstance(when, list) else [when]
+        for j, condition in enumerate(conditions):
+            q = p + (("when", j) if isinstance(when, list) else ("when",))
+            if not isinstance(condition, dict) or not condition:
+                raise _Problem(q, f"expected a mapping of swept key -> value, got {condition!r}")
+            for k in condition:
+                if k not in swept_keys:
+                    raise _Problem(q + (k,), f"{k!r} is not swept in this case; swept: {', '.join(swept_keys) or 'nothing'}")
+        out.append({**entry, "when": conditions})
     return out
+
+
+def _xfail_for(xfails: list[dict], swept: dict) -> dict | None:
+    """The first recorded divergence whose conditions (if any) match this combination."""
+    for entry in xfails:
+        if not entry["when"] or any(all(swept.get(k) == v for k, v in c.items()) for c in entry["when"]):
+            return {k: v for k, v in entry.items() if k != "when"}
+    return None
 
 
 def _shape_of_values(values, path) -> list[int]:

@@ -37,20 +37,36 @@ def error_info(exc: BaseException, phase: str) -> dict:
 _tf = None
 
 
+def quiet_tensorflow_logs() -> None:
+    """Ask TensorFlow's C++ side for errors only. It reads this when its process starts, so
+    call it before spawning workers; the Python-side logger is quietened at import."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 def tensorflow():
-    """Import TensorFlow once, quietly (its C++ INFO/WARNING logs would drown the report)."""
+    """Import TensorFlow once."""
     global _tf
     if _tf is None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        quiet_tensorflow_logs()
         import tensorflow as tf
 
+        # Keras warns about retracing its internal tf.functions; not a finding of ours.
+        tf.get_logger().setLevel("ERROR")
         _tf = tf
     return _tf
 
 
 def versions() -> dict:
-    tf = tensorflow()
-    return {"tensorflow": tf.__version__, "keras": tf.keras.__version__}
+    """Installed versions, read from package metadata so the caller need not import TensorFlow."""
+    from importlib import metadata
+
+    out = {}
+    for name in ("tensorflow", "keras"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
 
 
 def _variable_name(variable) -> str:

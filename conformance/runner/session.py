@@ -21,16 +21,28 @@ def catalogue_error_record(error) -> dict:
     }
 
 
-def _worker_init():
+def _worker_init(stderr_path):
+    """Send the worker's stderr (TensorFlow's C++ start-up logs, which no environment
+    variable silences in TF 2.21) to a file, then pay the TensorFlow import once."""
+    import os
+
     from conformance.runner import keras_side
 
-    keras_side.tensorflow()  # pay the import once per worker, not per case
+    if stderr_path:
+        fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    keras_side.tensorflow()
 
 
-def run_cases(cases, jobs: int = 1, progress=None) -> list[dict]:
-    """Run `cases`; `progress(done, total, record)` is called after each one."""
+def run_cases(cases, jobs: int = 1, progress=None, in_process: bool = False, worker_stderr=None) -> list[dict]:
+    """Run `cases` in `jobs` worker processes (or here, if in_process); `progress(done,
+    total, record)` is called after each one. Workers keep TensorFlow out of the calling
+    process, and a worker that crashes costs only its unfinished cases (retried once)."""
     total = len(cases)
-    if jobs <= 1 or total <= 1:
+    if not cases:
+        return []
+    if in_process:
         records = []
         for i, case in enumerate(cases, 1):
             records.append(run_case(case))
@@ -39,8 +51,8 @@ def run_cases(cases, jobs: int = 1, progress=None) -> list[dict]:
         return records
     records: dict[int, dict] = {}
     pending = list(range(total))
-    for attempt in (1, 2):  # a crashed worker loses its in-flight cases: retry them once
-        pending = _run_pool(cases, pending, jobs, records, progress, total)
+    for _ in range(2):  # a crashed worker loses its in-flight cases: retry them once
+        pending = _run_pool(cases, pending, jobs, records, progress, total, worker_stderr)
         if not pending:
             break
     for i in pending:
@@ -50,10 +62,13 @@ def run_cases(cases, jobs: int = 1, progress=None) -> list[dict]:
     return [records[i] for i in range(total)]
 
 
-def _run_pool(cases, indices, jobs, records, progress, total) -> list[int]:
+def _run_pool(cases, indices, jobs, records, progress, total, worker_stderr) -> list[int]:
+    from conformance.runner.keras_side import quiet_tensorflow_logs
+
+    quiet_tensorflow_logs()  # inherited by the workers, which read it at start
     context = multiprocessing.get_context("spawn")  # fork after TensorFlow's threads start is unsafe
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(worker_stderr and str(worker_stderr),)) as pool:
             futures = {pool.submit(run_case, cases[i]): i for i in indices}
             for future in as_completed(futures):
                 i = futures[future]

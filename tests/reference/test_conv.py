@@ -485,7 +485,8 @@ def test_transpose_length_table_is_consistent_with_forward(padding):
         k_eff = (k - 1) * d + 1
         for op in [None, *range(s)]:
             try:
-                shape = C.output_shape("transpose", (1, n, 1), filters=1, kernel_size=k, strides=s,
+                # rank 2 (square): Conv1DTranspose documents no dilation > 1
+                shape = C.output_shape("transpose", (1, n, n, 1), filters=1, kernel_size=k, strides=s,
                                        dilation_rate=d, padding=padding, output_padding=op)
             except ValueError:
                 assert loop_transpose_length(padding, n, k, s, d, op) < 1
@@ -614,3 +615,14 @@ def test_outputs_are_float64_from_integer_inputs():
     y = C.conv(np.arange(10).reshape(1, 5, 2), np.ones((2, 2, 3), dtype=np.int32), np.zeros(3, dtype=np.float32),
                rank=1, filters=3, kernel_size=2, padding="same")
     assert y.dtype == np.float64
+
+
+def test_documented_transposed_dilation_limits():
+    # Conv1DTranspose: "dilation rate larger than 1 is not currently supported"
+    with pytest.raises(ValueError, match="dilation_rate"):
+        C.output_shape("transpose", (1, 6, 2), filters=1, kernel_size=2, dilation_rate=2)
+    # Conv2DTranspose: "different dilation rates for different dimensions is not supported"
+    with pytest.raises(ValueError, match="dilation_rate"):
+        C.output_shape("transpose", (1, 6, 6, 2), filters=1, kernel_size=2, dilation_rate=(1, 2))
+    assert C.output_shape("transpose", (1, 6, 6, 2), filters=1, kernel_size=2, dilation_rate=2) == (1, 8, 8, 1)
+    assert C.output_shape("transpose", (1, 6, 5, 4, 2), filters=1, kernel_size=2, dilation_rate=(1, 2, 3)) == (1, 7, 7, 7, 1)

@@ -1,0 +1,97 @@
+"""A standalone script that rebuilds one case exactly and runs both sides.
+
+The report shows it per case so that anyone can paste it into a Python prompt (with this
+package installed) and see the divergence for themselves. The inputs and weights are
+written out as plain NumPy calls (the same ones conformance.runner.inputs makes), so the
+script shows exactly what was fed to tf.keras.
+"""
+from __future__ import annotations
+
+import json
+
+from conformance.runner.inputs import BIAS_MEAN, BIAS_STD, INPUT_MEAN, INPUT_STD, WEIGHT_MEAN, WEIGHT_STD
+
+_TEMPLATE = '''\
+# Reproduces {case_id}
+# (pip install the conformance harness first: it provides reference_impl)
+import numpy as np
+import tensorflow as tf
+from conformance.ops import get_op
+
+op = get_op({op!r})
+params = {params}
+dtype = {dtype!r}
+to_dtype = (lambda a: np.asarray(a, np.float64).astype(tf.bfloat16.as_numpy_dtype)) if dtype == "bfloat16" else (lambda a: np.asarray(a, np.float64).astype(dtype))
+
+# The input: {input_doc}
+{input_code}
+x64 = to_dtype(x).astype(np.float64)  # the values both sides see
+
+# The weights: one normal stream per variable name, from the case seed
+weights = {{}}
+for name, shape in op.predict_weights(params, x64.shape).items():
+    rng = np.random.default_rng([{seed}, 1, *name.encode()])
+    mean, std = ({bias_mean}, {bias_std}) if name == "bias" else ({weight_mean}, {weight_std})
+    weights[name] = to_dtype(rng.normal(mean, std, size=shape)).astype(np.float64)
+
+# tf.keras
+layer = getattr(tf.keras.layers, {keras_class!r})(**params, dtype=dtype)
+layer.build(x64.shape)
+for variable in layer.weights:
+    variable.assign(to_dtype(weights[variable.name]))
+keras_out = np.asarray(layer(tf.constant(to_dtype(x64))), dtype=np.float64)
+
+# The float64 NumPy reference of the documented semantics
+reference_out = op.compute(x64, weights, params)
+
+print("shapes: tf.keras", keras_out.shape, "reference", reference_out.shape)
+if keras_out.shape == reference_out.shape:
+    err = np.abs(keras_out - reference_out)
+    allowed = {atol!r} + {rtol!r} * np.abs(reference_out)
+    worst = np.unravel_index(np.nanargmax(err / allowed), err.shape)
+    print("max abs error", np.nanmax(err), "| elements out of tolerance:", int((err > allowed).sum()), "of", err.size)
+    print("worst at", worst, ": tf.keras", keras_out[worst], "reference", reference_out[worst])
+'''
+
+
+def snippet(record: dict) -> str:
+    """The reproduction script for one results.json record."""
+    from conformance.ops import LayerOp, get_op
+
+    op = get_op(record["op"])
+    if not isinstance(op, LayerOp):
+        raise ValueError(f"no reproduction snippet for op kind {type(op).__name__}")
+    shape = record["input_shapes"]["x"]
+    if record.get("input_values") is not None:
+        input_doc = "the literal values of the case"
+        input_code = f"x = np.array({json.dumps(record['input_values'])}, dtype=np.float64)"
+    else:
+        input_doc = f"normal(mean {INPUT_MEAN}, std {INPUT_STD}) from seed {record['seed']}"
+        input_code = (
+            f"x = np.random.default_rng([{record['seed']}, 0]).normal({INPUT_MEAN}, {INPUT_STD}, size={tuple(shape)!r})"
+        )
+    if "error" in (record.get("expected") or {}):
+        # the reference rejects these arguments: show what each side says
+        return (
+            f"# Reproduces {record['id']}: the documented semantics reject these arguments.\n"
+            "import numpy as np\nimport tensorflow as tf\nfrom conformance.ops import get_op\n\n"
+            f"op = get_op({record['op']!r})\nparams = {_literal(record['params'])}\n"
+            f"try:\n    op.predict_weights(params, {tuple(shape)!r})\n    print('reference: accepted')\n"
+            "except ValueError as e:\n    print('reference: ValueError:', e)\n"
+            f"{input_code}\n"
+            f"try:\n    y = getattr(tf.keras.layers, {op.keras_class!r})(**params, dtype={record['dtype']!r})(x.astype({record['dtype']!r}))\n"
+            "    print('tf.keras: accepted, output shape', tuple(y.shape))\n"
+            "except Exception as e:\n    print('tf.keras:', type(e).__name__, e)\n"
+        )
+    tolerance = record.get("tolerance") or {"rtol": 0.0, "atol": 0.0}
+    return _TEMPLATE.format(
+        case_id=record["id"], op=record["op"], params=_literal(record["params"]), dtype=record["dtype"],
+        input_doc=input_doc, input_code=input_code, seed=record["seed"], keras_class=op.keras_class,
+        bias_mean=BIAS_MEAN, bias_std=BIAS_STD, weight_mean=WEIGHT_MEAN, weight_std=WEIGHT_STD,
+        rtol=tolerance["rtol"], atol=tolerance["atol"],
+    )
+
+
+def _literal(params: dict) -> str:
+    """A Python literal for the params (JSON's true/false/null spelled the Python way)."""
+    return repr(json.loads(json.dumps(params)))

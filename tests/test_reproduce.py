@@ -1,0 +1,44 @@
+"""The reproduction snippet runs standalone and shows the same numbers as the run."""
+import contextlib
+import io
+
+from conformance.catalogue.model import Case
+from conformance.reproduce import snippet
+from conformance.runner.execute import run_case
+
+
+def run_snippet(code: str) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "<snippet>", "exec"), {"__name__": "__snippet__"})
+    return out.getvalue()
+
+
+def make_case(op, params, shape, dtype="float32", expect=None):
+    return Case(id=f"t::{op}", file="t", line=1, name="t", op=op, params=params, dtype=dtype,
+                input_shape=tuple(shape), expect=expect or {})
+
+
+def test_snippet_reproduces_a_divergence_exactly():
+    # channels_first with output length == filters: tf.keras adds the bias along the wrong axis
+    record = run_case(make_case("Conv1D", {"filters": 5, "kernel_size": 1, "strides": 2, "data_format": "channels_first"}, [2, 13, 10]))
+    assert record["status"] == "fail"
+    printed = run_snippet(snippet(record))
+    assert "shapes: tf.keras (2, 5, 5) reference (2, 5, 5)" in printed
+    assert f"elements out of tolerance: {record['metrics']['n_out_of_tolerance']} of 50" in printed
+    assert f"max abs error {record['metrics']['max_abs_error']}" in printed
+
+
+def test_snippet_of_a_passing_case_shows_agreement():
+    record = run_case(make_case("Conv2DTranspose", {"filters": 3, "kernel_size": [3, 2], "strides": 2, "padding": "same"}, [2, 4, 5, 3], dtype="float64"))
+    assert record["status"] == "pass"
+    printed = run_snippet(snippet(record))
+    assert "elements out of tolerance: 0 of" in printed
+    assert f"max abs error {record['metrics']['max_abs_error']}" in printed
+
+
+def test_snippet_of_an_expected_rejection_shows_both_sides():
+    record = run_case(make_case("Conv2D", {"filters": 1, "kernel_size": 3, "strides": 2, "dilation_rate": 2}, [1, 8, 8, 1], expect={"error": "ValueError"}))
+    printed = run_snippet(snippet(record))
+    assert "reference: ValueError: `strides > 1` not supported" in printed
+    assert "tf.keras: ValueError" in printed
