@@ -1,0 +1,392 @@
+"""Keras 3 normalization layers in NumPy float64, with the Keras variable names.
+
+    BatchNormalization   gamma, beta, moving_mean, moving_variance   (each (C,), C = x.shape[axis])
+    LayerNormalization   gamma, beta                                 (x.shape at the normalized axes)
+    GroupNormalization   gamma, beta                                 ((C,))
+    RMSNormalization     scale                                       ((C,))
+    UnitNormalization    (none)
+
+gamma exists when scale=True, beta when center=True (LayerNormalization with rms_scaling=True:
+gamma only). Each layer function takes its weights by these names, requires the ones the layer
+has and rejects the ones it does not (ValueError naming the weight and the flag).
+
+Statistics are the mean and the biased variance (divide by the number of elements), as the
+docstrings write them: LayerNormalization "var_i = sum((x_i[j] - mean_i) ** 2 for j in range(k)) / k";
+BatchNormalization uses the same `var(batch)` to normalize in training and to update
+`moving_var = moving_var * momentum + var(batch) * (1 - momentum)`. They are computed with two
+passes and a mean correction (see _moments), so an input with mean 1e4 and spread 1e-2 keeps
+about 15 significant digits in (x - mean) and in the variance.
+
+Epsilons (defaults from the Keras 3.15 signatures, each added to the variance / mean square
+inside the square root): BatchNormalization, LayerNormalization, GroupNormalization 1e-3;
+RMSNormalization 1e-6. UnitNormalization has no epsilon.
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import numpy as np
+
+from reference_impl.conv import _COMMON_IGNORED, _is_int
+
+LAYERS = ("BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization", "UnitNormalization")
+
+# Keras arguments that do not change the computed values (initializers only matter before the
+# weights are set; `synchronized` only across devices). Anything else unknown is a TypeError.
+_GAMMA_BETA_OBJECTS = frozenset({
+    "beta_initializer", "gamma_initializer", "beta_regularizer", "gamma_regularizer",
+    "beta_constraint", "gamma_constraint",
+})
+IGNORED_ARGUMENTS = {
+    "BatchNormalization": _COMMON_IGNORED | _GAMMA_BETA_OBJECTS | {
+        "moving_mean_initializer", "moving_variance_initializer", "synchronized",
+    },
+    "LayerNormalization": _COMMON_IGNORED | _GAMMA_BETA_OBJECTS,
+    "GroupNormalization": _COMMON_IGNORED | _GAMMA_BETA_OBJECTS,
+    "RMSNormalization": _COMMON_IGNORED,
+    "UnitNormalization": _COMMON_IGNORED,
+}
+
+
+# --- argument standardization -----------------------------------------------------------
+
+
+def _check_ignored(layer, ignored):
+    unknown = sorted(set(ignored) - IGNORED_ARGUMENTS[layer])
+    if unknown:
+        raise TypeError(f"Unexpected keyword argument(s) for {layer}: {', '.join(unknown)}")
+
+
+def _shape_argument(input_shape, minimum_rank=1):
+    shape = tuple(input_shape)
+    if len(shape) < minimum_rank or not all(n is None or (_is_int(n) and n >= 0) for n in shape):
+        raise ValueError(
+            f"`input_shape` must be a tuple of at least {minimum_rank} non-negative ints (or None). "
+            f"Received: input_shape={input_shape!r}"
+        )
+    return shape
+
+
+def _axis_argument(axis, ndim, *, allow_list):
+    """Sorted tuple of distinct non-negative axes from an int (or, if allow_list, a list/tuple of ints)."""
+    values = [axis] if _is_int(axis) else (list(axis) if allow_list and isinstance(axis, (list, tuple)) else None)
+    if (
+        not values
+        or not all(_is_int(a) and -ndim <= a < ndim for a in values)
+        or len({a % ndim for a in values}) != len(values)
+    ):
+        kind = "an int or a list/tuple of distinct ints" if allow_list else "an int"
+        raise ValueError(f"`axis` must be {kind} in [-{ndim}, {ndim}). Received: axis={axis!r} for rank {ndim}")
+    return tuple(sorted(int(a) % ndim for a in values))
+
+
+def _real(name, value, *, minimum=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or (
+        minimum is not None and value < minimum
+    ):
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise ValueError(f"`{name}` must be a finite real number{bound}. Received: {name}={value!r}")
+    return float(value)
+
+
+def _bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be a bool. Received: {name}={value!r}")
+    return bool(value)
+
+
+def _known(shape, axes, layer):
+    dims = tuple(shape[a] for a in axes)
+    if any(d is None for d in dims):
+        raise ValueError(
+            f"{layer} needs the normalized axis sizes to be known. Received: input_shape={shape}, axis={axes}"
+        )
+    return dims
+
+
+def _weights(layer, expected, given, flags):
+    """Check given weights against expected name -> shape; return them as float64 arrays."""
+    for name, value in given.items():
+        if value is not None and name not in expected:
+            raise ValueError(
+                f"`{name}` was given but {layer} has no `{name}` with {flags}. Received: {name} is not None"
+            )
+    out = {}
+    for name, shape in expected.items():
+        value = given.get(name)
+        if value is None:
+            raise ValueError(f"`{name}` of shape {shape} is required ({layer}, {flags}). Received: {name}=None")
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != shape:
+            raise ValueError(f"`{name}` must have shape {shape}. Received: {name}.shape={value.shape}")
+        out[name] = value
+    return out
+
+
+# --- numerics -----------------------------------------------------------------------------
+
+
+def _moments(x, axes):
+    """(mean, x - mean, biased variance) over `axes` (keepdims), computed with care.
+
+    m0 = mean(x); c = mean(x - m0); mean = m0 + c; d = (x - m0) - c; var = mean(d * d).
+    x - m0 is exact when x and m0 are within a factor of 2 (Sterbenz), and the correction c
+    removes the rounding error of m0 from the deviations instead of re-rounding it into a
+    float near 1e4; var >= 0 by construction (no E[x^2] - E[x]^2 cancellation).
+    """
+    m0 = np.mean(x, axis=axes, keepdims=True)
+    shifted = x - m0
+    c = np.mean(shifted, axis=axes, keepdims=True)
+    d = shifted - c
+    return m0 + c, d, np.mean(d * d, axis=axes, keepdims=True)
+
+
+def _along(values, axes, ndim):
+    """Reshape a weight spanning `axes` (in increasing order) to broadcast against rank-ndim inputs."""
+    shape = [1] * ndim
+    for a, n in zip(axes, values.shape):
+        shape[a] = n
+    return values.reshape(shape)
+
+
+# --- weight shapes (pure: arguments and input shape only) -------------------------------
+
+
+def _batch_norm_spec(shape, axis, center, scale):
+    (a,) = _axis_argument(axis, len(shape), allow_list=False)
+    (c,) = _known(shape, (a,), "BatchNormalization")
+    weights = {}
+    if _bool("scale", scale):
+        weights["gamma"] = (c,)
+    if _bool("center", center):
+        weights["beta"] = (c,)
+    weights.update(moving_mean=(c,), moving_variance=(c,))
+    return a, weights
+
+
+def _layer_norm_spec(shape, axis, center, scale, rms_scaling):
+    axes = _axis_argument(axis, len(shape), allow_list=True)
+    dims = _known(shape, axes, "LayerNormalization")
+    center, scale = _bool("center", center), _bool("scale", scale)
+    if _bool("rms_scaling", rms_scaling):
+        return axes, {"gamma": dims}
+    weights = {}
+    if scale:
+        weights["gamma"] = dims
+    if center:
+        weights["beta"] = dims
+    return axes, weights
+
+
+def _group_norm_spec(shape, groups, axis, center, scale):
+    (a,) = _axis_argument(axis, len(shape), allow_list=False)
+    if a == 0:
+        raise ValueError(f"`axis` must not be the batch axis 0 of GroupNormalization. Received: axis={axis!r}")
+    (c,) = _known(shape, (a,), "GroupNormalization")
+    if not _is_int(groups) or (groups < 1 and groups != -1):
+        raise ValueError(
+            f"`groups` must be a positive int, or -1 for one group per channel. Received: groups={groups!r}"
+        )
+    groups = c if groups == -1 else int(groups)
+    if c % groups:
+        raise ValueError(
+            f"The number of channels must be divisible by `groups`. Received: groups={groups}, channels={c} "
+            f"(axis={axis})"
+        )
+    weights = {}
+    if _bool("scale", scale):
+        weights["gamma"] = (c,)
+    if _bool("center", center):
+        weights["beta"] = (c,)
+    return a, groups, weights
+
+
+def _rms_norm_spec(shape, axis):
+    (a,) = _axis_argument(axis, len(shape), allow_list=False)
+    return a, {"scale": _known(shape, (a,), "RMSNormalization")}
+
+
+def weight_shapes(layer, input_shape, **layer_kwargs):
+    """Variable name -> shape of a Keras normalization layer, named as Keras 3 names them.
+
+    BatchNormalization: gamma (if scale), beta (if center), moving_mean, moving_variance, each
+    (input_shape[axis],). LayerNormalization: gamma (if scale), beta (if center), each of shape
+    input_shape at the normalized axes in increasing order; rms_scaling=True: gamma only.
+    GroupNormalization: gamma, beta (input_shape[axis],). RMSNormalization: scale
+    (input_shape[axis],). UnitNormalization: none. input_shape includes the batch dim.
+    """
+    if layer not in _LAYER_FUNCTIONS:
+        raise ValueError(f"`layer` must be one of {', '.join(LAYERS)}. Received: layer={layer!r}")
+    function = _LAYER_FUNCTIONS[layer]
+    params = {
+        p.name: p.default
+        for p in inspect.signature(function).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    _check_ignored(layer, {name for name in layer_kwargs if name not in params})
+    args = {name: layer_kwargs.get(name, default) for name, default in params.items()}
+    shape = _shape_argument(input_shape, minimum_rank=1 if layer == "UnitNormalization" else 2)
+    if layer == "BatchNormalization":
+        _real("epsilon", args["epsilon"], minimum=0)
+        _real("momentum", args["momentum"])
+        _bool("training", args["training"])
+        return _batch_norm_spec(shape, args["axis"], args["center"], args["scale"])[1]
+    if layer == "LayerNormalization":
+        _real("epsilon", args["epsilon"], minimum=0)
+        return _layer_norm_spec(shape, args["axis"], args["center"], args["scale"], args["rms_scaling"])[1]
+    if layer == "GroupNormalization":
+        _real("epsilon", args["epsilon"], minimum=0)
+        return _group_norm_spec(shape, args["groups"], args["axis"], args["center"], args["scale"])[2]
+    if layer == "RMSNormalization":
+        _real("epsilon", args["epsilon"], minimum=0)
+        return _rms_norm_spec(shape, args["axis"])[1]
+    _axis_argument(args["axis"], len(shape), allow_list=True)
+    return {}
+
+
+# --- layer functions --------------------------------------------------------------------
+
+
+def batch_norm(x, gamma=None, beta=None, moving_mean=None, moving_variance=None, *, axis=-1, epsilon=1e-3,
+               center=True, scale=True, training=False, momentum=0.99, **ignored):
+    """BatchNormalization: returns (output, new_moving_mean, new_moving_variance).
+
+    With S = every axis but `axis`, per channel:
+      training=False: y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta,
+                      moving statistics returned unchanged;
+      training=True:  mean = mean_S(x), var = mean_S((x - mean)^2) (biased),
+                      y = gamma * (x - mean) / sqrt(var + epsilon) + beta,
+                      new_moving_mean = momentum * moving_mean + (1 - momentum) * mean,
+                      new_moving_variance = momentum * moving_variance + (1 - momentum) * var.
+    gamma is 1 when scale=False, beta is 0 when center=False.
+    """
+    _check_ignored("BatchNormalization", ignored)
+    x = np.asarray(x, dtype=np.float64)
+    a, expected = _batch_norm_spec(_shape_argument(x.shape, 1), axis, center, scale)
+    epsilon = _real("epsilon", epsilon, minimum=0)
+    momentum = _real("momentum", momentum)
+    training = _bool("training", training)
+    w = _weights("BatchNormalization", expected,
+                 dict(gamma=gamma, beta=beta, moving_mean=moving_mean, moving_variance=moving_variance),
+                 f"center={center}, scale={scale}")
+    moving_mean, moving_variance = w["moving_mean"], w["moving_variance"]
+    if training:
+        if x.size == 0:
+            raise ValueError(f"Training statistics need a non-empty batch. Received: x.shape={x.shape}")
+        others = tuple(i for i in range(x.ndim) if i != a)
+        mean, d, var = _moments(x, others)
+        mean, var = mean.reshape(-1), var.reshape(-1)
+        new_mean = momentum * moving_mean + (1.0 - momentum) * mean
+        new_var = momentum * moving_variance + (1.0 - momentum) * var
+    else:
+        d = x - _along(moving_mean, (a,), x.ndim)
+        var = moving_variance
+        new_mean, new_var = moving_mean.copy(), moving_variance.copy()
+    y = d / np.sqrt(_along(var, (a,), x.ndim) + epsilon)
+    if "gamma" in w:
+        y = y * _along(w["gamma"], (a,), x.ndim)
+    if "beta" in w:
+        y = y + _along(w["beta"], (a,), x.ndim)
+    return y, new_mean, new_var
+
+
+def layer_norm(x, gamma=None, beta=None, *, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+               **ignored):
+    """LayerNormalization over the axes A = axis (an int or a list of ints), per sample:
+
+      y = gamma * (x - mean_A(x)) / sqrt(var_A(x) + epsilon) + beta,  var_A biased;
+      rms_scaling=True: y = gamma * x / sqrt(mean_A(x^2) + epsilon) (center and scale ignored).
+    gamma and beta span A (shape x.shape[A], axes in increasing order); gamma is 1 when
+    scale=False, beta 0 when center=False.
+
+    rms_scaling is not in the Keras 3.15 docstring (the layer accepts it through **kwargs and
+    warns that it is deprecated and that it "incorrectly scales the input by the variance, not
+    the root mean square"); the reference uses the root mean square that the name states.
+    """
+    _check_ignored("LayerNormalization", ignored)
+    x = np.asarray(x, dtype=np.float64)
+    axes, expected = _layer_norm_spec(_shape_argument(x.shape, 1), axis, center, scale, rms_scaling)
+    epsilon = _real("epsilon", epsilon, minimum=0)
+    w = _weights("LayerNormalization", expected, dict(gamma=gamma, beta=beta),
+                 f"center={center}, scale={scale}, rms_scaling={rms_scaling}")
+    if rms_scaling:
+        y = x / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + epsilon)
+    else:
+        _, d, var = _moments(x, axes)
+        y = d / np.sqrt(var + epsilon)
+    if "gamma" in w:
+        y = y * _along(w["gamma"], axes, x.ndim)
+    if "beta" in w:
+        y = y + _along(w["beta"], axes, x.ndim)
+    return y
+
+
+def group_norm(x, gamma=None, beta=None, *, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
+               **ignored):
+    """GroupNormalization: the C = x.shape[axis] channels form `groups` contiguous blocks of C // groups.
+
+    For sample b and group g, G = {channels g * C // groups .. (g + 1) * C // groups - 1} and
+    every non-batch position: y = gamma[c] * (x - mean_G) / sqrt(var_G + epsilon) + beta[c]
+    (var_G biased). groups = -1 means C (instance normalization); C % groups != 0 is a ValueError.
+    groups=1 normalizes over all non-batch axes (layer_norm over them, with per-channel weights).
+    """
+    _check_ignored("GroupNormalization", ignored)
+    x = np.asarray(x, dtype=np.float64)
+    a, groups, expected = _group_norm_spec(_shape_argument(x.shape, 2), groups, axis, center, scale)
+    epsilon = _real("epsilon", epsilon, minimum=0)
+    w = _weights("GroupNormalization", expected, dict(gamma=gamma, beta=beta), f"center={center}, scale={scale}")
+    xc = np.moveaxis(x, a, -1)
+    c = xc.shape[-1]
+    blocks = xc.reshape(xc.shape[:-1] + (groups, c // groups))
+    stats_axes = tuple(range(1, blocks.ndim - 2)) + (blocks.ndim - 1,)
+    _, d, var = _moments(blocks, stats_axes)
+    y = np.moveaxis((d / np.sqrt(var + epsilon)).reshape(xc.shape), -1, a)
+    if "gamma" in w:
+        y = y * _along(w["gamma"], (a,), x.ndim)
+    if "beta" in w:
+        y = y + _along(w["beta"], (a,), x.ndim)
+    return y
+
+
+def rms_norm(x, scale=None, *, axis=-1, epsilon=1e-6, **ignored):
+    """RMSNormalization: y = x / sqrt(mean_axis(x^2) + epsilon) * scale, scale of shape (x.shape[axis],).
+
+    The docstring writes `x * rsqrt(mean(square(x))) * scale` and epsilon as "A small number to
+    add to avoid division by zero"; it is added to mean(x^2) inside the square root. axis is an
+    int ("axis: int."). The layer always has its `scale` weight, so it is required here.
+    """
+    _check_ignored("RMSNormalization", ignored)
+    x = np.asarray(x, dtype=np.float64)
+    a, expected = _rms_norm_spec(_shape_argument(x.shape, 1), axis)
+    epsilon = _real("epsilon", epsilon, minimum=0)
+    w = _weights("RMSNormalization", expected, dict(scale=scale), "its only weight")
+    y = x / np.sqrt(np.mean(x * x, axis=a, keepdims=True) + epsilon)
+    return y * _along(w["scale"], (a,), x.ndim)
+
+
+def unit_norm(x, *, axis=-1, **ignored):
+    """UnitNormalization: y = x / sqrt(sum_A(x^2)) over the axes A = axis (an int or a list of ints).
+
+    The docstring has no epsilon ("each input in the batch has a L2 norm equal to 1"). A slice
+    that is all zeros has no unit-norm image; the docs leave it undefined and the reference
+    returns zeros there. Computed as u / ||u|| with u = x / max_A |x|, so that squaring neither
+    overflows nor underflows.
+    """
+    _check_ignored("UnitNormalization", ignored)
+    x = np.asarray(x, dtype=np.float64)
+    axes = _axis_argument(axis, x.ndim, allow_list=True)
+    peak = np.max(np.abs(x), axis=axes, keepdims=True) if x.size else np.ones([1] * x.ndim)
+    nonzero = peak > 0
+    u = x / np.where(nonzero, peak, 1.0)
+    norm = np.sqrt(np.sum(u * u, axis=axes, keepdims=True))
+    return np.where(nonzero, u / np.where(nonzero, norm, 1.0), 0.0)
+
+
+_LAYER_FUNCTIONS = {
+    "BatchNormalization": batch_norm,
+    "LayerNormalization": layer_norm,
+    "GroupNormalization": group_norm,
+    "RMSNormalization": rms_norm,
+    "UnitNormalization": unit_norm,
+}

@@ -1,0 +1,354 @@
+"""reference_impl.normalization: hand values, exact-arithmetic precision checks, identities, weight shapes, errors.
+
+Independent formulations here use Python's fractions/decimal/statistics modules or explicit
+loops, never the module's own helpers.
+"""
+import math
+import statistics
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from reference_impl import normalization as N
+
+RTOL = 1e-13
+
+
+def close(got, want, rtol=RTOL, atol=0.0):
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+def exact_standardize(values, epsilon):
+    """(x - mean) / sqrt(var + epsilon), mean and biased var in exact rationals, sqrt at 60 digits."""
+    fr = [Fraction(float(v)) for v in values]
+    mean = sum(fr) / len(fr)
+    var = sum((f - mean) ** 2 for f in fr) / len(fr)
+    with localcontext() as ctx:
+        ctx.prec = 60
+
+        def dec(q):
+            return Decimal(q.numerator) / Decimal(q.denominator)
+
+        root = (dec(var) + Decimal(epsilon)).sqrt()  # Decimal(float) is the float's exact value
+        return [float(dec(f - mean) / root) for f in fr], float(mean), float(var)
+
+
+# --- BatchNormalization -------------------------------------------------------------------
+
+
+def test_batch_norm_inference_hand():
+    # moving_variance + 1e-3 = [4, 1] -> divide by [2, 1]
+    # y = gamma * (x - moving_mean) / [2, 1] + beta, gamma = [10, -1], beta = [0.5, 3]
+    # x row [5, 2]: [10 * 4/2 + 0.5, -1 * 1/1 + 3] = [20.5, 2]; row [1, 1]: [0.5, 3]
+    x = np.array([[5.0, 2.0], [1.0, 1.0]])
+    mm, mv = np.array([1.0, 1.0]), np.array([3.999, 0.999])
+    y, new_mm, new_mv = N.batch_norm(x, [10.0, -1.0], [0.5, 3.0], mm, mv)
+    close(y, [[20.5, 2.0], [0.5, 3.0]])
+    close(new_mm, mm)  # inference leaves the moving statistics unchanged
+    close(new_mv, mv)
+
+
+def test_batch_norm_training_hand_biased_variance():
+    # column [1, 3, 5, 7]: mean 4, biased var (9 + 1 + 1 + 9) / 4 = 5 (unbiased would be 20/3)
+    # epsilon 4 -> sqrt(9) = 3: y = (x - 4) / 3 = [-1, -1/3, 1/3, 1]
+    x = np.array([[1.0], [3.0], [5.0], [7.0]])
+    y, mm, mv = N.batch_norm(x, [1.0], [0.0], [0.0], [1.0], training=True, momentum=0.5, epsilon=4.0)
+    close(y.ravel(), [-1, -1 / 3, 1 / 3, 1])
+    # moving = 0.5 * old + 0.5 * batch: mean 0.5*0 + 0.5*4 = 2; var 0.5*1 + 0.5*5 = 3 (not 0.5 + 10/3)
+    close(mm, [2.0])
+    close(mv, [3.0])
+
+
+def test_batch_norm_chained_training_calls_momentum_recursion():
+    # momentum 0.5, start moving_mean 0, moving_variance 1:
+    # batch [0, 2]:  mean 1, var 1 -> mm 0.5*0 + 0.5*1 = 0.5,   mv 0.5*1 + 0.5*1 = 1
+    # batch [4, 4]:  mean 4, var 0 -> mm 0.5*0.5 + 0.5*4 = 2.25, mv 0.5*1 + 0.5*0 = 0.5
+    # batch [-1, 3]: mean 1, var 4 -> mm 0.5*2.25 + 0.5*1 = 1.625, mv 0.5*0.5 + 0.5*4 = 2.25
+    mm, mv = np.array([0.0]), np.array([1.0])
+    trace = []
+    for batch in ([0.0, 2.0], [4.0, 4.0], [-1.0, 3.0]):
+        _, mm, mv = N.batch_norm(np.array(batch)[:, None], [1.0], [0.0], mm, mv, training=True, momentum=0.5)
+        trace.append((mm[0], mv[0]))
+    close(trace, [(0.5, 1.0), (2.25, 0.5), (1.625, 2.25)])
+    # default momentum 0.99: mm = 0.99 * 1.625 + 0.01 * 1 = 1.61875
+    _, mm, _ = N.batch_norm(np.array([[0.0], [2.0]]), [1.0], [0.0], mm, mv, training=True)
+    close(mm, [1.61875])
+
+
+def test_batch_norm_zero_variance_channel_gives_beta():
+    # channel 1 is constant: x - mean = 0, var = 0 -> 0 / sqrt(0 + 1e-3) = 0 -> output beta, no NaN
+    x = np.array([[1.0, 7.0], [2.0, 7.0], [4.0, 7.0]])
+    y, _, mv = N.batch_norm(x, [2.0, 3.0], [0.0, -1.5], [0.0, 0.0], [1.0, 1.0], training=True, momentum=0.0)
+    assert np.isfinite(y).all()
+    close(y[:, 1], [-1.5, -1.5, -1.5])
+    close(mv, [np.var([1.0, 2.0, 4.0]), 0.0])
+
+
+def test_batch_norm_batch_size_one():
+    # one sample: batch mean = x, batch var = 0 -> output beta; moving var decays toward 0
+    x = np.array([[3.0, -2.0]])
+    y, mm, mv = N.batch_norm(x, [5.0, 5.0], [0.25, -0.25], [1.0, 1.0], [2.0, 2.0], training=True, momentum=0.9)
+    close(y, [[0.25, -0.25]])
+    close(mm, [0.9 * 1 + 0.1 * 3, 0.9 * 1 + 0.1 * -2])
+    close(mv, [1.8, 1.8])
+
+
+@pytest.mark.parametrize("epsilon", [1e-3, 1e-12])
+def test_batch_norm_large_mean_small_spread_exact(epsilon):
+    # mean 1e4, spread 1e-2: a one-pass E[x^2] - E[x]^2 variance loses ~4 digits here, and a plain
+    # two-pass (x - mean(x)) loses ~7 through the rounding of the mean; compare with exact rationals.
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        x = 1e4 + 1e-2 * rng.normal(size=(7, 1))
+        y, mm, mv = N.batch_norm(x, None, None, [0.0], [0.0], center=False, scale=False, training=True,
+                                 momentum=0.0, epsilon=epsilon)
+        want, mean, var = exact_standardize(x[:, 0], epsilon)
+        close(y[:, 0], want)
+        close(mm, [mean], rtol=1e-15)
+        close(mv, [var])
+
+
+def test_batch_norm_axis_1_channels_first_against_loop():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3, 4, 5, 2)) * 3 + 2
+    gamma, beta = rng.normal(size=4), rng.normal(size=4)
+    y, mm, mv = N.batch_norm(x, gamma, beta, np.zeros(4), np.ones(4), axis=1, training=True, momentum=0.25)
+    for c in range(4):
+        values = x[:, c].ravel().tolist()
+        mean, var = statistics.fmean(values), statistics.pvariance(values)
+        close(y[:, c], gamma[c] * (x[:, c] - mean) / math.sqrt(var + 1e-3) + beta[c], rtol=1e-12)
+        close(mm[c], 0.75 * mean, rtol=1e-12)
+        close(mv[c], 0.25 + 0.75 * var, rtol=1e-12)
+
+
+def test_batch_norm_center_scale_flags_and_weight_errors():
+    x = np.array([[1.0], [3.0]])
+    y, _, _ = N.batch_norm(x, None, None, [0.0], [1.0], center=False, scale=False, training=True, epsilon=0.0)
+    close(y.ravel(), [-1, 1])
+    with pytest.raises(ValueError, match="gamma"):
+        N.batch_norm(x, [1.0], None, [0.0], [1.0], scale=False, center=False)
+    with pytest.raises(ValueError, match="beta"):
+        N.batch_norm(x, [1.0], None, [0.0], [1.0])
+    with pytest.raises(ValueError, match="moving_variance"):
+        N.batch_norm(x, [1.0], [0.0], [0.0])
+    with pytest.raises(ValueError, match=r"gamma.*\(1,\)"):
+        N.batch_norm(x, [1.0, 2.0], [0.0], [0.0], [1.0])
+    with pytest.raises(ValueError, match="training"):
+        N.batch_norm(x, [1.0], [0.0], [0.0], [1.0], training=1)
+    with pytest.raises(ValueError, match="axis"):
+        N.batch_norm(x, [1.0], [0.0], [0.0], [1.0], axis=[0, 1])
+    with pytest.raises(ValueError, match="epsilon"):
+        N.batch_norm(x, [1.0], [0.0], [0.0], [1.0], epsilon=-1.0)
+
+
+# --- LayerNormalization -------------------------------------------------------------------
+
+
+def test_layer_norm_hand():
+    # [0, 10]: mean 5, var 25; epsilon 0 -> [-1, 1]; default epsilon -> +-5 / sqrt(25.001)
+    x = np.array([[0.0, 10.0], [20.0, 30.0]])
+    close(N.layer_norm(x, [1.0, 1.0], [0.0, 0.0], epsilon=0.0), [[-1, 1], [-1, 1]])
+    s = 5 / math.sqrt(25.001)
+    close(N.layer_norm(x, [2.0, 1.0], [0.0, 1.0]), [[-2 * s, 1 + s], [-2 * s, 1 + s]])
+
+
+def test_layer_norm_several_axes_against_statistics():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(2, 3, 5, 4)) + 4
+    gamma, beta = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    for axis in ([1, 3], (3, 1), (-1, 1)):  # any order or sign: the weights span axes 1 and 3 in order
+        y = N.layer_norm(x, gamma, beta, axis=axis)
+        for b in range(2):
+            for k in range(5):
+                values = x[b, :, k, :].ravel().tolist()
+                mean, var = statistics.fmean(values), statistics.pvariance(values)
+                close(y[b, :, k, :], (x[b, :, k, :] - mean) / math.sqrt(var + 1e-3) * gamma + beta, rtol=1e-12)
+
+
+def test_layer_norm_large_mean_exact():
+    x = 1e4 + 1e-2 * np.random.default_rng(5).normal(size=(3, 6))
+    y = N.layer_norm(x, None, None, center=False, scale=False, epsilon=1e-9)
+    for row, got in zip(x, y):
+        close(got, exact_standardize(row, 1e-9)[0])
+
+
+def test_layer_norm_rms_scaling_hand():
+    # [1, 2, 3, 6]: mean of squares (1 + 4 + 9 + 36) / 4 = 12.5; epsilon 3.5 -> sqrt(16) = 4
+    # y = gamma * x / 4 with gamma = [1, 1, 2, 2]: [0.25, 0.5, 1.5, 3]; no centering, no beta
+    x = np.array([[1.0, 2.0, 3.0, 6.0]])
+    close(N.layer_norm(x, [1.0, 1.0, 2.0, 2.0], rms_scaling=True, epsilon=3.5), [[0.25, 0.5, 1.5, 3.0]])
+    # center and scale are ignored: gamma is still used, beta never exists
+    close(N.layer_norm(x, [1.0] * 4, rms_scaling=True, scale=False, epsilon=3.5), [[0.25, 0.5, 0.75, 1.5]])
+    with pytest.raises(ValueError, match="beta"):
+        N.layer_norm(x, [1.0] * 4, [0.0] * 4, rms_scaling=True)
+
+
+def test_layer_norm_errors():
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match="axis"):
+        N.layer_norm(x, np.ones(3), np.zeros(3), axis=[1, -1])  # the same axis twice
+    with pytest.raises(ValueError, match="axis"):
+        N.layer_norm(x, np.ones(3), np.zeros(3), axis=2)
+    with pytest.raises(ValueError, match="gamma"):
+        N.layer_norm(x, None, np.zeros(3))
+
+
+# --- GroupNormalization -------------------------------------------------------------------
+
+
+def test_group_norm_contiguous_blocks_hand():
+    # channels [1, 3, 10, 20], groups 2 -> blocks {1, 3} and {10, 20} (contiguous, not interleaved)
+    # {1, 3}: mean 2, var 1 -> [-1, 1]; {10, 20}: mean 15, var 25 -> [-1, 1] (epsilon 0)
+    # interleaved pairs {1, 10}, {3, 20} would give [-1, -1, 1, 1]
+    x = np.array([[1.0, 3.0, 10.0, 20.0]])
+    close(N.group_norm(x, np.ones(4), np.zeros(4), groups=2, epsilon=0.0), [[-1, 1, -1, 1]])
+    # per-channel gamma, beta after normalizing: [2*-1 + 0, 3*1 + 1, -1*-1 + 0, 1*1 - 1]
+    close(N.group_norm(x, [2.0, 3.0, -1.0, 1.0], [0.0, 1.0, 0.0, -1.0], groups=2, epsilon=0.0), [[-2, 4, 1, 0]])
+
+
+def test_group_norm_one_group_is_layer_norm_over_all_non_batch_axes():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 4, 5, 6)) * 2 - 1
+    gamma, beta = rng.normal(size=6), rng.normal(size=6)
+    got = N.group_norm(x, gamma, beta, groups=1)
+    # LayerNormalization over (1, 2, 3) with gamma/beta tiled over the spatial dims
+    want = N.layer_norm(x, np.broadcast_to(gamma, (4, 5, 6)), np.broadcast_to(beta, (4, 5, 6)), axis=[1, 2, 3])
+    close(got, want, rtol=1e-12)
+
+
+def test_group_norm_groups_equal_channels_is_instance_norm():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 5, 3)) + 10  # (batch, steps, channels)
+    for groups in (3, -1):
+        y = N.group_norm(x, np.ones(3), np.zeros(3), groups=groups)
+        for b in range(2):
+            for c in range(3):
+                values = x[b, :, c].tolist()
+                want = (x[b, :, c] - statistics.fmean(values)) / math.sqrt(statistics.pvariance(values) + 1e-3)
+                close(y[b, :, c], want, rtol=1e-12)
+
+
+def test_group_norm_channels_first_axis():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2, 6, 3, 2))  # channels at axis 1
+    gamma, beta = rng.normal(size=6), rng.normal(size=6)
+    got = N.group_norm(x, gamma, beta, groups=3, axis=1)
+    want = np.moveaxis(N.group_norm(np.moveaxis(x, 1, -1), gamma, beta, groups=3), -1, 1)
+    close(got, want)
+
+
+@pytest.mark.parametrize("groups, match", [(3, "divisible by `groups`"), (8, "divisible"), (0, "groups"),
+                                           (-2, "groups"), (2.0, "groups")])
+def test_group_norm_invalid_groups(groups, match):
+    with pytest.raises(ValueError, match=match):
+        N.group_norm(np.ones((2, 4)), np.ones(4), np.zeros(4), groups=groups)
+
+
+def test_group_norm_rejects_batch_axis_and_lists():
+    with pytest.raises(ValueError, match="axis"):
+        N.group_norm(np.ones((2, 4)), np.ones(2), np.zeros(2), groups=1, axis=0)
+    with pytest.raises(ValueError, match="axis"):
+        N.group_norm(np.ones((2, 4, 4)), np.ones(4), np.zeros(4), groups=1, axis=[1, 2])
+
+
+# --- RMSNormalization and UnitNormalization ----------------------------------------------
+
+
+def test_rms_norm_hand():
+    # [1, 2, 3, 6]: mean square 12.5; epsilon 3.5 -> /4; scale [4, 2, 1, -1] -> [1, 1, 0.75, -1.5]
+    x = np.array([[1.0, 2.0, 3.0, 6.0]])
+    close(N.rms_norm(x, [4.0, 2.0, 1.0, -1.0], epsilon=3.5), [[1, 1, 0.75, -1.5]])
+    # default epsilon 1e-6 inside the root: x / sqrt(12.5 + 1e-6)
+    close(N.rms_norm(x, np.ones(4)), x / math.sqrt(12.5 + 1e-6))
+    # zeros stay zeros (0 / sqrt(epsilon))
+    close(N.rms_norm(np.zeros((1, 3)), np.ones(3)), np.zeros((1, 3)))
+
+
+def test_rms_norm_axis_and_scale():
+    x = np.arange(1.0, 13.0).reshape(2, 3, 2)
+    s = np.array([1.0, 2.0, 3.0])
+    y = N.rms_norm(x, s, axis=1)
+    for b in range(2):
+        for k in range(2):
+            col = x[b, :, k]
+            close(y[b, :, k], col / math.sqrt(math.fsum(col * col) / 3 + 1e-6) * s)
+    with pytest.raises(ValueError, match="scale"):
+        N.rms_norm(x, None, axis=1)
+    with pytest.raises(ValueError, match="axis"):
+        N.rms_norm(x, s, axis=[1, 2])  # documented as "axis: int."
+
+
+def test_unit_norm_hand_and_axes():
+    close(N.unit_norm([[3.0, 4.0], [0.0, -2.0]]), [[0.6, 0.8], [0.0, -1.0]])
+    x = np.arange(6.0).reshape(2, 3)  # docstring example: each row has L2 norm 1
+    close(np.sum(N.unit_norm(x) ** 2, axis=1), [1.0, 1.0])
+    x = np.random.default_rng(8).normal(size=(2, 3, 4))
+    close(N.unit_norm(x, axis=[1, 2]), x / np.sqrt(np.sum(x * x, axis=(1, 2), keepdims=True)))
+
+
+def test_unit_norm_zero_and_extreme_magnitudes():
+    close(N.unit_norm(np.zeros((2, 3))), np.zeros((2, 3)))
+    # no overflow of 1e200 ** 2, no underflow of 1e-200 ** 2: [3, 4] scaled is still [0.6, 0.8]
+    close(N.unit_norm([[3e200, 4e200], [3e-200, 4e-200]]), [[0.6, 0.8], [0.6, 0.8]])
+
+
+# --- weight shapes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layer, shape, kwargs, expected", [
+    ("BatchNormalization", (None, 5, 4), {},
+     {"gamma": (4,), "beta": (4,), "moving_mean": (4,), "moving_variance": (4,)}),
+    ("BatchNormalization", (None, 3, 8, 8), dict(axis=1, center=False, scale=False),
+     {"moving_mean": (3,), "moving_variance": (3,)}),
+    ("LayerNormalization", (5, 20, 30, 40), dict(axis=[1, 2, 3]), {"gamma": (20, 30, 40), "beta": (20, 30, 40)}),
+    ("LayerNormalization", (2, 3, 5, 4), dict(axis=(-1, 1)), {"gamma": (3, 4), "beta": (3, 4)}),
+    ("LayerNormalization", (2, 6), dict(center=False), {"gamma": (6,)}),
+    ("LayerNormalization", (2, 6), dict(rms_scaling=True, scale=False), {"gamma": (6,)}),
+    ("GroupNormalization", (2, 5, 8), dict(groups=4), {"gamma": (8,), "beta": (8,)}),
+    ("GroupNormalization", (2, 6, 5), dict(groups=-1, axis=1, scale=False), {"beta": (6,)}),
+    ("RMSNormalization", (5, 20, 30, 10), {}, {"scale": (10,)}),
+    ("RMSNormalization", (2, 3, 5), dict(axis=1), {"scale": (3,)}),
+    ("UnitNormalization", (2, 3), dict(axis=[0, 1]), {}),
+])
+def test_weight_shapes(layer, shape, kwargs, expected):
+    got = N.weight_shapes(layer, shape, **kwargs)
+    assert got == expected
+    assert list(got) == list(expected)  # Keras order: gamma, beta, moving_mean, moving_variance
+
+
+def test_weight_shapes_arguments():
+    # GroupNormalization default groups=32 needs a multiple of 32 channels
+    with pytest.raises(ValueError, match="groups"):
+        N.weight_shapes("GroupNormalization", (2, 16))
+    assert N.weight_shapes("GroupNormalization", (2, 64)) == {"gamma": (64,), "beta": (64,)}
+    # value-free Keras arguments are accepted, unknown ones are a TypeError
+    N.weight_shapes("BatchNormalization", (2, 3), gamma_initializer="ones", moving_variance_initializer="ones",
+                    name="bn", synchronized=False)
+    with pytest.raises(TypeError, match="renorm"):
+        N.weight_shapes("BatchNormalization", (2, 3), renorm=True)
+    with pytest.raises(TypeError, match="gamma_initializer"):
+        N.weight_shapes("RMSNormalization", (2, 3), gamma_initializer="ones")
+    with pytest.raises(ValueError, match="layer"):
+        N.weight_shapes("InstanceNormalization", (2, 3))
+    with pytest.raises(ValueError, match="momentum"):
+        N.weight_shapes("BatchNormalization", (2, 3), momentum="fast")
+    with pytest.raises(ValueError, match="axis"):
+        N.weight_shapes("BatchNormalization", (2, 3), axis=2)
+
+
+def test_functions_accept_their_weight_shapes_and_return_float64():
+    x = np.arange(2 * 3 * 4).reshape(2, 3, 4)  # integers in
+    cases = [
+        ("BatchNormalization", N.batch_norm, dict(axis=1)),
+        ("LayerNormalization", N.layer_norm, dict(axis=[1, 2])),
+        ("GroupNormalization", N.group_norm, dict(groups=2)),
+        ("RMSNormalization", N.rms_norm, {}),
+        ("UnitNormalization", N.unit_norm, dict(axis=[1, 2])),
+    ]
+    for layer, fn, kwargs in cases:
+        weights = {name: np.ones(shape) for name, shape in N.weight_shapes(layer, x.shape, **kwargs).items()}
+        out = fn(x, **weights, **kwargs)
+        y = out[0] if isinstance(out, tuple) else out
+        assert y.dtype == np.float64 and y.shape == x.shape
