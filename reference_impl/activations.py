@@ -1,9 +1,18 @@
-"""Keras 3 activation functions (`keras.activations.*`) in NumPy float64.
+"""Keras 3 activation functions (`keras.activations.*`) and activation layers in NumPy float64.
 
 Each function casts its input with `np.asarray(x, dtype=np.float64)` and returns float64.
-Formulas follow the Keras 3 docstrings; where a docstring rounds a constant (SELU) the full
-value from the cited paper is used. `get(name)` maps a Keras activation name (or None) to
-the function, as the `activation=` argument of a layer does.
+Formulas follow the Keras 3.15 docstrings; where a docstring rounds a constant (SELU) the full
+value from the cited paper is used. Beyond the docstrings, the reference is careful in float64:
+no cancellation (gelu, tanh_shrink, squareplus), no overflow (softplus, sigmoid, softmax), the
+mathematical limit at +-inf (silu(-inf) = 0, softsign(inf) = 1), and NaN in gives NaN out, also
+for piecewise rules whose comparisons are all False at NaN (hard_shrink, soft_shrink, threshold).
+
+`ACTIVATIONS` maps every keras.activations name to its function; `get(name)` looks a name (or
+None, or a callable) up as the `activation=` argument of a layer does. The layer references
+(`activation_layer`, `relu_layer`, `leaky_relu_layer`, `prelu_layer`, `elu_layer`,
+`softmax_layer`) follow the layer docstrings. Defaults that differ between function and layer:
+leaky_relu 0.2 vs LeakyReLU 0.3; relu keeps x only where x > threshold, the ReLU layer formula
+where x >= threshold.
 """
 from __future__ import annotations
 
@@ -22,6 +31,7 @@ _SQRT_2 = math.sqrt(2.0)  # 1.4142135623730950488016887242097
 
 _ERF_SERIES_TERMS = 40  # |z| < 1: the 40th term is below 2**40 / 81!! ~ 1e-48 of the first
 _ERFC_FRACTION_DEPTH = 250  # z >= 1: relative error of the truncated fraction below 1e-15
+_TANH_FRACTION_DEPTH = 14  # |x| < 1: Lambert's fraction for tanh, error below 1e-30
 
 
 def _f64(x):
@@ -54,17 +64,23 @@ def _erf_series(z):
     return 2.0 * _INV_SQRT_PI * _exp_minus_square(z) * total
 
 
-def _erfc_fraction(z):
-    """erfc(z) = exp(-z**2)/sqrt(pi) / (z + (1/2)/(z + (2/2)/(z + (3/2)/(z + ...)))) for z >= 1.
+def _erfc_denominator(z):
+    """z + (1/2)/(z + (2/2)/(z + (3/2)/(z + ...))), evaluated from level 250 back to level 1 (z >= 1).
 
-    The continued fraction is evaluated from level 250 back to level 1; z is capped at 40,
-    where erfc has long underflowed to 0 (erfc(27) < 1e-318), so that z = inf gives 0, not nan.
+    erfc(z) = exp(-z**2) / sqrt(pi) / this; z is capped at 40, where erfc has long underflowed to 0
+    (erfc(27) < 1e-318), so that z = inf gives a finite denominator.
     """
     z = np.minimum(z, 40.0)
     f = z.copy()
     for level in range(_ERFC_FRACTION_DEPTH, 0, -1):
         f = z + (0.5 * level) / f
-    return _INV_SQRT_PI * _exp_minus_square(z) / f
+    return f
+
+
+def _erfc_fraction(z):
+    """erfc(z) = exp(-z**2)/sqrt(pi) / (z + (1/2)/(z + (2/2)/(z + (3/2)/(z + ...)))) for z >= 1."""
+    z = np.minimum(z, 40.0)
+    return _INV_SQRT_PI * _exp_minus_square(z) / _erfc_denominator(z)
 
 
 def _erfc(z):
@@ -96,6 +112,81 @@ def _erf(z):
     return out
 
 
+def _ndtr(x):
+    """Standard normal cdf Phi(x) = P(X <= x) = 0.5 * erfc(-x / sqrt(2)), accurate in relative terms for all x.
+
+    For x < -sqrt(2) (the lower tail), 0.5 * exp(-x**2 / 2) / sqrt(pi) / denominator(-x / sqrt(2)),
+    with exp(-x**2 / 2) formed from x itself: through the rounded x / sqrt(2), exp(-z**2) would
+    pick up a relative error of about z**2 * 2.2e-16 (1e-13 at x = -30).
+    """
+    x = _f64(x)
+    out = np.array(0.5 * _erfc(-x / _SQRT_2), dtype=np.float64)  # 0-d stays an array
+    tail = x < -_SQRT_2
+    t = np.maximum(x[tail], -60.0)  # Phi(-60) ~ 1e-784 underflows; the cap keeps x = -inf finite
+    hi = np.round(t * 4096.0) / 4096.0  # hi**2 / 2 is exact
+    half_square_exp = np.exp(-0.5 * hi * hi) * np.exp(-0.5 * (t - hi) * (t + hi))
+    out[tail] = 0.5 * _INV_SQRT_PI * half_square_exp / _erfc_denominator(-t / _SQRT_2)
+    return out
+
+
+# --- helpers for limits and NaN ---------------------------------------------------------
+
+
+def _times(a, b):
+    """a * b, where a factor that is exactly 0 gives 0 even against +-inf (the limit, not nan).
+
+    NaN still propagates: 0 * nan is nan.
+    """
+    a, b = _f64(a), _f64(b)
+    with np.errstate(invalid="ignore"):
+        product = a * b
+    zero = ((a == 0) & ~np.isnan(b)) | ((b == 0) & ~np.isnan(a))
+    return np.where(zero, 0.0, product)
+
+
+def _keep_nan(x, y):
+    """y, with NaN wherever x is NaN (for piecewise rules whose comparisons are all False at NaN)."""
+    return np.where(np.isnan(x), x, y)
+
+
+def _vanishing_at_minus_inf(x, y):
+    """y, with -0.0 where x = -inf (x * g(x) with g(x) -> 0 faster than 1 / |x| there)."""
+    return np.where(x == -np.inf, -0.0, y)
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _axes(name, axis, ndim, *, allow_tuple):
+    """`axis` (an int, or if allow_tuple a non-empty tuple/list of distinct ints) as non-negative axes."""
+    if _is_int(axis):
+        values = (axis,)
+    elif allow_tuple and isinstance(axis, (tuple, list)) and len(axis) > 0:
+        values = tuple(axis)
+    else:
+        values = None
+    ok = values is not None and all(_is_int(a) and -ndim <= a < ndim for a in values)
+    if ok:
+        values = tuple(int(a) % ndim for a in values)
+        ok = len(set(values)) == len(values)
+    if not ok:
+        kind = "an int or a tuple/list of distinct ints" if allow_tuple else "an int"
+        raise ValueError(f"`{name}` must be {kind} in [-{ndim}, {ndim}) for an input of rank {ndim}. "
+                         f"Received: {name}={axis!r}")
+    return values
+
+
+def _one_hot_at_plus_inf(x, axes, m, y, limit):
+    """y, except in slices whose max m is +inf: there the limit (at the +inf entry, elsewhere) if the
+    slice has a single +inf, nan if it has several (the limit depends on how they grow).
+    """
+    at_inf = x == np.inf
+    count = np.sum(at_inf, axis=axes, keepdims=True)
+    one_hot = np.where(count == 1, np.where(at_inf, limit[0], limit[1]), np.nan)
+    return np.where(m == np.inf, one_hot, y)
+
+
 # --- activations ------------------------------------------------------------------------
 
 
@@ -107,10 +198,14 @@ def linear(x):
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """relu(x) = x where x > threshold, else negative_slope * (x - threshold); then min(., max_value).
 
-    Defaults give max(x, 0).
+    Defaults give max(x, 0). x == threshold counts as "below" (the docstring example
+    relu([-10, -5, 0, 5, 10], threshold=5) = [0, 0, 0, 0, 10]). With negative_slope = 0 the
+    damped part is 0, also at x = -inf.
     """
     x = _f64(x)
-    y = np.where(x > threshold, x, negative_slope * (x - threshold))
+    with np.errstate(invalid="ignore"):
+        below = _times(negative_slope, x - threshold)
+    y = np.where(x > threshold, x, below)
     if max_value is not None:
         y = np.minimum(y, max_value)
     return y
@@ -122,15 +217,15 @@ def relu6(x):
 
 
 def leaky_relu(x, negative_slope=0.2):
-    """leaky_relu(x) = x for x > 0, negative_slope * x otherwise (negative_slope = 0.2)."""
+    """leaky_relu(x) = x for x > 0, negative_slope * x otherwise (negative_slope = 0.2 here, 0.3 in the layer)."""
     x = _f64(x)
-    return np.where(x > 0, x, negative_slope * x)
+    return np.where(x > 0, x, _times(negative_slope, x))
 
 
 def elu(x, alpha=1.0):
     """elu(x) = x for x > 0, alpha * (exp(x) - 1) otherwise (alpha = 1.0; exp(x) - 1 via expm1)."""
     x = _f64(x)
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+    return np.where(x > 0, x, _times(alpha, np.expm1(np.minimum(x, 0.0))))
 
 
 def selu(x):
@@ -142,6 +237,14 @@ def selu(x):
     return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
 
 
+def celu(x, alpha=1.0):
+    """celu(x) = x for x >= 0, alpha * (exp(x / alpha) - 1) for x < 0 (alpha = 1.0; via expm1)."""
+    x = _f64(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        negative = _times(alpha, np.expm1(np.minimum(x, 0.0) / alpha))
+    return np.where(x >= 0, x, negative)
+
+
 def sigmoid(x):
     """sigmoid(x) = 1 / (1 + exp(-x)); evaluated as exp(x) / (1 + exp(x)) for x < 0."""
     x = _f64(x)
@@ -150,23 +253,38 @@ def sigmoid(x):
 
 
 def log_sigmoid(x):
-    """log_sigmoid(x) = log(1 / (1 + exp(-x))) = -softplus(-x)."""
-    return -np.logaddexp(0.0, -_f64(x))
+    """log_sigmoid(x) = log(1 / (1 + exp(-x))) = -softplus(-x), evaluated as -logaddexp(0, -x)."""
+    with np.errstate(invalid="ignore"):  # nan in -> nan out, without a warning
+        return -np.logaddexp(0.0, -_f64(x))
 
 
 def hard_sigmoid(x):
-    """hard_sigmoid(x) = relu6(x + 3) / 6: 0 for x <= -3, 1 for x >= 3, x / 6 + 0.5 between."""
+    """hard_sigmoid(x) = 0 for x <= -3, 1 for x >= 3, x / 6 + 0.5 between; evaluated as clip(x + 3, 0, 6) / 6."""
     return np.clip(_f64(x) + 3.0, 0.0, 6.0) / 6.0
 
 
 def hard_silu(x):
-    """hard_silu(x) = x * relu6(x + 3) / 6: 0 for x < -3, x for x > 3, x * (x + 3) / 6 between."""
+    """hard_silu(x) = hard_swish(x) = 0 for x < -3, x for x > 3, x * (x + 3) / 6 between (0 at -inf)."""
     x = _f64(x)
-    return x * hard_sigmoid(x)
+    with np.errstate(invalid="ignore"):
+        y = x * hard_sigmoid(x)
+    return _vanishing_at_minus_inf(x, y)
+
+
+def sparse_sigmoid(x):
+    """sparse_sigmoid(x) = 0 for x <= -1, 0.5 * (x + 1) for -1 < x < 1, 1 for x >= 1."""
+    return np.clip(0.5 * (_f64(x) + 1.0), 0.0, 1.0)
+
+
+def sparse_plus(x):
+    """sparse_plus(x) = 0 for x <= -1, (1/4) * (x + 1)**2 for -1 < x < 1, x for x >= 1."""
+    x = _f64(x)
+    inner = 0.25 * (np.clip(x, -1.0, 1.0) + 1.0) ** 2
+    return np.where(x <= -1.0, 0.0, np.where(x < 1.0, inner, x))
 
 
 def tanh(x):
-    """tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x))."""
+    """tanh(x) = sinh(x) / cosh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x))."""
     return np.tanh(_f64(x))
 
 
@@ -175,94 +293,345 @@ def hard_tanh(x):
     return np.clip(_f64(x), -1.0, 1.0)
 
 
+def tanh_shrink(x):
+    """tanh_shrink(x) = x - tanh(x).
+
+    For |x| < 1 the difference cancels; there Lambert's continued fraction
+    tanh(x) = x / (1 + q), q = x**2 / (3 + x**2 / (5 + x**2 / (7 + ...))), gives
+    x - tanh(x) = x * q / (1 + q) with no cancellation (depth 14: error below 1e-30 at |x| = 1).
+    """
+    x = _f64(x)
+    near_zero = np.abs(x) < 1.0
+    xs = np.where(near_zero, x, 0.0)
+    x2 = xs * xs
+    tail = np.full_like(x2, 2.0 * _TANH_FRACTION_DEPTH + 3.0)
+    for level in range(_TANH_FRACTION_DEPTH, 0, -1):
+        tail = (2.0 * level + 1.0) + x2 / tail
+    q = x2 / tail
+    with np.errstate(invalid="ignore"):  # inf - tanh(inf) is inf; nan stays nan
+        return np.where(near_zero, xs * q / (1.0 + q), x - np.tanh(x))
+
+
+def hard_shrink(x, threshold=0.5):
+    """hard_shrink(x) = x if |x| > threshold, 0 otherwise (threshold = 0.5); NaN stays NaN."""
+    x = _f64(x)
+    return _keep_nan(x, np.where(np.abs(x) > threshold, x, 0.0))
+
+
+def soft_shrink(x, threshold=0.5):
+    """soft_shrink(x) = x - threshold if x > threshold, x + threshold if x < -threshold, 0 otherwise.
+
+    threshold = 0.5; NaN stays NaN.
+    """
+    x = _f64(x)
+    y = np.where(x > threshold, x - threshold, np.where(x < -threshold, x + threshold, 0.0))
+    return _keep_nan(x, y)
+
+
+def threshold(x, threshold, default_value):
+    """threshold(x) = x if x > threshold, default_value if x <= threshold; NaN stays NaN."""
+    x = _f64(x)
+    return _keep_nan(x, np.where(x > threshold, x, np.float64(default_value)))
+
+
 def softplus(x):
     """softplus(x) = log(exp(x) + 1), evaluated as logaddexp(0, x)."""
-    return np.logaddexp(0.0, _f64(x))
+    with np.errstate(invalid="ignore"):  # nan in -> nan out, without a warning
+        return np.logaddexp(0.0, _f64(x))
 
 
 def softsign(x):
-    """softsign(x) = x / (|x| + 1)."""
+    """softsign(x) = x / (|x| + 1); +-1 at +-inf (the limit)."""
     x = _f64(x)
-    return x / (np.abs(x) + 1.0)
+    with np.errstate(invalid="ignore"):
+        y = x / (np.abs(x) + 1.0)
+    return np.where(np.isinf(x), np.sign(x), y)
+
+
+def squareplus(x, b=4):
+    """squareplus(x) = (x + sqrt(x**2 + b)) / 2 (b = 4).
+
+    x >= 0: x / 2 + s / 2 with s = sqrt(x**2 + b) = hypot(x, sqrt(b)) (no overflow);
+    x < 0: the same value written without cancellation, (b / 4) / (s / 2 - x / 2).
+    For b < 0 the result is NaN where x**2 + b < 0.
+    """
+    x = _f64(x)
+    b = float(b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = np.hypot(x, math.sqrt(b)) if b >= 0 else np.sqrt(x * x + b)
+        positive = 0.5 * x + 0.5 * s
+        negative = (0.25 * b) / (0.5 * s - 0.5 * x)
+    return np.where(x < 0, negative, positive)
 
 
 def silu(x):
-    """silu(x) = swish(x) = x * sigmoid(x)."""
+    """silu(x) = swish(x) = x * sigmoid(x) (0 at -inf)."""
     x = _f64(x)
-    return x * sigmoid(x)
+    with np.errstate(invalid="ignore"):
+        y = x * sigmoid(x)
+    return _vanishing_at_minus_inf(x, y)
 
 
 def mish(x):
-    """mish(x) = x * tanh(softplus(x)), softplus(x) = log(exp(x) + 1)."""
+    """mish(x) = x * tanh(softplus(x)), softplus(x) = log(exp(x) + 1) (0 at -inf)."""
     x = _f64(x)
-    return x * np.tanh(softplus(x))
+    with np.errstate(invalid="ignore"):
+        y = x * np.tanh(softplus(x))
+    return _vanishing_at_minus_inf(x, y)
 
 
 def gelu(x, approximate=False):
-    """Exact: gelu(x) = 0.5 * x * (1 + erf(x / sqrt(2))), evaluated as 0.5 * x * erfc(-x / sqrt(2)).
+    """Exact (default): gelu(x) = x * P(X <= x), X ~ N(0, 1) = 0.5 * x * (1 + erf(x / sqrt(2))).
 
-    approximate=True: 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3))),
-    sqrt(2 / pi) = 0.79788456080286535587989211986876, sqrt(2) = 1.4142135623730950488016887242097.
+    Evaluated as x * Phi(x), Phi(x) = 0.5 * erfc(-x / sqrt(2)) (no cancellation for x < 0; see _ndtr), 0 at -inf;
     erf/erfc are computed here (series and continued fraction), relative error about 1e-15.
+    approximate=True: 0.5 * x * (1 + tanh(u)), u = sqrt(2 / pi) * (x + 0.044715 * x**3),
+    evaluated as x * sigmoid(2 * u) (the same value: 1 + tanh(u) = 2 * sigmoid(2 u)).
+    sqrt(2 / pi) = 0.79788456080286535587989211986876, sqrt(2) = 1.4142135623730950488016887242097.
     """
     x = _f64(x)
-    if approximate:
-        inner = _SQRT_2_OVER_PI * (x + GELU_TANH_COEFFICIENT * x**3)
-        return 0.5 * x * (1.0 + np.tanh(inner))
-    return 0.5 * x * _erfc(-x / _SQRT_2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if approximate:
+            u = _SQRT_2_OVER_PI * (x + GELU_TANH_COEFFICIENT * x**3)
+            y = x * sigmoid(2.0 * u)
+        else:
+            y = x * _ndtr(x)
+    return _vanishing_at_minus_inf(x, y)
 
 
 def exponential(x):
-    """exponential(x) = exp(x)."""
-    return np.exp(_f64(x))
+    """exponential(x) = exp(x) (inf above log(max float) = 709.78)."""
+    with np.errstate(over="ignore"):
+        return np.exp(_f64(x))
 
 
 def softmax(x, axis=-1):
-    """softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)) along `axis` (= exp(x) / sum(exp(x)))."""
+    """softmax(x) = exp(x) / sum(exp(x)) along `axis` (an int or a tuple of ints).
+
+    Evaluated as exp(x - m) / sum(exp(x - m)), m = max(x) over the axes. Limits: a slice with one
+    +inf gives 1 there and 0 elsewhere; several +inf, or all -inf, leave it undefined (nan).
+    """
     x = _f64(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    axes = _axes("axis", axis, x.ndim, allow_tuple=True)
+    m = np.max(x, axis=axes, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        e = np.exp(x - np.where(np.isfinite(m), m, 0.0))
+        y = e / np.sum(e, axis=axes, keepdims=True)
+    return _one_hot_at_plus_inf(x, axes, m, y, (1.0, 0.0))
 
 
 def log_softmax(x, axis=-1):
-    """log_softmax(x)_i = (x_i - m) - log(sum_j exp(x_j - m)), m = max(x), along `axis`."""
+    """log_softmax(x) = log(softmax(x)) = (x - m) - log(sum(exp(x - m))), m = max(x) over `axis`.
+
+    `axis` is an int or a tuple of ints. Limits as softmax: one +inf gives 0 there and -inf
+    elsewhere; several +inf, or all -inf, give nan.
+    """
     x = _f64(x)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    axes = _axes("axis", axis, x.ndim, allow_tuple=True)
+    m = np.max(x, axis=axes, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        shifted = x - np.where(np.isfinite(m), m, 0.0)
+        y = shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
+        y = np.where(m == -np.inf, np.nan, y)
+    return _one_hot_at_plus_inf(x, axes, m, y, (0.0, -np.inf))
 
 
-_BY_NAME = {
-    "linear": linear,
-    "relu": relu,
-    "relu6": relu6,
-    "leaky_relu": leaky_relu,
+def sparsemax(x, axis=-1):
+    """sparsemax(x) = max(x - tau(x), 0) along `axis` (an int), Martins & Astudillo (2016).
+
+    tau is the threshold with sum(max(x - tau, 0)) = 1 (the Euclidean projection of x onto the
+    probability simplex): with z = x sorted in decreasing order, k(z) = max{k : 1 + k z_k > z_1 + .. + z_k}
+    and tau = (z_1 + .. + z_k(z) - 1) / k(z). x is shifted by its max first (tau shifts with it).
+    Ties need no special care: [2, 2, 0] -> [0.5, 0.5, 0]. Limits as softmax: one +inf gives a
+    one-hot; several +inf, or all -inf, give nan; -inf entries get 0.
+    """
+    x = _f64(x)
+    (ax,) = _axes("axis", axis, x.ndim, allow_tuple=False)
+    v = np.moveaxis(x, ax, -1)
+    m = np.max(v, axis=-1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = v - np.where(np.isfinite(m), m, 0.0)
+        z = np.flip(np.sort(shifted, axis=-1), axis=-1)
+        cumulative = np.cumsum(z, axis=-1)
+        k = np.arange(1, v.shape[-1] + 1, dtype=np.float64)
+        in_support = 1.0 + k * z > cumulative
+        k_z = np.max(np.where(in_support, np.arange(1, v.shape[-1] + 1), 0), axis=-1, keepdims=True)
+        total = np.take_along_axis(cumulative, np.maximum(k_z - 1, 0), axis=-1)
+        tau = (total - 1.0) / np.maximum(k_z, 1)
+        y = np.maximum(shifted - tau, 0.0)
+    y = np.where(np.isfinite(m), y, np.nan)  # nan slices, all -inf slices
+    y = _one_hot_at_plus_inf(v, (v.ndim - 1,), m, y, (1.0, 0.0))
+    return np.moveaxis(y, -1, ax)
+
+
+def glu(x, axis=-1):
+    """glu(x) = a * sigmoid(b), with x split along `axis` into two equal halves a (first) and b (second)."""
+    x = _f64(x)
+    (ax,) = _axes("axis", axis, x.ndim, allow_tuple=False)
+    if x.shape[ax] % 2:
+        raise ValueError(f"glu splits `x` into two equal halves along `axis`, so its size there must be even. "
+                         f"Received: x.shape={x.shape}, axis={axis}")
+    a, b = np.split(x, 2, axis=ax)
+    with np.errstate(invalid="ignore"):
+        return a * sigmoid(b)
+
+
+ACTIVATIONS = {
+    "celu": celu,
     "elu": elu,
-    "selu": selu,
-    "sigmoid": sigmoid,
-    "log_sigmoid": log_sigmoid,
+    "exponential": exponential,
+    "gelu": gelu,
+    "glu": glu,
+    "hard_shrink": hard_shrink,
     "hard_sigmoid": hard_sigmoid,
     "hard_silu": hard_silu,
     "hard_swish": hard_silu,
-    "tanh": tanh,
     "hard_tanh": hard_tanh,
+    "leaky_relu": leaky_relu,
+    "linear": linear,
+    "log_sigmoid": log_sigmoid,
+    "log_softmax": log_softmax,
+    "mish": mish,
+    "relu": relu,
+    "relu6": relu6,
+    "selu": selu,
+    "sigmoid": sigmoid,
+    "silu": silu,
+    "soft_shrink": soft_shrink,
+    "softmax": softmax,
     "softplus": softplus,
     "softsign": softsign,
-    "silu": silu,
+    "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax,
+    "squareplus": squareplus,
     "swish": silu,
-    "mish": mish,
-    "gelu": gelu,
-    "exponential": exponential,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
+    "tanh": tanh,
+    "tanh_shrink": tanh_shrink,
+    "threshold": threshold,
 }
+_BY_NAME = ACTIVATIONS  # earlier name, kept for existing callers
 
-KNOWN = tuple(sorted(_BY_NAME))
+KNOWN = tuple(sorted(ACTIVATIONS))
 
 
 def get(name):
-    """Return the float64 function for a Keras activation name; None means "linear"."""
+    """Return the float64 function for a Keras activation name; None means "linear"; callables pass through.
+
+    Functions with required arguments (threshold) are returned as they are; the caller supplies them.
+    """
     if name is None:
         return linear
-    if isinstance(name, str) and name in _BY_NAME:
-        return _BY_NAME[name]
+    if isinstance(name, str) and name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    if callable(name):
+        return name
     raise ValueError(f"Unknown activation: activation={name!r}. Known names: {', '.join(KNOWN)} (or None).")
+
+
+# --- activation layers (keras.layers.Activation, ReLU, LeakyReLU, PReLU, ELU, Softmax) ----------
+
+
+def _non_negative(name, value, *, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value >= 0:
+        raise ValueError(f"`{name}` must be a float >= 0{' or None' if allow_none else ''}. Received: {name}={value!r}")
+    return float(value)
+
+
+def activation_layer(x, activation):
+    """Activation layer: activation(x), with `activation` a keras.activations name (None = linear) or a callable."""
+    return np.asarray(get(activation)(_f64(x)), dtype=np.float64)
+
+
+def relu_layer(x, max_value=None, negative_slope=0.0, threshold=0.0):
+    """ReLU layer, per its docstring formula (arguments: floats >= 0, max_value None = unlimited):
+
+        f(x) = max_value                         if x >= max_value
+        f(x) = x                                 if threshold <= x < max_value
+        f(x) = negative_slope * (x - threshold)  otherwise
+
+    Unlike the relu function (x kept only where x > threshold, then min(., max_value)), x == threshold
+    is kept here, and max_value <= x < threshold gives max_value. The two agree whenever
+    threshold == 0 or x != threshold and max_value >= threshold.
+    """
+    max_value = _non_negative("max_value", max_value, allow_none=True)
+    negative_slope = _non_negative("negative_slope", negative_slope)
+    threshold = _non_negative("threshold", threshold)
+    x = _f64(x)
+    y = np.where(x >= threshold, x, _times(negative_slope, x - threshold))
+    if max_value is not None:
+        y = np.where(x >= max_value, max_value, y)
+    return y
+
+
+def leaky_relu_layer(x, negative_slope=0.3):
+    """LeakyReLU layer: f(x) = negative_slope * x for x < 0, x for x >= 0 (negative_slope >= 0, default 0.3)."""
+    negative_slope = _non_negative("negative_slope", negative_slope)
+    x = _f64(x)
+    return np.where(x >= 0, x, _times(negative_slope, x))
+
+
+def prelu_shape(input_shape, shared_axes=None):
+    """Shape of the PReLU `alpha` weight: input_shape[1:] (batch dropped) with every shared axis set to 1.
+
+    shared_axes: None, an int or a list of ints counting the batch axis as 0 (so 1 .. rank - 1);
+    negative ints count from the end (-1 is the last axis).
+    """
+    rank = len(input_shape)
+    if shared_axes is None:
+        axes = ()
+    elif _is_int(shared_axes):
+        axes = (shared_axes,)
+    elif isinstance(shared_axes, (tuple, list)):
+        axes = tuple(shared_axes)
+    else:
+        axes = None
+    if axes is None or not all(_is_int(a) and (1 <= a < rank or -rank < a <= -1) for a in axes):
+        raise ValueError(f"`shared_axes` must be None, an int or a list of ints in 1 .. {rank - 1} "
+                         f"(or -{rank - 1} .. -1) for an input of rank {rank}. Received: shared_axes={shared_axes!r}")
+    shape = list(input_shape[1:])
+    for a in axes:
+        shape[(a if a > 0 else a + rank) - 1] = 1
+    return tuple(shape)
+
+
+def prelu_layer(x, alpha, shared_axes=None):
+    """PReLU layer: f(x) = alpha * x for x < 0, x for x >= 0, alpha broadcast over the batch and shared axes.
+
+    alpha must have shape prelu_shape(x.shape, shared_axes) = x.shape[1:] with shared axes set to 1.
+    """
+    x = _f64(x)
+    alpha = _f64(alpha)
+    expected = prelu_shape(x.shape, shared_axes)
+    if alpha.shape != expected:
+        raise ValueError(f"`alpha` must have shape {expected} (input shape {x.shape}, shared_axes={shared_axes!r}). "
+                         f"Received: alpha.shape={alpha.shape}")
+    return np.where(x >= 0, x, _times(alpha, x))
+
+
+def elu_layer(x, alpha=1.0):
+    """ELU layer: f(x) = alpha * (exp(x) - 1) for x < 0, x for x >= 0 (alpha = 1.0), as the elu function."""
+    return elu(x, alpha=alpha)
+
+
+def softmax_layer(x, axis=-1, mask=None):
+    """Softmax layer: exp(x - max(x)) / sum(exp(x - max(x))) along `axis` (an int or a list of ints).
+
+    mask (optional, 1 = keep, 0 = mask) must broadcast to x: each of its dimensions is 1 or equal to the
+    matching one of x (aligned from the right), and it has no more dimensions than x. Masked positions
+    get probability 0 and take no part in the normalization; a slice with every position masked is all 0.
+    """
+    x = _f64(x)
+    axes = _axes("axis", axis, x.ndim, allow_tuple=True)
+    if mask is None:
+        return softmax(x, axis=axes)
+    mask = np.asarray(mask)
+    ok = mask.ndim <= x.ndim and all(m in (1, n) for m, n in zip(mask.shape[::-1], x.shape[::-1]))
+    if not ok:
+        raise ValueError(f"`mask` must broadcast to the inputs (each dimension 1 or equal to the input's). "
+                         f"Received: mask.shape={mask.shape} for inputs of shape {x.shape}")
+    keep = np.broadcast_to(mask.astype(bool), x.shape)
+    y = softmax(np.where(keep, x, -np.inf), axis=axes)
+    return np.where(keep & np.any(keep, axis=axes, keepdims=True), y, 0.0)
