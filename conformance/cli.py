@@ -135,7 +135,7 @@ def cmd_ops(args) -> int:
 def cmd_run(args) -> int:
     from conformance import results
     from conformance.runner import keras_side
-    from conformance.runner.session import catalogue_error_record, run_cases, timestamp
+    from conformance.runner.session import catalogue_error_records, run_cases, timestamp
 
     if args.jobs < 1:
         print(f"conformance: -j/--jobs must be at least 1, got {args.jobs}", file=sys.stderr)
@@ -152,7 +152,7 @@ def cmd_run(args) -> int:
     worker_log = out_dir / "tensorflow.log"
     worker_log.write_text("")  # one run's worth: TensorFlow's own log lines from the workers
     records = run_cases(cases, jobs=args.jobs, progress=progress, worker_stderr=worker_log)
-    records += [catalogue_error_record(e) for e in errors]
+    records += catalogue_error_records(errors)
     meta = results.environment(keras_side.versions())
     meta.update(
         started=started,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
-from conformance.runner.inputs import BIAS_MEAN, BIAS_STD, INPUT_MEAN, INPUT_STD, WEIGHT_MEAN, WEIGHT_STD
+from conformance.runner.inputs import (
+    BIAS_MEAN, BIAS_STD, INPUT_MEAN, INPUT_STD, POSITIVE_LOG_STD, WEIGHT_MEAN, WEIGHT_STD,
+)
 
 _TEMPLATE = '''\
 # Reproduces {case_id}
@@ -20,37 +22,55 @@ from conformance.ops import get_op
 
 op = get_op({op!r})
 params = {params}
+call = {call}  # keyword arguments of each call
 dtype = {dtype!r}
 to_dtype = (lambda a: np.asarray(a, np.float64).astype(tf.bfloat16.as_numpy_dtype)) if dtype == "bfloat16" else (lambda a: np.asarray(a, np.float64).astype(dtype))
 
-# The input: {input_doc}
+# The inputs, one per call: {input_doc}
+inputs = []
+for i in range({calls}):
 {input_code}
-x64 = to_dtype(x).astype(np.float64)  # the values both sides see
+    inputs.append(to_dtype(x).astype(np.float64))  # the values both sides see
 
 # The weights: one normal stream per variable name, from the case seed
 weights = {{}}
-for name, shape in op.predict_weights(params, x64.shape).items():
+for name, shape in op.predict_weights(params, inputs[0].shape).items():
     rng = np.random.default_rng([{seed}, 1, *name.encode()])
-    mean, std = ({bias_mean}, {bias_std}) if name == "bias" else ({weight_mean}, {weight_std})
-    weights[name] = to_dtype(rng.normal(mean, std, size=shape)).astype(np.float64)
+    if name in op.positive_weights:
+        weights[name] = to_dtype(np.exp(rng.normal(0.0, {positive_std}, size=shape))).astype(np.float64)
+    else:
+        mean, std = ({bias_mean}, {bias_std}) if name == "bias" else ({weight_mean}, {weight_std})
+        weights[name] = to_dtype(rng.normal(mean, std, size=shape)).astype(np.float64)
 
 # tf.keras
 layer = getattr(tf.keras.layers, {keras_class!r})(**params, dtype=dtype)
-layer.build(x64.shape)
+layer.build(inputs[0].shape)
 for variable in layer.weights:
     variable.assign(to_dtype(weights[variable.name]))
-keras_out = np.asarray(layer(tf.constant(to_dtype(x64))), dtype=np.float64)
+keras_call = {{k: tf.constant(np.asarray(v, bool)) if k == "mask" and v is not None else v for k, v in call.items()}}
+for x in inputs:
+    keras_out = np.asarray(layer(tf.constant(to_dtype(x)), **keras_call), dtype=np.float64)
 
 # The float64 NumPy reference of the documented semantics
-reference_out = op.compute(x64, weights, params)
+ref_call = {{k: np.asarray(v, bool) if k == "mask" and v is not None else v for k, v in call.items()}}
+state = dict(weights)
+for x in inputs:
+    reference_out = op.compute(x, state, params, ref_call)
+    if op.update_state:
+        state.update(op.update_state(x, state, params, ref_call))
 
-print("shapes: tf.keras", keras_out.shape, "reference", reference_out.shape)
-if keras_out.shape == reference_out.shape:
-    err = np.abs(keras_out - reference_out)
-    allowed = {atol!r} + {rtol!r} * np.abs(reference_out)
-    worst = np.unravel_index(np.nanargmax(err / allowed), err.shape)
-    print("max abs error", np.nanmax(err), "| elements out of tolerance:", int((err > allowed).sum()), "of", err.size)
-    print("worst at", worst, ": tf.keras", keras_out[worst], "reference", reference_out[worst])
+def compare(what, actual, expected):
+    print(what, "shapes: tf.keras", actual.shape, "reference", expected.shape)
+    if actual.shape == expected.shape:
+        err = np.abs(actual - expected)
+        allowed = {atol!r} + {rtol!r} * np.abs(expected)
+        worst = np.unravel_index(np.nanargmax(err / allowed), err.shape)
+        print("max abs error", np.nanmax(err), "| elements out of tolerance:", int((err > allowed).sum()), "of", err.size)
+        print("worst at", worst, ": tf.keras", actual[worst], "reference", expected[worst])
+
+compare("output", keras_out, reference_out)
+for name in op.state:
+    compare(name, np.asarray(dict((v.name, v) for v in layer.weights)[name], np.float64), state[name])
 '''
 
 
@@ -62,14 +82,22 @@ def snippet(record: dict) -> str:
     if not isinstance(op, LayerOp):
         raise ValueError(f"no reproduction snippet for op kind {type(op).__name__}")
     shape = record["input_shapes"]["x"]
+    distribution = record.get("input_distribution") or {}
+    mean, std = distribution.get("mean", INPUT_MEAN), distribution.get("std", INPUT_STD)
     if record.get("input_values") is not None:
         input_doc = "the literal values of the case"
-        input_code = f"x = np.array({json.dumps(record['input_values'])}, dtype=np.float64)"
+        input_code = f"    x = np.array({json.dumps(record['input_values'])}, dtype=np.float64)"
     else:
-        input_doc = f"normal(mean {INPUT_MEAN}, std {INPUT_STD}) from seed {record['seed']}"
+        input_doc = f"normal(mean {mean}, std {std}) from seed {record['seed']}"
         input_code = (
-            f"x = np.random.default_rng([{record['seed']}, 0]).normal({INPUT_MEAN}, {INPUT_STD}, size={tuple(shape)!r})"
+            f"    stream = [{record['seed']}, 0] if i == 0 else [{record['seed']}, 0, i]\n"
+            f"    x = np.random.default_rng(stream).normal({mean}, {std}, size={tuple(shape)!r})"
         )
+        if distribution.get("constant_channels"):
+            input_code += (
+                f"\n    index = [slice(None)] * x.ndim\n    index[{distribution.get('channel_axis', -1)}] = {distribution['constant_channels']!r}"
+                f"\n    x[tuple(index)] = {mean}  # zero-variance channels"
+            )
     if "error" in (record.get("expected") or {}):
         # the reference rejects these arguments: show what each side says
         return (
@@ -78,7 +106,7 @@ def snippet(record: dict) -> str:
             f"op = get_op({record['op']!r})\nparams = {_literal(record['params'])}\n"
             f"try:\n    op.predict_weights(params, {tuple(shape)!r})\n    print('reference: accepted')\n"
             "except ValueError as e:\n    print('reference: ValueError:', e)\n"
-            f"{input_code}\n"
+            f"i = 0\n{input_code.replace(chr(10) + '    ', chr(10))[4:]}\n"
             f"try:\n    y = getattr(tf.keras.layers, {op.keras_class!r})(**params, dtype={record['dtype']!r})(x.astype({record['dtype']!r}))\n"
             "    print('tf.keras: accepted, output shape', tuple(y.shape))\n"
             "except Exception as e:\n    print('tf.keras:', type(e).__name__, e)\n"
@@ -86,6 +114,7 @@ def snippet(record: dict) -> str:
     tolerance = record.get("tolerance") or {"rtol": 0.0, "atol": 0.0}
     return _TEMPLATE.format(
         case_id=record["id"], op=record["op"], params=_literal(record["params"]), dtype=record["dtype"],
+        call=_literal(record.get("call") or {}), calls=record.get("calls", 1), positive_std=POSITIVE_LOG_STD,
         input_doc=input_doc, input_code=input_code, seed=record["seed"], keras_class=op.keras_class,
         bias_mean=BIAS_MEAN, bias_std=BIAS_STD, weight_mean=WEIGHT_MEAN, weight_std=WEIGHT_STD,
         rtol=tolerance["rtol"], atol=tolerance["atol"],

@@ -71,9 +71,9 @@ def test_run_records_broken_cases_and_exits_2(write_catalogue, tmp_path, capsys)
     assert main(["run", str(path), "--out", str(out), "-q"]) == 2
     doc = json.loads((out / "results.json").read_text())
     statuses = {r["id"].split("::")[1]: r["status"] for r in doc["cases"]}
-    assert statuses["broken"] == "error"
+    assert statuses["broken[catalogue-error]"] == "error"
     assert sum(s == "pass" for s in statuses.values()) == 3  # the others still ran
-    assert "Conv1D needs kernel_size" in next(r["message"] for r in doc["cases"] if r["id"].endswith("broken"))
+    assert "Conv1D needs kernel_size" in next(r["message"] for r in doc["cases"] if r["id"].endswith("broken[catalogue-error]"))
 
 
 def test_new_appends_a_valid_template(tmp_path, capsys):

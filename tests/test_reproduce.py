@@ -24,7 +24,7 @@ def test_snippet_reproduces_a_divergence_exactly():
     record = run_case(make_case("Conv1D", {"filters": 5, "kernel_size": 1, "strides": 2, "data_format": "channels_first"}, [2, 13, 10]))
     assert record["status"] == "fail"
     printed = run_snippet(snippet(record))
-    assert "shapes: tf.keras (2, 5, 5) reference (2, 5, 5)" in printed
+    assert "output shapes: tf.keras (2, 5, 5) reference (2, 5, 5)" in printed
     assert f"elements out of tolerance: {record['metrics']['n_out_of_tolerance']} of 50" in printed
     assert f"max abs error {record['metrics']['max_abs_error']}" in printed
 

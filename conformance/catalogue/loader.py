@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.catalogue import yaml_lines
-from conformance.catalogue.model import DEFAULT_SEED, DTYPES, KNOWN_ERRORS, Case
+from conformance.catalogue.model import DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case
 from conformance.ops import LayerOp, UnknownOp, get_op
 
 FILE_KEYS = ("op", "defaults", "cases", "description")
 CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
-    "tolerance", "expect", "xfail", "skip", "seed", "tags",
+    "tolerance", "expect", "xfail", "skip", "seed", "tags", "call", "calls", "input_distribution",
 )
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
 TOLERANCE_KEYS = ("rtol", "atol")
 EXPECT_KEYS = ("output_shape", "error", "match")
 XFAIL_KEYS = ("reason", "link", "when")
+DISTRIBUTION_KEYS = ("mean", "std", "constant_channels", "channel_axis")
 
 # Budgets, documented in the README: a sweep entry expanding past MAX_SWEEP cases would
 # not finish in reasonable time; a tensor (input, weight or output) past
@@ -204,7 +205,7 @@ def _load_document(data, lines, shown):
 
 def _merge(defaults: dict, raw: dict) -> dict:
     merged = {**defaults, **raw}
-    for key in ("params", "tolerance", "expect"):
+    for key in ("params", "tolerance", "expect", "call", "input_distribution"):
         if isinstance(defaults.get(key), dict) and isinstance(raw.get(key), dict):
             merged[key] = {**defaults[key], **raw[key]}
     return merged
@@ -272,6 +273,11 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
     tags = case.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise _Problem(path + ("tags",), f"expected a list of strings, got {tags!r}")
+    call = _check_call(case.get("call", {}), op, path)
+    calls = case.get("calls", 1)
+    if not isinstance(calls, int) or isinstance(calls, bool) or not 1 <= calls <= MAX_CALLS:
+        raise _Problem(path + ("calls",), f"expected an integer from 1 to {MAX_CALLS}, got {calls!r}")
+    distribution = _check_distribution(case.get("input_distribution", {}), path)
     input_values = case.get("input_values")
     if input_values is not None:
         if "input_shape" in case or "input_shape" in sweep:
@@ -290,7 +296,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
             out.append(
                 _make_case(
                     op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
-                    seed, tolerance, expect, xfails, skip, tags,
+                    seed, tolerance, expect, xfails, skip, tags, call, calls, distribution,
                 )
             )
         except _Problem as p:
@@ -299,7 +305,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
 
 
 def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
-               seed, tolerance, expect, xfails, skip, tags):
+               seed, tolerance, expect, xfails, skip, tags, call, calls, distribution):
     concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape")}}
     dtype = swept.get("dtype", dtype)
     if dtype not in DTYPES:
@@ -313,12 +319,21 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         if problem:
             raise _Problem(path + (("sweep", key) if key in swept else ("params", key)), problem)
 
+    if distribution.get("constant_channels"):
+        axis = distribution.get("channel_axis", -1)
+        if not -len(shape) <= axis < len(shape):
+            raise _Problem(path + ("input_distribution", "channel_axis"), f"axis {axis} is out of range for input_shape {shape}")
+        n = shape[axis]
+        bad = [c for c in distribution["constant_channels"] if not -n <= c < n]
+        if bad:
+            raise _Problem(path + ("input_distribution", "constant_channels"), f"channels {bad} are out of range: the input has {n} along axis {axis}")
     case_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v) for k, v in swept.items())}]" if swept else "")
     xfail = _xfail_for(xfails, swept)
     case = Case(
         id=case_id, file=shown, line=line, name=name, op=op.name, params=concrete, dtype=dtype,
         input_shape=tuple(shape), input_values=input_values, seed=seed, tolerance=tolerance,
         expect=expect, xfail=xfail, skip=skip, tags=tuple(tags), swept=swept,
+        call=call, calls=calls, input_distribution=distribution,
     )
     _check_against_reference(op, case, path)
     return case
@@ -369,6 +384,37 @@ def _check_number_map(value, path, key, allowed):
         if k not in allowed:
             raise _Problem(path + (key, k), f"unknown key {k!r}{_did_you_mean(k, allowed)}; allowed: {', '.join(allowed)}")
     return value
+
+
+def _check_call(value, op, path) -> dict:
+    """Keyword arguments of each call, typed by the op (e.g. training, mask)."""
+    if not isinstance(value, dict):
+        raise _Problem(path + ("call",), f"expected a mapping of call arguments, got {value!r}")
+    allowed = getattr(op, "call_params", {})
+    for key, v in value.items():
+        if key not in allowed:
+            what = f"; {op.name} takes: {', '.join(allowed)}" if allowed else f"; {op.name} takes no call arguments"
+            raise _Problem(path + ("call", key), f"unknown call argument {key!r}{_did_you_mean(key, allowed)}{what}")
+        problem = allowed[key].problem(v)
+        if problem:
+            raise _Problem(path + ("call", key), problem)
+    return dict(value)
+
+
+def _check_distribution(value, path) -> dict:
+    """How generated inputs are drawn: normal(mean, std), some channels held constant."""
+    _check_number_map(value, path, "input_distribution", DISTRIBUTION_KEYS)
+    for key in ("mean", "std"):
+        v = value.get(key, 0.0)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or (key == "std" and v < 0):
+            raise _Problem(path + ("input_distribution", key), f"expected a {'non-negative ' if key == 'std' else ''}number, got {v!r}")
+    channels = value.get("constant_channels", [])
+    if not isinstance(channels, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in channels):
+        raise _Problem(path + ("input_distribution", "constant_channels"), f"expected a list of channel indices, got {channels!r}")
+    axis = value.get("channel_axis", -1)
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise _Problem(path + ("input_distribution", "channel_axis"), f"expected an integer axis, got {axis!r}")
+    return dict(value)
 
 
 def _check_tolerance(value, path) -> dict:

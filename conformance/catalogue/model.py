@@ -17,6 +17,7 @@ DEFAULT_TOLERANCE = {
 }
 
 DEFAULT_SEED = 0
+MAX_CALLS = 20
 
 # Exceptions an `expect: {error: ...}` may name; a raised subclass counts as a match.
 KNOWN_ERRORS = ("ValueError", "TypeError", "NotImplementedError", "InvalidArgumentError", "Exception")
@@ -40,6 +41,9 @@ class Case:
     skip: str | None = None
     tags: tuple = ()
     swept: dict = field(default_factory=dict)  # the swept key -> value of this combination
+    call: dict = field(default_factory=dict)  # keyword arguments of each call (training, mask)
+    calls: int = 1  # how many times the layer is called in a row, each on a fresh input
+    input_distribution: dict = field(default_factory=dict)  # mean, std, constant_channels
 
     @property
     def effective_tolerance(self) -> dict:

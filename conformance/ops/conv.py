@@ -53,7 +53,7 @@ def _conv_layer(keras_class: str, kind: str, rank: int) -> LayerOp:
     types.update({n: (t if t is not None else P.optional(P.int_or_tuple(rank))) for n, t in extra.items()})
     types.update({n: P.KERAS_OBJECT for n in objects})
 
-    def compute_output(x, weights, params):
+    def compute_output(x, weights, params, call):
         return compute(x, **weights, rank=rank, **params)
 
     return LayerOp(

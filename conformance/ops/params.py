@@ -61,3 +61,23 @@ def padding(rank: int) -> ParamType:
             and all(isinstance(p, list) and len(p) == 2 and all(_is_int(i) for i in p) for p in v)
         )
     return ParamType(f"a padding name or a list of {rank} [before, after] pairs", accepts)
+
+
+def int_or_list() -> ParamType:
+    return ParamType(
+        "an integer or a list of integers",
+        lambda v: _is_int(v) or (isinstance(v, list) and bool(v) and all(_is_int(i) for i in v)),
+    )
+
+
+# A call's mask: a nested list of booleans (or 0/1), given literally in the case.
+MASK = ParamType(
+    "a nested list of booleans (or 0/1) or null",
+    lambda v: v is None or (isinstance(v, list) and _all_flags(v)),
+)
+
+
+def _all_flags(v) -> bool:
+    if isinstance(v, list):
+        return bool(v) and all(_all_flags(i) for i in v)
+    return isinstance(v, bool) or v in (0, 1)

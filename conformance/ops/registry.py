@@ -11,7 +11,7 @@ import numpy as np
 from conformance.ops.params import ParamType
 
 # Modules that register ops; each is a thin mapping of one family onto the kinds below.
-FAMILY_MODULES = ("conformance.ops.conv",)
+FAMILY_MODULES = ("conformance.ops.conv", "conformance.ops.pooling", "conformance.ops.normalization")
 
 
 @dataclass(frozen=True)
@@ -29,18 +29,26 @@ class Op:
 
 @dataclass(frozen=True)
 class LayerOp(Op):
-    """A `tf.keras.layers.<keras_class>` built from `params`, weights set, called once.
+    """A `tf.keras.layers.<keras_class>` built from `params`, weights set, called `calls` times.
 
     predict_weights(params, input_shape) -> {variable name: shape}
     predict_output(params, input_shape) -> output shape
-    compute(x, weights, params) -> float64 output
+    compute(x, weights, params, call) -> float64 output of one call
+    update_state(x, weights, params, call) -> {state variable: new value} after one call
     Each raises ValueError where the documented semantics reject the arguments.
+    `call_params` types the keyword arguments a case may pass to each call (training, mask);
+    `state` names the variables a call updates, compared after the last call;
+    `positive_weights` are drawn positive (e.g. a moving variance).
     """
 
     keras_class: str = ""
     predict_weights: Callable[[dict, tuple], dict] = field(default=None, repr=False)
     predict_output: Callable[[dict, tuple], tuple] = field(default=None, repr=False)
-    compute: Callable[[np.ndarray, dict, dict], np.ndarray] = field(default=None, repr=False)
+    compute: Callable[[np.ndarray, dict, dict, dict], np.ndarray] = field(default=None, repr=False)
+    call_params: Mapping[str, ParamType] = field(default_factory=dict)
+    state: tuple[str, ...] = ()
+    update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)
+    positive_weights: frozenset = frozenset()
 
 
 class UnknownOp(KeyError):

@@ -11,6 +11,8 @@ import re
 import time
 import traceback
 
+import numpy as np
+
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
 from conformance.ops import LayerOp, get_op
@@ -19,17 +21,36 @@ from conformance.runner.inputs import make_input, make_weights
 from conformance.runner.keras_side import SideOutcome, error_info
 
 
-def run_reference(op: LayerOp, case: Case, x):
-    """The reference side; a ValueError is the documented rejection of the arguments."""
+def call_arguments(case: Case) -> dict:
+    """The case's call arguments with masks as boolean arrays (both sides get the same)."""
+    return {k: (np.asarray(v, dtype=bool) if k == "mask" and v is not None else v) for k, v in case.call.items()}
+
+
+def make_inputs(case: Case) -> list:
+    """One input per call, each from its own stream of the case seed."""
+    return [
+        make_input(case.input_shape, case.dtype, case.seed, case.input_values, call_index=i, distribution=case.input_distribution)
+        for i in range(case.calls)
+    ]
+
+
+def run_reference(op: LayerOp, case: Case, inputs: list, call: dict):
+    """The reference side; a ValueError is the documented rejection of the arguments.
+    Returns the outcome and the initial weights (which tf.keras gets too)."""
     try:
         shapes = op.predict_weights(case.params, case.input_shape)
     except ValueError as exc:
         return SideOutcome(error=error_info(exc, "arguments")), {}
-    weights = make_weights(shapes, case.dtype, case.seed)
+    weights = make_weights(shapes, case.dtype, case.seed, op.positive_weights)
+    current = dict(weights)
     try:
-        return SideOutcome(output=op.compute(x, weights, case.params)), weights
+        for x in inputs:
+            output = op.compute(x, current, case.params, call)
+            if op.update_state is not None:
+                current.update(op.update_state(x, current, case.params, call))
     except ValueError as exc:
         return SideOutcome(error=error_info(exc, "call")), weights
+    return SideOutcome(output=output, state={name: current[name] for name in op.state if name in current}), weights
 
 
 def run_case(case: Case) -> dict:
@@ -68,6 +89,9 @@ def base_record(case: Case, op_family: str | None = None) -> dict:
         "dtype": case.dtype,
         "input_shapes": {"x": list(case.input_shape)},
         "input_values": case.input_values,
+        "input_distribution": case.input_distribution,
+        "call": case.call,
+        "calls": case.calls,
         "seed": case.seed,
         "expected": case.expect,
         "tolerance": case.effective_tolerance,
@@ -101,9 +125,10 @@ def _describe(side: SideOutcome) -> str:
 
 def _judge(case: Case):
     op = get_op(case.op)
-    x = make_input(case.input_shape, case.dtype, case.seed, case.input_values)
-    reference, weights = run_reference(op, case, x)
-    keras = keras_side.run_layer(op, case, x, weights) if reference.error is None else _run_keras_unweighted(op, case, x)
+    inputs, call = make_inputs(case), call_arguments(case)
+    reference, weights = run_reference(op, case, inputs, call)
+    # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
+    keras = keras_side.run_layer(op, case, inputs, weights if reference.error is None else None, call)
     outcome = {"reference": _side_summary(reference), "keras": _side_summary(keras)}
 
     expected_error = case.expect.get("error")
@@ -125,12 +150,20 @@ def _judge(case: Case):
         return "fail", f"tf.keras {_describe(keras)}; the reference accepts these arguments", None, outcome
     tol = case.effective_tolerance
     result = compare_arrays(keras.output, reference.output, rtol=tol["rtol"], atol=tol["atol"], map_axes=_map_axes(case, keras.output.ndim))
-    return ("pass" if result.ok else "fail"), result.message, result.metrics, outcome
-
-
-def _run_keras_unweighted(op, case, x):
-    """When the reference rejects the arguments there are no weights to set: just try."""
-    return keras_side.run_layer(op, case, x, weights=None)
+    messages = [] if result.ok else [result.message]
+    metrics = result.metrics
+    if reference.state:
+        # stateful layers: the variables after the last call are judged like the output
+        metrics["state"] = {}
+        for name, expected in reference.state.items():
+            if name not in keras.state:
+                messages.append(f"state {name}: tf.keras has no such variable")
+                continue
+            r = compare_arrays(keras.state[name], expected, rtol=tol["rtol"], atol=tol["atol"])
+            metrics["state"][name] = {k: v for k, v in r.metrics.items() if k != "error_histogram"}
+            if not r.ok:
+                messages.append(f"state {name} after {case.calls} call(s): {r.message}")
+    return ("fail" if messages else "pass"), "; ".join(messages), metrics, outcome
 
 
 def _map_axes(case: Case, ndim: int):

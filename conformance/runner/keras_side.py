@@ -15,7 +15,7 @@ class SideOutcome:
 
     output: np.ndarray | None = None
     error: dict | None = None
-    notes: list = field(default_factory=list)
+    state: dict = field(default_factory=dict)  # state variables after the last call
 
     @property
     def shape(self):
@@ -73,22 +73,27 @@ def _variable_name(variable) -> str:
     return variable.name.split("/")[-1].split(":")[0]
 
 
-def run_layer(op, case, x: np.ndarray, weights: dict) -> SideOutcome:
-    """Build tf.keras.layers.<op.keras_class>(**params), set `weights` by name, call it on x."""
+def run_layer(op, case, inputs: list, weights: dict | None, call: dict) -> SideOutcome:
+    """Build tf.keras.layers.<op.keras_class>(**params), set `weights` by name, then call it
+    on each of `inputs` in turn with `call` keyword arguments; keep the last output and the
+    op's state variables."""
     tf = tensorflow()
     phase = "construct"
     try:
         layer = getattr(tf.keras.layers, op.keras_class)(**case.params, dtype=case.dtype)
         phase = "build"
-        layer.build(tuple(x.shape))
+        layer.build(tuple(inputs[0].shape))
         phase = "set weights"
         problem = None if weights is None else _set_weights(layer, weights, case.dtype)
         if problem:
             return SideOutcome(error={"type": "WeightLayoutMismatch", "bases": [], "message": problem, "phase": phase})
-        phase = "call"
-        inputs = tf.constant(x.astype(_np_dtype(case.dtype)))
-        output = layer(inputs)
-        return SideOutcome(output=np.asarray(output).astype(np.float64))
+        call_args = {k: tf.constant(v) if isinstance(v, np.ndarray) else v for k, v in call.items()}
+        for i, x in enumerate(inputs):
+            phase = "call" if len(inputs) == 1 else f"call {i + 1} of {len(inputs)}"
+            output = layer(tf.constant(x.astype(_np_dtype(case.dtype))), **call_args)
+        variables = {_variable_name(v): v for v in layer.weights}
+        state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
+        return SideOutcome(output=np.asarray(output).astype(np.float64), state=state)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
 

@@ -10,9 +10,19 @@ from concurrent.futures.process import BrokenProcessPool
 from conformance.runner.execute import run_case
 
 
-def catalogue_error_record(error) -> dict:
-    """A case that could not be loaded still appears in the results, as an error."""
-    case_id = error.case_id or f"{error.file}::line-{error.line or 0}"
+def catalogue_error_records(errors) -> list[dict]:
+    """Cases that could not be loaded still appear in the results, as errors, one record
+    per problem with a unique id (a sweep may fail in several combinations)."""
+    records, seen = [], {}
+    for error in errors:
+        base = error.case_id or f"{error.file}::line-{error.line or 0}"
+        seen[base] = seen.get(base, 0) + 1
+        suffix = "[catalogue-error]" if seen[base] == 1 else f"[catalogue-error-{seen[base]}]"
+        records.append(_catalogue_error_record(error, base + suffix))
+    return records
+
+
+def _catalogue_error_record(error, case_id) -> dict:
     return {
         "id": case_id, "op": None, "family": "catalogue", "file": error.file, "line": error.line,
         "name": case_id.split("::", 1)[-1], "params": {}, "swept": {}, "dtype": None, "input_shapes": {},

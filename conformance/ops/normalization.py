@@ -1,0 +1,55 @@
+"""The normalization family: each Keras normalization layer mapped onto reference_impl.normalization."""
+from __future__ import annotations
+
+from reference_impl import normalization as ref
+
+from conformance.ops import params as P
+from conformance.ops.registry import LayerOp, register
+
+FAMILY = "normalization"
+_GAMMA_BETA = {
+    "center": P.BOOL, "scale": P.BOOL,
+    **{f"{w}_{o}": P.KERAS_OBJECT for w in ("beta", "gamma") for o in ("initializer", "regularizer", "constraint")},
+}
+
+
+def _normalization_layer(keras_class, function, types, *, call_params=None, state=(), positive=(), example=None):
+    def compute(x, weights, params, call):
+        out = function(x, **weights, **params, **call)
+        return out[0] if state else out
+
+    def update_state(x, weights, params, call):
+        _, *new = function(x, **weights, **params, **call)
+        return dict(zip(state, new))
+
+    return LayerOp(
+        name=keras_class,
+        family=FAMILY,
+        params={**types, "epsilon": P.NUMBER} if keras_class != "UnitNormalization" else types,
+        doc=f"tf.keras.layers.{keras_class}: reference_impl.normalization.{function.__name__}",
+        keras_class=keras_class,
+        predict_weights=lambda params, shape: ref.weight_shapes(keras_class, shape, **params),
+        predict_output=lambda params, shape: (ref.weight_shapes(keras_class, shape, **params), tuple(shape))[1],
+        compute=compute,
+        call_params=call_params or {},
+        state=state,
+        update_state=update_state if state else None,
+        positive_weights=frozenset(positive),
+        example={"input_shape": [4, 6, 5], "params": example or {}},
+    )
+
+
+register(
+    _normalization_layer(
+        "BatchNormalization", ref.batch_norm,
+        {"axis": P.INT, "momentum": P.NUMBER, "synchronized": P.BOOL,
+         "moving_mean_initializer": P.KERAS_OBJECT, "moving_variance_initializer": P.KERAS_OBJECT, **_GAMMA_BETA},
+        call_params={"training": P.BOOL},
+        state=("moving_mean", "moving_variance"),
+        positive=("moving_variance",),
+    ),
+    _normalization_layer("LayerNormalization", ref.layer_norm, {"axis": P.int_or_list(), "rms_scaling": P.BOOL, **_GAMMA_BETA}),
+    _normalization_layer("GroupNormalization", ref.group_norm, {"groups": P.INT, "axis": P.INT, **_GAMMA_BETA}, example={"groups": 5}),
+    _normalization_layer("RMSNormalization", ref.rms_norm, {"axis": P.INT}),
+    _normalization_layer("UnitNormalization", ref.unit_norm, {"axis": P.int_or_list()}),
+)

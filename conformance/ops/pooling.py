@@ -1,0 +1,58 @@
+"""The pooling family: every Keras pooling layer as a thin mapping onto reference_impl.pooling."""
+from __future__ import annotations
+
+from reference_impl import pooling as ref
+
+from conformance.ops import params as P
+from conformance.ops.registry import LayerOp, register
+
+FAMILY = "pooling"
+_EXAMPLE_SPATIAL = (9, 8, 7)
+
+# kind -> (reference function, typed arguments for a rank, required arguments, call arguments)
+_KINDS = {
+    "max": (ref.max_pool, lambda r: {"pool_size": P.int_or_tuple(r), "strides": P.optional(P.int_or_tuple(r)), "padding": P.STRING}, (), {}),
+    "average": (ref.average_pool, lambda r: {"pool_size": P.int_or_tuple(r), "strides": P.optional(P.int_or_tuple(r)), "padding": P.STRING}, ("pool_size",), {}),
+    "global_max": (ref.global_max_pool, lambda r: {"keepdims": P.BOOL}, (), {}),
+    "global_average": (ref.global_average_pool, lambda r: {"keepdims": P.BOOL}, (), {}),
+    "adaptive_max": (ref.adaptive_max_pool, lambda r: {"output_size": P.int_or_tuple(r)}, ("output_size",), {}),
+    "adaptive_average": (ref.adaptive_average_pool, lambda r: {"output_size": P.int_or_tuple(r)}, ("output_size",), {}),
+}
+
+
+def _pooling_layer(keras_class: str, kind: str, rank: int, call_params=None) -> LayerOp:
+    compute, typed, required, _ = _KINDS[kind]
+    types = {**typed(rank), "data_format": P.OPTIONAL_STRING}
+
+    def predict_weights(params, shape):
+        ref.output_shape(kind, shape, rank=rank, **params)  # validates the arguments
+        return {}
+
+    example_params = {"pool_size": 2} if "pool_size" in types else {"output_size": 3} if "output_size" in types else {}
+    return LayerOp(
+        name=keras_class,
+        family=FAMILY,
+        params=types,
+        required=required,
+        doc=f"tf.keras.layers.{keras_class}: reference_impl.pooling.{compute.__name__} with rank={rank}",
+        keras_class=keras_class,
+        predict_weights=predict_weights,
+        predict_output=lambda params, shape: ref.output_shape(kind, shape, rank=rank, **params),
+        compute=lambda x, weights, params, call: compute(x, rank=rank, **params, **call),
+        call_params=call_params or {},
+        example={"input_shape": [2, *_EXAMPLE_SPATIAL[:rank], 3], "params": example_params},
+    )
+
+
+register(
+    *(
+        _pooling_layer(f"{prefix}Pooling{rank}D", kind, rank)
+        for prefix, kind in (("Max", "max"), ("Average", "average"), ("GlobalMax", "global_max"),
+                             ("AdaptiveMax", "adaptive_max"), ("AdaptiveAverage", "adaptive_average"))
+        for rank in (1, 2, 3)
+    ),
+    # GlobalAveragePooling1D documents a mask argument of call(): (batch, steps) booleans
+    _pooling_layer("GlobalAveragePooling1D", "global_average", 1, call_params={"mask": P.MASK}),
+    _pooling_layer("GlobalAveragePooling2D", "global_average", 2),
+    _pooling_layer("GlobalAveragePooling3D", "global_average", 3),
+)

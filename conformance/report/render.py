@@ -1,0 +1,439 @@
+"""results.json -> one self-contained HTML page (the divergence report).
+
+Everything the page shows comes from the results document alone. The summary, the
+per-family tables, the environment and the baseline comparison are rendered here by
+Jinja2 (autoescaped). The case table is built in the browser by report.js from a
+compact JSON copy of the cases, so that 20,000 cases cost one JSON blob rather than
+20,000 rows of HTML, and only the rows on screen exist in the DOM.
+
+Untrusted text (catalogue names, params, xfail reasons, exception messages) reaches the
+page only two ways: through Jinja2 autoescaping, or inside the JSON blob, which
+`script_json` makes unable to close its <script> element and which report.js shows
+with textContent only. A Content-Security-Policy admits no script but our own (by hash)
+and no network fetch, as a second line of defence.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import jinja2
+
+from conformance import results
+
+HERE = Path(__file__).parent
+# The case table's default order: what needs attention first.
+STATUS_ORDER = ("fail", "error", "xpass", "xfail", "skip", "pass")
+FAILING = ("fail", "error", "xpass")
+MOVE_FACTOR = 10.0  # a max_abs_error that moved more than this, either way, is listed
+BASELINE_LIST_LIMIT = 500  # rows per baseline list; the rest are counted, not shown
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # TensorFlow colours its messages
+
+# One case travels as a list in this order (names once, not 20,000 times).
+CASE_FIELDS = (
+    "id", "status", "op", "family", "dtype", "file", "line", "params", "input_shapes", "input_values",
+    "seed", "expected", "tolerance", "xfail", "tags", "message", "metrics", "outcome", "duration_s", "snippet",
+)
+METRIC_FIELDS = (
+    "n_elements", "max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference",
+    "worst_tolerance_ratio", "n_out_of_tolerance", "fraction_out_of_tolerance", "n_nonfinite_mismatch",
+    "error_histogram", "error_map",
+)
+ID_MARK = "\0"  # in a snippet line: the case's id
+INTERNED = ("op", "family", "dtype", "file")  # few distinct values: sent as indexes into `strings`
+
+
+# ---------------------------------------------------------------- public functions
+
+def render(document: dict, baseline_document: dict | None = None) -> str:
+    """The report page for a results document (and its comparison with a baseline)."""
+    cases = document.get("cases") or []
+    meta = document.get("meta") or {}
+    data = compact_cases(cases)
+    script = _static("report.js")
+    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return _environment().get_template("report.html.j2").render(
+        verdict=verdict(cases),
+        families=family_table(cases),
+        environment=environment_rows(meta),
+        meta=meta,
+        schema_version=document.get("schema_version"),
+        statuses=STATUS_ORDER,
+        baseline=compare(baseline_document, document) if baseline_document is not None else None,
+        data_json=script_json(data),
+        css=_static("report.css"),
+        script=script,
+        script_hash=script_hash,
+    )
+
+
+def render_file(results_path, html_path, baseline_path=None) -> Path:
+    """Read results.json (and a baseline), write the HTML report, return its path."""
+    document = results.read(results_path)
+    baseline = results.read(baseline_path) if baseline_path else None
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = html_path.with_name(html_path.name + ".tmp")
+    tmp.write_text(render(document, baseline), encoding="utf-8")
+    tmp.replace(html_path)  # a browser reloading the page never sees half of it
+    return html_path
+
+
+def main_report(results_path, baseline_path=None, output_path=None) -> Path:
+    """`conformance report`: the default output is report.html beside RESULTS.json."""
+    output = Path(output_path) if output_path else Path(results_path).with_name("report.html")
+    return render_file(results_path, output, baseline_path)
+
+
+# ---------------------------------------------------------------- the numbers at the top
+
+def verdict(cases) -> dict:
+    """Counts by status and the pass rate: pass / (total - skip), skipped cases never ran."""
+    counts = Counter(c.get("status") for c in cases)
+    total = len(cases)
+    ran = total - counts["skip"]
+    failing = sum(counts[s] for s in FAILING)
+    return {
+        "counts": {s: counts[s] for s in STATUS_ORDER},
+        "total": total,
+        "ran": ran,
+        "pass_rate": counts["pass"] / ran if ran else None,
+        "failing": failing,
+        "ok": failing == 0,
+    }
+
+
+def family_table(cases) -> list[dict]:
+    """Per family, its ops with counts by status, and the family's own totals."""
+    by_family: dict[str, dict[str, Counter]] = {}
+    for c in cases:
+        family = c.get("family") or "(none)"
+        op = c.get("op") or ""
+        by_family.setdefault(family, {}).setdefault(op, Counter())[c.get("status")] += 1
+    table = []
+    for family in sorted(by_family):
+        # `filter`: the op name the case table filters on (none for cases without an op)
+        ops = [_count_row(op or "(no op)", counts) | {"filter": op} for op, counts in sorted(by_family[family].items())]
+        table.append(_count_row(family, sum(by_family[family].values(), Counter())) | {"ops": ops})
+    return table
+
+
+def _count_row(name, counts: Counter) -> dict:
+    total = sum(counts.values())
+    ran = total - counts["skip"]
+    return {
+        "name": name,
+        "counts": {s: counts[s] for s in STATUS_ORDER},
+        "total": total,
+        "pass_rate": counts["pass"] / ran if ran else None,
+    }
+
+
+def environment_rows(meta: dict) -> list[tuple[str, str]]:
+    """(label, value) pairs for the environment table, known keys first, then any others."""
+    known = [
+        ("tensorflow", "TensorFlow"), ("keras", "Keras"), ("numpy", "NumPy"), ("python", "Python"),
+        ("platform", "Platform"), ("cpu", "CPU"), ("started", "Started"), ("duration_s", "Run time"),
+        ("jobs", "Worker processes"), ("selection", "Selection (-k)"), ("runner", "Runner"), ("command", "Command"),
+    ]
+    rows = []
+    for key, label in known:
+        value = meta.get(key)
+        if value is None:
+            continue
+        if key == "cpu" and meta.get("cpu_count"):
+            value = f"{value} ({meta['cpu_count']} logical CPUs)"
+        if key == "duration_s" and isinstance(value, (int, float)):
+            value = _duration(value)
+        rows.append((label, _text(value)))
+    flags = meta.get("flags") or {}
+    set_flags = " ".join(f"{k}={v}" for k, v in flags.items() if v is not None)
+    unset = ", ".join(k for k, v in flags.items() if v is None)
+    if flags:
+        rows.append(("Flags set", set_flags or "none"))
+        if unset:
+            rows.append(("Flags unset", unset))
+    shown = {k for k, _ in known} | {"flags", "cpu_count"}
+    rows += [(key, _text(meta[key])) for key in meta if key not in shown and meta[key] is not None]
+    return rows
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, seconds = divmod(seconds, 60)
+    return f"{int(minutes)} min {seconds:.0f} s"
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- baseline comparison
+
+def compare(baseline: dict, current: dict) -> dict:
+    """What changed since the baseline run.
+
+    newly_failing: pass/xfail -> fail/error/xpass; fixed: fail/error -> pass; other_changes:
+    any other change of status; moved: max_abs_error grew or shrank more than MOVE_FACTOR
+    times (0 -> non-zero counts, with an infinite factor); added / removed: case ids.
+    """
+    old, new = _by_id(baseline), _by_id(current)
+    newly_failing, fixed, other_changes, moved = [], [], [], []
+    for key in sorted(old.keys() & new.keys()):
+        a, b = old[key], new[key]
+        change = {"id": key[0], "before": a.get("status"), "after": b.get("status"), "message": _first_line(b)}
+        if change["before"] in ("pass", "xfail") and change["after"] in FAILING:
+            newly_failing.append(change)
+        elif change["before"] in ("fail", "error") and change["after"] == "pass":
+            fixed.append(change)
+        elif change["before"] != change["after"]:
+            other_changes.append(change)
+        before, after = _max_abs_error(a), _max_abs_error(b)
+        if before is not None and after is not None:
+            factor = move_factor(before, after)
+            # on a log scale, with slack for rounding: 1e-6 -> 1e-5 is exactly 10x, not a move
+            if _magnitude(factor) > math.log10(MOVE_FACTOR) + 1e-9:
+                moved.append(change | {"error_before": before, "error_after": after, "factor": factor,
+                                       "factor_text": _factor_text(factor)})
+    # the biggest moves first, whichever the direction; a NaN appearing counts as biggest
+    moved.sort(key=lambda m: (-_magnitude(m["factor"]), m["id"]))
+    return {
+        "meta_changes": _meta_changes(baseline.get("meta") or {}, current.get("meta") or {}),
+        "newly_failing": newly_failing,
+        "fixed": fixed,
+        "other_changes": other_changes,
+        "moved": moved,
+        "added": [{"id": k[0], "after": new[k].get("status")} for k in sorted(new.keys() - old.keys())],
+        "removed": [{"id": k[0], "before": old[k].get("status")} for k in sorted(old.keys() - new.keys())],
+        "limit": BASELINE_LIST_LIMIT,
+    }
+
+
+def _by_id(document) -> dict[tuple[str, int], dict]:
+    """Cases keyed by (id, n): an id can repeat (one catalogue error per failed expansion),
+    and its n-th occurrence is compared with the n-th occurrence in the other run."""
+    seen: Counter = Counter()
+    keyed = {}
+    for case in document.get("cases") or []:
+        case_id = str(case.get("id"))
+        keyed[(case_id, seen[case_id])] = case
+        seen[case_id] += 1
+    return keyed
+
+
+def move_factor(before: float, after: float) -> float:
+    """after / before; inf when the error appears from exactly 0, nan when only one side is NaN."""
+    if math.isnan(before) or math.isnan(after):
+        return 1.0 if math.isnan(before) and math.isnan(after) else math.nan
+    if before == after:
+        return 1.0
+    if before == 0:
+        return math.inf
+    if math.isinf(before):  # inf -> finite: an infinite improvement
+        return 0.0
+    return after / before
+
+
+def _factor_text(factor: float) -> str:
+    if math.isnan(factor):
+        return "NaN on one side"
+    if factor >= 1:
+        return "▲ ∞×" if math.isinf(factor) else f"▲ {factor:.3g}×"
+    return "▼ ∞×" if factor == 0 else f"▼ {1 / factor:.3g}×"
+
+
+def _magnitude(factor: float) -> float:
+    if math.isnan(factor):
+        return math.inf
+    if factor == 0 or math.isinf(factor):
+        return math.inf
+    return abs(math.log10(factor))
+
+
+def _max_abs_error(case) -> float | None:
+    value = (case.get("metrics") or {}).get("max_abs_error")
+    if value is None:
+        return None
+    return float(value)  # also takes the strings "nan", "inf", "-inf"
+
+
+def _first_line(case) -> str:
+    message = ANSI.sub("", case.get("message") or "")
+    return message.splitlines()[0] if message else ""
+
+
+def _meta_changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
+    keys = ("tensorflow", "keras", "numpy", "python", "platform", "cpu")
+    return [(k, _text(before.get(k)), _text(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+
+
+# ---------------------------------------------------------------- the data for report.js
+
+def compact_cases(cases) -> dict:
+    """The cases as report.js reads them: field names once, repeated strings interned,
+    snippets split into lines shared across cases (most lines of every snippet are the
+    same template text)."""
+    strings: dict[str, int] = {}
+    lines: dict[str, int] = {}
+    rows = [_compact_case(c, strings, lines) for c in default_order(cases)]
+    return {
+        "statuses": list(results.STATUSES),
+        "order": list(STATUS_ORDER),
+        "fields": list(CASE_FIELDS),
+        "metric_fields": list(METRIC_FIELDS),
+        "strings": list(strings),
+        "lines": list(lines),
+        "cases": rows,
+    }
+
+
+def default_order(cases) -> list[dict]:
+    """Failing first (fail, error, xpass, then xfail, skip, pass), by id within a status."""
+    rank = {s: i for i, s in enumerate(STATUS_ORDER)}
+    return sorted(cases, key=lambda c: (rank.get(c.get("status"), len(rank)), str(c.get("id"))))
+
+
+def _compact_case(case: dict, strings: dict, lines: dict) -> list:
+    def intern(value):
+        return None if value is None else strings.setdefault(str(value), len(strings))
+
+    status = case.get("status")
+    values = {
+        "id": case.get("id"),
+        "status": results.STATUSES.index(status) if status in results.STATUSES else status,
+        **{key: intern(case.get(key)) for key in INTERNED},
+        "line": case.get("line"),
+        "params": case.get("params") or None,
+        "input_shapes": case.get("input_shapes") or None,
+        "input_values": case.get("input_values"),
+        "seed": case.get("seed"),
+        "expected": case.get("expected") or None,
+        "tolerance": case.get("tolerance"),
+        "xfail": case.get("xfail"),
+        "tags": case.get("tags") or None,
+        "message": ANSI.sub("", case.get("message") or "") or None,
+        "metrics": _compact_metrics(case.get("metrics")),
+        "outcome": _compact_outcome(case.get("outcome")),
+        "duration_s": _round(case.get("duration_s"), 4),
+        "snippet": _snippet_lines(case, lines),
+    }
+    row = [values[f] for f in CASE_FIELDS]
+    while row and row[-1] is None:  # trailing nulls cost bytes and say nothing
+        row.pop()
+    return row
+
+
+def _compact_metrics(metrics):
+    if not metrics:
+        return None
+    row = [metrics.get(f) for f in METRIC_FIELDS]
+    histogram = metrics.get("error_histogram")
+    if histogram:  # the decade edges are the same for every case: report.js knows them
+        row[METRIC_FIELDS.index("error_histogram")] = [histogram.get("counts"), histogram.get("zeros"), histogram.get("decades")]
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+def _compact_outcome(outcome):
+    """[reference shape, keras shape, reference error, keras error]; errors lose their ANSI colours."""
+    if not outcome:
+        return None
+    row = []
+    for side in ("reference", "keras"):
+        row.append((outcome.get(side) or {}).get("output_shape"))
+    for side in ("reference", "keras"):
+        error = (outcome.get(side) or {}).get("error")
+        if error:
+            error = dict(error, message=ANSI.sub("", error.get("message") or ""))
+        row.append(error)
+    while row and row[-1] is None:
+        row.pop()
+    return row or None
+
+
+def _snippet_lines(case: dict, lines: dict):
+    """The reproduction script as indexes into the shared `lines` table, or a string
+    saying why there is none: a missing or failing snippet() must never break the page."""
+    if not case.get("op"):
+        return "# No reproduction snippet: this case names no op (it is a catalogue error)."
+    try:
+        from conformance.reproduce import snippet
+    except ImportError:
+        return "# No reproduction snippet: conformance.reproduce is not available in this installation."
+    try:
+        text = snippet(case)
+    except Exception as exc:  # noqa: BLE001 - any failure becomes a note on that case
+        return f"# No reproduction snippet for this case ({type(exc).__name__}: {exc})"
+    if not isinstance(text, str):
+        return "# No reproduction snippet for this case."
+    if case.get("id"):  # the id is in the data already: NUL stands for it, report.js puts it back
+        text = text.replace(case["id"], ID_MARK)
+    return [lines.setdefault(line, len(lines)) for line in text.split("\n")]
+
+
+def _round(value, digits):
+    return round(value, digits) if isinstance(value, float) else value
+
+
+def script_json(value) -> str:
+    """JSON that is safe inside <script type="application/json">: <, > and & (which JSON
+    only has inside strings) become \\u escapes, so no text can close the element or open a
+    comment, and U+2028/2029 too, for old JavaScript parsers."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a hand-made document with a bare NaN: spell it as results.json does
+        text = json.dumps(results.jsonable(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+# ---------------------------------------------------------------- templates
+
+def _fmt_number(value, digits=3) -> str:
+    if isinstance(value, str):
+        return value  # "nan", "inf", "-inf" as results.json spells them
+    if value is None:
+        return "–"
+    if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+        return str(value)
+    if value == 0:
+        return "0"
+    return f"{value:.{digits}g}"
+
+
+def _fmt_rate(value) -> str:
+    if value is None:
+        return "–"
+    percent = 100 * value
+    # 99.96% shown as 100.0% would hide a failure
+    return f"{math.floor(percent * 10) / 10:.1f}%" if percent < 100 else "100%"
+
+
+_ENV = None
+
+
+def _environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,  # every {{ }} is escaped, whatever the template file is called
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters.update(number=_fmt_number, rate=_fmt_rate)
+        _ENV = env
+    return _ENV
+
+
+def _static(name: str) -> str:
+    return (HERE / "static" / name).read_text(encoding="utf-8")

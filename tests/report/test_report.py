@@ -1,0 +1,294 @@
+"""The HTML report without a browser: escaping, size, numbers, order and the baseline diff."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+import sys
+
+import pytest
+
+from conformance import results
+from conformance.report import main_report, render, render_file
+from conformance.report.render import compact_cases, compare, default_order, move_factor, script_json, verdict
+from conformance.report.synthetic import document as synthetic_document
+from report_fixtures import HOSTILE, IMG, SCRIPT, hostile_cases, make_case, make_document
+
+
+def data_blob(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
+    assert match, "no data blob"
+    return json.loads(match.group(1))
+
+
+def decoded_cases(html: str) -> list[dict]:
+    """The blob's cases as {field: value} dicts, interned strings resolved."""
+    data = data_blob(html)
+    rows = []
+    for row in data["cases"]:
+        case = dict(zip(data["fields"], row))
+        for key in ("op", "family", "dtype", "file"):
+            if case.get(key) is not None:
+                case[key] = data["strings"][case[key]]
+        case["status"] = data["statuses"][case["status"]]
+        rows.append(case)
+    return rows
+
+
+# ---------------------------------------------------------------- escaping
+
+def hostile_document():
+    cases = hostile_cases() + [
+        make_case(f"cases/evil.yaml::op_{SCRIPT}", "error", max_abs_error=None, op=IMG, family=SCRIPT),
+        make_case("cases/ok.yaml::fine", "pass"),
+    ]
+    return make_document(cases, command=f"conformance run {SCRIPT}", flags={IMG: SCRIPT})
+
+
+def test_hostile_strings_never_appear_raw_in_the_html():
+    html = render(hostile_document(), baseline_document=make_document([make_case("cases/gone.yaml::" + IMG)]))
+    for text in HOSTILE:
+        assert text not in html
+    assert "<img" not in html
+    assert "javascript:" not in html.split('id="report-data"')[0]  # no such href anywhere in the markup
+    # exactly our two script elements: the data and the code
+    assert len(re.findall(r"<script\b", html)) == 2
+    # server-rendered places show the text escaped: op and family names, the command, flags, baseline ids
+    assert "&lt;img src=x onerror=window.__pwned=1&gt;" in html
+    assert "conformance run &lt;/script&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+
+
+def test_hostile_strings_survive_in_the_data_blob_verbatim():
+    html = render(hostile_document())
+    cases = {c["id"]: c for c in decoded_cases(html)}
+    evil = cases[f"cases/evil.yaml::name_{IMG}"]
+    assert evil["params"]["padding"] == SCRIPT and evil["params"][IMG] == 1
+    assert SCRIPT in evil["message"] and IMG in evil["message"]
+    assert IMG in evil["outcome"][3]["message"]  # [ref shape, keras shape, ref error, keras error]
+    xfail = cases["cases/evil.yaml::xfail_reason"]["xfail"]
+    assert xfail == {"reason": f"reason {SCRIPT} {IMG}", "link": "javascript:window.__pwned=1"}
+    # the op that does not exist has no snippet: a note saying why, not a broken page
+    assert "No reproduction snippet" in cases[f"cases/evil.yaml::op_{SCRIPT}"]["snippet"]
+
+
+def test_script_json_cannot_close_its_element():
+    text = script_json({"a": "</script><!-- & \u2028\u2029 >"})
+    assert not set("<>&\u2028\u2029") & set(text)
+    assert json.loads(text) == {"a": "</script><!-- & \u2028\u2029 >"}
+
+
+def test_content_security_policy_admits_only_our_script():
+    html = render(make_document([make_case("cases/a.yaml::a")]))
+    script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html
+    assert "default-src 'none'" in html
+    assert re.search(r"\s(src|href)=\"(https?:)?//", html) is None  # nothing fetched from the network
+
+
+def test_autoescape_is_on_for_every_template():
+    from conformance.report.render import _environment
+
+    assert _environment().autoescape is True
+
+
+# ---------------------------------------------------------------- size
+
+def test_size_budget_for_1000_cases():
+    html = render(synthetic_document(1000, seed=1))
+    size = len(html.encode("utf-8"))
+    assert size < 2_000_000, f"{size} bytes for 1,000 cases (budget 2 MB)"
+
+
+def test_no_per_case_html():
+    """Cases live in the JSON blob once; the markup does not grow with them."""
+    small = render(synthetic_document(10, seed=2))
+    large = render(synthetic_document(500, seed=2))
+    markup = lambda html: len(html.split('id="report-data"')[0])  # noqa: E731
+    assert markup(large) - markup(small) < 5_000  # only the family counts change
+
+
+# ---------------------------------------------------------------- numbers and order
+
+def test_counts_and_pass_rate():
+    statuses = ["pass"] * 7 + ["fail"] * 2 + ["error", "xfail", "xpass", "skip", "skip"]
+    cases = [make_case(f"cases/a.yaml::c{i}", s) for i, s in enumerate(statuses)]
+    v = verdict(cases)
+    assert v["counts"] == {"fail": 2, "error": 1, "xpass": 1, "xfail": 1, "skip": 2, "pass": 7}
+    assert v["total"] == 14 and v["ran"] == 12 and v["failing"] == 4 and not v["ok"]
+    assert v["pass_rate"] == pytest.approx(7 / 12)
+    html = render(make_document(cases))
+    assert "58.3%" in html  # 7/12, rounded down
+    assert "4 cases need attention" in html
+
+
+def test_pass_rate_is_never_rounded_up_to_100_percent():
+    cases = [make_case(f"cases/a.yaml::c{i}") for i in range(1999)] + [make_case("cases/a.yaml::bad", "fail")]
+    html = render(make_document(cases))
+    top = re.search(r'<section id="verdict".*?</section>', html, re.S).group(0)
+    assert "99.9%" in top and "100%" not in top
+
+
+def test_all_passing_reads_as_no_divergence():
+    html = render(make_document([make_case("cases/a.yaml::a"), make_case("cases/a.yaml::b", "xfail")]))
+    assert "No divergence" in html
+
+
+def test_family_table_counts():
+    cases = [make_case("cases/a.yaml::a", "fail", op="Conv1D"), make_case("cases/a.yaml::b", op="Conv1D"),
+             make_case("cases/a.yaml::c", op="Conv2D"), make_case("cases/x.yaml::d", "error", op=None, family="catalogue")]
+    from conformance.report.render import family_table
+
+    table = {f["name"]: f for f in family_table(cases)}
+    assert table["convolution"]["counts"]["fail"] == 1 and table["convolution"]["total"] == 3
+    assert [op["name"] for op in table["convolution"]["ops"]] == ["Conv1D", "Conv2D"]
+    assert table["catalogue"]["ops"][0] == table["catalogue"]["ops"][0] | {"name": "(no op)", "filter": ""}
+
+
+def test_failing_cases_come_first():
+    statuses = ["pass", "skip", "xfail", "xpass", "error", "fail", "pass", "fail"]
+    cases = [make_case(f"cases/a.yaml::c{i}", s) for i, s in enumerate(statuses)]
+    ordered = [c["status"] for c in default_order(cases)]
+    assert ordered == ["fail", "fail", "error", "xpass", "xfail", "skip", "pass", "pass"]
+    blob = decoded_cases(render(make_document(cases)))
+    assert [c["status"] for c in blob] == ordered
+    assert [c["id"] for c in blob][:2] == ["cases/a.yaml::c5", "cases/a.yaml::c7"]  # by id within a status
+
+
+# ---------------------------------------------------------------- baseline
+
+def test_baseline_diff():
+    before = make_document([
+        make_case("t::pass_to_fail", "pass"),
+        make_case("t::xfail_to_xpass", "xfail"),
+        make_case("t::pass_to_error", "pass"),
+        make_case("t::fail_to_pass", "fail"),
+        make_case("t::error_to_pass", "error", max_abs_error=None),
+        make_case("t::fail_to_error", "fail"),
+        make_case("t::grew_100x", "pass", max_abs_error=1e-8),
+        make_case("t::shrank_1000x", "fail", max_abs_error=1e-3),
+        make_case("t::moved_only_5x", "pass", max_abs_error=1e-7),
+        make_case("t::from_zero", "pass", max_abs_error=0.0),
+        make_case("t::became_nan", "pass", max_abs_error=1e-7),
+        make_case("t::stays_inf", "fail", max_abs_error="inf"),
+        make_case("t::removed", "pass"),
+    ])
+    after = make_document([
+        make_case("t::pass_to_fail", "fail"),
+        make_case("t::xfail_to_xpass", "xpass"),
+        make_case("t::pass_to_error", "error", max_abs_error=None),
+        make_case("t::fail_to_pass", "pass"),
+        make_case("t::error_to_pass", "pass"),
+        make_case("t::fail_to_error", "error", max_abs_error=None),
+        make_case("t::grew_100x", "pass", max_abs_error=1e-6),
+        make_case("t::shrank_1000x", "pass", max_abs_error=1e-6),
+        make_case("t::moved_only_5x", "pass", max_abs_error=5e-7),
+        make_case("t::from_zero", "pass", max_abs_error=1e-9),
+        make_case("t::became_nan", "fail", max_abs_error="nan"),
+        make_case("t::stays_inf", "fail", max_abs_error="inf"),
+        make_case("t::added", "fail"),
+    ])
+    diff = compare(before, after)
+    ids = lambda key: [r["id"] for r in diff[key]]  # noqa: E731
+    assert ids("newly_failing") == ["t::became_nan", "t::pass_to_error", "t::pass_to_fail", "t::xfail_to_xpass"]
+    assert ids("fixed") == ["t::error_to_pass", "t::fail_to_pass", "t::shrank_1000x"]
+    assert ids("other_changes") == ["t::fail_to_error"]
+    assert set(ids("moved")) == {"t::grew_100x", "t::shrank_1000x", "t::from_zero", "t::became_nan"}
+    moved = {r["id"]: r for r in diff["moved"]}
+    assert moved["t::grew_100x"]["factor"] == pytest.approx(100)
+    assert moved["t::shrank_1000x"]["factor"] == pytest.approx(1e-3)
+    assert math.isinf(moved["t::from_zero"]["factor"]) and math.isnan(moved["t::became_nan"]["factor"])
+    # biggest moves first: NaN and 0 -> x (unbounded), then 1000x, then 100x
+    assert ids("moved")[2:] == ["t::shrank_1000x", "t::grew_100x"]
+    assert ids("added") == ["t::added"] and ids("removed") == ["t::removed"]
+
+    html = render(after, baseline_document=before)
+    assert 'id="baseline"' in html and "4 newly failing" in html and "3 fixed" in html
+    assert 'href="#case=t%3A%3Apass_to_fail"' in html
+    assert "▲ 100×" in html and "▼ 1e+03×" in html
+    assert 'id="baseline"' not in render(after)
+
+
+def test_exactly_10x_is_not_a_move():
+    assert move_factor(1e-6, 1e-5) == pytest.approx(10)
+    diff = compare(make_document([make_case("t::a", max_abs_error=1e-6)]),
+                   make_document([make_case("t::a", max_abs_error=1e-5)]))
+    assert diff["moved"] == []
+
+
+def test_baseline_environment_changes_are_named():
+    html = render(make_document([make_case("t::a")], keras="3.15.1"),
+                  baseline_document=make_document([make_case("t::a")], keras="3.14.0"))
+    assert "keras 3.14.0 → 3.15.1" in html
+
+
+# ---------------------------------------------------------------- files and snippets
+
+def test_render_file_and_main_report_default_path(tmp_path):
+    path = results.write(tmp_path / "results.json", [make_case("cases/a.yaml::a", "fail")], {"keras": "3.15.1"})
+    out = main_report(path)
+    assert out == tmp_path / "report.html" and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    baseline = results.write(tmp_path / "old" / "results.json", [make_case("cases/a.yaml::a")], {})
+    other = render_file(path, tmp_path / "sub" / "r.html", baseline_path=baseline)
+    assert "1 newly failing" in other.read_text(encoding="utf-8")
+    assert main_report(path, output_path=tmp_path / "x.html") == tmp_path / "x.html"
+
+
+def test_main_report_rejects_a_file_that_is_not_results(tmp_path):
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError):
+        main_report(tmp_path / "bad.json")
+
+
+def test_a_real_snippet_is_embedded_once_per_line():
+    html = render(make_document([make_case("cases/a.yaml::a", "fail"), make_case("cases/a.yaml::b", "fail")]))
+    data = data_blob(html)
+    snippets = [dict(zip(data["fields"], row))["snippet"] for row in data["cases"]]
+    assert all(isinstance(s, list) for s in snippets), snippets
+    text = "\n".join(data["lines"][i] for i in snippets[0]).replace("\0", "cases/a.yaml::a")
+    assert "cases/a.yaml::a" in text and "tf.keras" in text
+    assert len(data["lines"]) < 1.3 * len(text.splitlines())  # the second case shares the template lines
+
+
+def test_a_failing_snippet_never_breaks_the_page(monkeypatch):
+    import conformance.reproduce
+
+    def broken(record):
+        raise RuntimeError(f"boom {IMG}")
+
+    monkeypatch.setattr(conformance.reproduce, "snippet", broken)
+    case = decoded_cases(render(make_document([make_case("cases/a.yaml::a", "fail")])))[0]
+    assert case["snippet"] == f"# No reproduction snippet for this case (RuntimeError: boom {IMG})"
+
+
+def test_a_missing_reproduce_module_never_breaks_the_page(monkeypatch):
+    monkeypatch.setitem(sys.modules, "conformance.reproduce", None)  # import raises ImportError
+    case = decoded_cases(render(make_document([make_case("cases/a.yaml::a", "fail")])))[0]
+    assert case["snippet"].startswith("# No reproduction snippet")
+
+
+def test_compact_cases_round_trip_the_fields_the_page_shows():
+    case = make_case("cases/a.yaml::a", "fail", message="\x1b[1mcoloured\x1b[0m text", tags=["slow"])
+    data = compact_cases([case])
+    row = dict(zip(data["fields"], data["cases"][0]))
+    assert row["message"] == "coloured text"  # ANSI colours stripped
+    assert row["params"] == case["params"] and row["tolerance"] == case["tolerance"] and row["tags"] == ["slow"]
+    metrics = dict(zip(data["metric_fields"], row["metrics"]))
+    assert metrics["worst_keras"] == case["metrics"]["worst_keras"]
+    assert metrics["error_map"] == case["metrics"]["error_map"]
+    assert metrics["error_histogram"][0] == case["metrics"]["error_histogram"]["counts"]
+
+
+def test_repeated_ids_are_compared_occurrence_by_occurrence():
+    """A catalogue error repeats its case's id once per failed expansion."""
+    twin = lambda status: make_case("t::twin", status, max_abs_error=None, op=None)  # noqa: E731
+    diff = compare(make_document([twin("error"), twin("error")]), make_document([twin("error"), twin("pass"), twin("pass")]))
+    assert [r["id"] for r in diff["fixed"]] == ["t::twin"]
+    assert [r["id"] for r in diff["added"]] == ["t::twin"] and diff["removed"] == []
+
+
+def test_a_case_without_op_gets_a_note_instead_of_a_snippet():
+    case = decoded_cases(render(make_document([make_case("c::x", "error", op=None, family="catalogue")])))[0]
+    assert case["snippet"] == "# No reproduction snippet: this case names no op (it is a catalogue error)."
