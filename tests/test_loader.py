@@ -104,6 +104,12 @@ def test_documented_default_tolerance_applies_when_none_is_given(write_catalogue
         ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    xfail: {link: x}\n", 6, "needs a `reason`"),
         # arguments the reference rejects, without saying an error is expected
         ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 3, strides: 2, dilation_rate: 2}\n", 5, "the reference rejects these arguments"),
+        # a call argument the op does not take
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    call: {training: true}\n", 6, "unknown call argument 'training'; Conv1D takes no call arguments"),
+        # calls out of range
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    calls: 0\n", 6, "calls: expected an integer from 1 to 20, got 0"),
+        # a constant channel that does not exist
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    input_distribution: {constant_channels: [2]}\n", 6, "channels [2] are out of range: the input has 2 along axis -1"),
         # a tolerance that is not a number
         ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    tolerance: {rtol: small}\n", 6, "rtol: expected a non-negative number, got 'small'"),
     ],

@@ -25,6 +25,7 @@ FILE_KEYS = ("op", "defaults", "cases", "description")
 CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "xfail", "skip", "seed", "tags", "call", "calls", "input_distribution",
+    "isolate",
 )
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
 TOLERANCE_KEYS = ("rtol", "atol")
@@ -278,6 +279,9 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
     if not isinstance(calls, int) or isinstance(calls, bool) or not 1 <= calls <= MAX_CALLS:
         raise _Problem(path + ("calls",), f"expected an integer from 1 to {MAX_CALLS}, got {calls!r}")
     distribution = _check_distribution(case.get("input_distribution", {}), path)
+    isolate = case.get("isolate", False)
+    if not isinstance(isolate, bool):
+        raise _Problem(path + ("isolate",), f"expected true or false, got {isolate!r}")
     input_values = case.get("input_values")
     if input_values is not None:
         if "input_shape" in case or "input_shape" in sweep:
@@ -296,7 +300,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
             out.append(
                 _make_case(
                     op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
-                    seed, tolerance, expect, xfails, skip, tags, call, calls, distribution,
+                    seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
                 )
             )
         except _Problem as p:
@@ -305,7 +309,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
 
 
 def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
-               seed, tolerance, expect, xfails, skip, tags, call, calls, distribution):
+               seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate):
     concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape")}}
     dtype = swept.get("dtype", dtype)
     if dtype not in DTYPES:
@@ -333,7 +337,7 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         id=case_id, file=shown, line=line, name=name, op=op.name, params=concrete, dtype=dtype,
         input_shape=tuple(shape), input_values=input_values, seed=seed, tolerance=tolerance,
         expect=expect, xfail=xfail, skip=skip, tags=tuple(tags), swept=swept,
-        call=call, calls=calls, input_distribution=distribution,
+        call=call, calls=calls, input_distribution=distribution, isolate=isolate,
     )
     _check_against_reference(op, case, path)
     return case

@@ -44,6 +44,7 @@ class Case:
     call: dict = field(default_factory=dict)  # keyword arguments of each call (training, mask)
     calls: int = 1  # how many times the layer is called in a row, each on a fresh input
     input_distribution: dict = field(default_factory=dict)  # mean, std, constant_channels
+    isolate: bool = False  # run the tf.keras side in a child process (it may kill its process)
 
     @property
     def effective_tolerance(self) -> dict:

@@ -128,7 +128,8 @@ def _judge(case: Case):
     inputs, call = make_inputs(case), call_arguments(case)
     reference, weights = run_reference(op, case, inputs, call)
     # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
-    keras = keras_side.run_layer(op, case, inputs, weights if reference.error is None else None, call)
+    run_keras = keras_side.run_layer_isolated if case.isolate else keras_side.run_layer
+    keras = run_keras(op, case, inputs, weights if reference.error is None else None, call)
     outcome = {"reference": _side_summary(reference), "keras": _side_summary(keras)}
 
     expected_error = case.expect.get("error")

@@ -114,3 +114,48 @@ def _set_weights(layer, weights: dict, dtype: str) -> str | None:
     for name, value in weights.items():
         variables[name].assign(value.astype(_np_dtype(dtype)))
     return None
+
+
+ISOLATED_TIMEOUT_S = 300
+
+
+def run_layer_isolated(op, case, inputs: list, weights: dict | None, call: dict) -> SideOutcome:
+    """run_layer in a child process, for a case whose tf.keras call may kill its process
+    (a signal in a kernel): the death becomes this side's error, the run goes on."""
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_isolated_main, args=(sender, case, inputs, weights, call))
+    child.start()
+    sender.close()
+    outcome = None
+    try:
+        if receiver.poll(ISOLATED_TIMEOUT_S):
+            outcome = receiver.recv()
+    except EOFError:  # the child died before sending anything
+        pass
+    child.join(timeout=10)
+    timed_out = child.is_alive()
+    if timed_out:
+        child.kill()
+        child.join()
+    if outcome is not None:
+        return outcome
+    code = child.exitcode
+    if timed_out:
+        message = f"the process running tf.keras did not finish within {ISOLATED_TIMEOUT_S} s"
+    elif code < 0:
+        message = f"the process running tf.keras was killed by signal {signal.Signals(-code).name}"
+    else:
+        message = f"the process running tf.keras exited with code {code} without a result"
+    return SideOutcome(error={"type": "ProcessCrash", "bases": [], "message": message, "phase": "call"})
+
+
+def _isolated_main(sender, case, inputs, weights, call):
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 2)  # TensorFlow's start-up logs
+    from conformance.ops import get_op
+
+    sender.send(run_layer(get_op(case.op), case, inputs, weights, call))

@@ -1,0 +1,68 @@
+"""The runner's statuses for stateful, masked and process-killing cases."""
+import numpy as np
+
+from conformance.catalogue.model import Case
+from conformance.compare import compare_arrays
+from conformance.ops import get_op
+from conformance.runner import keras_side
+from conformance.runner.execute import call_arguments, make_inputs, run_case, run_reference
+
+
+def make_case(op, params, shape, **extra):
+    return Case(id=f"t::{op}", file="t", line=1, name="t", op=op, params=params, dtype=extra.pop("dtype", "float32"),
+                input_shape=tuple(shape), **extra)
+
+
+def test_moving_statistics_are_compared_after_several_calls():
+    case = make_case("BatchNormalization", {"momentum": 0.9}, [6, 4], call={"training": True}, calls=3)
+    record = run_case(case)
+    assert record["status"] == "pass", record["message"]
+    state = record["metrics"]["state"]
+    assert set(state) == {"moving_mean", "moving_variance"}
+    assert state["moving_mean"]["n_elements"] == 4 and state["moving_mean"]["max_abs_error"] < 1e-5
+
+
+def test_a_wrong_momentum_on_the_keras_side_is_caught_in_the_state():
+    case = make_case("BatchNormalization", {"momentum": 0.9}, [6, 4], call={"training": True}, calls=3)
+    op = get_op(case.op)
+    inputs, call = make_inputs(case), call_arguments(case)
+    reference, weights = run_reference(op, case, inputs, call)
+    planted = make_case("BatchNormalization", {"momentum": 0.8}, [6, 4], call={"training": True}, calls=3)
+    keras = keras_side.run_layer(op, planted, inputs, weights, call)
+    # the outputs of a training call do not depend on momentum; the moving statistics do
+    assert compare_arrays(keras.output, reference.output, rtol=1e-5, atol=1e-5).ok
+    assert not compare_arrays(keras.state["moving_mean"], reference.state["moving_mean"], rtol=1e-5, atol=1e-5).ok
+
+
+def test_each_call_gets_a_fresh_input_and_the_first_is_the_single_call_input():
+    one = make_inputs(make_case("BatchNormalization", {}, [4, 3]))
+    three = make_inputs(make_case("BatchNormalization", {}, [4, 3], calls=3))
+    assert np.array_equal(one[0], three[0])
+    assert not np.array_equal(three[0], three[1]) and not np.array_equal(three[1], three[2])
+
+
+def test_constant_channels_have_zero_variance():
+    (x,) = make_inputs(make_case("BatchNormalization", {}, [8, 5], input_distribution={"mean": 3.5, "constant_channels": [2]}))
+    assert np.all(x[:, 2] == 3.5) and x[:, 1].std() > 0.1
+
+
+def test_mask_reaches_both_sides():
+    mask = [[1, 1, 0, 0], [1, 0, 0, 1]]
+    case = make_case("GlobalAveragePooling1D", {}, [2, 4, 3], call={"mask": mask}, dtype="float64")
+    record = run_case(case)
+    assert record["status"] == "pass", record["message"]
+    # hand check: the masked mean of batch 0 is the mean of its first two steps
+    (x,) = make_inputs(case)
+    reference, _ = run_reference(get_op(case.op), case, [x], call_arguments(case))
+    np.testing.assert_allclose(reference.output[0], x[0, :2].mean(axis=0), rtol=1e-12)
+
+
+def test_a_call_that_kills_its_process_is_a_result_when_isolated():
+    # AdaptiveMaxPooling1D(output_size=1) dies of SIGFPE in TensorFlow 2.21 on CPU
+    record = run_case(make_case("AdaptiveMaxPooling1D", {"output_size": 1}, [2, 6, 3], isolate=True))
+    keras_error = record["outcome"]["keras"]["error"]
+    if keras_error is None:  # fixed upstream: then it must agree with the reference
+        assert record["status"] == "pass"
+    else:
+        assert record["status"] == "fail"
+        assert keras_error["type"] == "ProcessCrash" and "SIGFPE" in keras_error["message"]
