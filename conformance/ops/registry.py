@@ -11,7 +11,13 @@ import numpy as np
 from conformance.ops.params import ParamType
 
 # Modules that register ops; each is a thin mapping of one family onto the kinds below.
-FAMILY_MODULES = ("conformance.ops.conv", "conformance.ops.pooling", "conformance.ops.normalization")
+FAMILY_MODULES = (
+    "conformance.ops.conv",
+    "conformance.ops.pooling",
+    "conformance.ops.normalization",
+    "conformance.ops.activations",
+    "conformance.ops.regularizers",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,19 @@ class LayerOp(Op):
     positive_weights: frozenset = frozenset()
 
 
+@dataclass(frozen=True)
+class FunctionOp(Op):
+    """A tf.keras callable made from `params` (an activation function with its arguments, a
+    regularizer object), applied to one input, against the reference's compute(x, params).
+
+    keras_callable(keras, params) -> callable of one tensor (`keras` is tf.keras)
+    compute(x, params) -> float64 result (a scalar for a regularizer's penalty)
+    """
+
+    keras_callable: Callable[[object, dict], Callable] = field(default=None, repr=False)
+    compute: Callable[[np.ndarray, dict], np.ndarray] = field(default=None, repr=False)
+
+
 class UnknownOp(KeyError):
     def __init__(self, name, known):
         close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
@@ -73,9 +92,9 @@ def register(*ops: Op) -> None:
 
 
 def _load_families() -> None:
-    if not _REGISTRY:
-        for module in FAMILY_MODULES:
-            importlib.import_module(module)
+    # every family module, whether or not one of them was already imported on its own
+    for module in FAMILY_MODULES:
+        importlib.import_module(module)
 
 
 def all_ops() -> dict[str, Op]:

@@ -15,9 +15,10 @@ import numpy as np
 
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
-from conformance.ops import LayerOp, get_op
+from conformance.ops import FunctionOp, LayerOp, get_op
+from conformance.ops.regularizers import reference_penalty
 from conformance.runner import keras_side
-from conformance.runner.inputs import make_input, make_weights
+from conformance.runner.inputs import make_input, make_weights, numpy_dtype
 from conformance.runner.keras_side import SideOutcome, error_info
 
 
@@ -35,8 +36,8 @@ def make_inputs(case: Case) -> list:
 
 
 def run_reference(op: LayerOp, case: Case, inputs: list, call: dict):
-    """The reference side; a ValueError is the documented rejection of the arguments.
-    Returns the outcome and the initial weights (which tf.keras gets too)."""
+    """The reference side of a layer; a ValueError is the documented rejection of the
+    arguments. Returns the outcome and the initial weights (which tf.keras gets too)."""
     try:
         shapes = op.predict_weights(case.params, case.input_shape)
     except ValueError as exc:
@@ -45,12 +46,62 @@ def run_reference(op: LayerOp, case: Case, inputs: list, call: dict):
     current = dict(weights)
     try:
         for x in inputs:
+            at_call = dict(current)
             output = op.compute(x, current, case.params, call)
             if op.update_state is not None:
                 current.update(op.update_state(x, current, case.params, call))
+        state = {name: current[name] for name in op.state if name in current}
+        if regularized(case.params):
+            state["losses"] = np.float64(_reference_losses(case.params, at_call, output))
     except ValueError as exc:
         return SideOutcome(error=error_info(exc, "call")), weights
-    return SideOutcome(output=output, state={name: current[name] for name in op.state if name in current}), weights
+    return SideOutcome(output=output, state=state), weights
+
+
+def regularized(params: dict) -> bool:
+    return any(k.endswith("_regularizer") and v is not None for k, v in params.items())
+
+
+def _reference_losses(params: dict, weights: dict, output) -> float:
+    """The documented sum behind layer.losses: each weight regularizer's penalty of its
+    weight, plus the activity regularizer's penalty of the output divided by the batch size
+    ("so that the relative weighting ... does not change with the batch size")."""
+    total = 0.0
+    for key, identifier in params.items():
+        penalty = reference_penalty(identifier) if key.endswith("_regularizer") else None
+        if penalty is None:
+            continue
+        if key == "activity_regularizer":
+            total += penalty(output) / output.shape[0]
+            continue
+        base = key[: -len("_regularizer")]
+        name = next((n for n in (base, f"{base}_kernel", "kernel") if n in weights), None)
+        if name is None:
+            raise ValueError(f"{key} has no weight to regularize among {sorted(weights)}")
+        total += penalty(weights[name])
+    return total
+
+
+def run_function_sides(op: FunctionOp, case: Case):
+    """Both sides of a function op (an activation, a regularizer's penalty) on one input."""
+    (x,) = make_inputs(case)[:1]
+    try:
+        reference = SideOutcome(output=np.asarray(op.compute(x, case.params), dtype=np.float64))
+    except ValueError as exc:
+        reference = SideOutcome(error=error_info(exc, "call"))
+    return reference, keras_side.run_function(op, case, x)
+
+
+def run_layer_sides(op: LayerOp, case: Case):
+    inputs, call = make_inputs(case), call_arguments(case)
+    reference, weights = run_reference(op, case, inputs, call)
+    # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
+    run_keras = keras_side.run_layer_isolated if case.isolate else keras_side.run_layer
+    keras = run_keras(op, case, inputs, weights if reference.error is None else None, call)
+    return reference, keras
+
+
+RUN_SIDES = {LayerOp: run_layer_sides, FunctionOp: run_function_sides}
 
 
 def run_case(case: Case) -> dict:
@@ -125,11 +176,7 @@ def _describe(side: SideOutcome) -> str:
 
 def _judge(case: Case):
     op = get_op(case.op)
-    inputs, call = make_inputs(case), call_arguments(case)
-    reference, weights = run_reference(op, case, inputs, call)
-    # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
-    run_keras = keras_side.run_layer_isolated if case.isolate else keras_side.run_layer
-    keras = run_keras(op, case, inputs, weights if reference.error is None else None, call)
+    reference, keras = RUN_SIDES[type(op)](op, case)
     outcome = {"reference": _side_summary(reference), "keras": _side_summary(keras)}
 
     expected_error = case.expect.get("error")
@@ -150,21 +197,32 @@ def _judge(case: Case):
     if keras.error:
         return "fail", f"tf.keras {_describe(keras)}; the reference accepts these arguments", None, outcome
     tol = case.effective_tolerance
-    result = compare_arrays(keras.output, reference.output, rtol=tol["rtol"], atol=tol["atol"], map_axes=_map_axes(case, keras.output.ndim))
+    expected = representable(reference.output, case.dtype)
+    result = compare_arrays(keras.output, expected, rtol=tol["rtol"], atol=tol["atol"], map_axes=_map_axes(case, keras.output.ndim))
     messages = [] if result.ok else [result.message]
     metrics = result.metrics
     if reference.state:
-        # stateful layers: the variables after the last call are judged like the output
+        # state variables after the last call, and the layer's regularization losses, are
+        # judged like the output
         metrics["state"] = {}
         for name, expected in reference.state.items():
             if name not in keras.state:
-                messages.append(f"state {name}: tf.keras has no such variable")
+                messages.append(f"{name}: tf.keras has no such variable")
                 continue
             r = compare_arrays(keras.state[name], expected, rtol=tol["rtol"], atol=tol["atol"])
             metrics["state"][name] = {k: v for k, v in r.metrics.items() if k != "error_histogram"}
             if not r.ok:
-                messages.append(f"state {name} after {case.calls} call(s): {r.message}")
+                messages.append(f"{name} after {case.calls} call(s): {r.message}")
     return ("fail" if messages else "pass"), "; ".join(messages), metrics, outcome
+
+
+def representable(reference, dtype: str):
+    """The reference as the case dtype can hold it at the top: a float64 value beyond the
+    dtype's largest finite number is, correctly rounded, an infinity (exp(89) in float32)."""
+    rounded = reference.astype(numpy_dtype(dtype)).astype(np.float64) if dtype != "float64" else reference
+    with np.errstate(invalid="ignore"):
+        overflow = np.isinf(rounded) & np.isfinite(reference)
+    return np.where(overflow, rounded, reference) if np.any(overflow) else reference
 
 
 def _map_axes(case: Case, ndim: int):

@@ -93,7 +93,22 @@ def run_layer(op, case, inputs: list, weights: dict | None, call: dict) -> SideO
             output = layer(tf.constant(x.astype(_np_dtype(case.dtype))), **call_args)
         variables = {_variable_name(v): v for v in layer.weights}
         state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
+        if any(k.endswith("_regularizer") and v is not None for k, v in case.params.items()):
+            state["losses"] = np.float64(sum(float(loss) for loss in layer.losses))
         return SideOutcome(output=np.asarray(output).astype(np.float64), state=state)
+    except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
+        return SideOutcome(error=error_info(exc, phase))
+
+
+def run_function(op, case, x: np.ndarray) -> SideOutcome:
+    """tf.keras's callable for `op` (made from the case params) applied to x."""
+    tf = tensorflow()
+    phase = "construct"
+    try:
+        function = op.keras_callable(tf.keras, case.params)
+        phase = "call"
+        output = function(tf.constant(x.astype(_np_dtype(case.dtype))))
+        return SideOutcome(output=np.asarray(output).astype(np.float64))
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
 

@@ -1,0 +1,87 @@
+"""Activations: every keras.activations function (`activations.<name>`) and the activation
+layers, as thin mappings onto reference_impl.activations."""
+from __future__ import annotations
+
+import functools
+import inspect
+
+from reference_impl import activations as ref
+
+from conformance.ops import params as P
+from conformance.ops.registry import FunctionOp, LayerOp, register
+
+FAMILY = "activations"
+_EXAMPLE = {"input_shape": [2, 8], "params": {}}
+
+
+def _argument_types(function) -> tuple[dict, tuple]:
+    """Typed keyword arguments of a reference function (after x), and the required ones."""
+    types, required = {}, []
+    for p in list(inspect.signature(function).parameters.values())[1:]:
+        if p.name == "axis":
+            types[p.name] = P.int_or_list()
+        elif p.name == "approximate":
+            types[p.name] = P.BOOL
+        elif p.default is None:
+            types[p.name] = P.optional(P.NUMBER)
+        else:
+            types[p.name] = P.NUMBER
+        if p.default is inspect.Parameter.empty:
+            required.append(p.name)
+    return types, tuple(required)
+
+
+def _tuple_axes(params: dict) -> dict:
+    """YAML has no tuples: a list of axes is passed as the tuple the docs ask for."""
+    return {k: tuple(v) if k == "axis" and isinstance(v, list) else v for k, v in params.items()}
+
+
+def _activation_function(name: str) -> FunctionOp:
+    function = ref.ACTIVATIONS[name]
+    types, required = _argument_types(function)
+    return FunctionOp(
+        name=f"activations.{name}",
+        family=FAMILY,
+        params=types,
+        required=required,
+        doc=f"tf.keras.activations.{name}: reference_impl.activations.{function.__name__}",
+        keras_callable=lambda keras, params: functools.partial(getattr(keras.activations, name), **_tuple_axes(params)),
+        compute=lambda x, params: function(x, **_tuple_axes(params)),
+        example={"input_shape": [2, 8], "params": {n: 0.5 for n in required}},
+    )
+
+
+def _activation_layer(keras_class, function, types, *, weights=None, call_params=None, example=None) -> LayerOp:
+    """An activation layer; `weights(params, input_shape)` gives its variables (PReLU's alpha)."""
+    def predict_weights(params, shape):
+        return weights(params, shape) if weights else {}
+
+    return LayerOp(
+        name=keras_class,
+        family=FAMILY,
+        params=types,
+        required=tuple(n for n in ("activation",) if n in types),
+        doc=f"tf.keras.layers.{keras_class}: reference_impl.activations.{function.__name__}",
+        keras_class=keras_class,
+        predict_weights=predict_weights,
+        predict_output=lambda params, shape: tuple(shape),
+        compute=lambda x, w, params, call: function(x, **w, **{k: v for k, v in params.items() if k != "alpha_initializer"}, **call),
+        call_params=call_params or {},
+        example=example or _EXAMPLE,
+    )
+
+
+register(*(_activation_function(name) for name in sorted(ref.ACTIVATIONS)))
+register(
+    _activation_layer("Activation", ref.activation_layer, {"activation": P.STRING}, example={"input_shape": [2, 8], "params": {"activation": "relu"}}),
+    _activation_layer("ReLU", ref.relu_layer, {"max_value": P.optional(P.NUMBER), "negative_slope": P.NUMBER, "threshold": P.NUMBER}),
+    _activation_layer("LeakyReLU", ref.leaky_relu_layer, {"negative_slope": P.NUMBER}),
+    _activation_layer("ELU", ref.elu_layer, {"alpha": P.NUMBER}),
+    _activation_layer(
+        "PReLU", ref.prelu_layer,
+        {"shared_axes": P.optional(P.int_or_list()), "alpha_initializer": P.KERAS_OBJECT},
+        weights=lambda params, shape: {"alpha": ref.prelu_shape(shape, params.get("shared_axes"))},
+    ),
+    # Softmax documents a call mask: masked positions get no probability
+    _activation_layer("Softmax", ref.softmax_layer, {"axis": P.int_or_list()}, call_params={"mask": P.MASK}),
+)
