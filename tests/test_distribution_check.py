@@ -1,0 +1,289 @@
+"""conformance.checks.distribution: exact samples pass, planted faults fail, the false-alarm rate holds.
+
+Samples are drawn with NumPy / SciPy (fixed seeds) from the exact laws, or from deliberately wrong
+ones, and cast to float32 like tf.keras weights.
+"""
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conformance.checks.distribution import (BOUND_SLACK_ULPS, DistributionCheck, check_samples, kurtosis,
+                                             sample_size, samples_needed)
+from reference_impl.initializers import TRUNCATED_STD_FACTOR, Distribution, expected_distribution
+
+N = samples_needed()
+
+DISTS = {
+    "normal": expected_distribution("RandomNormal", (8,), mean=0.1, stddev=0.05),
+    "truncated_normal": expected_distribution("GlorotNormal", (256, 128)),  # with the 0.8796 correction
+    "truncated_normal_plain": expected_distribution("TruncatedNormal", (8,), mean=-0.2, stddev=0.05),
+    "uniform": expected_distribution("RandomUniform", (8,), minval=-0.02, maxval=0.07),
+    "glorot_uniform": expected_distribution("GlorotUniform", (256, 128)),
+    "orthogonal": expected_distribution("Orthogonal", (64, 32), gain=1.5),  # marginal: m = 64
+}
+
+
+def draw(dist, n, rng, scale=1.0, shift=0.0):
+    """n float32 draws from `dist` with its spread multiplied by `scale` (stddev, truncation bounds and
+    uniform limits alike, about the centre) and its location moved by `shift` standard deviations."""
+    if dist.kind == "normal":
+        x = rng.normal(dist.loc, dist.stddev * scale, n)
+    elif dist.kind == "truncated_normal":
+        a, b = (dist.low - dist.loc) / dist.stddev, (dist.high - dist.loc) / dist.stddev
+        x = stats.truncnorm(a, b, loc=dist.loc, scale=dist.stddev * scale).rvs(n, random_state=rng)
+    elif dist.kind == "uniform":
+        centre, half = (dist.low + dist.high) / 2, (dist.high - dist.low) / 2
+        x = rng.uniform(centre - half * scale, centre + half * scale, n)
+    elif dist.kind == "orthogonal":  # a coordinate of a uniform unit vector of R^m: U**2 ~ Beta(1/2, (m - 1)/2)
+        m = max(dist.rows, dist.cols)
+        x = abs(dist.gain) * scale * rng.choice([-1.0, 1.0], n) * np.sqrt(rng.beta(0.5, (m - 1) / 2, n))
+    else:
+        raise AssertionError(dist.kind)
+    return (x + shift * dist.std()).astype(np.float32)
+
+
+def haar(rows, cols, rng, gain=1.0):
+    """A uniformly random (rows, cols) matrix with orthonormal rows or columns, as Keras' Orthogonal makes it:
+    QR of a normal matrix, the columns of Q times the signs of R's diagonal."""
+    a = rng.normal(size=(max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    return (gain * (q if rows >= cols else q.T)).astype(np.float32)
+
+
+def assert_jsonable(metrics):
+    assert all(isinstance(v, (int, float)) or v is None for v in metrics.values()), metrics
+    json.dumps(metrics, allow_nan=False)
+
+
+# --- exact samples pass ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(DISTS))
+def test_exact_samples_pass(name):
+    dist = DISTS[name]
+    check = check_samples(draw(dist, N, np.random.default_rng(1)), dist)
+    assert isinstance(check, DistributionCheck)
+    assert check.ok and check.message == "", check.message
+    assert check.metrics["n"] == N and check.metrics["ks_pvalue"] > check.metrics["level"]
+    assert check.metrics["level"] == pytest.approx(1e-6 / 3)
+    assert_jsonable(check.metrics)
+
+
+def test_pooled_haar_matrices_pass():
+    # What the harness passes for Orthogonal: the entries of many independently seeded matrices.
+    rng = np.random.default_rng(2)
+    dist = expected_distribution("Orthogonal", (64, 32), gain=1.5)
+    entries = np.concatenate([haar(64, 32, rng, 1.5).ravel() for _ in range(-(-N // 2048))])
+    check = check_samples(entries, dist)
+    assert check.ok, check.message
+    wide = expected_distribution("Orthogonal", (16, 48))  # orthonormal rows, m = 48
+    entries = np.concatenate([haar(16, 48, rng).ravel() for _ in range(-(-N // 768))])
+    assert check_samples(entries, wide).ok
+
+
+def test_metrics_of_an_unbounded_normal():
+    dist = DISTS["normal"]
+    check = check_samples(draw(dist, 4096, np.random.default_rng(3)), dist)
+    assert check.metrics["support_lo"] is None and check.metrics["support_hi"] is None
+    assert check.metrics["expected_std"] == 0.05 and check.metrics["kurtosis"] == 3.0
+    assert_jsonable(check.metrics)
+
+
+# --- planted faults fail -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("factor", [1.03, 0.97])
+@pytest.mark.parametrize("name", sorted(DISTS))
+def test_three_percent_scale_error_fails(name, factor):
+    dist = DISTS[name]
+    for seed in range(3):
+        check = check_samples(draw(dist, N, np.random.default_rng(seed), scale=factor), dist)
+        assert not check.ok and "std test: std" in check.message, (seed, check.message)
+
+
+@pytest.mark.parametrize("name", sorted(DISTS))
+def test_mean_shift_of_a_tenth_sigma_fails(name):
+    dist = DISTS[name]
+    check = check_samples(draw(dist, N, np.random.default_rng(4), shift=0.1), dist)
+    assert not check.ok and "mean test: mean" in check.message, check.message
+
+
+def test_untruncated_normal_fails_the_bounds_test():
+    dist = DISTS["truncated_normal_plain"]
+    x = np.random.default_rng(5).normal(dist.loc, dist.stddev, N).astype(np.float32)
+    check = check_samples(x, dist)
+    assert not check.ok and check.message.startswith("bounds test: "), check.message
+    assert check.metrics["n_outside"] > 0.04 * N  # P(|Z| > 2) = 4.55%
+
+
+def test_missing_truncation_correction_fails():
+    # GlorotNormal promises std sqrt(1 / fan_avg) after truncation: sigma = sqrt(1 / fan_avg) / 0.8796.
+    # A sampler that forgets the division is off by a factor 0.8796 in scale.
+    dist = DISTS["truncated_normal"]
+    wrong = Distribution("truncated_normal", stddev=dist.stddev * TRUNCATED_STD_FACTOR,
+                         low=dist.low * TRUNCATED_STD_FACTOR, high=dist.high * TRUNCATED_STD_FACTOR)
+    check = check_samples(draw(wrong, N, np.random.default_rng(6)), dist)
+    assert not check.ok and "std test" in check.message and "bounds" not in check.message, check.message
+    # TruncatedNormal promises no correction: sampling with it (stddev / 0.8796) fails too.
+    plain = DISTS["truncated_normal_plain"]
+    check = check_samples(draw(plain, N, np.random.default_rng(7), scale=1 / TRUNCATED_STD_FACTOR), plain)
+    assert not check.ok and "std test" in check.message and "bounds test" in check.message, check.message
+
+
+def test_uniform_instead_of_normal_fails_only_the_ks_test():
+    # Same mean and std: only the shape differs, which only the Kolmogorov-Smirnov test sees.
+    normal = Distribution("normal", loc=0.0, stddev=0.05)
+    limit = 0.05 * math.sqrt(3)
+    x = np.random.default_rng(8).uniform(-limit, limit, N).astype(np.float32)
+    check = check_samples(x, normal)
+    assert not check.ok and check.message.startswith("Kolmogorov-Smirnov test: p-value"), check.message
+    assert ";" not in check.message
+    # The other way round the normal also leaves the uniform's support.
+    uniform = Distribution("uniform", low=-limit, high=limit)
+    check = check_samples(np.random.default_rng(9).normal(0, 0.05, N).astype(np.float32), uniform)
+    assert not check.ok and "Kolmogorov-Smirnov" in check.message and "bounds test" in check.message
+
+
+def test_bounds_slack_is_a_few_float32_ulps():
+    dist = Distribution("uniform", low=-0.05, high=0.05)
+    x = draw(dist, 4096, np.random.default_rng(10))
+    top = np.float32(0.05)  # 0.05000000074505806 > 0.05: float32 rounding alone
+    x[0] = np.nextafter(top, np.float32(1))
+    assert check_samples(x, dist).ok
+    slack = check_samples(x, dist).metrics["bound_slack"]
+    assert slack == BOUND_SLACK_ULPS * np.finfo(np.float32).eps * 0.05
+    x[0] = np.float32(0.05 * (1 + 1e-5))
+    check = check_samples(x, dist)
+    assert not check.ok and check.message.startswith("bounds test: 1 of 4096 samples are outside"), check.message
+    assert check_samples(x.astype(np.float64), dist).metrics["bound_slack"] < slack  # float64 samples: float64 ulps
+
+
+# --- constants, non-finite values, misuse ------------------------------------------------------
+
+
+def test_constant_must_match_exactly():
+    dist = expected_distribution("Constant", (8,), value=0.1)
+    x = np.full((64, 32), 0.1, dtype=np.float32)
+    assert check_samples(x, dist).ok  # 0.1 rounded to float32
+    assert check_samples(x.astype(np.float64) + 0.0, dist).ok is False  # float64(float32(0.1)) != 0.1
+    assert check_samples(np.full(7, 0.1), dist).ok  # float64 samples: 0.1 itself
+    x[3, 5] = np.nextafter(np.float32(0.1), np.float32(1))
+    check = check_samples(x, dist)
+    assert not check.ok and check.message.startswith("constant: 1 of 2048 samples differ from 0.1"), check.message
+    assert "index 101" in check.message and check.metrics["n_different"] == 1
+    assert check_samples(np.zeros(10, np.float32), expected_distribution("Zeros", (10,))).ok
+    assert check_samples(np.ones(10, np.int32), expected_distribution("Ones", (10,))).ok
+    assert check_samples(np.zeros((3, 3), np.float32), expected_distribution("Orthogonal", (3, 3), gain=0.0)).ok
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_samples_fail_at_once(bad):
+    x = draw(DISTS["normal"], 4096, np.random.default_rng(11))
+    x[17] = bad
+    check = check_samples(x, DISTS["normal"])
+    assert not check.ok
+    assert check.message == (f"finiteness: 1 of 4096 samples are not finite (the first, at index 17, is {float(bad)!r}); "
+                             "the other tests were not run")
+    assert check.metrics == {"n": 4096, "n_nonfinite": 1}
+    assert not check_samples(np.array([0.1, np.nan], np.float32), expected_distribution("Constant", (), value=0.1)).ok
+
+
+def test_one_by_one_orthogonal_is_plus_or_minus_gain():
+    dist = expected_distribution("Orthogonal", (1, 1), gain=2.0)
+    signs = np.random.default_rng(12).choice([-2.0, 2.0], 4096).astype(np.float32)
+    check = check_samples(signs, dist)
+    assert check.ok, check.message
+    assert check.metrics["level"] == 1e-6 and "ks_pvalue" not in check.metrics
+    signs[0] = 1.5
+    check = check_samples(signs, dist)
+    assert not check.ok and check.message.startswith("two-point test: 1 of 4096"), check.message
+    check = check_samples(np.full(4096, 2.0, np.float32), dist)
+    assert not check.ok and check.message.startswith("mean test"), check.message
+
+
+def test_misuse_raises():
+    with pytest.raises(ValueError, match="identity_matrix"):
+        check_samples(np.eye(3), expected_distribution("Identity", (3, 3)))
+    with pytest.raises(ValueError, match="dtype=complex128"):
+        check_samples(np.ones(3, complex), DISTS["normal"])
+    with pytest.raises(ValueError, match="at least 2 samples. Received: 1"):
+        check_samples(np.zeros(1), DISTS["normal"])
+    with pytest.raises(ValueError, match="false_alarm=0"):
+        check_samples(np.zeros(8), DISTS["normal"], false_alarm=0)
+    with pytest.raises(TypeError, match="Distribution"):
+        check_samples(np.zeros(8), "normal")
+
+
+# --- moments and sample size -------------------------------------------------------------------
+
+
+def test_kurtosis_against_scipy():
+    assert kurtosis(Distribution("normal", stddev=2.0)) == 3.0
+    assert kurtosis(Distribution("uniform", low=-1, high=3)) == pytest.approx(stats.uniform.stats(moments="k") + 3)
+    for a, b in [(-2, 2), (0.5, 3), (-4, -1.5), (-2, math.inf), (0, math.inf), (-1, 2.5)]:
+        dist = Distribution("truncated_normal", loc=0.3, stddev=0.7, low=0.3 + 0.7 * a, high=0.3 + 0.7 * b)
+        assert kurtosis(dist) == pytest.approx(float(stats.truncnorm.stats(a, b, moments="k")) + 3, rel=1e-12)
+    assert kurtosis(DISTS["truncated_normal"]) == pytest.approx(2.3655367171296, rel=1e-12)
+    for rows, cols in [(2, 1), (3, 5), (64, 32), (4096, 10)]:
+        m = max(rows, cols)  # E[U**4] / E[U**2]**2 with U**2 ~ Beta(1/2, (m - 1)/2)
+        beta = stats.beta(0.5, (m - 1) / 2)
+        want = beta.moment(2) / beta.moment(1) ** 2
+        assert kurtosis(Distribution("orthogonal", gain=-3.0, rows=rows, cols=cols)) == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="without spread"):
+        kurtosis(Distribution("constant", value=1.0))
+
+
+def test_samples_needed_from_its_formula():
+    z_a, z_b = stats.norm.isf(1e-6 / 3 / 2), stats.norm.isf(0.001)
+    want = max(math.ceil(2 * (z_a + z_b * r) ** 2 / (r - 1) ** 2) for r in (1.03 ** 2, 0.97 ** 2))
+    assert samples_needed() == want == 37887
+    assert sample_size() == 65536
+    assert samples_needed(scale_error=0.01) > 8 * samples_needed()  # ~ 1 / e**2
+    assert samples_needed(false_alarm=1e-9) > samples_needed() > samples_needed(power=0.9)
+    assert samples_needed(dist=DISTS["uniform"]) < samples_needed(dist=DISTS["truncated_normal"]) < samples_needed()
+    for bad in [dict(false_alarm=0), dict(scale_error=1.5), dict(power=True)]:
+        with pytest.raises(ValueError, match=f"{next(iter(bad))}="):
+            samples_needed(**bad)
+
+
+def test_std_test_power_at_the_threshold_size():
+    # At n = samples_needed(), a normal of scale 1.03 fails the std test with probability 0.999: the
+    # sample variance needed for a pass is z_b standard deviations away. Check that margin directly.
+    dist = Distribution("normal", stddev=1.0)
+    check = check_samples(draw(dist, N, np.random.default_rng(13)), dist)
+    hi = check.metrics["std_hi"] ** 2
+    r = 1.03 ** 2
+    margin = (r - hi) / (r * math.sqrt(2 / N))  # in standard deviations of s**2 under the alternative
+    assert margin == pytest.approx(stats.norm.isf(0.001), abs=1e-3)
+
+
+# --- the false-alarm rate ----------------------------------------------------------------------
+
+
+def test_false_alarm_rate_is_controlled():
+    # 200 exact samples of n = 4096 per law at false_alarm = 0.05. Each of the three tests runs at
+    # 0.05 / 3, so the whole check fails with probability in [0.05 / 3, 0.05] (at least the KS test's
+    # exact rate, at most the Bonferroni sum). Bounds at 1e-3 one-sided binomial tails.
+    trials, n, false_alarm = 200, 4096, 0.05
+    rng = np.random.default_rng(14)
+    names = ["normal", "truncated_normal", "uniform", "orthogonal"]
+    failures = {name: 0 for name in names}
+    per_test = {"Kolmogorov-Smirnov": 0, "mean test": 0, "std test": 0}
+    for name in names:
+        for _ in range(trials):
+            check = check_samples(draw(DISTS[name], n, rng), DISTS[name], false_alarm=false_alarm)
+            failures[name] += not check.ok
+            for test in per_test:
+                per_test[test] += test in check.message
+            assert "bounds" not in check.message
+    upper = stats.binom.ppf(0.999, trials, false_alarm)
+    assert all(count <= upper for count in failures.values()), (failures, upper)
+    total = sum(failures.values())
+    assert stats.binom.ppf(0.001, 4 * trials, false_alarm / 3) <= total <= stats.binom.ppf(0.999, 4 * trials, false_alarm)
+    # each test alone rejects at its level 0.05 / 3 (asymptotically for mean and std)
+    low, high = stats.binom.ppf([0.001, 0.999], 4 * trials, false_alarm / 3)
+    assert all(low <= count <= high for count in per_test.values()), per_test
