@@ -462,3 +462,12 @@ def expected_distribution(name, shape, **config):
         raise TypeError(f"{canonical} does not take {', '.join(map(repr, unknown))}. "
                         f"Its arguments: {', '.join(accepted) or '(none)'}")
     return function(shape, **config)
+
+
+def arguments(name):
+    """The documented constructor arguments of initializer `name` (class name or alias), with
+    their defaults, as {argument: default}; `seed` included."""
+    canonical = _ALIASES.get(name, name)
+    if canonical not in _INITIALIZERS:
+        raise ValueError(f"Unknown initializer: name={name!r}. Known names: {', '.join(KNOWN)}.")
+    return {p.name: p.default for p in inspect.signature(_INITIALIZERS[canonical]).parameters.values() if p.name != "shape"}

@@ -19,13 +19,13 @@ from pathlib import Path
 
 from conformance.catalogue import yaml_lines
 from conformance.catalogue.model import DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case
-from conformance.ops import LayerOp, UnknownOp, get_op
+from conformance.ops import InitializerOp, LayerOp, UnknownOp, get_op
 
 FILE_KEYS = ("op", "defaults", "cases", "description")
 CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "xfail", "skip", "seed", "tags", "call", "calls", "input_distribution",
-    "isolate",
+    "isolate", "shape", "kernel_of", "via_layer",
 )
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
 TOLERANCE_KEYS = ("rtol", "atol")
@@ -238,7 +238,8 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
     for key, values in sweep.items():
         if not isinstance(values, list) or not values:
             raise _Problem(path + ("sweep", key), f"a swept key needs a non-empty list of values, got {values!r}")
-        if key not in op.params and key not in ("dtype", "input_shape"):
+        shape_keys = ("shape",) if isinstance(op, InitializerOp) else ("input_shape",)
+        if key not in op.params and key not in ("dtype", *shape_keys):
             raise _Problem(
                 path + ("sweep", key),
                 f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)} (a sweep may also vary dtype or input_shape)",
@@ -282,8 +283,16 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
     isolate = case.get("isolate", False)
     if not isinstance(isolate, bool):
         raise _Problem(path + ("isolate",), f"expected true or false, got {isolate!r}")
+    kernel_of, via_layer = None, case.get("via_layer", False)
     input_values = case.get("input_values")
-    if input_values is not None:
+    if isinstance(op, InitializerOp):
+        fixed_shape, kernel_of = _initializer_shape(case, op, path)
+        if not isinstance(via_layer, bool) or (via_layer and kernel_of is None):
+            raise _Problem(path + ("via_layer",), f"via_layer is true or false and needs kernel_of; got {via_layer!r}")
+    elif any(k in case for k in ("shape", "kernel_of", "via_layer")):
+        key = next(k for k in ("shape", "kernel_of", "via_layer") if k in case)
+        raise _Problem(path + (key,), f"{key!r} is for initializer ops; {op.name} takes input_shape or input_values")
+    elif input_values is not None:
         if "input_shape" in case or "input_shape" in sweep:
             raise _Problem(path + ("input_values",), "give either input_values or input_shape, not both")
         fixed_shape = _shape_of_values(input_values, path + ("input_values",))
@@ -301,6 +310,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
                 _make_case(
                     op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
                     seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
+                    kernel_of, via_layer,
                 )
             )
         except _Problem as p:
@@ -309,14 +319,15 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
 
 
 def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
-               seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate):
-    concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape")}}
+               seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
+               kernel_of, via_layer):
+    concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape", "shape")}}
     dtype = swept.get("dtype", dtype)
     if dtype not in DTYPES:
         raise _Problem(path + ("dtype",), f"unknown dtype {dtype!r}{_did_you_mean(dtype, DTYPES)}; allowed: {', '.join(DTYPES)}")
-    shape = swept.get("input_shape", fixed_shape)
-    shape_path = path + (("sweep", "input_shape") if "input_shape" in swept else ("input_shape",))
-    if not (isinstance(shape, list) and shape and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)):
+    shape = swept.get("input_shape", swept.get("shape", fixed_shape))
+    shape_path = path + (("sweep", "input_shape") if "input_shape" in swept else ("sweep", "shape") if "shape" in swept else ("shape",) if isinstance(op, InitializerOp) else ("input_shape",))
+    if not (isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)) or (not shape and not isinstance(op, InitializerOp)):
         raise _Problem(shape_path, f"expected a list of positive integers (batch first), got {shape!r}")
     for key, value in concrete.items():
         problem = op.params[key].problem(value)
@@ -338,6 +349,7 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         input_shape=tuple(shape), input_values=input_values, seed=seed, tolerance=tolerance,
         expect=expect, xfail=xfail, skip=skip, tags=tuple(tags), swept=swept,
         call=call, calls=calls, input_distribution=distribution, isolate=isolate,
+        kernel_of=kernel_of, via_layer=via_layer,
     )
     _check_against_reference(op, case, path)
     return case
@@ -345,6 +357,13 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
 
 def _check_against_reference(op, case: Case, path):
     """Shape-level dry run of the reference: rejected arguments and the memory budget."""
+    if isinstance(op, InitializerOp):
+        try:
+            op.distribution(case.params, case.input_shape)
+        except (ValueError, TypeError) as exc:
+            if "error" not in case.expect:
+                raise _Problem(path + ("params",), f"the reference rejects these arguments ({exc}); if that is the point of the case, add `expect: {{error: ValueError}}`") from None
+        return
     if not isinstance(op, LayerOp):
         return
     try:
@@ -388,6 +407,35 @@ def _check_number_map(value, path, key, allowed):
         if k not in allowed:
             raise _Problem(path + (key, k), f"unknown key {k!r}{_did_you_mean(k, allowed)}; allowed: {', '.join(allowed)}")
     return value
+
+
+def _initializer_shape(case, op, path):
+    """The variable shape of an initializer case: `shape`, or the kernel of `kernel_of`
+    ({op, params, input_shape, weight (default kernel)}) as the reference lays it out."""
+    if "shape" in case.get("sweep", {}) and "kernel_of" not in case and "shape" not in case:
+        return None, None
+    if ("shape" in case) == ("kernel_of" in case):
+        raise _Problem(path, f"{op.name} needs either `shape` (the variable's shape) or `kernel_of` (a layer whose kernel it initializes)")
+    if "shape" in case:
+        return case["shape"], None
+    spec = case["kernel_of"]
+    where = path + ("kernel_of",)
+    if not isinstance(spec, dict) or not {"op", "input_shape"} <= set(spec) or not set(spec) <= {"op", "params", "input_shape", "weight"}:
+        raise _Problem(where, f"expected {{op, params, input_shape, weight}} (weight defaults to kernel), got {spec!r}")
+    try:
+        layer = get_op(spec["op"])
+    except UnknownOp as exc:
+        raise _Problem(where + ("op",), str(exc)) from None
+    if not isinstance(layer, LayerOp):
+        raise _Problem(where + ("op",), f"{layer.name} is not a layer")
+    try:
+        shapes = layer.predict_weights(spec.get("params", {}), tuple(spec["input_shape"]))
+    except (ValueError, TypeError) as exc:
+        raise _Problem(where, f"the reference rejects this layer: {exc}") from None
+    weight = spec.get("weight", "kernel")
+    if weight not in shapes:
+        raise _Problem(where + ("weight",), f"{layer.name} has no weight {weight!r}; it has {', '.join(shapes)}")
+    return list(shapes[weight]), dict(spec)
 
 
 def _check_call(value, op, path) -> dict:

@@ -45,6 +45,8 @@ class Case:
     calls: int = 1  # how many times the layer is called in a row, each on a fresh input
     input_distribution: dict = field(default_factory=dict)  # mean, std, constant_channels
     isolate: bool = False  # run the tf.keras side in a child process (it may kill its process)
+    kernel_of: dict | None = None  # initializers: the layer whose kernel shape input_shape is
+    via_layer: bool = False  # initializers: sample through that layer's kernel_initializer
 
     @property
     def effective_tolerance(self) -> dict:

@@ -17,6 +17,7 @@ FAMILY_MODULES = (
     "conformance.ops.normalization",
     "conformance.ops.activations",
     "conformance.ops.regularizers",
+    "conformance.ops.initializers",
 )
 
 
@@ -68,6 +69,19 @@ class FunctionOp(Op):
 
     keras_callable: Callable[[object, dict], Callable] = field(default=None, repr=False)
     compute: Callable[[np.ndarray, dict], np.ndarray] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class InitializerOp(Op):
+    """tf.keras.initializers.<keras_class>(**params, seed=...)(shape): sampled, so judged
+    against the reference's expected distribution of one entry, not element by element.
+
+    distribution(params, shape) -> reference_impl.initializers.Distribution (ValueError if
+    the documented semantics reject the arguments)
+    """
+
+    keras_class: str = ""
+    distribution: Callable[[dict, tuple], object] = field(default=None, repr=False)
 
 
 class UnknownOp(KeyError):

@@ -15,7 +15,7 @@ import numpy as np
 
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
-from conformance.ops import FunctionOp, LayerOp, get_op
+from conformance.ops import FunctionOp, InitializerOp, LayerOp, get_op
 from conformance.ops.regularizers import reference_penalty
 from conformance.runner import keras_side
 from conformance.runner.inputs import make_input, make_weights, numpy_dtype
@@ -176,6 +176,8 @@ def _describe(side: SideOutcome) -> str:
 
 def _judge(case: Case):
     op = get_op(case.op)
+    if isinstance(op, InitializerOp):
+        return judge_initializer(op, case)
     reference, keras = RUN_SIDES[type(op)](op, case)
     outcome = {"reference": _side_summary(reference), "keras": _side_summary(keras)}
 
@@ -213,6 +215,88 @@ def _judge(case: Case):
             metrics["state"][name] = {k: v for k, v in r.metrics.items() if k != "error_histogram"}
             if not r.ok:
                 messages.append(f"{name} after {case.calls} call(s): {r.message}")
+    return ("fail" if messages else "pass"), "; ".join(messages), metrics, outcome
+
+
+MAX_DRAWS = 4096  # initializer calls per case: small variables get fewer samples than the target
+LAYER_DRAWS = 32  # layers built per via_layer case
+
+
+def judge_initializer(op: InitializerOp, case: Case):
+    """Sample tf.keras's initializer and judge the samples against the documented
+    distribution: exactly for constants and Identity, by statistics otherwise
+    (conformance.checks.distribution: bounds, Kolmogorov-Smirnov, mean, std), plus
+    Orthogonal's defining property, repeatability under a seed, and (via_layer) the same
+    values through a layer's kernel_initializer."""
+    from conformance.checks.distribution import check_samples, sample_size
+    from reference_impl.initializers import identity_matrix, is_orthogonal
+
+    shape = tuple(case.input_shape)
+    size = max(1, int(np.prod(shape)))
+    try:
+        dist = op.distribution(case.params, shape)
+        reference = SideOutcome(output=np.zeros(0))
+    except ValueError as exc:
+        dist, reference = None, SideOutcome(error=error_info(exc, "arguments"))
+    deterministic = dist is not None and dist.kind in ("constant", "identity")
+    draws = 2 if dist is None or deterministic else min(MAX_DRAWS, max(2, -(-sample_size(dist=dist) // size)))
+    seeds = [case.seed * MAX_DRAWS + i for i in range(draws)]
+    keras = keras_side.draw_initializer(op, case, shape, seeds)
+    outcome = {
+        "reference": {"output_shape": None if dist is None else list(shape), "error": reference.error,
+                      "distribution": None if dist is None else dist.kind},
+        "keras": {"output_shape": None if keras.output is None else list(keras.output.shape[1:]), "error": keras.error},
+    }
+    expected_error = case.expect.get("error")
+    if expected_error:
+        if dist is not None:
+            return "error", f"the reference does not raise {expected_error} as the case expects", None, outcome
+        if _raised(keras, expected_error, case.expect.get("match")):
+            return "pass", "", None, outcome
+        return "fail", f"expected {expected_error} (the reference rejects: {reference.error['message']}); tf.keras {_describe(keras)}", None, outcome
+    if dist is None:
+        return "error", f"the reference rejects the arguments: {reference.error['message']}", None, outcome
+    if keras.error:
+        return "fail", f"tf.keras {_describe(keras)}; the reference accepts these arguments", None, outcome
+
+    samples, messages = keras.output, []
+    metrics = {"draws": draws, "n_samples": int(samples.size)}
+    if deterministic:
+        expected = (identity_matrix(shape, dist.gain) if dist.kind == "identity" else np.full(shape, dist.value))
+        expected = representable(np.broadcast_to(expected, samples.shape).astype(np.float64), case.dtype)
+        tol = case.effective_tolerance
+        result = compare_arrays(samples, expected, rtol=tol["rtol"], atol=tol["atol"])
+        metrics.update(result.metrics)
+        if not result.ok:
+            messages.append(result.message)
+    else:
+        check = check_samples(samples, dist)
+        metrics.update(check.metrics)
+        if not check.ok:
+            messages.append(check.message)
+        if dist.kind == "orthogonal":
+            # the defining property, each draw: W W^T (or W^T W) = gain^2 I within 10 atol
+            atol = 10 * case.effective_tolerance["atol"] * max(1.0, dist.gain**2)
+            bad = sum(not is_orthogonal(d, dist.gain, atol) for d in samples)
+            metrics["non_orthogonal_draws"] = bad
+            if bad:
+                messages.append(f"{bad} of {draws} draws are not orthogonal with gain {dist.gain} (atol {atol:g})")
+    if not keras.state["repeat_same_object"]:
+        messages.append("the seeded initializer gave different values when called twice")
+    if not keras.state["repeat_new_object"]:
+        messages.append("two initializers with the same seed gave different values")
+    if case.via_layer:
+        layer = keras_side.draw_layer_kernels(op, case, seeds[:LAYER_DRAWS])
+        if layer.error:
+            messages.append(f"through {case.kernel_of['op']}: tf.keras {_describe(layer)}")
+        elif not np.array_equal(layer.output, samples[:LAYER_DRAWS]):
+            # not the same values: then at least the same distribution
+            check = check_samples(layer.output, dist) if not deterministic else None
+            metrics["via_layer_identical"] = False
+            if check is not None and not check.ok:
+                messages.append(f"through {case.kernel_of['op']}'s kernel_initializer: {check.message}")
+        else:
+            metrics["via_layer_identical"] = True
     return ("fail" if messages else "pass"), "; ".join(messages), metrics, outcome
 
 

@@ -174,3 +174,65 @@ def _isolated_main(sender, case, inputs, weights, call):
     from conformance.ops import get_op
 
     sender.send(run_layer(get_op(case.op), case, inputs, weights, call))
+
+
+def draw_initializer(op, case, shape: tuple, seeds) -> SideOutcome:
+    """tf.keras.initializers.<class>(**params, seed=s)(shape) for each seed, stacked; the
+    first seed is drawn twice more (a new object, and the same object called again), and
+    `repeat_*` in `state` say whether those gave the same values."""
+    tf = tensorflow()
+    cls = getattr(tf.keras.initializers, op.keras_class)
+    phase = "construct"
+    try:
+        draws = []
+        for i, seed in enumerate(seeds):
+            initializer = cls(**case.params, seed=seed) if "seed" in _init_arguments(cls) else cls(**case.params)
+            phase = "call"
+            draws.append(np.asarray(initializer(shape, dtype=case.dtype)).astype(np.float64))
+            if i == 0:
+                again_same_object = np.asarray(initializer(shape, dtype=case.dtype)).astype(np.float64)
+                fresh = cls(**case.params, seed=seed) if "seed" in _init_arguments(cls) else cls(**case.params)
+                again_new_object = np.asarray(fresh(shape, dtype=case.dtype)).astype(np.float64)
+        state = {
+            "repeat_same_object": np.float64(np.array_equal(draws[0], again_same_object)),
+            "repeat_new_object": np.float64(np.array_equal(draws[0], again_new_object)),
+        }
+        return SideOutcome(output=np.stack(draws), state=state)
+    except Exception as exc:
+        return SideOutcome(error=error_info(exc, phase))
+
+
+def draw_layer_kernels(op, case, seeds) -> SideOutcome:
+    """Build case.kernel_of's layer with kernel_initializer=<initializer>(seed=s) per seed
+    and read its kernel: the initializer as layers use it."""
+    tf = tensorflow()
+    spec = case.kernel_of
+    cls = getattr(tf.keras.initializers, op.keras_class)
+    from conformance.ops import get_op
+
+    layer_op = get_op(spec["op"])
+    layer_class = getattr(tf.keras.layers, layer_op.keras_class)
+    weight = spec.get("weight", "kernel")
+    # the argument that initializes `weight` (DepthwiseConv's variable "kernel" takes
+    # depthwise_initializer; SeparableConv's pointwise_kernel takes pointwise_initializer)
+    candidates = (f"{weight}_initializer", f"{weight.removesuffix('_kernel')}_initializer", "depthwise_initializer")
+    argument = next(c for c in candidates if c in layer_op.params)
+    phase = "construct"
+    try:
+        draws = []
+        for seed in seeds:
+            initializer = cls(**case.params, seed=seed) if "seed" in _init_arguments(cls) else cls(**case.params)
+            layer = layer_class(**spec.get("params", {}), **{argument: initializer}, dtype=case.dtype)
+            phase = "build"
+            layer.build(tuple(spec["input_shape"]))
+            variables = {_variable_name(v): v for v in layer.weights}
+            draws.append(np.asarray(variables[weight]).astype(np.float64))
+        return SideOutcome(output=np.stack(draws))
+    except Exception as exc:
+        return SideOutcome(error=error_info(exc, phase))
+
+
+def _init_arguments(cls) -> set:
+    import inspect
+
+    return set(inspect.signature(cls.__init__).parameters)

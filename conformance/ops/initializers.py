@@ -1,0 +1,34 @@
+"""Initializers: every keras.initializers class as `initializers.<Class>`, judged by the
+distribution reference_impl.initializers documents for one entry."""
+from __future__ import annotations
+
+from reference_impl import initializers as ref
+
+from conformance.ops import params as P
+from conformance.ops.registry import InitializerOp, register
+
+FAMILY = "initializers"
+CLASSES = (
+    "RandomNormal", "RandomUniform", "TruncatedNormal", "Zeros", "Ones", "Constant", "VarianceScaling",
+    "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
+    "Orthogonal", "Identity",
+)
+_TYPES = {"mode": P.STRING, "distribution": P.STRING, "input_axes": P.optional(P.int_or_list()),
+          "output_axes": P.optional(P.int_or_list())}
+
+
+def _initializer(keras_class: str) -> InitializerOp:
+    # the documented constructor arguments; `seed` is the harness's (one per draw)
+    names = [name for name in ref.arguments(keras_class) if name != "seed"]
+    return InitializerOp(
+        name=f"initializers.{keras_class}",
+        family=FAMILY,
+        params={name: _TYPES.get(name, P.NUMBER) for name in names},
+        doc=f"tf.keras.initializers.{keras_class}: reference_impl.initializers.expected_distribution",
+        keras_class=keras_class,
+        distribution=lambda params, shape: ref.expected_distribution(keras_class, tuple(shape), **params),
+        example={"shape": [3, 3, 4, 8], "params": {}},
+    )
+
+
+register(*(_initializer(name) for name in CLASSES))
