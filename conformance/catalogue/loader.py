@@ -19,13 +19,14 @@ from pathlib import Path
 
 from conformance.catalogue import yaml_lines
 from conformance.catalogue.model import DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case
-from conformance.ops import InitializerOp, LayerOp, UnknownOp, get_op
+from conformance.catalogue import user_code
+from conformance.ops import CustomOp, InitializerOp, LayerOp, UnknownOp, get_op
 
 FILE_KEYS = ("op", "defaults", "cases", "description")
 CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "xfail", "skip", "seed", "tags", "call", "calls", "input_distribution",
-    "isolate", "shape", "kernel_of", "via_layer",
+    "isolate", "shape", "kernel_of", "via_layer", "custom", "reference",
 )
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
 TOLERANCE_KEYS = ("rtol", "atol")
@@ -138,10 +139,10 @@ def load_file(path) -> tuple[list[Case], list[CatalogueError]]:
         data, lines = yaml_lines.load(text)
     except yaml_lines.YamlError as exc:
         return [], [CatalogueError(shown, exc.line, "", str(exc))]
-    return _load_document(data, lines, shown)
+    return _load_document(data, lines, shown, path)
 
 
-def _load_document(data, lines, shown):
+def _load_document(data, lines, shown, source):
     errors: list[CatalogueError] = []
 
     def err(path, message, case_id=None):
@@ -188,9 +189,12 @@ def _load_document(data, lines, shown):
             continue
         names[name] = yaml_lines.line_of(lines, path)
         try:
-            expanded = _expand_case(raw, defaults, file_op, path, lines, shown)
+            expanded = _expand_case(raw, defaults, file_op, path, lines, shown, source)
         except _Problem as p:
             err(p.path, p.message, base_id)
+            continue
+        except Exception as exc:  # a bug of ours must not hide the other cases
+            err(path, f"internal error while loading this case: {type(exc).__name__}: {exc}", base_id)
             continue
         for case_or_problem in expanded:
             if isinstance(case_or_problem, _Problem):
@@ -212,7 +216,7 @@ def _merge(defaults: dict, raw: dict) -> dict:
     return merged
 
 
-def _expand_case(raw, defaults, file_op, path, lines, shown):
+def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
     for key in raw:
         if key not in CASE_KEYS:
             raise _Problem(path + (key,), f"unknown key {key!r}{_did_you_mean(key, CASE_KEYS)}; allowed: {', '.join(CASE_KEYS)}")
@@ -239,7 +243,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
         if not isinstance(values, list) or not values:
             raise _Problem(path + ("sweep", key), f"a swept key needs a non-empty list of values, got {values!r}")
         shape_keys = ("shape",) if isinstance(op, InitializerOp) else ("input_shape",)
-        if key not in op.params and key not in ("dtype", *shape_keys):
+        if key not in op.params and key not in ("dtype", *shape_keys) and not op.open_params:
             raise _Problem(
                 path + ("sweep", key),
                 f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)} (a sweep may also vary dtype or input_shape)",
@@ -257,7 +261,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
         raise _Problem(path + ("sweep",), f"the sweep expands to {count} cases, more than the limit of {MAX_SWEEP}; split it")
 
     for key, t in params.items():
-        if key not in op.params:
+        if key not in op.params and not op.open_params:
             raise _Problem(path + ("params", key), f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)}")
     missing = [k for k in op.required if k not in params and k not in sweep]
     if missing:
@@ -284,8 +288,9 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
     if not isinstance(isolate, bool):
         raise _Problem(path + ("isolate",), f"expected true or false, got {isolate!r}")
     kernel_of, via_layer = None, case.get("via_layer", False)
+    custom = _user_objects(case, op, path, catalogue_file)
     input_values = case.get("input_values")
-    if isinstance(op, InitializerOp):
+    if isinstance(op, InitializerOp) or (isinstance(op, CustomOp) and op.kind == "initializer"):
         fixed_shape, kernel_of = _initializer_shape(case, op, path)
         if not isinstance(via_layer, bool) or (via_layer and kernel_of is None):
             raise _Problem(path + ("via_layer",), f"via_layer is true or false and needs kernel_of; got {via_layer!r}")
@@ -310,7 +315,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
                 _make_case(
                     op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
                     seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
-                    kernel_of, via_layer,
+                    kernel_of, via_layer, custom,
                 )
             )
         except _Problem as p:
@@ -320,7 +325,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown):
 
 def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
                seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
-               kernel_of, via_layer):
+               kernel_of, via_layer, custom):
     concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape", "shape")}}
     dtype = swept.get("dtype", dtype)
     if dtype not in DTYPES:
@@ -330,6 +335,8 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
     if not (isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)) or (not shape and not isinstance(op, InitializerOp)):
         raise _Problem(shape_path, f"expected a list of positive integers (batch first), got {shape!r}")
     for key, value in concrete.items():
+        if key not in op.params:  # an open-params (user-defined) op: the user's class judges
+            continue
         problem = op.params[key].problem(value)
         if problem:
             raise _Problem(path + (("sweep", key) if key in swept else ("params", key)), problem)
@@ -349,7 +356,7 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         input_shape=tuple(shape), input_values=input_values, seed=seed, tolerance=tolerance,
         expect=expect, xfail=xfail, skip=skip, tags=tuple(tags), swept=swept,
         call=call, calls=calls, input_distribution=distribution, isolate=isolate,
-        kernel_of=kernel_of, via_layer=via_layer,
+        kernel_of=kernel_of, via_layer=via_layer, custom=custom.get("custom"), reference=custom.get("reference"),
     )
     _check_against_reference(op, case, path)
     return case
@@ -407,6 +414,26 @@ def _check_number_map(value, path, key, allowed):
         if k not in allowed:
             raise _Problem(path + (key, k), f"unknown key {k!r}{_did_you_mean(k, allowed)}; allowed: {', '.join(allowed)}")
     return value
+
+
+def _user_objects(case, op, path, catalogue_file) -> dict:
+    """`custom` and `reference` of a custom op, resolved beside the catalogue file."""
+    keys = ("custom", "reference")
+    if not isinstance(op, CustomOp):
+        for key in keys:
+            if key in case:
+                raise _Problem(path + (key,), f"{key!r} is for custom ops (custom.regularizer, custom.initializer), not {op.name}")
+        return {}
+    out = {}
+    for key in keys:
+        if key not in case:
+            raise _Problem(path, f"{op.name} needs `{key}: file.py:Name` (a file beside the catalogue)")
+        try:
+            file, name = user_code.resolve(case[key], Path(catalogue_file))
+        except user_code.UserCodeError as exc:
+            raise _Problem(path + (key,), str(exc)) from None
+        out[key] = f"{file}:{name}"
+    return out
 
 
 def _initializer_shape(case, op, path):

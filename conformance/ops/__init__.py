@@ -4,4 +4,6 @@ An op declares its parameters (for validation without TensorFlow), how the refer
 predicts shapes and computes values, and which tf.keras object it exercises. Families
 add thin mappings in their own module (conv.py, ...) onto the generic op kinds here.
 """
-from conformance.ops.registry import Op, LayerOp, FunctionOp, InitializerOp, get_op, all_ops, UnknownOp  # noqa: F401
+from conformance.ops.registry import (  # noqa: F401
+    CustomOp, FunctionOp, InitializerOp, LayerOp, Op, UnknownOp, all_ops, get_op,
+)

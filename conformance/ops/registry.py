@@ -18,6 +18,7 @@ FAMILY_MODULES = (
     "conformance.ops.activations",
     "conformance.ops.regularizers",
     "conformance.ops.initializers",
+    "conformance.ops.custom",
 )
 
 
@@ -32,6 +33,8 @@ class Op:
     doc: str = ""
     # A valid starting point for `conformance new`: {"input_shape": [...], "params": {...}}
     example: Mapping = field(default_factory=dict)
+    # True when the arguments are the user's own (a custom class): any names are accepted
+    open_params: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,19 @@ class InitializerOp(Op):
 
     keras_class: str = ""
     distribution: Callable[[dict, tuple], object] = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CustomOp(Op):
+    """A user-defined Keras object (`custom: file.py:Class`) judged against the user's own
+    NumPy reference (`reference: file.py:function`): its values, the get_config/from_config
+    round trip, Keras serialization, and its use inside a layer.
+
+    kind: "regularizer" (reference(x, **params) -> penalty) or "initializer"
+    (reference(shape, **params) -> a reference_impl.initializers.Distribution).
+    """
+
+    kind: str = ""
 
 
 class UnknownOp(KeyError):

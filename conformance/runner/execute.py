@@ -15,7 +15,7 @@ import numpy as np
 
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
-from conformance.ops import FunctionOp, InitializerOp, LayerOp, get_op
+from conformance.ops import CustomOp, FunctionOp, InitializerOp, LayerOp, get_op
 from conformance.ops.regularizers import reference_penalty
 from conformance.runner import keras_side
 from conformance.runner.inputs import make_input, make_weights, numpy_dtype
@@ -178,6 +178,10 @@ def _judge(case: Case):
     op = get_op(case.op)
     if isinstance(op, InitializerOp):
         return judge_initializer(op, case)
+    if isinstance(op, CustomOp):
+        from conformance.runner.custom_objects import judge_custom
+
+        return judge_custom(op, case)
     reference, keras = RUN_SIDES[type(op)](op, case)
     outcome = {"reference": _side_summary(reference), "keras": _side_summary(keras)}
 

@@ -1,0 +1,120 @@
+"""User-defined objects: loaded only from beside the catalogue, and judged on values,
+config round trip, serialization and use in a layer."""
+import textwrap
+
+from conformance.catalogue.loader import load_file
+from conformance.runner.execute import run_case
+
+GOOD_AND_BROKEN = '''
+import keras
+import numpy as np
+
+
+class Squares(keras.regularizers.Regularizer):
+    def __init__(self, strength):
+        self.strength = strength
+
+    def __call__(self, x):
+        return self.strength * keras.ops.sum(keras.ops.square(x))
+
+    def get_config(self):
+        return {"strength": self.strength}
+
+
+class HalfSquares(Squares):
+    """A planted fault: half the documented penalty."""
+
+    def __call__(self, x):
+        return 0.5 * self.strength * keras.ops.sum(keras.ops.square(x))
+
+
+class ForgetsItsConfig(Squares):
+    """A planted fault: get_config loses the strength."""
+
+    def get_config(self):
+        return {"strength": 1.0}
+
+
+class WideNormal(keras.initializers.Initializer):
+    """A planted fault: 3% too wide."""
+
+    def __init__(self, stddev):
+        self.stddev = stddev
+
+    def __call__(self, shape, dtype=None):
+        return keras.random.normal(shape, stddev=1.03 * self.stddev, dtype=dtype)
+
+    def get_config(self):
+        return {"stddev": self.stddev}
+
+
+def normal(shape, stddev):
+    from reference_impl.initializers import Distribution
+
+    return Distribution("normal", loc=0.0, stddev=float(stddev))
+
+
+def squares(x, strength):
+    return strength * np.sum(np.square(np.asarray(x, dtype=np.float64)))
+'''
+
+
+def catalogue(tmp_path, custom, reference="objs.py:squares", folder="cat"):
+    (tmp_path / folder).mkdir(exist_ok=True)
+    (tmp_path / "objs.py").write_text(textwrap.dedent(GOOD_AND_BROKEN))
+    (tmp_path / folder / "objs.py").write_text(textwrap.dedent(GOOD_AND_BROKEN))
+    path = tmp_path / folder / "custom.yaml"
+    path.write_text(
+        "cases:\n  - name: c\n    op: custom.regularizer\n"
+        f"    custom: {custom}\n    reference: {reference}\n    input_shape: [4, 3]\n    params: {{strength: 0.25}}\n"
+    )
+    return path
+
+
+def test_a_correct_custom_regularizer_passes(tmp_path):
+    (case,), errors = load_file(catalogue(tmp_path, "objs.py:Squares"))
+    assert errors == []
+    record = run_case(case)
+    assert record["status"] == "pass", record["message"]
+    assert abs(record["metrics"]["penalty"] - record["metrics"]["reference_penalty"]) < 1e-5
+
+
+def test_a_wrong_penalty_is_caught(tmp_path):
+    (case,), _ = load_file(catalogue(tmp_path, "objs.py:HalfSquares"))
+    record = run_case(case)
+    assert record["status"] == "fail"
+    assert record["message"].startswith("penalty:")
+    assert "Dense(kernel_regularizer=...).losses" in record["message"]
+
+
+def test_a_config_that_does_not_round_trip_is_caught(tmp_path):
+    (case,), _ = load_file(catalogue(tmp_path, "objs.py:ForgetsItsConfig"))
+    record = run_case(case)
+    assert record["status"] == "fail"
+    assert "the from_config copy gives" in record["message"] or "the deserialize copy gives" in record["message"]
+
+
+def test_only_files_beside_the_catalogue_are_loaded(tmp_path):
+    cases, errors = load_file(catalogue(tmp_path, "../objs.py:Squares"))
+    assert cases == [] and len(errors) == 1
+    assert "outside the catalogue's folder" in str(errors[0]) and ":4: custom:" in str(errors[0])
+
+
+def test_an_undefined_name_is_a_catalogue_error_without_running_the_file(tmp_path):
+    path = catalogue(tmp_path, "objs.py:Nope")
+    (path.parent / "objs.py").write_text("raise SystemExit('this file must not run at validation')\nclass Other: pass\n")
+    cases, errors = load_file(path)
+    assert cases == [] and "defines no top-level 'Nope'" in str(errors[0])
+
+
+def test_a_three_percent_scale_error_of_an_initializer_is_caught(tmp_path):
+    path = catalogue(tmp_path, "objs.py:Squares")
+    path.write_text(
+        "cases:\n  - name: wide\n    op: custom.initializer\n    custom: objs.py:WideNormal\n"
+        "    reference: objs.py:normal\n    shape: [64, 32]\n    params: {stddev: 0.5}\n"
+    )
+    (case,), errors = load_file(path)
+    assert errors == []
+    record = run_case(case)
+    assert record["status"] == "fail"
+    assert record["message"].startswith("samples:") and "std" in record["message"]
