@@ -19,6 +19,7 @@ _TEMPLATE = '''\
 import numpy as np
 import tensorflow as tf
 from conformance.ops import get_op
+from conformance.runner.keras_side import variable_name  # "kernel", "query/kernel", ...
 
 op = get_op({op!r})
 params = {params}
@@ -46,7 +47,7 @@ for name, shape in op.predict_weights(params, inputs[0].shape).items():
 layer = getattr(tf.keras.layers, {keras_class!r})(**params, dtype=dtype)
 layer.build(inputs[0].shape)
 for variable in layer.weights:
-    variable.assign(to_dtype(weights[variable.name]))
+    variable.assign(to_dtype(weights[variable_name(variable)]))
 keras_call = {{k: tf.constant(np.asarray(v, bool)) if k == "mask" and v is not None else v for k, v in call.items()}}
 for x in inputs:
     keras_out = np.asarray(layer(tf.constant(to_dtype(x)), **keras_call), dtype=np.float64)
@@ -70,7 +71,7 @@ def compare(what, actual, expected):
 
 compare("output", keras_out, reference_out)
 for name in op.state:
-    compare(name, np.asarray(dict((v.name, v) for v in layer.weights)[name], np.float64), state[name])
+    compare(name, np.asarray({{variable_name(v): v for v in layer.weights}}[name], np.float64), state[name])
 '''
 
 
@@ -79,8 +80,8 @@ def snippet(record: dict) -> str:
     from conformance.ops import LayerOp, get_op
 
     op = get_op(record["op"])
-    if not isinstance(op, LayerOp):
-        raise ValueError(f"no reproduction snippet for op kind {type(op).__name__}")
+    if not isinstance(op, LayerOp) or record.get("inputs"):
+        raise ValueError(f"no reproduction snippet yet for {record['op']} with named inputs or of kind {type(op).__name__}")
     shape = record["input_shapes"]["x"]
     distribution = record.get("input_distribution") or {}
     mean, std = distribution.get("mean", INPUT_MEAN), distribution.get("std", INPUT_STD)

@@ -22,7 +22,7 @@ def case(op, params, shape):
 
 def reference_and_weights(c):
     x = make_input(c.input_shape, c.dtype, c.seed)
-    side, weights = run_reference(get_op(c.op), c, [x], {})
+    side, weights = run_reference(get_op(c.op), c, [x], [{}])
     assert side.error is None
     return x, side.output, weights
 

@@ -25,10 +25,11 @@ def test_moving_statistics_are_compared_after_several_calls():
 def test_a_wrong_momentum_on_the_keras_side_is_caught_in_the_state():
     case = make_case("BatchNormalization", {"momentum": 0.9}, [6, 4], call={"training": True}, calls=3)
     op = get_op(case.op)
-    inputs, call = make_inputs(case), call_arguments(case)
-    reference, weights = run_reference(op, case, inputs, call)
+    inputs = make_inputs(case)
+    calls = [call_arguments(case)] * len(inputs)
+    reference, weights = run_reference(op, case, inputs, calls)
     planted = make_case("BatchNormalization", {"momentum": 0.8}, [6, 4], call={"training": True}, calls=3)
-    keras = keras_side.run_layer(op, planted, inputs, weights, call)
+    keras = keras_side.run_layer(op, planted, inputs, weights, calls)
     # the outputs of a training call do not depend on momentum; the moving statistics do
     assert compare_arrays(keras.output, reference.output, rtol=1e-5, atol=1e-5).ok
     assert not compare_arrays(keras.state["moving_mean"], reference.state["moving_mean"], rtol=1e-5, atol=1e-5).ok
@@ -53,7 +54,7 @@ def test_mask_reaches_both_sides():
     assert record["status"] == "pass", record["message"]
     # hand check: the masked mean of batch 0 is the mean of its first two steps
     (x,) = make_inputs(case)
-    reference, _ = run_reference(get_op(case.op), case, [x], call_arguments(case))
+    reference, _ = run_reference(get_op(case.op), case, [x], [call_arguments(case)])
     np.testing.assert_allclose(reference.output[0], x[0, :2].mean(axis=0), rtol=1e-12)
 
 

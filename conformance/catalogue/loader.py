@@ -21,13 +21,16 @@ from conformance.catalogue import yaml_lines
 from conformance.catalogue.model import DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case
 from conformance.catalogue import user_code
 from conformance.ops import CustomOp, InitializerOp, LayerOp, UnknownOp, get_op
+from conformance.ops.registry import input_shapes
 
 FILE_KEYS = ("op", "defaults", "cases", "description")
 CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "xfail", "skip", "seed", "tags", "call", "calls", "input_distribution",
-    "isolate", "shape", "kernel_of", "via_layer", "custom", "reference",
+    "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs",
 )
+INPUT_SPEC_KEYS = ("shape", "values", "dtype", "range", "mean", "std", "p")
+INPUT_DTYPES = DTYPES + ("int32", "int64", "bool")
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
 TOLERANCE_KEYS = ("rtol", "atol")
 EXPECT_KEYS = ("output_shape", "error", "match")
@@ -287,13 +290,18 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
     isolate = case.get("isolate", False)
     if not isinstance(isolate, bool):
         raise _Problem(path + ("isolate",), f"expected true or false, got {isolate!r}")
-    kernel_of, via_layer = None, case.get("via_layer", False)
+    kernel_of, via_layer, named_inputs = None, case.get("via_layer", False), None
     custom = _user_objects(case, op, path, catalogue_file)
     input_values = case.get("input_values")
     if isinstance(op, InitializerOp) or (isinstance(op, CustomOp) and op.kind == "initializer"):
         fixed_shape, kernel_of = _initializer_shape(case, op, path)
         if not isinstance(via_layer, bool) or (via_layer and kernel_of is None):
             raise _Problem(path + ("via_layer",), f"via_layer is true or false and needs kernel_of; got {via_layer!r}")
+    elif "inputs" in case:
+        if "input_shape" in case or "input_values" in case or "input_shape" in sweep:
+            raise _Problem(path + ("inputs",), "give either `inputs` or input_shape/input_values, not both")
+        named_inputs = _check_inputs(case["inputs"], op, path + ("inputs",))
+        fixed_shape = next(iter(named_inputs.values())).get("shape") or _shape_of_values(next(iter(named_inputs.values()))["values"], path + ("inputs",))
     elif any(k in case for k in ("shape", "kernel_of", "via_layer")):
         key = next(k for k in ("shape", "kernel_of", "via_layer") if k in case)
         raise _Problem(path + (key,), f"{key!r} is for initializer ops; {op.name} takes input_shape or input_values")
@@ -315,7 +323,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
                 _make_case(
                     op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
                     seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
-                    kernel_of, via_layer, custom,
+                    kernel_of, via_layer, custom, named_inputs,
                 )
             )
         except _Problem as p:
@@ -325,7 +333,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
 
 def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
                seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
-               kernel_of, via_layer, custom):
+               kernel_of, via_layer, custom, named_inputs):
     concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape", "shape")}}
     dtype = swept.get("dtype", dtype)
     if dtype not in DTYPES:
@@ -349,6 +357,11 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         bad = [c for c in distribution["constant_channels"] if not -n <= c < n]
         if bad:
             raise _Problem(path + ("input_distribution", "constant_channels"), f"channels {bad} are out of range: the input has {n} along axis {axis}")
+    references = [v for value in call.values() for v in (value if isinstance(value, list) else [value])
+                  if isinstance(v, str) and v.startswith("$")]
+    unknown = [r for r in references if r[1:] not in (named_inputs or {})]
+    if unknown:
+        raise _Problem(path + ("call",), f"{', '.join(unknown)} names no input of this case; its inputs: {', '.join(named_inputs or {}) or 'none'}")
     case_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v) for k, v in swept.items())}]" if swept else "")
     xfail = _xfail_for(xfails, swept)
     case = Case(
@@ -357,6 +370,7 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         expect=expect, xfail=xfail, skip=skip, tags=tuple(tags), swept=swept,
         call=call, calls=calls, input_distribution=distribution, isolate=isolate,
         kernel_of=kernel_of, via_layer=via_layer, custom=custom.get("custom"), reference=custom.get("reference"),
+        inputs=named_inputs,
     )
     _check_against_reference(op, case, path)
     return case
@@ -374,8 +388,9 @@ def _check_against_reference(op, case: Case, path):
     if not isinstance(op, LayerOp):
         return
     try:
-        weights = op.predict_weights(case.params, case.input_shape)
-        output = op.predict_output(case.params, case.input_shape)
+        shapes = input_shapes(op, case)
+        weights = op.predict_weights(case.params, shapes)
+        output = op.predict_output(case.params, shapes)
     except (ValueError, TypeError) as exc:
         if "error" not in case.expect:
             raise _Problem(
@@ -383,7 +398,9 @@ def _check_against_reference(op, case: Case, path):
                 f"the reference rejects these arguments ({exc}); if that is the point of the case, add `expect: {{error: ValueError}}`",
             ) from None
         return
-    sizes = [math.prod(case.input_shape), math.prod(output), *(math.prod(s) for s in weights.values())]
+    given = shapes.values() if isinstance(shapes, dict) else [shapes]
+    outputs = output if output and isinstance(output[0], (tuple, list)) else [output]
+    sizes = [*(math.prod(s) for s in given), *(math.prod(o) for o in outputs), *(math.prod(s) for s in weights.values())]
     if max(sizes) > MAX_TENSOR_ELEMENTS or sum(sizes) > MAX_CASE_ELEMENTS:
         raise _Problem(
             path + ("input_shape",),
@@ -414,6 +431,38 @@ def _check_number_map(value, path, key, allowed):
         if k not in allowed:
             raise _Problem(path + (key, k), f"unknown key {k!r}{_did_you_mean(k, allowed)}; allowed: {', '.join(allowed)}")
     return value
+
+
+def _check_inputs(value, op, path) -> dict:
+    """Named inputs: name -> {shape | values, dtype, range (integers), mean, std, p (booleans)}."""
+    if not isinstance(value, dict) or not value:
+        raise _Problem(path, f"expected a mapping of input name -> {{shape, dtype, ...}}, got {value!r}")
+    names = getattr(op, "input_names", ("x",))
+    required = getattr(op, "required_inputs", ())
+    for name, spec in value.items():
+        where = path + (name,)
+        if names is not None and name not in names:
+            raise _Problem(where, f"{op.name} has no input {name!r}{_did_you_mean(name, names)}; its inputs: {', '.join(names)}")
+        if not isinstance(spec, dict):
+            raise _Problem(where, f"expected {{shape, dtype, ...}}, got {spec!r}")
+        for key in spec:
+            if key not in INPUT_SPEC_KEYS:
+                raise _Problem(where + (key,), f"unknown key {key!r}{_did_you_mean(key, INPUT_SPEC_KEYS)}; allowed: {', '.join(INPUT_SPEC_KEYS)}")
+        if ("shape" in spec) == ("values" in spec):
+            raise _Problem(where, "give either `shape` or literal `values`")
+        if "shape" in spec and not (isinstance(spec["shape"], list) and spec["shape"] and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in spec["shape"])):
+            raise _Problem(where + ("shape",), f"expected a list of positive integers, got {spec['shape']!r}")
+        dtype = spec.get("dtype")
+        if dtype is not None and dtype not in INPUT_DTYPES:
+            raise _Problem(where + ("dtype",), f"unknown dtype {dtype!r}{_did_you_mean(dtype, INPUT_DTYPES)}; allowed: {', '.join(INPUT_DTYPES)}")
+        if dtype in ("int32", "int64") and "shape" in spec:
+            r = spec.get("range")
+            if not (isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r) and r[0] < r[1]):
+                raise _Problem(where + ("range",), f"integer inputs need `range: [low, high]` (high excluded), got {r!r}")
+    missing = [n for n in required if n not in value]
+    if missing:
+        raise _Problem(path, f"{op.name} needs the input(s) {', '.join(missing)}")
+    return dict(value)
 
 
 def _user_objects(case, op, path, catalogue_file) -> dict:
@@ -474,6 +523,10 @@ def _check_call(value, op, path) -> dict:
         if key not in allowed:
             what = f"; {op.name} takes: {', '.join(allowed)}" if allowed else f"; {op.name} takes no call arguments"
             raise _Problem(path + ("call", key), f"unknown call argument {key!r}{_did_you_mean(key, allowed)}{what}")
+        if isinstance(v, str) and v.startswith("$"):
+            continue  # a reference to one of the case's inputs, checked with them
+        if isinstance(v, list) and any(isinstance(i, str) and i.startswith("$") for i in v):
+            continue
         problem = allowed[key].problem(v)
         if problem:
             raise _Problem(path + ("call", key), problem)

@@ -47,6 +47,7 @@ class Case:
     isolate: bool = False  # run the tf.keras side in a child process (it may kill its process)
     kernel_of: dict | None = None  # initializers: the layer whose kernel shape input_shape is
     via_layer: bool = False  # initializers: sample through that layer's kernel_initializer
+    inputs: dict | None = None  # several (or typed) inputs: name -> {shape | values, dtype, range, mean, std, p}
     custom: str | None = None  # custom ops: "/abs/path/file.py:Class", the user's Keras object
     reference: str | None = None  # custom ops: "/abs/path/file.py:function", the user's reference
 

@@ -56,9 +56,27 @@ class LayerOp(Op):
     predict_output: Callable[[dict, tuple], tuple] = field(default=None, repr=False)
     compute: Callable[[np.ndarray, dict, dict, dict], np.ndarray] = field(default=None, repr=False)
     call_params: Mapping[str, ParamType] = field(default_factory=dict)
+    # The inputs a case gives: ("x",) for one tensor (compute gets an array); a tuple of
+    # names (compute gets a dict, some may be optional, see required_inputs); None for any
+    # number of inputs in the case's order (merging layers; compute gets a dict).
+    input_names: tuple[str, ...] | None = ("x",)
+    required_inputs: tuple[str, ...] = ("x",)
+    # How tf.keras is called with the inputs (dict name -> tensor) and call arguments;
+    # None: layer(inputs["x"], **call).
+    keras_call: Callable | None = field(default=None, repr=False)
     state: tuple[str, ...] = ()
     update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)
     positive_weights: frozenset = frozenset()
+
+
+def input_shapes(op: LayerOp, case):
+    """What predict_weights/predict_output take for this case: the input's shape (a tuple)
+    for a one-input op, or {name: shape} for ops with named inputs."""
+    if case.inputs is None:
+        return tuple(case.input_shape)
+    shapes = {name: tuple(spec["shape"]) if "shape" in spec else tuple(np.shape(spec["values"]))
+              for name, spec in case.inputs.items()}
+    return shapes["x"] if op.input_names == ("x",) else shapes
 
 
 @dataclass(frozen=True)

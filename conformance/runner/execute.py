@@ -16,41 +16,80 @@ import numpy as np
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
 from conformance.ops import CustomOp, FunctionOp, InitializerOp, LayerOp, get_op
+from conformance.ops.registry import input_shapes
 from conformance.ops.regularizers import reference_penalty
 from conformance.runner import keras_side
-from conformance.runner.inputs import make_input, make_weights, numpy_dtype
+from conformance.runner.inputs import make_input, make_named_input, make_weights, numpy_dtype
 from conformance.runner.keras_side import SideOutcome, error_info
 
 
-def call_arguments(case: Case) -> dict:
-    """The case's call arguments with masks as boolean arrays (both sides get the same)."""
-    return {k: (np.asarray(v, dtype=bool) if k == "mask" and v is not None else v) for k, v in case.call.items()}
+def call_arguments(case: Case, inputs=None) -> dict:
+    """The case's call arguments for one call: "$name" is that call's input `name`; masks are
+    boolean arrays (a list of them when their shapes differ, as Attention's [query, value])."""
+    def resolve(value):
+        if isinstance(value, str) and value.startswith("$"):
+            return inputs[value[1:]]
+        if isinstance(value, list) and any(isinstance(v, str) for v in value):
+            return [resolve(v) for v in value]
+        return value
+
+    out = {}
+    for key, value in case.call.items():
+        value = resolve(value)
+        if key.endswith("mask") and isinstance(value, list):
+            try:
+                value = np.asarray(value, dtype=bool)
+            except ValueError:  # ragged: one mask per input
+                value = [None if v is None else np.asarray(v, dtype=bool) for v in value]
+        out[key] = value
+    return out
 
 
-def make_inputs(case: Case) -> list:
-    """One input per call, each from its own stream of the case seed."""
-    return [
-        make_input(case.input_shape, case.dtype, case.seed, case.input_values, call_index=i, distribution=case.input_distribution)
-        for i in range(case.calls)
-    ]
+def make_inputs(case: Case, op=None) -> list:
+    """One input per call, each from its own stream of the case seed: an array, or for an
+    op with named inputs a dict name -> array in the case's order."""
+    if case.inputs is None:
+        return [
+            make_input(case.input_shape, case.dtype, case.seed, case.input_values, call_index=i, distribution=case.input_distribution)
+            for i in range(case.calls)
+        ]
+    calls = [{name: make_named_input(name, spec, case.dtype, case.seed, i) for name, spec in case.inputs.items()}
+             for i in range(case.calls)]
+    if op is not None and op.input_names == ("x",):
+        return [named["x"] for named in calls]
+    return calls
 
 
-def run_reference(op: LayerOp, case: Case, inputs: list, call: dict):
-    """The reference side of a layer; a ValueError is the documented rejection of the
-    arguments. Returns the outcome and the initial weights (which tf.keras gets too)."""
+def _named(x):
+    """The inputs of a call as a dict, whatever form make_inputs gave them in."""
+    return x if isinstance(x, dict) else {"x": x}
+
+
+def _split_outputs(output) -> tuple:
+    """A layer's result as (main output, {"output_1": ..., ...}) for layers returning several."""
+    if isinstance(output, (tuple, list)):
+        return np.asarray(output[0], dtype=np.float64), {f"output_{i}": np.asarray(o, dtype=np.float64) for i, o in enumerate(output[1:], 1)}
+    return output, {}
+
+
+def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
+    """The reference side of a layer over the calls; a ValueError is the documented
+    rejection of the arguments. Returns the outcome and the initial weights (which tf.keras
+    gets too)."""
     try:
-        shapes = op.predict_weights(case.params, case.input_shape)
+        shapes = op.predict_weights(case.params, input_shapes(op, case))
     except ValueError as exc:
         return SideOutcome(error=error_info(exc, "arguments")), {}
     weights = make_weights(shapes, case.dtype, case.seed, op.positive_weights)
     current = dict(weights)
     try:
-        for x in inputs:
+        for x, call in zip(inputs, calls):
             at_call = dict(current)
-            output = op.compute(x, current, case.params, call)
+            output, extras = _split_outputs(op.compute(x, current, case.params, call))
             if op.update_state is not None:
                 current.update(op.update_state(x, current, case.params, call))
         state = {name: current[name] for name in op.state if name in current}
+        state.update(extras)
         if regularized(case.params):
             state["losses"] = np.float64(_reference_losses(case.params, at_call, output))
     except ValueError as exc:
@@ -93,11 +132,12 @@ def run_function_sides(op: FunctionOp, case: Case):
 
 
 def run_layer_sides(op: LayerOp, case: Case):
-    inputs, call = make_inputs(case), call_arguments(case)
-    reference, weights = run_reference(op, case, inputs, call)
+    inputs = make_inputs(case, op)
+    calls = [call_arguments(case, _named(x)) for x in inputs]
+    reference, weights = run_reference(op, case, inputs, calls)
     # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
     run_keras = keras_side.run_layer_isolated if case.isolate else keras_side.run_layer
-    keras = run_keras(op, case, inputs, weights if reference.error is None else None, call)
+    keras = run_keras(op, case, inputs, weights if reference.error is None else None, calls)
     return reference, keras
 
 
@@ -138,7 +178,9 @@ def base_record(case: Case, op_family: str | None = None) -> dict:
         "params": case.params,
         "swept": case.swept,
         "dtype": case.dtype,
-        "input_shapes": {"x": list(case.input_shape)},
+        "input_shapes": ({n: list(spec["shape"]) if "shape" in spec else list(np.shape(spec["values"])) for n, spec in case.inputs.items()}
+                         if case.inputs else {"x": list(case.input_shape)}),
+        "inputs": case.inputs,
         "input_values": case.input_values,
         "input_distribution": case.input_distribution,
         "call": case.call,

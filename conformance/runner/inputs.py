@@ -63,3 +63,31 @@ def make_weights(shapes: dict, dtype: str, seed: int, positive=frozenset()) -> d
             values = rng.normal(mean, std, size=tuple(shape))
         out[name] = round_to(values, dtype)
     return out
+
+
+def make_named_input(name: str, spec: dict, case_dtype: str, seed: int, call_index: int = 0) -> np.ndarray:
+    """One of a case's named `inputs`: floats normal(mean, std) rounded to their dtype (the
+    case dtype by default), integers uniform on [low, high), booleans true with probability
+    p; or the literal `values`. Each name has its own stream, so adding an input never
+    shifts the others."""
+    dtype = spec.get("dtype", case_dtype)
+    if "values" in spec:
+        values = np.asarray(spec["values"])
+        return values.astype(bool) if dtype == "bool" else values.astype(np.int64) if dtype.startswith("int") else round_to(values, dtype)
+    rng = np.random.default_rng([seed, 2, call_index, *name.encode()])
+    shape = tuple(spec["shape"])
+    if dtype == "bool":
+        return rng.random(shape) < spec.get("p", 0.7)
+    if dtype.startswith("int"):
+        low, high = spec["range"]
+        return rng.integers(low, high, size=shape).astype(np.int64)
+    return round_to(rng.normal(spec.get("mean", INPUT_MEAN), spec.get("std", INPUT_STD), size=shape), dtype)
+
+
+def keras_dtype(value: np.ndarray, spec: dict | None, case_dtype: str):
+    """The dtype tf.keras gets a named input in: its spec's, or the case dtype for floats."""
+    if value.dtype == bool:
+        return np.bool_
+    if np.issubdtype(value.dtype, np.integer):
+        return np.dtype((spec or {}).get("dtype", "int32"))
+    return numpy_dtype((spec or {}).get("dtype", case_dtype))

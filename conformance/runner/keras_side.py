@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,35 +70,69 @@ def versions() -> dict:
     return out
 
 
-def _variable_name(variable) -> str:
-    return variable.name.split("/")[-1].split(":")[0]
+def variable_name(variable) -> str:
+    """The variable's path inside its layer, without the generated numbering: "kernel",
+    "query/kernel" (MultiHeadAttention), "forward_lstm/lstm_cell/kernel" (Bidirectional).
+    The layer's own name and the _1, _2 suffixes Keras adds depend on what the process
+    built before, so they are dropped."""
+    parts = getattr(variable, "path", variable.name).split(":")[0].split("/")[1:] or [variable.name]
+    return "/".join(re.sub(r"_\d+$", "", part) for part in parts)
 
 
-def run_layer(op, case, inputs: list, weights: dict | None, call: dict) -> SideOutcome:
+def run_layer(op, case, inputs: list, weights: dict | None, calls: list) -> SideOutcome:
     """Build tf.keras.layers.<op.keras_class>(**params), set `weights` by name, then call it
-    on each of `inputs` in turn with `call` keyword arguments; keep the last output and the
-    op's state variables."""
+    on each of `inputs` in turn with that call's arguments; keep the last output (and any
+    further outputs), the op's state variables, and the regularization losses."""
+    from conformance.runner.inputs import keras_dtype
+
     tf = tensorflow()
+    specs = case.inputs or {}
+
+    def tensors(x):
+        named = x if isinstance(x, dict) else {"x": x}
+        return {n: tf.constant(v.astype(keras_dtype(v, specs.get(n), case.dtype))) for n, v in named.items()}
+
+    def arguments(call):
+        def convert(v):
+            if isinstance(v, np.ndarray):
+                return tf.constant(v.astype(keras_dtype(v, None, case.dtype)))
+            if isinstance(v, list):
+                return [convert(i) for i in v]
+            return v
+        return {k: convert(v) for k, v in call.items()}
+
+    invoke = op.keras_call or (lambda layer, given, call: layer(given["x"], **call))
     phase = "construct"
     try:
         layer = getattr(tf.keras.layers, op.keras_class)(**case.params, dtype=case.dtype)
         phase = "build"
-        layer.build(tuple(inputs[0].shape))
+        if op.input_names == ("x",):
+            layer.build(tuple(np.shape(_named_x(inputs[0]))))
+        else:  # layers of several inputs build on their first call: make one, untimed
+            invoke(layer, tensors(inputs[0]), {})
         phase = "set weights"
         problem = None if weights is None else _set_weights(layer, weights, case.dtype)
         if problem:
             return SideOutcome(error={"type": "WeightLayoutMismatch", "bases": [], "message": problem, "phase": phase})
-        call_args = {k: tf.constant(v) if isinstance(v, np.ndarray) else v for k, v in call.items()}
-        for i, x in enumerate(inputs):
+        for i, (x, call) in enumerate(zip(inputs, calls)):
             phase = "call" if len(inputs) == 1 else f"call {i + 1} of {len(inputs)}"
-            output = layer(tf.constant(x.astype(_np_dtype(case.dtype))), **call_args)
-        variables = {_variable_name(v): v for v in layer.weights}
+            output = invoke(layer, tensors(x), arguments(call))
+        extras = {}
+        if isinstance(output, (tuple, list)):
+            output, rest = output[0], output[1:]
+            extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
+        variables = {variable_name(v): v for v in layer.weights}
         state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
+        state.update(extras)
         if any(k.endswith("_regularizer") and v is not None for k, v in case.params.items()):
             state["losses"] = np.float64(sum(float(loss) for loss in layer.losses))
         return SideOutcome(output=np.asarray(output).astype(np.float64), state=state)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
+
+
+def _named_x(x):
+    return x["x"] if isinstance(x, dict) else x
 
 
 def run_function(op, case, x: np.ndarray) -> SideOutcome:
@@ -121,7 +156,7 @@ def _np_dtype(dtype: str):
 
 def _set_weights(layer, weights: dict, dtype: str) -> str | None:
     """Assign the reference's weights by variable name; a name or shape mismatch is a finding."""
-    variables = {_variable_name(v): v for v in layer.weights}
+    variables = {variable_name(v): v for v in layer.weights}
     keras_layout = {n: list(v.shape) for n, v in variables.items()}
     ref_layout = {n: list(w.shape) for n, w in weights.items()}
     if keras_layout != ref_layout:
@@ -134,7 +169,7 @@ def _set_weights(layer, weights: dict, dtype: str) -> str | None:
 ISOLATED_TIMEOUT_S = 300
 
 
-def run_layer_isolated(op, case, inputs: list, weights: dict | None, call: dict) -> SideOutcome:
+def run_layer_isolated(op, case, inputs: list, weights: dict | None, calls: list) -> SideOutcome:
     """run_layer in a child process, for a case whose tf.keras call may kill its process
     (a signal in a kernel): the death becomes this side's error, the run goes on."""
     import multiprocessing
@@ -142,7 +177,7 @@ def run_layer_isolated(op, case, inputs: list, weights: dict | None, call: dict)
 
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_isolated_main, args=(sender, case, inputs, weights, call))
+    child = context.Process(target=_isolated_main, args=(sender, case, inputs, weights, calls))
     child.start()
     sender.close()
     outcome = None
@@ -168,12 +203,12 @@ def run_layer_isolated(op, case, inputs: list, weights: dict | None, call: dict)
     return SideOutcome(error={"type": "ProcessCrash", "bases": [], "message": message, "phase": "call"})
 
 
-def _isolated_main(sender, case, inputs, weights, call):
+def _isolated_main(sender, case, inputs, weights, calls):
     fd = os.open(os.devnull, os.O_WRONLY)
     os.dup2(fd, 2)  # TensorFlow's start-up logs
     from conformance.ops import get_op
 
-    sender.send(run_layer(get_op(case.op), case, inputs, weights, call))
+    sender.send(run_layer(get_op(case.op), case, inputs, weights, calls))
 
 
 def draw_initializer(op, case, shape: tuple, seeds) -> SideOutcome:
@@ -225,7 +260,7 @@ def draw_layer_kernels(op, case, seeds) -> SideOutcome:
             layer = layer_class(**spec.get("params", {}), **{argument: initializer}, dtype=case.dtype)
             phase = "build"
             layer.build(tuple(spec["input_shape"]))
-            variables = {_variable_name(v): v for v in layer.weights}
+            variables = {variable_name(v): v for v in layer.weights}
             draws.append(np.asarray(variables[weight]).astype(np.float64))
         return SideOutcome(output=np.stack(draws))
     except Exception as exc:
