@@ -19,6 +19,7 @@ FAMILY_MODULES = (
     "conformance.ops.regularizers",
     "conformance.ops.initializers",
     "conformance.ops.custom",
+    "conformance.ops.regularization_layers",
 )
 
 
@@ -67,6 +68,9 @@ class LayerOp(Op):
     state: tuple[str, ...] = ()
     update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)
     positive_weights: frozenset = frozenset()
+    # A random layer (Dropout, ...): `compute` is its inference; with training=True the
+    # runner applies the named statistical check instead (conformance.runner.stochastic).
+    stochastic: str | None = None
 
 
 def input_shapes(op: LayerOp, case):

@@ -224,6 +224,10 @@ def _judge(case: Case):
         from conformance.runner.custom_objects import judge_custom
 
         return judge_custom(op, case)
+    if isinstance(op, LayerOp) and op.stochastic and case.call.get("training"):
+        from conformance.runner.stochastic import judge_stochastic
+
+        return judge_stochastic(op, case)
     reference, keras = RUN_SIDES[type(op)](op, case)
     outcome = {"reference": _side_summary(reference), "keras": _side_summary(keras)}
 
