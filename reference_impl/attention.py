@@ -149,7 +149,7 @@ def _output_shape_argument(value, default):
 
 
 def _attention_axes_argument(value, rank):
-    """Attention axes of an input of rank `rank`, in the given order: each in 1 .. rank - 2 (negative counts from the end)."""
+    """Attention axes of a rank-`rank` input, in the given order: each in 1 .. rank - 2 (negative: from the end)."""
     if value is None:
         return tuple(range(1, rank - 1))
     values = [value] if _is_int(value) else (list(value) if isinstance(value, (tuple, list)) else None)
@@ -170,14 +170,18 @@ def _shape(name, shape):
     except TypeError:
         shape = None
     if shape is None or not all(n is None or (_is_int(n) and n >= 0) for n in shape):
-        raise ValueError(f"`{name}` shape must be a tuple of non-negative ints (or None). Received: {name}.shape={shape!r}")
+        raise ValueError(
+            f"`{name}` shape must be a tuple of non-negative ints (or None). Received: {name}.shape={shape!r}"
+        )
     return tuple(None if n is None else int(n) for n in shape)
 
 
 def _input_shapes(input_shapes):
     """(query, value, key) shapes from a dict with "query", "value" and optional "key" (default: value's)."""
     if not isinstance(input_shapes, dict):
-        raise TypeError(f"The inputs must be a dict with 'query', 'value' and optional 'key'. Received: {input_shapes!r}")
+        raise TypeError(
+            f"The inputs must be a dict with 'query', 'value' and optional 'key'. Received: {input_shapes!r}"
+        )
     unknown = sorted(set(input_shapes) - set(_INPUT_NAMES))
     if unknown:
         raise TypeError(f"Unexpected input(s): {', '.join(unknown)} (known: query, value, key)")
@@ -232,7 +236,9 @@ def _attention_like_spec(layer, input_shapes, use_scale, dropout, score_mode="do
     use_scale = _bool("use_scale", use_scale)
     dropout = _rate("dropout", dropout)
     if score_mode not in SCORE_MODES:
-        raise ValueError(f"`score_mode` must be one of {', '.join(map(repr, SCORE_MODES))}. Received: score_mode={score_mode!r}")
+        raise ValueError(
+            f"`score_mode` must be one of {', '.join(map(repr, SCORE_MODES))}. Received: score_mode={score_mode!r}"
+        )
     weights = {}
     if use_scale:
         weights["scale"] = ()
@@ -283,10 +289,14 @@ def _multi_head_attention_spec(input_shapes, *, num_heads, key_dim, value_dim=No
     query, value, key = _input_shapes(input_shapes)
     rank = len(query)
     if rank < 3:
-        raise ValueError(f"MultiHeadAttention inputs must have rank >= 3 (batch, ..., features). Received: query.shape={query}")
+        raise ValueError(
+            f"MultiHeadAttention inputs must have rank >= 3 (batch, ..., features). Received: query.shape={query}"
+        )
     for name, shape in (("value", value), ("key", key)):
         if len(shape) != rank:
-            raise ValueError(f"`{name}` must have the rank of `query` ({rank}). Received: {name}.shape={shape}, query.shape={query}")
+            raise ValueError(
+                f"`{name}` must have the rank of `query` ({rank}). Received: {name}.shape={shape}, query.shape={query}"
+            )
     heads = _positive_int("num_heads", num_heads)
     key_size = _positive_int("key_dim", key_dim)
     value_size = key_size if value_dim is None else _positive_int("value_dim", value_dim)
@@ -300,7 +310,8 @@ def _multi_head_attention_spec(input_shapes, *, num_heads, key_dim, value_dim=No
                          f"attention_axes={attention_axes!r} (axes {axes})")
     others = tuple(a for a in range(rank - 1) if a not in axes)  # batch-like axes, 0 first
     _check_dims("MultiHeadAttention key and value", [(f"axis {a}", key[a], value[a]) for a in range(rank - 1)])
-    _check_dims("MultiHeadAttention query and key (the non-attention axes)", [(f"axis {a}", query[a], key[a]) for a in others])
+    _check_dims("MultiHeadAttention query and key (the non-attention axes)",
+                [(f"axis {a}", query[a], key[a]) for a in others])
     dq, dk, dv = (_known_feature(n, s) for n, s in (("query", query), ("key", key), ("value", value)))
     out = _output_shape_argument(output_shape, (dq,))
     batch_like = tuple(query[a] if query[a] is not None else key[a] for a in others)
@@ -322,7 +333,9 @@ def _group_query_attention_spec(input_shapes, *, head_dim, num_query_heads, num_
     query, value, key = _input_shapes(input_shapes)
     for name, shape in (("query", query), ("value", value), ("key", key)):
         if len(shape) != 3:
-            raise ValueError(f"GroupQueryAttention takes rank-3 inputs (batch, seq_len, feature_dim). Received: {name}.shape={shape}")
+            raise ValueError(
+                f"GroupQueryAttention takes rank-3 inputs (batch, seq_len, feature_dim). Received: {name}.shape={shape}"
+            )
     size = _positive_int("head_dim", head_dim)
     q_heads = _positive_int("num_query_heads", num_query_heads)
     kv_heads = _positive_int("num_key_value_heads", num_key_value_heads)
@@ -333,7 +346,8 @@ def _group_query_attention_spec(input_shapes, *, head_dim, num_query_heads, num_
     use_bias = _bool("use_bias", use_bias)
     use_gate = _bool("use_gate", use_gate)
     window = _optional_positive_int("sliding_window", sliding_window)
-    _check_dims("GroupQueryAttention key and value", [("batch size", key[0], value[0]), ("source_seq_len", key[1], value[1])])
+    _check_dims("GroupQueryAttention key and value",
+                [("batch size", key[0], value[0]), ("source_seq_len", key[1], value[1])])
     _check_dims("GroupQueryAttention query and key", [("batch size", query[0], key[0])])
     dq, dk, dv = (_known_feature(n, s) for n, s in (("query", query), ("key", key), ("value", value)))
     batch = query[0] if query[0] is not None else key[0]
@@ -396,7 +410,9 @@ def scores_shape(layer_name, input_shapes, **params):
 
 def _arrays(layer, inputs):
     if not isinstance(inputs, dict):
-        raise TypeError(f"{layer} inputs must be a dict with 'query', 'value' and optional 'key'. Received: {type(inputs).__name__}")
+        raise TypeError(
+            f"{layer} inputs must be a dict with 'query', 'value' and optional 'key'. Received: {type(inputs).__name__}"
+        )
     arrays = {}
     for name, value in inputs.items():
         if value is None or name not in _INPUT_NAMES:
@@ -449,7 +465,9 @@ def _weights(spec, weights, accept=None):
         value = np.asarray(weights[name], dtype=np.float64)
         allowed = (shape,) + tuple((accept or {}).get(name, ()))
         if value.shape not in allowed:
-            raise ValueError(f"`{name}` must have shape {' or '.join(map(str, allowed))}. Received: {name}.shape={value.shape}")
+            raise ValueError(
+                f"`{name}` must have shape {' or '.join(map(str, allowed))}. Received: {name}.shape={value.shape}"
+            )
         out[name] = value
     return out
 
@@ -520,18 +538,22 @@ def _dense_attention(layer, spec_function, inputs, weights, call, params):
     elif isinstance(mask, (list, tuple)) and len(mask) == 2:
         query_mask, value_mask = mask
     else:
-        raise ValueError(f"`mask` must be None or a list [query_mask, value_mask] (either may be None). Received: mask={mask!r}")
+        raise ValueError(
+            f"`mask` must be None or a list [query_mask, value_mask] (either may be None). Received: mask={mask!r}"
+        )
     keep = np.broadcast_to(_order_keep(tq, tv, call["use_causal_mask"], None), scores.shape)
     if value_mask is not None:
         value_mask = _boolean("value_mask", value_mask)
         if value_mask.shape != (batch, tv):
-            raise ValueError(f"`value_mask` must have shape (batch_size, Tv) = {(batch, tv)}. Received: value_mask.shape={value_mask.shape}")
+            raise ValueError(f"`value_mask` must have shape (batch_size, Tv) = {(batch, tv)}. "
+                             f"Received: value_mask.shape={value_mask.shape}")
         keep = keep & value_mask[:, None, :]
     output, attention = _attend(scores, keep, v)
     if query_mask is not None:
         query_mask = _boolean("query_mask", query_mask)
         if query_mask.shape != (batch, tq):
-            raise ValueError(f"`query_mask` must have shape (batch_size, Tq) = {(batch, tq)}. Received: query_mask.shape={query_mask.shape}")
+            raise ValueError(f"`query_mask` must have shape (batch_size, Tq) = {(batch, tq)}. "
+                             f"Received: query_mask.shape={query_mask.shape}")
         output = output * query_mask[:, :, None]
     return _result(output, attention, call)
 
@@ -575,8 +597,8 @@ def _heads_first(x, others, axes):
 
 
 def _mask_keep(attention_mask, core, n_axes):
-    """attention_mask broadcast to `core` = (B, *others, *Tattn, *Sattn), with the head axis inserted
-    in front of the query attention dims: (B, *others, 1, *Tattn, *Sattn)."""
+    """attention_mask broadcast to `core` = (B, *others, *Tattn, *Sattn), the scores' shape without the
+    head axis (numpy rules: missing leading dims and size-1 dims broadcast)."""
     mask = _boolean("attention_mask", attention_mask)
     ok = 2 * n_axes <= mask.ndim <= len(core) and all(m in (1, n) for m, n in zip(mask.shape[::-1], core[::-1]))
     if not ok:
@@ -585,8 +607,7 @@ def _mask_keep(attention_mask, core, n_axes):
             f"head axis is added): it needs the last {2 * n_axes} dims, each dim 1 or equal. "
             f"Received: attention_mask.shape={mask.shape}"
         )
-    mask = np.broadcast_to(mask, core)
-    return np.expand_dims(mask, axis=len(core) - 2 * n_axes)
+    return np.broadcast_to(mask, core)
 
 
 def _heads_attention(spec, q_proj, k_proj, v_proj, call, scale):
@@ -603,7 +624,7 @@ def _heads_attention(spec, q_proj, k_proj, v_proj, call, scale):
     keep = np.ones((1,) * scores.ndim, dtype=bool)
     if call["attention_mask"] is not None:
         keep = _mask_keep(call["attention_mask"], lead + t_dims + s_dims, len(axes))
-        keep = keep.reshape(lead + (1, math.prod(t_dims), math.prod(s_dims)))
+        keep = keep.reshape(lead + (1, math.prod(t_dims), math.prod(s_dims)))  # 1: every head
     window = spec.args["sliding_window"]
     if call["use_causal_mask"] or window is not None:
         if len(axes) != 1:

@@ -54,7 +54,8 @@ def _shapes(layer_name, input_shapes, count=None):
         )
     if count is not None and len(input_shapes) != count:
         raise ValueError(
-            f"{layer_name} takes exactly {count} inputs. Received: {len(input_shapes)} input shapes {list(input_shapes)}"
+            f"{layer_name} takes exactly {count} inputs. "
+            f"Received: {len(input_shapes)} input shapes {list(input_shapes)}"
         )
     return [_shape_argument(f"input_shapes[{i}]", s, min_rank=1) for i, s in enumerate(input_shapes)]
 
@@ -82,7 +83,9 @@ def _elementwise_shape(layer_name, input_shapes):
 
 def _concat_axis(axis, rank):
     if not (_is_int(axis) and -rank <= axis < rank):
-        raise ValueError(f"`axis` must be an int in [-{rank}, {rank}) for inputs of rank {rank}. Received: axis={axis!r}")
+        raise ValueError(
+            f"`axis` must be an int in [-{rank}, {rank}) for inputs of rank {rank}. Received: axis={axis!r}"
+        )
     return int(axis) % rank
 
 

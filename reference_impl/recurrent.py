@@ -589,16 +589,22 @@ def bidirectional(inputs, weights, *, call=None, **params):
 # --- TimeDistributed -------------------------------------------------------------------------------
 
 _INNER_LAYERS = ("Dense", "Conv1D", "Conv2D", "Conv3D")
-_NOT_VALUES = frozenset({"dtype"})  # config keys the inner reference functions do not take
+
+
+def _inner_config(config):
+    """The inner layer's config without what its reference function does not take: dtype (float64
+    here) and Dense's quantization_config when None."""
+    return {k: v for k, v in config.items()
+            if k != "dtype" and not (k == "quantization_config" and v is None)}
 
 
 def _core():
-    """reference_impl.core, imported on first use (it is written separately)."""
+    """reference_impl.core (Dense), imported on first use: it is written separately."""
     try:
         return importlib.import_module("reference_impl.core")
     except ImportError as exc:
         raise NotImplementedError(
-            "TimeDistributed(Dense) needs reference_impl.core.dense, which is not available; "
+            "TimeDistributed(Dense) needs reference_impl.core, which is not available; "
             "pass the inner layer function as `inner=`"
         ) from exc
 
@@ -610,35 +616,28 @@ def _time_distributed(params):
     class_name, config = _serialized("layer", params.pop("layer"), _INNER_LAYERS)
     _check_unknown("TimeDistributed", params)
     name = config.get("name") or _DEFAULT_NAMES[class_name]
-    config = {k: v for k, v in config.items() if k not in _NOT_VALUES}
-    return class_name, config, _strip_index(name) + "/"
-
-
-def _dense_shapes(config, shape):
-    """Dense: kernel (input_dim, units), bias (units,) when use_bias; output (..., units)."""
-    units = config.get("units")
-    if not (_is_int(units) and units >= 1):
-        raise ValueError(f"`units` must be a positive int. Received: units={units!r}")
-    use_bias = _bool("use_bias", config.get("use_bias", True))
-    weights = {"kernel": (_features(shape), units)}
-    if use_bias:
-        weights["bias"] = (units,)
-    return weights, shape[:-1] + (units,)
+    return class_name, _inner_config(config), _strip_index(name) + "/"
 
 
 def _inner_shapes(class_name, config, shape):
     """(weight shapes, output shape) of the inner layer for an input of `shape` (batch first)."""
     if class_name == "Dense":
-        return _dense_shapes(config, shape)
+        core = _core()
+        return core.weight_shapes("Dense", shape, **config), core.output_shape("Dense", shape, **config)
     from reference_impl import conv
     rank = _CONV_RANKS[class_name]
     return conv.weight_shapes("conv", shape, rank=rank, **config), conv.output_shape("conv", shape, rank=rank, **config)
 
 
 def _inner_function(class_name):
-    """The harness-style function (inputs, weights, *, call, **params) of an inner layer."""
+    """The inner layer as a function (inputs, weights, *, call, **config) -> array."""
     if class_name == "Dense":
-        return _core().dense
+        core = _core()
+
+        def dense_layer(inputs, weights, *, call=None, **params):
+            return core.dense(inputs["x"], weights, **params)
+
+        return dense_layer
     from reference_impl import conv
     rank = _CONV_RANKS[class_name]
 
@@ -654,8 +653,8 @@ def time_distributed(inputs, weights, *, call=None, inner=None, **params):
     x (batch, time, *s) -> (batch * time, *s) -> inner layer -> (batch, time, *s_out).
     `layer` is {"class_name": "Dense" | "Conv1D" | "Conv2D" | "Conv3D", "config": {...}};
     `inner`, if given, is the inner layer's function (inputs, weights, *, call, **config) and
-    replaces the built-in one (Dense uses reference_impl.core.dense, imported when first needed;
-    Conv* use reference_impl.conv.conv). weights: "<inner name>/kernel", "<inner name>/bias".
+    replaces the built-in one (Dense: reference_impl.core.dense, imported when first needed;
+    Conv*: reference_impl.conv.conv). weights: "<inner name>/kernel", "<inner name>/bias".
     The mask does not change the values of these inner layers.
     """
     class_name, config, prefix = _time_distributed(params)
@@ -666,11 +665,14 @@ def time_distributed(inputs, weights, *, call=None, inner=None, **params):
         raise ValueError("TimeDistributed takes no `initial_state`. Received: initial_state is not None")
     batch, time = x.shape[:2]
     flat = x.reshape((batch * time,) + x.shape[2:])
-    expected, _ = _inner_shapes(class_name, config, flat.shape)
-    unknown = sorted(k for k in weights if not (k.startswith(prefix) and k[len(prefix):] in expected))
+    if inner is None:  # the built-in inner layers check their own weights' presence and shapes
+        expected = sorted(prefix + k for k in _inner_shapes(class_name, config, flat.shape)[0])
+        unknown = sorted(set(weights) - set(expected))
+    else:
+        expected, unknown = [prefix + "..."], sorted(k for k in weights if not k.startswith(prefix))
     if unknown:
         raise ValueError(f"Unexpected weight(s) for TimeDistributed({class_name}): {', '.join(unknown)}. "
-                         f"Expected: {', '.join(prefix + k for k in expected)}")
+                         f"Expected: {', '.join(expected)}")
     inner_weights = {k[len(prefix):]: _f64(v) for k, v in weights.items()}
     function = inner if inner is not None else _inner_function(class_name)
     inner_call = {"mask": None, "initial_state": None, "training": bool(training)}

@@ -418,7 +418,10 @@ def up_sampling2d(inputs, weights, /, **params):
 
 
 def up_sampling3d(inputs, weights, /, **params):
-    """UpSampling3D: y[b, i, j, k, c] = x[b, i // s_0, j // s_1, k // s_2, c] ("Repeats the 1st, 2nd and 3rd dimensions")."""
+    """UpSampling3D: y[b, i, j, k, c] = x[b, i // s_0, j // s_1, k // s_2, c].
+
+    ("Repeats the 1st, 2nd and 3rd dimensions of the data by size[0], size[1] and size[2]".)
+    """
     x, args, _ = _prepare("UpSampling3D", inputs, weights, params)
     data_format = _data_format(args["data_format"])
     return _restore(_repeat(_channels_last(x, data_format), _size(args["size"], 3)), data_format)

@@ -233,6 +233,9 @@ def _ks_test(x, dist, level, metrics):
 def check_samples(samples, dist: Distribution, *, false_alarm: float = 1e-6) -> DistributionCheck:
     """Judge whether `samples` (any shape, real) are independent draws from `dist` (see the module docstring).
 
+    Pass the samples in the dtype tf.keras produced (float32 by default), not converted: the constant
+    test compares against `value` rounded to that dtype, and the bounds slack is in its ulps.
+
     A failing check's message lists every failed test, separated by "; ". Raises ValueError for an
     "identity" dist, non-real samples, a false_alarm outside (0, 1), or fewer than 2 samples of a
     sampled kind; TypeError if dist is not a Distribution.

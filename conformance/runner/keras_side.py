@@ -104,7 +104,8 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list) -> Side
     invoke = op.keras_call or (lambda layer, given, call: layer(given["x"], **call))
     phase = "construct"
     try:
-        layer = getattr(tf.keras.layers, op.keras_class)(**case.params, dtype=case.dtype)
+        params = op.keras_params(tf.keras, case.params) if op.keras_params else case.params
+        layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
         phase = "build"
         if op.input_names == ("x",):
             layer.build(tuple(np.shape(_named_x(inputs[0]))))

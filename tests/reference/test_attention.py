@@ -1,0 +1,660 @@
+"""reference_impl.attention: hand-computed cases, explicit-loop formulations, mask and causal properties,
+multi-axis attention, GQA = MHA with repeated key/value heads, shapes and errors.
+
+The loop formulations here (Python loops over batch, heads and positions, math.exp, written from
+the formulas of the papers and docstrings) are independent of the module and used only here.
+"""
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from reference_impl import attention as A
+
+RTOL = 1e-12
+ATOL = 1e-13
+LN2, LN3 = math.log(2.0), math.log(3.0)
+
+
+def close(got, want, rtol=RTOL, atol=ATOL):
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
+
+
+def normal(r, *shape):
+    """Non-integer, asymmetric random values."""
+    return r.normal(0.3, 0.9, size=shape)
+
+
+# --- loop formulations -----------------------------------------------------------------------
+
+
+def loop_softmax(scores, keep):
+    """softmax of a Python list over the kept entries; masked entries and an all-masked list give 0."""
+    kept = [s for s, k in zip(scores, keep) if k]
+    if not kept:
+        return [0.0] * len(scores)
+    m = max(kept)
+    total = sum(math.exp(s - m) for s in kept)
+    return [math.exp(s - m) / total if k else 0.0 for s, k in zip(scores, keep)]
+
+
+def loop_attention(q, k, v, score, query_mask=None, value_mask=None, causal=False):
+    """Attention layers by loops: score(q_t, k_s) for each (b, t, s), softmax over kept s, weighted sum of v."""
+    batch, tq, _ = q.shape
+    tv, dv = v.shape[1], v.shape[2]
+    out = np.zeros((batch, tq, dv))
+    weights = np.zeros((batch, tq, tv))
+    for b in range(batch):
+        for t in range(tq):
+            keep = [(value_mask is None or value_mask[b][s]) and (not causal or s <= t) for s in range(tv)]
+            a = loop_softmax([score(q[b, t], k[b, s]) for s in range(tv)], keep)
+            weights[b, t] = a
+            for s in range(tv):
+                out[b, t] += a[s] * v[b, s]
+            if query_mask is not None and not query_mask[b][t]:
+                out[b, t] = 0.0
+    return out, weights
+
+
+def dense(x, kernel, bias):
+    """x (D,) . kernel (D, *rest) + bias, by a loop over D."""
+    y = sum(x[d] * kernel[d] for d in range(len(x)))
+    return y + bias if bias is not None else y
+
+
+def loop_mha(q, k, v, w, heads_of_kv, scale, mask=None, causal=False, window=None, gate=False):
+    """Rank-3 multi-head attention by loops: query head h uses key/value head heads_of_kv(h)."""
+    batch, tq, _ = q.shape
+    ts = k.shape[1]
+    hq = w["query/kernel"].shape[1]
+    b_ = w.get
+    out_shape = w["attention_output/kernel"].shape[2:]
+    out = np.zeros((batch, tq) + out_shape)
+    scores = np.zeros((batch, hq, tq, ts))
+    for b in range(batch):
+        qp = [dense(q[b, t], w["query/kernel"], b_("query/bias")) for t in range(tq)]  # (H, k) each
+        kp = [dense(k[b, s], w["key/kernel"], b_("key/bias")) for s in range(ts)]
+        vp = [dense(v[b, s], w["value/kernel"], b_("value/bias")) for s in range(ts)]
+        for t in range(tq):
+            heads = []
+            for h in range(hq):
+                g = heads_of_kv(h)
+                keep = [
+                    (mask is None or bool(mask[b][t][s]))
+                    and (not causal or s <= t)
+                    and (window is None or abs(t - s) <= window - 1)
+                    for s in range(ts)
+                ]
+                e = [sum(qp[t][h][c] * kp[s][g][c] for c in range(len(qp[t][h]))) * scale for s in range(ts)]
+                a = loop_softmax(e, keep)
+                scores[b, h, t] = a
+                o = sum(a[s] * vp[s][g] for s in range(ts))
+                if gate:
+                    z = dense(q[b, t], w["gate/kernel"], b_("gate/bias"))[h]
+                    o = o / (1.0 + np.exp(-z))
+                heads.append(o)
+            y = sum(heads[h][c] * w["attention_output/kernel"][h, c] for h in range(hq) for c in range(len(heads[h])))
+            out[b, t] = y + (w["attention_output/bias"] if "attention_output/bias" in w else 0.0)
+    return out, scores
+
+
+def random_weights(r, shapes):
+    return {name: normal(r, *shape) for name, shape in shapes.items()}
+
+
+# --- Attention: hand-computed ---------------------------------------------------------------
+
+# One batch, 2 queries, 3 keys, dim 2, value dim 2.
+# q0 = [1, 0]:  scores q0 . k = [0, ln 2, ln 3]          -> softmax [1, 2, 3] / 6
+# q1 = [2, 0]:  scores       = [0, 2 ln 2, 2 ln 3] = ln[1, 4, 9] -> [1, 4, 9] / 14
+Q = np.array([[[1.0, 0.0], [2.0, 0.0]]])
+K = np.array([[[0.0, 5.0], [LN2, 1.0], [LN3, -1.0]]])
+V = np.array([[[6.0, 0.0], [0.0, 6.0], [-6.0, 12.0]]])
+
+
+def test_attention_dot_hand():
+    # out0 = [6,0]/6 + 2*[0,6]/6 + 3*[-6,12]/6 = [1,0] + [0,2] + [-3,6] = [-2, 8]
+    # out1 = ([6,0] + 4*[0,6] + 9*[-6,12]) / 14 = [6 - 54, 24 + 108] / 14 = [-48/14, 132/14]
+    out, scores = A.attention({"query": Q, "value": V, "key": K}, {}, call={"return_attention_scores": True})
+    close(scores[0], [[1 / 6, 2 / 6, 3 / 6], [1 / 14, 4 / 14, 9 / 14]])
+    close(out[0], [[-2.0, 8.0], [-48 / 14, 132 / 14]])
+    assert out.dtype == np.float64 and scores.dtype == np.float64
+
+
+def test_attention_use_scale_hand():
+    # scale 0.5: q0 scores [0, ln2/2, ln3/2] -> weights proportional to [1, sqrt 2, sqrt 3]
+    _, scores = A.attention({"query": Q, "value": V, "key": K}, {"scale": 0.5}, call={"return_attention_scores": True},
+                            use_scale=True)
+    total = 1 + math.sqrt(2) + math.sqrt(3)
+    close(scores[0, 0], [1 / total, math.sqrt(2) / total, math.sqrt(3) / total])
+
+
+def test_attention_causal_hand():
+    # query 0 sees key 0 only: out0 = v0 = [6, 0]
+    # query 1 sees keys 0, 1 with weights [1, 4] / 5: out1 = ([6, 0] + 4 [0, 6]) / 5 = [6/5, 24/5]
+    out, scores = A.attention({"query": Q, "value": V, "key": K}, {},
+                              call={"use_causal_mask": True, "return_attention_scores": True})
+    close(scores[0], [[1, 0, 0], [1 / 5, 4 / 5, 0]])
+    close(out[0], [[6.0, 0.0], [6 / 5, 24 / 5]])
+
+
+def test_attention_masks_hand():
+    # value_mask drops key 2: q0 weights [1, 2] / 3 -> out0 = [6, 0]/3 + 2 [0, 6]/3 = [2, 4]
+    # query_mask False at query 1: out1 = 0 (its scores are still returned: [1, 4] / 5)
+    mask = [np.array([[True, False]]), np.array([[True, True, False]])]
+    out, scores = A.attention({"query": Q, "value": V, "key": K}, {},
+                              call={"mask": mask, "return_attention_scores": True})
+    close(out[0], [[2.0, 4.0], [0.0, 0.0]])
+    close(scores[0], [[1 / 3, 2 / 3, 0], [1 / 5, 4 / 5, 0]])
+
+
+def test_attention_concat_hand():
+    # q = [atanh(0.5), 0], keys [0, 0] and [0, atanh(0.25)], w = 2:
+    # key 0: 2 * (tanh(atanh .5) + tanh 0) = 1;  key 1: 2 * (0.5 + 0.25) = 1.5
+    # softmax [1, 1.5] = [1, e^0.5] / (1 + e^0.5)
+    q = np.array([[[math.atanh(0.5), 0.0]]])
+    k = np.array([[[0.0, 0.0], [0.0, math.atanh(0.25)]]])
+    v = np.array([[[1.0], [3.0]]])
+    out, scores = A.attention({"query": q, "value": v, "key": k}, {"concat_score_weight": 2.0},
+                              call={"return_attention_scores": True}, score_mode="concat")
+    e = math.exp(0.5)
+    close(scores[0, 0], [1 / (1 + e), e / (1 + e)])
+    close(out[0, 0], [(1 + 3 * e) / (1 + e)])
+    # use_scale multiplies the scores (the docstring's "scale the attention scores"): scale 4 -> [4, 6]
+    _, scaled = A.attention({"query": q, "value": v, "key": k}, {"concat_score_weight": 2.0, "scale": 4.0},
+                            call={"return_attention_scores": True}, score_mode="concat", use_scale=True)
+    close(scaled[0, 0], [1 / (1 + math.exp(2)), math.exp(2) / (1 + math.exp(2))])
+
+
+def test_additive_attention_hand():
+    # e = sum_d tanh(q_d + k_d); q = [0, 0], keys [atanh .5, atanh .5] and [atanh .25, -atanh .25]:
+    # key 0: 0.5 + 0.5 = 1; key 1: 0.25 - 0.25 = 0; scale 3 -> [3, 0]
+    q = np.zeros((1, 1, 2))
+    k = np.array([[[math.atanh(0.5), math.atanh(0.5)], [math.atanh(0.25), -math.atanh(0.25)]]])
+    v = np.array([[[2.0, 1.0], [-1.0, 4.0]]])
+    out, scores = A.additive_attention({"query": q, "value": v, "key": k}, {"scale": 3.0},
+                                       call={"return_attention_scores": True})
+    e3 = math.exp(3)
+    close(scores[0, 0], [e3 / (1 + e3), 1 / (1 + e3)])
+    close(out[0, 0], [(2 * e3 - 1) / (1 + e3), (e3 + 4) / (1 + e3)])
+    # use_scale=False: [1, 0]
+    _, plain = A.additive_attention({"query": q, "value": v, "key": k}, {}, call={"return_attention_scores": True},
+                                    use_scale=False)
+    close(plain[0, 0], [math.e / (1 + math.e), 1 / (1 + math.e)])
+
+
+# --- Attention layers: loop formulation, random inputs ------------------------------------
+
+
+@pytest.mark.parametrize("score_mode", ["dot", "concat"])
+@pytest.mark.parametrize("use_scale", [False, True])
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_matches_loops(score_mode, use_scale, causal):
+    r = rng(1)
+    q, k, v = normal(r, 3, 4, 5), normal(r, 3, 6, 5), normal(r, 3, 6, 2)
+    query_mask = r.random((3, 4)) > 0.3
+    value_mask = r.random((3, 6)) > 0.3
+    value_mask[2] = False  # a fully masked batch row
+    w = {}
+    scale, cw = 1.0, 1.0
+    if use_scale:
+        w["scale"] = scale = 0.73
+    if score_mode == "concat":
+        w["concat_score_weight"] = cw = -1.41
+
+    def score(qt, ks):
+        if score_mode == "dot":
+            return scale * sum(qt[d] * ks[d] for d in range(len(qt)))
+        return scale * cw * sum(math.tanh(qt[d] + ks[d]) for d in range(len(qt)))
+
+    want_out, want_w = loop_attention(q, k, v, score, query_mask, value_mask, causal)
+    out, weights = A.attention(
+        {"query": q, "value": v, "key": k}, w,
+        call={"mask": [query_mask, value_mask], "use_causal_mask": causal, "return_attention_scores": True},
+        use_scale=use_scale, score_mode=score_mode,
+    )
+    close(out, want_out)
+    close(weights, want_w)
+
+
+@pytest.mark.parametrize("scale_shape", ["none", "scalar", "vector"])
+def test_additive_attention_matches_loops(scale_shape):
+    r = rng(2)
+    q, v = normal(r, 2, 3, 4), normal(r, 2, 5, 4)  # no key: the value is the key
+    svec = normal(r, 4)
+    w = {} if scale_shape == "none" else {"scale": 1.7 if scale_shape == "scalar" else svec}
+    value_mask = r.random((2, 5)) > 0.4
+
+    def score(qt, ks):
+        terms = [math.tanh(qt[d] + ks[d]) for d in range(4)]
+        if scale_shape == "scalar":
+            return 1.7 * sum(terms)
+        if scale_shape == "vector":
+            return sum(svec[d] * terms[d] for d in range(4))
+        return sum(terms)
+
+    want_out, want_w = loop_attention(q, v, v, score, None, value_mask, causal=True)
+    out, weights = A.additive_attention({"query": q, "value": v}, w,
+                                        call={"mask": [None, value_mask], "use_causal_mask": True,
+                                              "return_attention_scores": True},
+                                        use_scale=scale_shape != "none")
+    close(out, want_out)
+    close(weights, want_w)
+
+
+def test_additive_vector_scale_with_equal_entries_is_the_scalar():
+    r = rng(3)
+    inputs = {"query": normal(r, 2, 3, 4), "value": normal(r, 2, 5, 4)}
+    a = A.additive_attention(inputs, {"scale": 0.6}, call={})
+    b = A.additive_attention(inputs, {"scale": np.full(4, 0.6)}, call={})
+    close(a, b)
+
+
+def test_attention_key_defaults_to_value_and_dropout_ignored_at_inference():
+    r = rng(4)
+    q, v = normal(r, 2, 3, 4), normal(r, 2, 5, 4)
+    a = A.attention({"query": q, "value": v}, {}, call={})
+    b = A.attention({"query": q, "value": v, "key": v}, {}, call={"training": False}, dropout=0.4, seed=3, name="att")
+    c = A.attention({"query": q, "value": v, "key": None}, None, call=None)
+    close(a, b)
+    close(a, c)
+
+
+def test_attention_key_permutation_invariance():
+    # Without a causal mask, reordering the (key, value) pairs leaves the output unchanged.
+    r = rng(5)
+    q, k, v = normal(r, 2, 3, 4), normal(r, 2, 5, 4), normal(r, 2, 5, 3)
+    perm = [3, 0, 4, 2, 1]
+    for fn in (A.attention, A.additive_attention):
+        w = {} if fn is A.attention else {"scale": 0.8}
+        a, sa = fn({"query": q, "value": v, "key": k}, w, call={"return_attention_scores": True})
+        b, sb = fn({"query": q, "value": v[:, perm], "key": k[:, perm]}, w, call={"return_attention_scores": True})
+        close(a, b)
+        close(sa[:, :, perm], sb)
+
+
+# --- mask properties -----------------------------------------------------------------------
+
+
+def test_masked_keys_get_exactly_zero_and_rows_sum_to_one():
+    r = rng(6)
+    q, v = normal(r, 3, 7, 4), normal(r, 3, 7, 4)
+    value_mask = r.random((3, 7)) > 0.5
+    value_mask[:, 0] = True  # every row keeps key 0, so no row is fully masked
+    for fn, w in ((A.attention, {}), (A.additive_attention, {"scale": 1.3})):
+        _, s = fn({"query": q, "value": v}, w,
+                  call={"mask": [None, value_mask], "use_causal_mask": True, "return_attention_scores": True})
+        causal = np.tril(np.ones((7, 7), dtype=bool))
+        keep = value_mask[:, None, :] & causal
+        assert np.all(s[~keep] == 0.0)
+        assert np.all(s[keep] > 0.0)
+        close(s.sum(-1), np.ones((3, 7)))
+
+
+def test_fully_masked_row_gives_zero_weights_and_zero_output():
+    r = rng(7)
+    q, v = normal(r, 2, 3, 4), normal(r, 2, 5, 4)
+    value_mask = np.ones((2, 5), dtype=bool)
+    value_mask[1] = False
+    out, s = A.attention({"query": q, "value": v}, {},
+                         call={"mask": [None, value_mask], "return_attention_scores": True})
+    assert np.all(s[1] == 0.0) and np.all(out[1] == 0.0)
+    close(s[0].sum(-1), np.ones(3))
+    # causal + value mask: query 0 sees key 0 only, which is masked -> row 0 is all 0
+    vm = np.ones((2, 5), dtype=bool)
+    vm[:, 0] = False
+    out, s = A.attention({"query": q, "value": v}, {}, call={"mask": [None, vm], "use_causal_mask": True,
+                                                             "return_attention_scores": True})
+    assert np.all(s[:, 0] == 0.0) and np.all(out[:, 0] == 0.0)
+    close(s[:, 1:].sum(-1), np.ones((2, 2)))
+
+
+def test_mha_masked_keys_zero_rows_sum_to_one_and_fully_masked_row_is_bias():
+    r = rng(8)
+    q, v = normal(r, 2, 4, 5), normal(r, 2, 6, 3)
+    params = dict(num_heads=3, key_dim=2)
+    w = random_weights(r, A.weight_shapes("MultiHeadAttention", {"query": q.shape, "value": v.shape}, **params))
+    mask = r.random((2, 4, 6)) > 0.4
+    mask[:, :, 0] = True
+    mask[1, 2] = False  # fully masked row
+    out, s = A.multi_head_attention({"query": q, "value": v}, w,
+                                    call={"attention_mask": mask, "use_causal_mask": True,
+                                          "return_attention_scores": True}, **params)
+    keep = (mask & np.tril(np.ones((4, 6), dtype=bool)))[:, None]  # head axis
+    keep = np.broadcast_to(keep, s.shape)
+    assert np.all(s[~keep] == 0.0) and np.all(s[keep] > 0.0)
+    sums = s.sum(-1)
+    close(np.delete(sums[1], 2, axis=1), np.ones((3, 3)))
+    close(sums[0], np.ones((3, 4)))
+    assert np.all(s[1, :, 2] == 0.0)
+    close(out[1, 2], w["attention_output/bias"])  # zero attention output, then the projection bias
+
+
+def test_mha_mask_broadcasts_over_missing_batch_and_size_one_dims():
+    r = rng(9)
+    q, v = normal(r, 2, 3, 4), normal(r, 2, 5, 4)
+    params = dict(num_heads=2, key_dim=3)
+    w = random_weights(r, A.weight_shapes("MultiHeadAttention", {"query": q.shape, "value": v.shape}, **params))
+    key_keep = np.array([True, False, True, True, False])
+    full = np.broadcast_to(key_keep, (2, 3, 5))
+    want = A.multi_head_attention({"query": q, "value": v}, w, call={"attention_mask": full}, **params)
+    for mask in (full[0], key_keep[None, None, :], key_keep[None, :], full.astype(int)):
+        close(A.multi_head_attention({"query": q, "value": v}, w, call={"attention_mask": mask}, **params), want)
+
+
+# --- MultiHeadAttention ----------------------------------------------------------------------
+
+
+def test_mha_hand_one_head():
+    # 1 head, key_dim 2, identity projections, no bias: out = softmax(q k^T / sqrt 2) v
+    # q0 = [sqrt 2, 0], keys [0,0], [ln 2, 1], [ln 3, -1]: scores [0, ln 2, ln 3] -> [1, 2, 3] / 6
+    # q1 = [0, 0]: scores [0, 0, 0] -> 1/3 each
+    # values [6, 0], [0, 6], [-6, 12]: out0 = [-2, 8] (as in test_attention_dot_hand), out1 = [0, 6]
+    eye = np.eye(2)
+    w = {"query/kernel": eye[:, None, :], "key/kernel": eye[:, None, :], "value/kernel": eye[:, None, :],
+         "attention_output/kernel": eye[None, :, :]}
+    q = np.array([[[math.sqrt(2), 0.0], [0.0, 0.0]]])
+    k = np.array([[[0.0, 0.0], [LN2, 1.0], [LN3, -1.0]]])
+    out, s = A.multi_head_attention({"query": q, "value": V, "key": k}, w, call={"return_attention_scores": True},
+                                    num_heads=1, key_dim=2, use_bias=False)
+    close(s[0, 0], [[1 / 6, 2 / 6, 3 / 6], [1 / 3, 1 / 3, 1 / 3]])
+    close(out[0], [[-2.0, 8.0], [0.0, 6.0]])
+
+
+@pytest.mark.parametrize("params,call", [
+    (dict(num_heads=2, key_dim=3), {}),
+    (dict(num_heads=3, key_dim=2, value_dim=4, output_shape=(2, 3)), {"use_causal_mask": True}),
+    (dict(num_heads=2, key_dim=3, use_bias=False, output_shape=7), {"mask": True}),
+    (dict(num_heads=2, key_dim=2, use_gate=True), {"mask": True, "use_causal_mask": True}),
+    (dict(num_heads=2, key_dim=2, sliding_window=2), {"use_causal_mask": False}),
+    (dict(num_heads=1, key_dim=4, sliding_window=3), {"use_causal_mask": True, "mask": True}),
+])
+def test_mha_matches_loops(params, call):
+    r = rng(10)
+    q, k, v = normal(r, 2, 4, 5), normal(r, 2, 6, 3), normal(r, 2, 6, 7)
+    shapes = {"query": q.shape, "value": v.shape, "key": k.shape}
+    w = random_weights(r, A.weight_shapes("MultiHeadAttention", shapes, **params))
+    mask = (r.random((2, 4, 6)) > 0.35) if call.get("mask") else None
+    causal = call.get("use_causal_mask", False)
+    want_out, want_s = loop_mha(q, k, v, w, lambda h: h, 1 / math.sqrt(params["key_dim"]), mask, causal,
+                                params.get("sliding_window"), params.get("use_gate", False))
+    out, s = A.multi_head_attention({"query": q, "value": v, "key": k}, w,
+                                    call={"attention_mask": mask, "use_causal_mask": causal,
+                                          "return_attention_scores": True}, **params)
+    assert out.shape == A.output_shape("MultiHeadAttention", shapes, **params)
+    assert s.shape == A.scores_shape("MultiHeadAttention", shapes, **params) == (2, params["num_heads"], 4, 6)
+    close(out, want_out)
+    close(s, want_s)
+
+
+def test_mha_sliding_window_band():
+    # |i - j| <= window - 1: window 2 on 5 positions keeps the tridiagonal band
+    r = rng(11)
+    x = normal(r, 1, 5, 3)
+    params = dict(num_heads=1, key_dim=2, sliding_window=2)
+    w = random_weights(r, A.weight_shapes("MultiHeadAttention", {"query": x.shape, "value": x.shape}, **params))
+    _, s = A.multi_head_attention({"query": x, "value": x}, w, call={"return_attention_scores": True}, **params)
+    band = np.abs(np.subtract.outer(np.arange(5), np.arange(5))) <= 1
+    assert np.all(s[0, 0][~band] == 0.0) and np.all(s[0, 0][band] > 0.0)
+
+
+def loop_mha_axes(q, k, v, w, axes, mask=None):
+    """MHA over several attention axes by loops: for each batch-like index (batch and the other middle
+    axes) and head, each query attention multi-index attends over every key attention multi-index."""
+    rank = q.ndim
+    others = [a for a in range(1, rank - 1) if a not in axes]
+    heads, key_dim = w["query/kernel"].shape[1:]
+    qp = np.tensordot(q, w["query/kernel"], axes=([-1], [0])) + w["query/bias"]  # (B, *dims, H, k)
+    kp = np.tensordot(k, w["key/kernel"], axes=([-1], [0])) + w["key/bias"]
+    vp = np.tensordot(v, w["value/kernel"], axes=([-1], [0])) + w["value/bias"]
+    out = np.zeros(q.shape[:-1] + w["attention_output/kernel"].shape[2:])
+    t_ranges = [range(q.shape[a]) for a in axes]
+    s_ranges = [range(k.shape[a]) for a in axes]
+    scores = np.zeros((q.shape[0],) + tuple(q.shape[a] for a in others) + (heads,)
+                      + tuple(q.shape[a] for a in axes) + tuple(k.shape[a] for a in axes))
+
+    def index(b, other_idx, attn_idx):
+        idx = [b] + [0] * (rank - 2)
+        for a, i in zip(others, other_idx):
+            idx[a] = i
+        for a, i in zip(axes, attn_idx):
+            idx[a] = i
+        return tuple(idx)
+
+    for b in range(q.shape[0]):
+        for o in itertools.product(*[range(q.shape[a]) for a in others]):
+            for t in itertools.product(*t_ranges):
+                qi = index(b, o, t)
+                heads_out = []
+                for h in range(heads):
+                    s_list = list(itertools.product(*s_ranges))
+                    e = [float(np.dot(qp[qi][h], kp[index(b, o, s)][h])) / math.sqrt(key_dim) for s in s_list]
+                    keep = [True if mask is None else bool(mask[(b,) + o + t + s]) for s in s_list]
+                    a = loop_softmax(e, keep)
+                    for s, p in zip(s_list, a):
+                        scores[(b,) + o + (h,) + t + s] = p
+                    heads_out.append(sum(p * vp[index(b, o, s)][h] for s, p in zip(s_list, a)))
+                y = sum(np.tensordot(heads_out[h], w["attention_output/kernel"][h], axes=1) for h in range(heads))
+                out[qi] = y + w["attention_output/bias"]
+    return out, scores
+
+
+@pytest.mark.parametrize("axes,normalized,key_dims", [
+    ((2, 3), (2, 3), (3, 3, 2)),    # axis 1 batch-like: key axis 1 = query axis 1 = 3
+    ((3, 2), (3, 2), (3, 3, 2)),    # same axes, scores laid out in the order given
+    ((1, 3), (1, 3), (4, 2, 3)),    # axis 2 batch-like (2)
+    (2, (2,), (3, 5, 4)),           # axes 1 and 3 batch-like
+    (-2, (3,), (3, 2, 3)),          # -2 counts from the end of the rank-5 input: axis 3
+    (None, (1, 2, 3), (2, 3, 2)),   # every axis but batch and features
+])
+def test_mha_attention_axes_match_loops(axes, normalized, key_dims):
+    r = rng(12)
+    q = normal(r, 2, 3, 2, 4, 5)  # (B, A1, A2, A3, Dq)
+    k, v = normal(r, 2, *key_dims, 4), normal(r, 2, *key_dims, 6)
+    params = dict(num_heads=2, key_dim=3, output_shape=(2, 2), attention_axes=axes)
+    shapes = {"query": q.shape, "value": v.shape, "key": k.shape}
+    w = random_weights(r, A.weight_shapes("MultiHeadAttention", shapes, **params))
+    others = [a for a in range(1, 4) if a not in normalized]
+    mask_shape = ((2,) + tuple(q.shape[a] for a in others) + tuple(q.shape[a] for a in normalized)
+                  + tuple(k.shape[a] for a in normalized))
+    mask = r.random(mask_shape) > 0.3
+    want_out, want_s = loop_mha_axes(q, k, v, w, list(normalized), mask)
+    out, s = A.multi_head_attention({"query": q, "value": v, "key": k}, w,
+                                    call={"attention_mask": mask, "return_attention_scores": True}, **params)
+    assert out.shape == A.output_shape("MultiHeadAttention", shapes, **params) == q.shape[:-1] + (2, 2)
+    assert s.shape == A.scores_shape("MultiHeadAttention", shapes, **params) == want_s.shape
+    close(out, want_out)
+    close(s, want_s)
+
+
+def test_mha_multi_axis_softmax_is_joint_over_key_axes():
+    r = rng(13)
+    q, v = normal(r, 2, 3, 4, 5), normal(r, 2, 2, 3, 5)
+    params = dict(num_heads=2, key_dim=2, attention_axes=(1, 2))
+    w = random_weights(r, A.weight_shapes("MultiHeadAttention", {"query": q.shape, "value": v.shape}, **params))
+    _, s = A.multi_head_attention({"query": q, "value": v}, w, call={"return_attention_scores": True}, **params)
+    assert s.shape == (2, 2, 3, 4, 2, 3)
+    close(s.sum(axis=(-2, -1)), np.ones((2, 2, 3, 4)))
+
+
+# --- GroupQueryAttention ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q_heads,kv_heads", [(6, 2), (4, 1), (3, 3)])
+@pytest.mark.parametrize("use_gate", [False, True])
+def test_gqa_matches_loops(q_heads, kv_heads, use_gate):
+    r = rng(14)
+    q, k, v = normal(r, 2, 4, 5), normal(r, 2, 3, 6), normal(r, 2, 3, 7)
+    params = dict(head_dim=3, num_query_heads=q_heads, num_key_value_heads=kv_heads, use_gate=use_gate)
+    shapes = {"query": q.shape, "value": v.shape, "key": k.shape}
+    w = random_weights(r, A.weight_shapes("GroupQueryAttention", shapes, **params))
+    mask = r.random((2, 4, 3)) > 0.3
+    group = q_heads // kv_heads
+    want_out, want_s = loop_mha(q, k, v, w, lambda h: h // group, 1 / math.sqrt(3), mask, True, None, use_gate)
+    out, s = A.group_query_attention({"query": q, "value": v, "key": k}, w,
+                                     call={"attention_mask": mask, "use_causal_mask": True,
+                                           "return_attention_scores": True}, **params)
+    assert out.shape == A.output_shape("GroupQueryAttention", shapes, **params) == (2, 4, 5)
+    assert s.shape == A.scores_shape("GroupQueryAttention", shapes, **params) == (2, q_heads, 4, 3)
+    close(out, want_out)
+    close(s, want_s)
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_gqa_equals_mha_with_repeated_key_value_heads(use_bias):
+    r = rng(15)
+    q, v = normal(r, 3, 5, 4), normal(r, 3, 6, 4)
+    hq, g, d = 6, 2, 3
+    gqa_params = dict(head_dim=d, num_query_heads=hq, num_key_value_heads=g, use_bias=use_bias, sliding_window=3)
+    w = random_weights(r, A.weight_shapes("GroupQueryAttention", {"query": q.shape, "value": v.shape}, **gqa_params))
+    mha_w = {name: (np.repeat(x, hq // g, axis=1 if name.endswith("kernel") else 0)
+                    if name.split("/")[0] in ("key", "value") else x) for name, x in w.items()}
+    mask = r.random((3, 5, 6)) > 0.3
+    call = {"attention_mask": mask, "use_causal_mask": True, "return_attention_scores": True}
+    a, sa = A.group_query_attention({"query": q, "value": v}, w, call=call, **gqa_params)
+    b, sb = A.multi_head_attention({"query": q, "value": v}, mha_w, call=call, num_heads=hq, key_dim=d,
+                                   use_bias=use_bias, sliding_window=3)
+    close(a, b)
+    close(sa, sb)
+
+
+# --- shapes and names ------------------------------------------------------------------------
+
+
+def test_weight_shapes_keras_names():
+    qv = {"query": (2, 3, 4), "value": (2, 5, 6), "key": (2, 5, 7)}
+    assert A.weight_shapes("Attention", {"query": (2, 3, 4), "value": (2, 5, 4)}) == {}
+    assert A.weight_shapes("Attention", {"query": (2, 3, 4), "value": (2, 5, 4)}, use_scale=True,
+                           score_mode="concat") == {"scale": (), "concat_score_weight": ()}
+    assert A.weight_shapes("AdditiveAttention", {"query": (2, 3, 4), "value": (2, 5, 4)}) == {"scale": ()}
+    assert A.weight_shapes("AdditiveAttention", {"query": (2, 3, 4), "value": (2, 5, 4)}, use_scale=False) == {}
+    assert A.weight_shapes("MultiHeadAttention", qv, num_heads=2, key_dim=3) == {
+        "query/kernel": (4, 2, 3), "query/bias": (2, 3),
+        "key/kernel": (7, 2, 3), "key/bias": (2, 3),
+        "value/kernel": (6, 2, 3), "value/bias": (2, 3),
+        "attention_output/kernel": (2, 3, 4), "attention_output/bias": (4,),
+    }
+    assert A.weight_shapes("MultiHeadAttention", qv, num_heads=2, key_dim=3, value_dim=5, output_shape=(2, 3),
+                           use_bias=False, use_gate=True) == {
+        "query/kernel": (4, 2, 3), "key/kernel": (7, 2, 3), "gate/kernel": (4, 2, 5), "value/kernel": (6, 2, 5),
+        "attention_output/kernel": (2, 5, 2, 3),
+    }
+    assert A.weight_shapes("GroupQueryAttention", qv, head_dim=3, num_query_heads=4, num_key_value_heads=2) == {
+        "query/kernel": (4, 4, 3), "query/bias": (4, 3),
+        "key/kernel": (7, 2, 3), "key/bias": (2, 3),
+        "value/kernel": (6, 2, 3), "value/bias": (2, 3),
+        "attention_output/kernel": (4, 3, 4), "attention_output/bias": (4,),
+    }
+
+
+def test_output_and_scores_shapes():
+    assert A.output_shape("Attention", {"query": (2, 3, 4), "value": (2, 5, 6), "key": (2, 5, 4)}) == (2, 3, 6)
+    assert A.scores_shape("AdditiveAttention", {"query": (None, 3, 4), "value": (None, 5, 4)}) == (None, 3, 5)
+    assert A.output_shape("MultiHeadAttention", {"query": (2, 3, 4), "value": (2, 5, 6)}, num_heads=2,
+                          key_dim=3, output_shape=7) == (2, 3, 7)
+    shapes = {"query": (2, 3, 2, 4, 5), "value": (2, 3, 3, 2, 6)}
+    mha = dict(num_heads=2, key_dim=3)
+    # (B, other axis 1, H, query axes 2 and 3, key axes 2 and 3), in the order of attention_axes
+    assert A.scores_shape("MultiHeadAttention", shapes, **mha, attention_axes=(2, 3)) == (2, 3, 2, 2, 4, 3, 2)
+    assert A.scores_shape("MultiHeadAttention", shapes, **mha, attention_axes=(3, 2)) == (2, 3, 2, 4, 2, 2, 3)
+    assert A.output_shape("MultiHeadAttention", shapes, **mha, attention_axes=(2, 3)) == (2, 3, 2, 4, 5)
+    assert A.scores_shape("GroupQueryAttention", {"query": (2, 3, 4), "value": (2, 5, 6)}, head_dim=2,
+                          num_query_heads=4, num_key_value_heads=2) == (2, 4, 3, 5)
+    assert set(A.LAYERS) == {"Attention", "AdditiveAttention", "MultiHeadAttention", "GroupQueryAttention"}
+
+
+def test_ignored_arguments_accepted():
+    r = rng(16)
+    q, v = normal(r, 2, 3, 4), normal(r, 2, 5, 4)
+    shapes = {"query": q.shape, "value": v.shape}
+    w = random_weights(r, A.weight_shapes("MultiHeadAttention", shapes, num_heads=2, key_dim=2))
+    a = A.multi_head_attention({"query": q, "value": v}, w, call={}, num_heads=2, key_dim=2)
+    b = A.multi_head_attention(
+        {"query": q, "value": v}, w, call={"training": False}, num_heads=2, key_dim=2, dropout=0.5,
+        kernel_initializer="zeros", bias_initializer="ones", kernel_regularizer="l2", bias_regularizer=None,
+        activity_regularizer=None, kernel_constraint=None, bias_constraint=None, flash_attention=False, seed=1,
+        name="mha", trainable=False,
+    )
+    close(a, b)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+QV = {"query": np.ones((2, 3, 4)), "value": np.ones((2, 5, 4))}
+MHA_W = random_weights(rng(17), A.weight_shapes("MultiHeadAttention", {"query": (2, 3, 4), "value": (2, 5, 4)},
+                                                num_heads=2, key_dim=2))
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(num_heads=0, key_dim=2), "num_heads=0"),
+    (dict(num_heads=2, key_dim=-1), "key_dim=-1"),
+    (dict(num_heads=2, key_dim=2, value_dim=1.5), "value_dim=1.5"),
+    (dict(num_heads=2, key_dim=2, attention_axes=0), "attention_axes=0"),
+    (dict(num_heads=2, key_dim=2, attention_axes=-1), "attention_axes=-1"),
+    (dict(num_heads=2, key_dim=2, attention_axes=(1, 1)), r"attention_axes=\(1, 1\)"),
+    (dict(num_heads=2, key_dim=2, output_shape=(2, 0)), r"output_shape=\(2, 0\)"),
+    (dict(num_heads=2, key_dim=2, sliding_window=0), "sliding_window=0"),
+    (dict(num_heads=2, key_dim=2, dropout=1.5), "dropout=1.5"),
+    (dict(num_heads=2, key_dim=2, use_bias="yes"), "use_bias='yes'"),
+])
+def test_mha_argument_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        A.weight_shapes("MultiHeadAttention", {"query": (2, 3, 4), "value": (2, 5, 4)}, **kwargs)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="score_mode='add'"):
+        A.attention(QV, {}, call={}, score_mode="add")
+    with pytest.raises(ValueError, match="num_query_heads=5, num_key_value_heads=2"):
+        A.weight_shapes("GroupQueryAttention", {"query": (2, 3, 4), "value": (2, 5, 4)}, head_dim=2,
+                        num_query_heads=5, num_key_value_heads=2)
+    with pytest.raises(ValueError, match="head_dim=0"):
+        A.weight_shapes("GroupQueryAttention", {"query": (2, 3, 4), "value": (2, 5, 4)}, head_dim=0,
+                        num_query_heads=4, num_key_value_heads=2)
+    with pytest.raises(ValueError, match="layer_name='Dense'"):
+        A.weight_shapes("Dense", {"query": (2, 3, 4), "value": (2, 5, 4)})
+    with pytest.raises(TypeError, match="causal"):
+        A.attention(QV, {}, call={}, causal=True)
+    with pytest.raises(TypeError, match="query_mask"):
+        A.multi_head_attention(QV, MHA_W, call={"query_mask": np.ones((2, 3), bool)}, num_heads=2, key_dim=2)
+    with pytest.raises(TypeError, match="attention_mask"):
+        A.attention(QV, {}, call={"attention_mask": np.ones((2, 3, 5), bool)})
+    with pytest.raises(TypeError, match="num_heads"):
+        A.multi_head_attention(QV, MHA_W, call={}, key_dim=2)
+    with pytest.raises(TypeError, match="Missing required input"):
+        A.attention({"query": QV["query"]}, {}, call={})
+    with pytest.raises(ValueError, match="training=True, dropout=0.3"):
+        A.attention(QV, {}, call={"training": True}, dropout=0.3)
+    A.attention(QV, {}, call={"training": True}, dropout=0.0)  # no dropout: training changes nothing
+    with pytest.raises(ValueError, match=r"value_mask.shape=\(2, 4\)"):
+        A.attention(QV, {}, call={"mask": [None, np.ones((2, 4), bool)]})
+    with pytest.raises(ValueError, match="mask="):
+        A.attention(QV, {}, call={"mask": np.ones((2, 5), bool)})
+    with pytest.raises(ValueError, match=r"attention_mask.shape=\(2, 5\)"):
+        A.multi_head_attention(QV, MHA_W, call={"attention_mask": np.ones((2, 5), bool)}, num_heads=2, key_dim=2)
+    with pytest.raises(ValueError, match="attention_mask"):
+        A.multi_head_attention(QV, MHA_W, call={"attention_mask": np.full((2, 3, 5), 0.5)}, num_heads=2, key_dim=2)
+    with pytest.raises(ValueError, match="scale"):
+        A.attention(QV, {}, call={}, use_scale=True)  # missing weight
+    with pytest.raises(ValueError, match="concat_score_weight"):
+        A.attention(QV, {"concat_score_weight": 1.0}, call={})  # weight the layer does not have
+    with pytest.raises(ValueError, match=r"query/kernel.shape=\(4, 2, 3\)"):
+        A.multi_head_attention(QV, {**MHA_W, "query/kernel": np.ones((4, 2, 3))}, call={}, num_heads=2, key_dim=2)
+    with pytest.raises(ValueError, match="rank-3"):
+        A.attention({"query": np.ones((1, 2, 3, 4)), "value": np.ones((1, 2, 3, 4))}, {}, call={})
+    with pytest.raises(ValueError, match="feature dim"):
+        A.attention({"query": np.ones((2, 3, 4)), "value": np.ones((2, 5, 3))}, {}, call={})
+    with pytest.raises(ValueError, match="use_causal_mask"):
+        q = np.ones((1, 2, 3, 4))
+        w = random_weights(rng(18), A.weight_shapes("MultiHeadAttention", {"query": q.shape, "value": q.shape},
+                                                    num_heads=1, key_dim=2))
+        A.multi_head_attention({"query": q, "value": q}, w, call={"use_causal_mask": True}, num_heads=1, key_dim=2)
+    with pytest.raises(ValueError, match="sliding_window"):
+        A.weight_shapes("MultiHeadAttention", {"query": (1, 2, 3, 4), "value": (1, 2, 3, 4)}, num_heads=1,
+                        key_dim=2, sliding_window=2)
