@@ -300,7 +300,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
     elif "inputs" in case:
         if "input_shape" in case or "input_values" in case or "input_shape" in sweep:
             raise _Problem(path + ("inputs",), "give either `inputs` or input_shape/input_values, not both")
-        named_inputs = _check_inputs(case["inputs"], op, path + ("inputs",))
+        named_inputs = _check_inputs(case["inputs"], op, path + ("inputs",), referenced_inputs(case.get("call", {})))
         fixed_shape = next(iter(named_inputs.values())).get("shape") or _shape_of_values(next(iter(named_inputs.values()))["values"], path + ("inputs",))
     elif any(k in case for k in ("shape", "kernel_of", "via_layer")):
         key = next(k for k in ("shape", "kernel_of", "via_layer") if k in case)
@@ -433,15 +433,23 @@ def _check_number_map(value, path, key, allowed):
     return value
 
 
-def _check_inputs(value, op, path) -> dict:
-    """Named inputs: name -> {shape | values, dtype, range (integers), mean, std, p (booleans)}."""
+def referenced_inputs(call) -> set:
+    """Names of inputs that `call` refers to as "$name" (masks, initial states): they feed
+    the call's arguments, not the layer's inputs."""
+    values = [v for value in (call.values() if isinstance(call, dict) else []) for v in (value if isinstance(value, list) else [value])]
+    return {v[1:] for v in values if isinstance(v, str) and v.startswith("$")}
+
+
+def _check_inputs(value, op, path, call_inputs=frozenset()) -> dict:
+    """Named inputs: name -> {shape | values, dtype, range (integers), mean, std, p (booleans)}.
+    Names the op does not take are allowed when `call` refers to them."""
     if not isinstance(value, dict) or not value:
         raise _Problem(path, f"expected a mapping of input name -> {{shape, dtype, ...}}, got {value!r}")
     names = getattr(op, "input_names", ("x",))
     required = getattr(op, "required_inputs", ())
     for name, spec in value.items():
         where = path + (name,)
-        if names is not None and name not in names:
+        if names is not None and name not in names and name not in call_inputs:
             raise _Problem(where, f"{op.name} has no input {name!r}{_did_you_mean(name, names)}; its inputs: {', '.join(names)}")
         if not isinstance(spec, dict):
             raise _Problem(where, f"expected {{shape, dtype, ...}}, got {spec!r}")

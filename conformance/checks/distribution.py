@@ -4,8 +4,9 @@
 `dist`, a `reference_impl.initializers.Distribution`:
 
 0. finiteness: a nan or an inf fails at once; nothing else is run.
-1. bounds: every sample inside `dist.support()`, up to a slack of BOUND_SLACK_ULPS ulps of the
-   samples' float dtype (see `_bound_slack`). Deterministic: a correct sampler never fails it.
+1. bounds: every sample inside `dist.support()`, up to a slack of BOUND_SLACK_ULPS float32 ulps
+   (ulps of the samples' dtype if it is coarser, e.g. float16). Deterministic: a correct sampler
+   never fails it.
 2. goodness of fit: one-sample Kolmogorov-Smirnov against the reference's exact `dist.cdf`
    (`scipy.stats.kstest`, whose two-sided p-value is exact for a continuous cdf); fails if the
    p-value is below the level.
@@ -23,7 +24,8 @@ mean and std intervals rest on the central limit theorem, which is accurate at t
 Kinds:
 - "normal", "truncated_normal", "uniform": tests 0-4.
 - "constant": every sample equals `value` rounded to the samples' float dtype (float32 for float32
-  samples), exactly. No statistics. (Also "orthogonal" with gain 0: every entry is 0.)
+  samples), exactly; float64 samples may instead all equal float32(value) (float32 weights passed as
+  float64 copies). No statistics. (Also "orthogonal" with gain 0: every entry is 0.)
 - "orthogonal": tests 0-4 on the entries against the marginal law of one entry, gain times a
   coordinate of a uniformly random unit vector of R^m, m = max(rows, cols). The entries of ONE matrix
   are not independent: every row (or column) has norm |gain| exactly. They are pairwise uncorrelated
@@ -56,7 +58,8 @@ from reference_impl.initializers import Distribution
 # The statistical tests sharing the false-alarm budget (the bounds test is deterministic).
 STATISTICAL_TESTS = ("ks", "mean", "std")
 
-# Samples arrive rounded to their float dtype (float32 by default), the reference bounds are float64.
+# Samples are made in float32 by default (and often handed over as float64 copies, so the slack
+# does not shrink below float32 ulps for float64 samples); the reference bounds are float64.
 # A float32 sampler computes e.g. minval + u * (maxval - minval) or mean + stddev * z in float32: the
 # float32 bound itself is up to 1/2 ulp away from the float64 one, and each of the two or three
 # roundings of the scale-and-shift adds up to 1/2 ulp of the result. So a correct float32 sample may
@@ -175,7 +178,7 @@ def sample_size(false_alarm: float = 1e-6, scale_error: float = 0.03, power: flo
 
 
 def _bound_slack(lo: float, hi: float, eps: float) -> float:
-    """BOUND_SLACK_ULPS ulps of the largest finite bound magnitude (see BOUND_SLACK_ULPS)."""
+    """BOUND_SLACK_ULPS ulps (of relative size eps) of the largest finite bound magnitude (see BOUND_SLACK_ULPS)."""
     finite = [abs(v) for v in (lo, hi) if math.isfinite(v)]
     return BOUND_SLACK_ULPS * eps * max(finite, default=0.0)
 
@@ -189,13 +192,19 @@ def _g(v) -> str:
 
 
 def _check_constant(x, value: float, dtype, metrics: dict) -> DistributionCheck:
-    differ = np.flatnonzero(x != value)
-    metrics.update(expected_value=value, n_different=int(differ.size))
-    if differ.size == 0:
+    """Every sample equals `value` rounded to `dtype` or, for float64 samples, every one float32(value)."""
+    candidates = [(np.dtype(dtype).name, float(np.asarray(value, dtype=dtype)))]
+    if np.dtype(dtype).itemsize > 4:
+        candidates.append(("float32", float(np.float32(value))))
+    # judge against the candidate most samples match
+    counts = [int(np.count_nonzero(x != rounded)) for _, rounded in candidates]
+    (name, rounded), different = min(zip(candidates, counts), key=lambda pair: pair[1])
+    metrics.update(expected_value=rounded, n_different=different)
+    if different == 0:
         return DistributionCheck(True, "", metrics)
-    first = int(differ[0])
-    return DistributionCheck(False, f"constant: {differ.size} of {x.size} samples differ from {_g(value)} "
-                                    f"({np.dtype(dtype).name} {value!r}); the first, at index {first}, is {float(x[first])!r}",
+    first = int(np.flatnonzero(x != rounded)[0])
+    return DistributionCheck(False, f"constant: {different} of {x.size} samples differ from {_g(value)} "
+                                    f"({name} {rounded!r}); the first, at index {first}, is {float(x[first])!r}",
                              metrics)
 
 
@@ -233,8 +242,8 @@ def _ks_test(x, dist, level, metrics):
 def check_samples(samples, dist: Distribution, *, false_alarm: float = 1e-6) -> DistributionCheck:
     """Judge whether `samples` (any shape, real) are independent draws from `dist` (see the module docstring).
 
-    Pass the samples in the dtype tf.keras produced (float32 by default), not converted: the constant
-    test compares against `value` rounded to that dtype, and the bounds slack is in its ulps.
+    Samples may be float64 copies of float32 weights: the bounds slack is never below float32 ulps and
+    a constant may be matched as float32(value).
 
     A failing check's message lists every failed test, separated by "; ". Raises ValueError for an
     "identity" dist, non-real samples, a false_alarm outside (0, 1), or fewer than 2 samples of a
@@ -273,7 +282,7 @@ def check_samples(samples, dist: Distribution, *, false_alarm: float = 1e-6) -> 
     z = float(stats.norm.isf(level / 2.0))
     mu, sigma = float(dist.mean()), float(dist.std())
     lo, hi = dist.support()
-    slack = _bound_slack(lo, hi, float(np.finfo(dtype).eps))
+    slack = _bound_slack(lo, hi, max(float(np.finfo(dtype).eps), float(np.finfo(np.float32).eps)))
     x_min, x_max = float(x.min()), float(x.max())
     outside = int(np.count_nonzero((x < lo - slack) | (x > hi + slack)))
     metrics.update(min=x_min, max=x_max, support_lo=_bound(lo), support_hi=_bound(hi), bound_slack=slack,

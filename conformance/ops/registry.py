@@ -21,6 +21,7 @@ FAMILY_MODULES = (
     "conformance.ops.custom",
     "conformance.ops.regularization_layers",
     "conformance.ops.core_layers",
+    "conformance.ops.attention_layers",
 )
 
 
@@ -82,8 +83,11 @@ def input_shapes(op: LayerOp, case):
     for a one-input op, or {name: shape} for ops with named inputs."""
     if case.inputs is None:
         return tuple(case.input_shape)
+    from conformance.catalogue.loader import referenced_inputs
+
+    call_only = referenced_inputs(case.call)
     shapes = {name: tuple(spec["shape"]) if "shape" in spec else tuple(np.shape(spec["values"]))
-              for name, spec in case.inputs.items()}
+              for name, spec in case.inputs.items() if name not in call_only}
     return shapes["x"] if op.input_names == ("x",) else shapes
 
 

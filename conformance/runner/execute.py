@@ -16,6 +16,7 @@ import numpy as np
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
 from conformance.ops import CustomOp, FunctionOp, InitializerOp, LayerOp, get_op
+from conformance.catalogue.loader import referenced_inputs
 from conformance.ops.registry import input_shapes
 from conformance.ops.regularizers import reference_penalty
 from conformance.runner import keras_side
@@ -45,16 +46,22 @@ def call_arguments(case: Case, inputs=None) -> dict:
     return out
 
 
+def all_named_inputs(case: Case) -> list:
+    """Every named input of the case, per call (the layer's and those `call` refers to)."""
+    return [{name: make_named_input(name, spec, case.dtype, case.seed, i) for name, spec in case.inputs.items()}
+            for i in range(case.calls)]
+
+
 def make_inputs(case: Case, op=None) -> list:
-    """One input per call, each from its own stream of the case seed: an array, or for an
-    op with named inputs a dict name -> array in the case's order."""
+    """The layer's input for each call, each from its own stream of the case seed: an
+    array, or for an op with named inputs a dict name -> array in the case's order."""
     if case.inputs is None:
         return [
             make_input(case.input_shape, case.dtype, case.seed, case.input_values, call_index=i, distribution=case.input_distribution)
             for i in range(case.calls)
         ]
-    calls = [{name: make_named_input(name, spec, case.dtype, case.seed, i) for name, spec in case.inputs.items()}
-             for i in range(case.calls)]
+    for_call = referenced_inputs(case.call)
+    calls = [{n: v for n, v in named.items() if n not in for_call} for named in all_named_inputs(case)]
     if op is not None and op.input_names == ("x",):
         return [named["x"] for named in calls]
     return calls
@@ -133,7 +140,8 @@ def run_function_sides(op: FunctionOp, case: Case):
 
 def run_layer_sides(op: LayerOp, case: Case):
     inputs = make_inputs(case, op)
-    calls = [call_arguments(case, _named(x)) for x in inputs]
+    named = all_named_inputs(case) if case.inputs else [_named(x) for x in inputs]
+    calls = [call_arguments(case, n) for n in named]
     reference, weights = run_reference(op, case, inputs, calls)
     # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
     run_keras = keras_side.run_layer_isolated if case.isolate else keras_side.run_layer

@@ -1,0 +1,48 @@
+"""Attention layers: reference_impl.attention's LAYERS as thin mappings. Their inputs are
+named (query, value, key), their call arguments (masks, use_causal_mask,
+return_attention_scores) go to both sides, and the attention scores, when returned, are
+compared as a second output (output_1)."""
+from __future__ import annotations
+
+from reference_impl import attention
+
+from conformance.ops import params as P
+from conformance.ops.registry import LayerOp, register
+
+ATTENTION_CALL = {
+    "mask": P.ParamType("a list [query_mask, value_mask] or an input reference", lambda v: isinstance(v, (list, str)) or v is None),
+    "attention_mask": P.ParamType("a boolean mask or an input reference", lambda v: isinstance(v, (list, str)) or v is None),
+    "use_causal_mask": P.BOOL,
+    "return_attention_scores": P.BOOL,
+    "training": P.BOOL,
+}
+
+
+def _keras_list_call(layer, given, call):
+    """Attention and AdditiveAttention take [query, value(, key)]."""
+    return layer([given[n] for n in ("query", "value", "key") if n in given], **call)
+
+
+def _keras_keyword_call(layer, given, call):
+    """MultiHeadAttention and GroupQueryAttention take query=, value=, key=."""
+    return layer(**given, **call)
+
+
+def _attention_layer(name: str) -> LayerOp:
+    function = attention.LAYERS[name]
+    return LayerOp(
+        name=name, family="attention", params={}, open_params=True,
+        doc=f"tf.keras.layers.{name}: reference_impl.attention.{function.__name__}",
+        keras_class=name,
+        input_names=("query", "value", "key"),
+        required_inputs=("query", "value"),
+        predict_weights=lambda params, shapes: attention.weight_shapes(name, shapes, **params),
+        predict_output=lambda params, shapes: attention.output_shape(name, shapes, **params),
+        compute=lambda inputs, weights, params, call: function(inputs, weights, call=call, **params),
+        call_params=ATTENTION_CALL,
+        keras_call=_keras_list_call if name in ("Attention", "AdditiveAttention") else _keras_keyword_call,
+        example={"inputs": {"query": {"shape": [2, 4, 6]}, "value": {"shape": [2, 5, 6]}}, "params": {}},
+    )
+
+
+register(*(_attention_layer(name) for name in attention.LAYERS))
