@@ -486,7 +486,9 @@ def gru(inputs, weights, *, call=None, **params):
 def _serialized(name, value, allowed):
     """(class_name, config) of a serialized layer {"class_name": ..., "config": {...}}."""
     if not isinstance(value, dict) or "class_name" not in value:
-        raise ValueError(f"`{name}` must be a dict {{'class_name': ..., 'config': {{...}}}}. Received: {name}={value!r}")
+        raise ValueError(
+            f"`{name}` must be a dict {{'class_name': ..., 'config': {{...}}}}. Received: {name}={value!r}"
+        )
     extra = sorted(set(value) - {"class_name", "config"} - _SERIALIZED_EXTRA)
     if extra:
         raise TypeError(f"Unexpected key(s) in `{name}`: {', '.join(extra)}")

@@ -88,3 +88,18 @@ def test_new_appends_a_valid_template(tmp_path, capsys):
     assert "already has a case named 'my_case'" in capsys.readouterr().err
     assert main(["new", "Conv2Dx", "--name", "z", "--file", str(target)]) == 2
     assert "did you mean 'Conv2D'" in capsys.readouterr().err
+
+
+def test_every_op_has_a_valid_template(tmp_path, capsys):
+    from conformance.ops import all_ops
+
+    broken = []
+    # custom ops name the user's own files, which a template cannot provide
+    for name in sorted(n for n in all_ops() if not n.startswith("custom.")):
+        target = tmp_path / f"{name}.yaml"
+        assert main(["new", name, "--name", "first", "--file", str(target)]) == 0
+        cases, errors = load_file(target)
+        if errors or len(cases) != 1:
+            broken.append(f"{name}: {[str(e) for e in errors]}")
+    capsys.readouterr()
+    assert broken == []

@@ -44,10 +44,20 @@ def new_case(op_name: str, name: str, file: str | None, default_dir: str) -> tup
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         header = f"op: {op.name}\ncases:\n"
+    if "inputs" in example:
+        given = "    inputs:\n" + "".join(f"      {n}: {_flow(spec)}\n" for n, spec in example["inputs"].items())
+    elif "shape" in example:
+        given = f"    shape: {_flow(example['shape'])}   # the variable to initialize\n"
+    else:
+        given = f"    input_shape: {_flow(example['input_shape'])}   # batch first\n"
+    call = f"    call: {_flow(example['call'])}\n" if example.get("call") else ""
+    if op.name.startswith("custom."):  # the user's own code: name it (a file beside the catalogue)
+        given = "    custom: custom_objects.py:YourClass           # your Keras class\n" \
+                "    reference: custom_objects.py:your_reference   # its NumPy reference\n" + given
     block = (
         f"  - name: {name}\n{per_case_op}"
-        f"    input_shape: {_flow(example['input_shape'])}   # batch first\n"
-        f"    params: {_flow(example['params'])}\n"
+        f"{given}"
+        f"    params: {_flow(example['params'])}\n{call}"
         f"    # sweep: {{argument: [value, value]}}     # every combination becomes a case\n"
         f"    # dtype: [float32, float64]\n"
         f"    # expect: {{output_shape: [...]}}  or  {{error: ValueError}}\n"

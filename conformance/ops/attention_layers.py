@@ -18,6 +18,12 @@ ATTENTION_CALL = {
 }
 
 
+_EXAMPLE_PARAMS = {
+    "MultiHeadAttention": {"num_heads": 2, "key_dim": 3},
+    "GroupQueryAttention": {"head_dim": 3, "num_query_heads": 2, "num_key_value_heads": 1},
+}
+
+
 def _keras_list_call(layer, given, call):
     """Attention and AdditiveAttention take [query, value(, key)]."""
     return layer([given[n] for n in ("query", "value", "key") if n in given], **call)
@@ -41,7 +47,8 @@ def _attention_layer(name: str) -> LayerOp:
         compute=lambda inputs, weights, params, call: function(inputs, weights, call=call, **params),
         call_params=ATTENTION_CALL,
         keras_call=_keras_list_call if name in ("Attention", "AdditiveAttention") else _keras_keyword_call,
-        example={"inputs": {"query": {"shape": [2, 4, 6]}, "value": {"shape": [2, 5, 6]}}, "params": {}},
+        example={"inputs": {"query": {"shape": [2, 4, 6]}, "value": {"shape": [2, 5, 6]}},
+                 "params": _EXAMPLE_PARAMS.get(name, {})},
     )
 
 

@@ -8,6 +8,27 @@ from reference_impl import core, merging, reshaping
 from conformance.ops.registry import LayerOp, register
 
 
+# valid starting points for `conformance new`
+_EXAMPLES = {
+    "Dense": ([2, 5], {"units": 3}),
+    "EinsumDense": ([2, 5], {"equation": "ab,bc->ac", "output_shape": [4]}),
+    "Identity": ([2, 5], {}),
+    "Flatten": ([2, 4, 6, 3], {}),
+    "Reshape": ([2, 4, 6, 3], {"target_shape": [-1, 3]}),
+    "Permute": ([2, 4, 6, 3], {"dims": [3, 1, 2]}),
+    "RepeatVector": ([2, 5], {"n": 3}),
+    "Cropping1D": ([2, 6, 3], {"cropping": 1}),
+    "Cropping2D": ([2, 6, 5, 3], {"cropping": 1}),
+    "Cropping3D": ([2, 4, 5, 6, 3], {"cropping": 1}),
+    "ZeroPadding1D": ([2, 6, 3], {"padding": 1}),
+    "ZeroPadding2D": ([2, 6, 5, 3], {"padding": 1}),
+    "ZeroPadding3D": ([2, 4, 5, 6, 3], {"padding": 1}),
+    "UpSampling1D": ([2, 6, 3], {"size": 2}),
+    "UpSampling2D": ([2, 6, 5, 3], {"size": 2}),
+    "UpSampling3D": ([2, 4, 5, 6, 3], {"size": 2}),
+}
+
+
 def _single_input(module, name: str, family: str, **extra) -> LayerOp:
     function = module.LAYERS[name]
     return LayerOp(
@@ -40,7 +61,7 @@ def _merging(name: str) -> LayerOp:
         predict_output=lambda params, shapes: merging.output_shape(name, list(shapes.values()), **params),
         compute=lambda inputs, weights, params, call: function(list(inputs.values()), weights, **params),
         keras_call=lambda layer, given, call: layer(list(given.values()), **call),
-        example={"inputs": {"a": {"shape": [2, 5]}, "b": {"shape": [2, 5]}}, "params": {}},
+        example={"inputs": {"a": {"shape": [2, 5]}, "b": {"shape": [2, 5]}}, "params": {"axes": 1} if name == "Dot" else {}},
     )
 
 
@@ -58,7 +79,7 @@ def _keras_embedding(layer, given, call):
 
 
 register(
-    *(_single_input(core, name, "core", example={"input_shape": [2, 5], "params": {"units": 3} if name == "Dense" else {}})
+    *(_single_input(core, name, "core", example={"input_shape": _EXAMPLES[name][0], "params": _EXAMPLES[name][1]})
       for name in core.LAYERS if name != "Embedding"),
     LayerOp(
         name="Embedding", family="core", params={}, open_params=True,
@@ -70,6 +91,7 @@ register(
         keras_call=_keras_embedding,
         example={"inputs": {"x": {"shape": [2, 6], "dtype": "int32", "range": [0, 10]}}, "params": {"input_dim": 10, "output_dim": 4}},
     ),
-    *(_single_input(reshaping, name, "reshaping", example={"input_shape": [2, 4, 6, 3], "params": {}}) for name in reshaping.LAYERS),
+    *(_single_input(reshaping, name, "reshaping", example={"input_shape": _EXAMPLES[name][0], "params": _EXAMPLES[name][1]})
+      for name in reshaping.LAYERS),
     *(_merging(name) for name in merging.LAYERS),
 )

@@ -27,7 +27,7 @@ def _initializer(keras_class: str) -> InitializerOp:
         doc=f"tf.keras.initializers.{keras_class}: reference_impl.initializers.expected_distribution",
         keras_class=keras_class,
         distribution=lambda params, shape: ref.expected_distribution(keras_class, tuple(shape), **params),
-        example={"shape": [3, 3, 4, 8], "params": {}},
+        example={"shape": [4, 4] if keras_class == "Identity" else [3, 3, 4, 8], "params": {}},
     )
 
 

@@ -15,6 +15,12 @@ RECURRENT_CALL = {
 }
 
 
+_EXAMPLE_PARAMS = {
+    "Bidirectional": {"layer": {"class_name": "LSTM", "config": {"units": 4}}},
+    "TimeDistributed": {"layer": {"class_name": "Dense", "config": {"units": 3}}},
+}
+
+
 def _recurrent_layer(name: str) -> LayerOp:
     function = recurrent.LAYERS[name]
     return LayerOp(
@@ -26,14 +32,15 @@ def _recurrent_layer(name: str) -> LayerOp:
         compute=lambda x, weights, params, call: function({"x": x}, weights, call=call, **params),
         call_params=RECURRENT_CALL,
         keras_params=_wrapped_layer if name in ("Bidirectional", "TimeDistributed") else None,
-        example={"input_shape": [2, 7, 5], "params": {"units": 4}},
+        example={"input_shape": [2, 7, 5], "params": _EXAMPLE_PARAMS.get(name, {"units": 4})},
     )
 
 
-def _wrapped_layer(keras, params: dict) -> dict:
-    """Bidirectional/TimeDistributed take a layer object: build it from {class_name, config}."""
+def _wrapped_layer(keras, params: dict, dtype: str) -> dict:
+    """Bidirectional/TimeDistributed take a layer object: build it from {class_name, config},
+    in the case's dtype (the wrapper's dtype does not reach a layer built beforehand)."""
     spec = params["layer"]
-    inner = getattr(keras.layers, spec["class_name"])(**spec.get("config", {}))
+    inner = getattr(keras.layers, spec["class_name"])(**spec.get("config", {}), dtype=dtype)
     return {**params, "layer": inner}
 
 

@@ -22,6 +22,7 @@ FAMILY_MODULES = (
     "conformance.ops.regularization_layers",
     "conformance.ops.core_layers",
     "conformance.ops.attention_layers",
+    "conformance.ops.recurrent_layers",
 )
 
 
@@ -67,8 +68,8 @@ class LayerOp(Op):
     # How tf.keras is called with the inputs (dict name -> tensor) and call arguments;
     # None: layer(inputs["x"], **call).
     keras_call: Callable | None = field(default=None, repr=False)
-    # Constructor arguments as tf.keras takes them, from the case's (e.g. a wrapped layer
-    # given as {class_name, config} built into an object); None: the params as they are.
+    # Constructor arguments as tf.keras takes them, from the case's params and dtype (e.g. a
+    # wrapped layer given as {class_name, config} built into an object); None: as they are.
     keras_params: Callable | None = field(default=None, repr=False)
     state: tuple[str, ...] = ()
     update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)

@@ -104,7 +104,7 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list) -> Side
     invoke = op.keras_call or (lambda layer, given, call: layer(given["x"], **call))
     phase = "construct"
     try:
-        params = op.keras_params(tf.keras, case.params) if op.keras_params else case.params
+        params = op.keras_params(tf.keras, case.params, case.dtype) if op.keras_params else case.params
         layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
         phase = "build"
         if op.input_names == ("x",):
