@@ -75,13 +75,66 @@ for name in op.state:
 '''
 
 
+_REPLAY = '''\
+# Reproduces {case_id}
+# (pip install the conformance harness first: it provides reference_impl)
+# Rebuilds the case from its record -- the same seeded inputs and weights -- runs tf.keras
+# and the NumPy reference, and prints what each produced and how far apart they are.
+from conformance.reproduce import replay
+
+replay({record})
+'''
+
+# The fields of a results.json record that define a case (the rest is its outcome).
+_CASE_FIELDS = ("id", "op", "params", "dtype", "input_shapes", "input_values", "inputs", "input_distribution",
+                "call", "calls", "seed", "expected", "tolerance", "custom", "reference", "kernel_of", "via_layer", "isolate")
+
+
+def case_from_record(record: dict):
+    """The Case a results.json record was run from."""
+    from conformance.catalogue.model import Case
+
+    shape = record["input_shapes"].get("x") or next(iter(record["input_shapes"].values()), None)
+    tolerance = record.get("tolerance") or {}
+    return Case(
+        id=record["id"], file=record.get("file", ""), line=record.get("line") or 0, name=record.get("name", ""),
+        op=record["op"], params=record.get("params") or {}, dtype=record["dtype"], input_shape=tuple(shape) if shape else (),
+        input_values=record.get("input_values"), seed=record.get("seed") or 0, tolerance=tolerance,
+        expect=record.get("expected") or {}, call=record.get("call") or {}, calls=record.get("calls") or 1,
+        input_distribution=record.get("input_distribution") or {}, inputs=record.get("inputs"),
+        custom=record.get("custom"), reference=record.get("reference"), kernel_of=record.get("kernel_of"),
+        via_layer=bool(record.get("via_layer")), isolate=bool(record.get("isolate")),
+    )
+
+
+def replay(record: dict) -> dict:
+    """Run the case of `record` again and print the verdict and both sides' results."""
+    from conformance.runner.execute import run_case
+
+    result = run_case(case_from_record(record))
+    print(f"{result['id']}: {result['status']}")
+    if result["message"]:
+        print(result["message"])
+    for side in ("keras", "reference"):
+        info = (result.get("outcome") or {}).get(side) or {}
+        what = f"raised {info['error']['type']}: {info['error']['message']}" if info.get("error") else f"output shape {info.get('output_shape')}"
+        print(f"{'tf.keras' if side == 'keras' else 'reference'}: {what}")
+    metrics = result.get("metrics") or {}
+    for key in ("max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference", "n_out_of_tolerance"):
+        if key in metrics:
+            print(f"{key}: {metrics[key]}")
+    return result
+
+
 def snippet(record: dict) -> str:
-    """The reproduction script for one results.json record."""
+    """The reproduction script for one results.json record: explicit NumPy and tf.keras code
+    for a one-input layer, otherwise a replay of the recorded case."""
     from conformance.ops import LayerOp, get_op
 
     op = get_op(record["op"])
-    if not isinstance(op, LayerOp) or record.get("inputs"):
-        raise ValueError(f"no reproduction snippet yet for {record['op']} with named inputs or of kind {type(op).__name__}")
+    if not isinstance(op, LayerOp) or record.get("inputs") or op.keras_params or op.stochastic and (record.get("call") or {}).get("training"):
+        fields = {k: record[k] for k in _CASE_FIELDS if record.get(k) not in (None, {}, [])}
+        return _REPLAY.format(case_id=record["id"], record=_literal(fields))
     shape = record["input_shapes"]["x"]
     distribution = record.get("input_distribution") or {}
     mean, std = distribution.get("mean", INPUT_MEAN), distribution.get("std", INPUT_STD)

@@ -42,3 +42,23 @@ def test_snippet_of_an_expected_rejection_shows_both_sides():
     printed = run_snippet(snippet(record))
     assert "reference: ValueError: `strides > 1` not supported" in printed
     assert "tf.keras: ValueError" in printed
+
+
+def test_replay_snippet_for_a_multi_input_case():
+    case = Case(id="t::mha", file="t", line=1, name="t", op="MultiHeadAttention", params={"num_heads": 2, "key_dim": 3},
+                dtype="float64", input_shape=(2, 4, 6),
+                inputs={"query": {"shape": [2, 4, 6]}, "value": {"shape": [2, 5, 6]}}, call={"return_attention_scores": True})
+    record = run_case(case)
+    code = snippet(record)
+    assert "replay(" in code
+    printed = run_snippet(code)
+    assert printed.startswith(f"t::mha: {record['status']}")
+    assert f"max_abs_error: {record['metrics']['max_abs_error']}" in printed
+
+
+def test_replay_snippet_for_an_initializer_case():
+    case = Case(id="t::glorot", file="t", line=1, name="t", op="initializers.GlorotUniform", params={},
+                dtype="float32", input_shape=(8, 6))
+    record = run_case(case)
+    assert record["status"] == "pass"
+    assert run_snippet(snippet(record)).startswith("t::glorot: pass")

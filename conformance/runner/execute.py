@@ -189,6 +189,11 @@ def base_record(case: Case, op_family: str | None = None) -> dict:
         "input_shapes": ({n: list(spec["shape"]) if "shape" in spec else list(np.shape(spec["values"])) for n, spec in case.inputs.items()}
                          if case.inputs else {"x": list(case.input_shape)}),
         "inputs": case.inputs,
+        "custom": case.custom,
+        "reference": case.reference,
+        "kernel_of": case.kernel_of,
+        "via_layer": case.via_layer,
+        "isolate": case.isolate,
         "input_values": case.input_values,
         "input_distribution": case.input_distribution,
         "call": case.call,
