@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.catalogue import yaml_lines
-from conformance.catalogue.model import DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case
+from conformance.catalogue.model import (
+    DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case, input_shapes, referenced_inputs,
+)
 from conformance.catalogue import user_code
 from conformance.ops import CustomOp, InitializerOp, LayerOp, UnknownOp, get_op
-from conformance.ops.registry import input_shapes
 
 FILE_KEYS = ("op", "defaults", "cases", "description")
 CASE_KEYS = (
@@ -431,13 +432,6 @@ def _check_number_map(value, path, key, allowed):
         if k not in allowed:
             raise _Problem(path + (key, k), f"unknown key {k!r}{_did_you_mean(k, allowed)}; allowed: {', '.join(allowed)}")
     return value
-
-
-def referenced_inputs(call) -> set:
-    """Names of inputs that `call` refers to as "$name" (masks, initial states): they feed
-    the call's arguments, not the layer's inputs."""
-    values = [v for value in (call.values() if isinstance(call, dict) else []) for v in (value if isinstance(value, list) else [value])]
-    return {v[1:] for v in values if isinstance(v, str) and v.startswith("$")}
 
 
 def _check_inputs(value, op, path, call_inputs=frozenset()) -> dict:

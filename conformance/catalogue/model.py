@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 # Default tolerances per dtype, |keras - reference| <= atol + rtol * |reference|, chosen
@@ -54,3 +56,21 @@ class Case:
     @property
     def effective_tolerance(self) -> dict:
         return {**DEFAULT_TOLERANCE[self.dtype], **self.tolerance}
+
+
+def referenced_inputs(call) -> set:
+    """Names of inputs that `call` refers to as "$name" (masks, initial states): they feed
+    the call's arguments, not the layer's inputs."""
+    values = [v for value in (call.values() if isinstance(call, dict) else []) for v in (value if isinstance(value, list) else [value])]
+    return {v[1:] for v in values if isinstance(v, str) and v.startswith("$")}
+
+
+def input_shapes(op, case: Case):
+    """What an op's predict_weights/predict_output take for this case: the input's shape (a
+    tuple) for a one-input op, or {name: shape} of the layer's named inputs."""
+    if case.inputs is None:
+        return tuple(case.input_shape)
+    call_only = referenced_inputs(case.call)
+    shapes = {name: tuple(spec["shape"]) if "shape" in spec else tuple(np.shape(spec["values"]))
+              for name, spec in case.inputs.items() if name not in call_only}
+    return shapes["x"] if op.input_names == ("x",) else shapes

@@ -79,19 +79,6 @@ class LayerOp(Op):
     stochastic: str | None = None
 
 
-def input_shapes(op: LayerOp, case):
-    """What predict_weights/predict_output take for this case: the input's shape (a tuple)
-    for a one-input op, or {name: shape} for ops with named inputs."""
-    if case.inputs is None:
-        return tuple(case.input_shape)
-    from conformance.catalogue.loader import referenced_inputs
-
-    call_only = referenced_inputs(case.call)
-    shapes = {name: tuple(spec["shape"]) if "shape" in spec else tuple(np.shape(spec["values"]))
-              for name, spec in case.inputs.items() if name not in call_only}
-    return shapes["x"] if op.input_names == ("x",) else shapes
-
-
 @dataclass(frozen=True)
 class FunctionOp(Op):
     """A tf.keras callable made from `params` (an activation function with its arguments, a

@@ -13,11 +13,9 @@ import traceback
 
 import numpy as np
 
-from conformance.catalogue.model import Case
+from conformance.catalogue.model import Case, input_shapes, referenced_inputs
 from conformance.compare import compare_arrays
 from conformance.ops import CustomOp, FunctionOp, InitializerOp, LayerOp, get_op
-from conformance.catalogue.loader import referenced_inputs
-from conformance.ops.registry import input_shapes
 from conformance.ops.regularizers import reference_penalty
 from conformance.runner import keras_side
 from conformance.runner.inputs import make_input, make_named_input, make_weights, numpy_dtype
