@@ -66,6 +66,30 @@ IGNORED_ARGUMENTS = {
 }
 
 
+# --- data formats (shared by every layer family with a data_format argument) -------------
+
+
+def data_format_argument(data_format):
+    """'channels_last' (also for None, the Keras default) or 'channels_first'; else ValueError."""
+    data_format = "channels_last" if data_format is None else data_format
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            f"`data_format` must be 'channels_last' or 'channels_first'. Received: data_format={data_format!r}"
+        )
+    return data_format
+
+
+def to_channels_last(x, data_format):
+    """x as float64 (batch, *spatial, channels): channels_first moves axis 1 to the end."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.moveaxis(x, 1, -1) if data_format == "channels_first" else x
+
+
+def from_channels_last(y, data_format):
+    """The inverse of to_channels_last for an output."""
+    return np.moveaxis(y, -1, 1) if data_format == "channels_first" else y
+
+
 # --- argument standardization -----------------------------------------------------------
 
 
@@ -388,11 +412,7 @@ def _layer(kind, input_shape, args, ignored):
             f"Input of a rank-{rank} {kind!r} layer must have {rank + 2} dims (batch, *spatial, channels). "
             f"Received: input_shape={shape}"
         )
-    data_format = "channels_last" if args["data_format"] is None else args["data_format"]
-    if data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"`data_format` must be 'channels_last' or 'channels_first'. Received: data_format={data_format!r}"
-        )
+    data_format = data_format_argument(args["data_format"])
     channels, spatial = (shape[1], shape[2:]) if data_format == "channels_first" else (shape[-1], shape[1:-1])
     if not (_is_int(channels) and channels >= 1):
         raise ValueError(
@@ -527,8 +547,7 @@ def output_shape(kind, input_shape, **layer_kwargs):
 
 
 def _channels_last(x, layer):
-    x = np.asarray(x, dtype=np.float64)
-    return np.moveaxis(x, 1, -1) if layer.data_format == "channels_first" else x
+    return to_channels_last(x, layer.data_format)
 
 
 def _weights(layer, **given):
@@ -555,7 +574,7 @@ def _finish(y, layer, bias):
     if bias is not None:
         y = y + bias
     y = np.asarray(layer.activation(y), dtype=np.float64)
-    return np.moveaxis(y, -1, 1) if layer.data_format == "channels_first" else y
+    return from_channels_last(y, layer.data_format)
 
 
 def _depthwise(x, kernel, layer):

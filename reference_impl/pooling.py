@@ -44,13 +44,15 @@ import numpy as np
 
 from reference_impl.conv import (
     _COMMON_IGNORED,
-    DATA_FORMATS,
     _int_tuple,
     _is_int,
     _pad,
     _padding_argument,
     _pads,
     _windows,
+    data_format_argument,
+    from_channels_last,
+    to_channels_last,
 )
 
 KINDS = ("max", "average", "global_max", "global_average", "adaptive_max", "adaptive_average")
@@ -181,13 +183,6 @@ class _Layer(NamedTuple):
     keepdims: bool
 
 
-def _data_format_argument(data_format):
-    data_format = "channels_last" if data_format is None else data_format
-    if data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"`data_format` must be 'channels_last' or 'channels_first'. Received: data_format={data_format!r}"
-        )
-    return data_format
 
 
 def _layer(kind, input_shape, args, ignored):
@@ -208,7 +203,7 @@ def _layer(kind, input_shape, args, ignored):
             f"Input of a rank-{rank} {kind!r} pooling layer must have {rank + 2} dims (batch, *spatial, channels). "
             f"Received: input_shape={shape}"
         )
-    data_format = _data_format_argument(args["data_format"])
+    data_format = data_format_argument(args["data_format"])
     channels, spatial = (shape[1], shape[2:]) if data_format == "channels_first" else (shape[-1], shape[1:-1])
     if not all(n is None or (_is_int(n) and n >= 1) for n in spatial + (channels,)):
         raise ValueError(
@@ -286,13 +281,8 @@ def output_shape(kind, input_shape, **layer_kwargs):
 # --- layer functions --------------------------------------------------------------------
 
 
-def _channels_last(x, data_format):
-    x = np.asarray(x, dtype=np.float64)
-    return np.moveaxis(x, 1, -1) if data_format == "channels_first" else x
 
 
-def _restore(y, data_format):
-    return np.moveaxis(y, -1, 1) if data_format == "channels_first" else y
 
 
 def max_pool(x, *, rank, pool_size=2, strides=None, padding="valid", data_format="channels_last", **ignored):
@@ -302,8 +292,8 @@ def max_pool(x, *, rank, pool_size=2, strides=None, padding="valid", data_format
     """
     args = dict(rank=rank, pool_size=pool_size, strides=strides, padding=padding, data_format=data_format)
     layer = _layer("max", np.shape(x), args, ignored)
-    y = _window_reduce(_channels_last(x, layer.data_format), layer.pool_size, layer.strides, layer.padding, "max")
-    return _restore(y, layer.data_format)
+    y = _window_reduce(to_channels_last(x, layer.data_format), layer.pool_size, layer.strides, layer.padding, "max")
+    return from_channels_last(y, layer.data_format)
 
 
 def average_pool(x, *, rank, pool_size, strides=None, padding="valid", data_format="channels_last", **ignored):
@@ -315,9 +305,9 @@ def average_pool(x, *, rank, pool_size, strides=None, padding="valid", data_form
     """
     args = dict(rank=rank, pool_size=pool_size, strides=strides, padding=padding, data_format=data_format)
     layer = _layer("average", np.shape(x), args, ignored)
-    y = _window_reduce(_channels_last(x, layer.data_format), layer.pool_size, layer.strides, layer.padding,
+    y = _window_reduce(to_channels_last(x, layer.data_format), layer.pool_size, layer.strides, layer.padding,
                        "average")
-    return _restore(y, layer.data_format)
+    return from_channels_last(y, layer.data_format)
 
 
 def global_max_pool(x, *, rank, data_format="channels_last", keepdims=False, **ignored):
@@ -327,9 +317,9 @@ def global_max_pool(x, *, rank, data_format="channels_last", keepdims=False, **i
     """
     args = dict(rank=rank, data_format=data_format, keepdims=keepdims)
     layer = _layer("global_max", np.shape(x), args, ignored)
-    x = _channels_last(x, layer.data_format)
+    x = to_channels_last(x, layer.data_format)
     y = np.max(x, axis=tuple(range(1, rank + 1)), keepdims=layer.keepdims)
-    return _restore(y, layer.data_format) if layer.keepdims else y
+    return from_channels_last(y, layer.data_format) if layer.keepdims else y
 
 
 def global_average_pool(x, *, rank, data_format="channels_last", keepdims=False, mask=None, **ignored):
@@ -341,7 +331,7 @@ def global_average_pool(x, *, rank, data_format="channels_last", keepdims=False,
     """
     args = dict(rank=rank, data_format=data_format, keepdims=keepdims)
     layer = _layer("global_average", np.shape(x), args, ignored)
-    x = _channels_last(x, layer.data_format)
+    x = to_channels_last(x, layer.data_format)
     axes = tuple(range(1, rank + 1))
     if mask is None:
         y = np.mean(x, axis=axes, keepdims=layer.keepdims)
@@ -356,23 +346,23 @@ def global_average_pool(x, *, rank, data_format="channels_last", keepdims=False,
         m = m.astype(bool).astype(np.float64)[..., None]
         with np.errstate(invalid="ignore", divide="ignore"):
             y = np.sum(x * m, axis=1, keepdims=layer.keepdims) / np.sum(m, axis=1, keepdims=layer.keepdims)
-    return _restore(y, layer.data_format) if layer.keepdims else y
+    return from_channels_last(y, layer.data_format) if layer.keepdims else y
 
 
 def adaptive_max_pool(x, *, rank, output_size, data_format="channels_last", **ignored):
     """AdaptiveMaxPooling1D/2D/3D: max over bin [floor(i n / o), ceil((i + 1) n / o)) per spatial dim."""
     args = dict(rank=rank, output_size=output_size, data_format=data_format)
     layer = _layer("adaptive_max", np.shape(x), args, ignored)
-    y = _adaptive_reduce(_channels_last(x, layer.data_format), layer.output_size, "max")
-    return _restore(y, layer.data_format)
+    y = _adaptive_reduce(to_channels_last(x, layer.data_format), layer.output_size, "max")
+    return from_channels_last(y, layer.data_format)
 
 
 def adaptive_average_pool(x, *, rank, output_size, data_format="channels_last", **ignored):
     """AdaptiveAveragePooling1D/2D/3D: mean over bin [floor(i n / o), ceil((i + 1) n / o)) per spatial dim."""
     args = dict(rank=rank, output_size=output_size, data_format=data_format)
     layer = _layer("adaptive_average", np.shape(x), args, ignored)
-    y = _adaptive_reduce(_channels_last(x, layer.data_format), layer.output_size, "average")
-    return _restore(y, layer.data_format)
+    y = _adaptive_reduce(to_channels_last(x, layer.data_format), layer.output_size, "average")
+    return from_channels_last(y, layer.data_format)
 
 
 _LAYER_FUNCTIONS = {

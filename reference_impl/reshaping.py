@@ -30,7 +30,9 @@ import math
 
 import numpy as np
 
-from reference_impl.conv import _COMMON_IGNORED, DATA_FORMATS, _int_tuple, _is_int, _pad
+from reference_impl.conv import (
+    _COMMON_IGNORED, _int_tuple, _is_int, _pad, data_format_argument, from_channels_last, to_channels_last,
+)
 from reference_impl.core import REQUIRED, _arguments, _check_weights, _f64, _shape_argument
 
 INTERPOLATIONS = ("bicubic", "bilinear", "lanczos3", "lanczos5", "nearest")  # UpSampling2D docstring
@@ -59,13 +61,6 @@ _RANK = {"1D": 1, "2D": 2, "3D": 3}
 # --- argument standardization -----------------------------------------------------------
 
 
-def _data_format(data_format):
-    data_format = "channels_last" if data_format is None else data_format
-    if data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"`data_format` must be 'channels_last' or 'channels_first'. Received: data_format={data_format!r}"
-        )
-    return data_format
 
 
 def _pairs(name, value, rank):
@@ -114,19 +109,15 @@ def _join(batch, spatial, channels, data_format):
     return (batch,) + tuple(spatial) + (channels,)
 
 
-def _channels_last(x, data_format):
-    return np.moveaxis(x, 1, -1) if data_format == "channels_first" else x
 
 
-def _restore(y, data_format):
-    return np.moveaxis(y, -1, 1) if data_format == "channels_first" else y
 
 
 # --- shape rules (pure) -------------------------------------------------------------------
 
 
 def _flatten_shape(shape, args):
-    _data_format(args["data_format"])
+    data_format_argument(args["data_format"])
     shape = _shape_argument("input_shape", shape, min_rank=1)
     rest = shape[1:]
     if not rest:
@@ -194,7 +185,7 @@ def _repeat_shape(shape, args):
 def _crop_shape(rank):
     def rule(shape, args):
         pairs = _pairs("cropping", args["cropping"], rank)
-        data_format = _data_format(args.get("data_format"))
+        data_format = data_format_argument(args.get("data_format"))
         batch, spatial, channels = _split(_shape_argument("input_shape", shape), rank, data_format)
         out = []
         for n, (b, a) in zip(spatial, pairs):
@@ -211,7 +202,7 @@ def _crop_shape(rank):
 def _pad_shape(rank):
     def rule(shape, args):
         pairs = _pairs("padding", args["padding"], rank)
-        data_format = _data_format(args["data_format"])
+        data_format = data_format_argument(args["data_format"])
         batch, spatial, channels = _split(_shape_argument("input_shape", shape), rank, data_format)
         out = [None if n is None else n + b + a for n, (b, a) in zip(spatial, pairs)]
         return _join(batch, out, channels, data_format)
@@ -238,7 +229,7 @@ def _size(size, rank):
 def _upsample_shape(rank):
     def rule(shape, args):
         size = _size(args["size"], rank)
-        data_format = _data_format(args.get("data_format"))
+        data_format = data_format_argument(args.get("data_format"))
         if "interpolation" in args:
             _interpolation(args["interpolation"])
         batch, spatial, channels = _split(_shape_argument("input_shape", shape), rank, data_format)
@@ -295,7 +286,7 @@ def flatten(inputs, weights, /, **params):
     weight ordering when switching a model from one data format to another", which is this.
     """
     x, args, shape = _prepare("Flatten", inputs, weights, params)
-    if x.ndim > 2 and _data_format(args["data_format"]) == "channels_first":
+    if x.ndim > 2 and data_format_argument(args["data_format"]) == "channels_first":
         x = np.moveaxis(x, 1, -1)
     return x.reshape(shape)
 
@@ -325,10 +316,10 @@ def repeat_vector(inputs, weights, /, **params):
 def _crop(layer_name, rank):
     def crop(inputs, weights, /, **params):
         x, args, _ = _prepare(layer_name, inputs, weights, params)
-        data_format = _data_format(args.get("data_format"))
+        data_format = data_format_argument(args.get("data_format"))
         pairs = _pairs("cropping", args["cropping"], rank)
-        y = _pad(_channels_last(x, data_format), [(-b, -a) for b, a in pairs])
-        return _restore(y, data_format)
+        y = _pad(to_channels_last(x, data_format), [(-b, -a) for b, a in pairs])
+        return from_channels_last(y, data_format)
 
     crop.__name__ = crop.__qualname__ = f"cropping{rank}d"
     crop.__doc__ = (
@@ -341,9 +332,9 @@ def _crop(layer_name, rank):
 def _zero_pad(layer_name, rank):
     def zero_pad(inputs, weights, /, **params):
         x, args, _ = _prepare(layer_name, inputs, weights, params)
-        data_format = _data_format(args["data_format"])
+        data_format = data_format_argument(args["data_format"])
         pairs = _pairs("padding", args["padding"], rank)
-        return _restore(_pad(_channels_last(x, data_format), pairs), data_format)
+        return from_channels_last(_pad(to_channels_last(x, data_format), pairs), data_format)
 
     zero_pad.__name__ = zero_pad.__qualname__ = f"zero_padding{rank}d"
     zero_pad.__doc__ = (
@@ -404,7 +395,7 @@ def up_sampling2d(inputs, weights, /, **params):
     (NotImplementedError); any other value is a ValueError.
     """
     x, args, _ = _prepare("UpSampling2D", inputs, weights, params)
-    data_format = _data_format(args["data_format"])
+    data_format = data_format_argument(args["data_format"])
     size = _size(args["size"], 2)
     interpolation = _interpolation(args["interpolation"])
     if interpolation not in IMPLEMENTED_INTERPOLATIONS:
@@ -412,9 +403,9 @@ def up_sampling2d(inputs, weights, /, **params):
             f"interpolation={interpolation!r} is documented but the reference implements only "
             f"{', '.join(map(repr, IMPLEMENTED_INTERPOLATIONS))}"
         )
-    x = _channels_last(x, data_format)
+    x = to_channels_last(x, data_format)
     y = _repeat(x, size) if interpolation == "nearest" else _bilinear(x, size)
-    return _restore(y, data_format)
+    return from_channels_last(y, data_format)
 
 
 def up_sampling3d(inputs, weights, /, **params):
@@ -423,8 +414,8 @@ def up_sampling3d(inputs, weights, /, **params):
     ("Repeats the 1st, 2nd and 3rd dimensions of the data by size[0], size[1] and size[2]".)
     """
     x, args, _ = _prepare("UpSampling3D", inputs, weights, params)
-    data_format = _data_format(args["data_format"])
-    return _restore(_repeat(_channels_last(x, data_format), _size(args["size"], 3)), data_format)
+    data_format = data_format_argument(args["data_format"])
+    return from_channels_last(_repeat(to_channels_last(x, data_format), _size(args["size"], 3)), data_format)
 
 
 cropping1d, cropping2d, cropping3d = (_crop(f"Cropping{r}D", r) for r in (1, 2, 3))
