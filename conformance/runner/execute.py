@@ -50,18 +50,19 @@ def all_named_inputs(case: Case) -> list:
             for i in range(case.calls)]
 
 
-def make_inputs(case: Case, op=None) -> list:
+def make_inputs(case: Case, op=None, named: list | None = None) -> list:
     """The layer's input for each call, each from its own stream of the case seed: an
-    array, or for an op with named inputs a dict name -> array in the case's order."""
+    array, or for an op with named inputs a dict name -> array in the case's order.
+    `named`: the case's named inputs per call, when the caller already made them."""
     if case.inputs is None:
         return [
             make_input(case.input_shape, case.dtype, case.seed, case.input_values, call_index=i, distribution=case.input_distribution)
             for i in range(case.calls)
         ]
     for_call = referenced_inputs(case.call)
-    calls = [{n: v for n, v in named.items() if n not in for_call} for named in all_named_inputs(case)]
+    calls = [{n: v for n, v in given.items() if n not in for_call} for given in (named or all_named_inputs(case))]
     if op is not None and op.input_names == ("x",):
-        return [named["x"] for named in calls]
+        return [given["x"] for given in calls]
     return calls
 
 
@@ -137,9 +138,9 @@ def run_function_sides(op: FunctionOp, case: Case):
 
 
 def run_layer_sides(op: LayerOp, case: Case):
-    inputs = make_inputs(case, op)
-    named = all_named_inputs(case) if case.inputs else [_named(x) for x in inputs]
-    calls = [call_arguments(case, n) for n in named]
+    named = all_named_inputs(case) if case.inputs else None
+    inputs = make_inputs(case, op, named)
+    calls = [call_arguments(case, n) for n in (named or [_named(x) for x in inputs])]
     reference, weights = run_reference(op, case, inputs, calls)
     # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
     run_keras = keras_side.run_layer_isolated if case.isolate else keras_side.run_layer
