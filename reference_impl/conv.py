@@ -90,6 +90,29 @@ def from_channels_last(y, data_format):
     return np.moveaxis(y, -1, 1) if data_format == "channels_first" else y
 
 
+def split_input_shape(input_shape, rank, data_format, what, ranks=(1, 2, 3)):
+    """(shape, rank, data_format, channels, spatial) of a layer input (batch included): rank
+    (one of `ranks`) defaults to len(shape) - 2; the shape must have rank + 2 dims; spatial
+    dims are positive ints or None. `what` names the layer in the errors. The caller checks
+    the channels."""
+    shape = tuple(input_shape)
+    rank = len(shape) - 2 if rank is None else rank
+    if rank not in ranks:
+        raise ValueError(f"`rank` must be {' or '.join(map(str, ranks))} for a {what}. Received: rank={rank!r}")
+    if len(shape) != rank + 2:
+        raise ValueError(
+            f"Input of a rank-{rank} {what} must have {rank + 2} dims (batch, *spatial, channels). "
+            f"Received: input_shape={shape}"
+        )
+    data_format = data_format_argument(data_format)
+    channels, spatial = (shape[1], shape[2:]) if data_format == "channels_first" else (shape[-1], shape[1:-1])
+    if not all(n is None or (_is_int(n) and n >= 1) for n in spatial):
+        raise ValueError(
+            f"Spatial dimensions of the input must be positive ints or None. Received: input_shape={shape}"
+        )
+    return shape, rank, data_format, channels, tuple(spatial)
+
+
 # --- argument standardization -----------------------------------------------------------
 
 
@@ -401,26 +424,12 @@ def _layer(kind, input_shape, args, ignored):
     unknown = sorted(set(ignored) - IGNORED_ARGUMENTS[kind])
     if unknown:
         raise TypeError(f"Unexpected keyword argument(s) for a {kind!r} layer: {', '.join(unknown)}")
-    shape = tuple(input_shape)
-    rank = args.get("rank")
-    if rank is None:
-        rank = len(shape) - 2
-    if rank not in (1, 2, 3) or (kind in ("depthwise", "separable") and rank == 3):
-        raise ValueError(f"`rank` must be 1, 2 or 3 (1 or 2 for {kind!r}). Received: rank={rank!r}")
-    if len(shape) != rank + 2:
-        raise ValueError(
-            f"Input of a rank-{rank} {kind!r} layer must have {rank + 2} dims (batch, *spatial, channels). "
-            f"Received: input_shape={shape}"
-        )
-    data_format = data_format_argument(args["data_format"])
-    channels, spatial = (shape[1], shape[2:]) if data_format == "channels_first" else (shape[-1], shape[1:-1])
+    shape, rank, data_format, channels, spatial = split_input_shape(
+        input_shape, args.get("rank"), args["data_format"], f"{kind!r} layer",
+        ranks=(1, 2) if kind in ("depthwise", "separable") else (1, 2, 3))
     if not (_is_int(channels) and channels >= 1):
         raise ValueError(
             f"The channel dimension of the input must be a known positive int. Received: input_shape={shape}"
-        )
-    if not all(n is None or (_is_int(n) and n >= 1) for n in spatial):
-        raise ValueError(
-            f"Spatial dimensions of the input must be positive ints or None. Received: input_shape={shape}"
         )
 
     kernel_size = _int_tuple("kernel_size", args["kernel_size"], rank, minimum=1)

@@ -52,6 +52,7 @@ from reference_impl.conv import (
     _windows,
     data_format_argument,
     from_channels_last,
+    split_input_shape,
     to_channels_last,
 )
 
@@ -192,23 +193,10 @@ def _layer(kind, input_shape, args, ignored):
     unknown = sorted(set(ignored) - IGNORED_ARGUMENTS)
     if unknown:
         raise TypeError(f"Unexpected keyword argument(s) for a {kind!r} pooling layer: {', '.join(unknown)}")
-    shape = tuple(input_shape)
-    rank = args.get("rank")
-    if rank is None:
-        rank = len(shape) - 2
-    if rank not in (1, 2, 3):
-        raise ValueError(f"`rank` must be 1, 2 or 3. Received: rank={rank!r}")
-    if len(shape) != rank + 2:
-        raise ValueError(
-            f"Input of a rank-{rank} {kind!r} pooling layer must have {rank + 2} dims (batch, *spatial, channels). "
-            f"Received: input_shape={shape}"
-        )
-    data_format = data_format_argument(args["data_format"])
-    channels, spatial = (shape[1], shape[2:]) if data_format == "channels_first" else (shape[-1], shape[1:-1])
-    if not all(n is None or (_is_int(n) and n >= 1) for n in spatial + (channels,)):
-        raise ValueError(
-            f"Spatial and channel dimensions of the input must be positive ints or None. Received: input_shape={shape}"
-        )
+    shape, rank, data_format, channels, spatial = split_input_shape(
+        input_shape, args.get("rank"), args["data_format"], f"{kind!r} pooling layer")
+    if not (channels is None or (_is_int(channels) and channels >= 1)):
+        raise ValueError(f"The channel dimension of the input must be a positive int or None. Received: input_shape={shape}")
     pool_size = strides = padding = output_size = None
     keepdims = False
     if kind in ("max", "average"):
