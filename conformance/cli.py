@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from conformance.axes import MODES, parse_modes
 from conformance.catalogue.loader import load_paths
-from conformance.selection import SelectionError, select
+from conformance.selection import SelectionError, select, select_modes
 
 DEFAULT_CASES = "cases"
 DEFAULT_OUT = "reports"
@@ -40,7 +41,8 @@ def _parser():
 
     run = sub.add_parser("run", help="run cases and write DIR/results.json")
     run.add_argument("paths", nargs="*", default=[DEFAULT_CASES], help="catalogue files or folders (default: cases/)")
-    run.add_argument("-k", dest="expr", help="select cases by id substring, op or tag (and/or/not)")
+    run.add_argument("-k", dest="expr", help="select cases by id substring, op, mode or tag (and/or/not)")
+    run.add_argument("--modes", type=_modes, help=f"run only these execution modes, comma-separated ({','.join(MODES)}; default: each case's own)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
     run.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: reports/)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress line")
@@ -53,6 +55,7 @@ def _parser():
     listing = sub.add_parser("list", help="list the expanded case ids")
     listing.add_argument("paths", nargs="*", default=[DEFAULT_CASES])
     listing.add_argument("-k", dest="expr")
+    listing.add_argument("--modes", type=_modes, help="list only these execution modes, comma-separated")
     listing.set_defaults(func=cmd_list)
 
     report = sub.add_parser("report", help="render the HTML report from a results.json")
@@ -70,6 +73,13 @@ def _parser():
     new.add_argument("--file", help="catalogue file (default: cases/<op in snake_case>.yaml)")
     new.set_defaults(func=cmd_new)
     return parser
+
+
+def _modes(text: str):
+    try:
+        return parse_modes(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _load(paths):
@@ -101,7 +111,7 @@ def cmd_list(args) -> int:
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
-    for case in select(cases, args.expr):
+    for case in select_modes(select(cases, args.expr), args.modes):
         print(case.id)
     return EXIT_USAGE if errors else EXIT_OK
 
@@ -123,19 +133,26 @@ def cmd_report(args) -> int:
 
 
 def cmd_ops(args) -> int:
-    from conformance.ops import all_ops
+    from conformance.axes import CHECK_MODES
+    from conformance.ops import all_ops, check_of
 
+    print("modes: " + "; ".join(f"{m.name} ({m.doc})" for m in MODES.values()) + "\n")
     for name, op in sorted(all_ops().items()):
         required = ", ".join(op.required)
         optional = ", ".join(p for p in op.params if p not in op.required)
-        print(f"{name}  [{op.family}]\n    required: {required or '-'}\n    optional: {optional}")
+        check = check_of(op, {})
+        modes = ", ".join(CHECK_MODES[check])
+        stochastic = f"; in training (call: {{training: true}}): statistics, modes {', '.join(CHECK_MODES['statistics'])}" if getattr(op, "stochastic", None) else ""
+        print(f"{name}  [{op.family}]\n    required: {required or '-'}\n    optional: {optional}\n"
+              f"    check: {check}, modes: {modes}{stochastic}")
     return EXIT_OK
 
 
 def cmd_run(args) -> int:
     from conformance import results
-    from conformance.runner import keras_side
+    from conformance.axes import DEFAULT_TARGET
     from conformance.runner.session import catalogue_error_records, run_cases, timestamp
+    from conformance.target import get_target
 
     if args.jobs < 1:
         print(f"conformance: -j/--jobs must be at least 1, got {args.jobs}", file=sys.stderr)
@@ -144,7 +161,7 @@ def cmd_run(args) -> int:
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
-    cases = select(cases, args.expr)
+    cases = select_modes(select(cases, args.expr), args.modes)
     started, clock = timestamp(), time.perf_counter()
     progress = None if args.quiet else _progress_printer()
     out_dir = Path(args.out)
@@ -153,8 +170,10 @@ def cmd_run(args) -> int:
     worker_log.write_text("")  # one run's worth: TensorFlow's own log lines from the workers
     records = run_cases(cases, jobs=args.jobs, progress=progress, worker_stderr=worker_log)
     records += catalogue_error_records(errors)
-    meta = results.environment(keras_side.versions())
+    meta = results.environment(get_target(DEFAULT_TARGET).versions())
     meta.update(
+        target=DEFAULT_TARGET,
+        modes=list(args.modes or sorted({c.mode for c in cases}, key=list(MODES).index)),
         started=started,
         duration_s=round(time.perf_counter() - clock, 3),
         jobs=args.jobs,
@@ -186,10 +205,10 @@ def _progress_printer():
     counts = {"fail": 0, "error": 0}
 
     def progress(done, total, record):
-        if record["status"] in counts:
-            counts[record["status"]] += 1
+        if record.status in counts:
+            counts[record.status] += 1
             if not tty:
-                print(f"{record['status'].upper()}: {record['id']}: {record['message'].splitlines()[0] if record['message'] else ''}")
+                print(f"{record.status.upper()}: {record.id}: {record.message.splitlines()[0] if record.message else ''}")
         if tty:
             print(f"\r[{done}/{total}] fail={counts['fail']} error={counts['error']}", end="", flush=True)
         elif done == total or done % 100 == 0:

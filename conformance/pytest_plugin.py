@@ -13,13 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from conformance.axes import parse_modes
 from conformance.catalogue.loader import load_file, looks_like_catalogue
+from conformance.record import Record
+from conformance.selection import select_modes
 
 RECORD_ATTR = "conformance_record"
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("conformance", "tf.keras conformance catalogue")
+    group.addoption(
+        "--conformance-modes", metavar="MODES", default=None,
+        help="collect only these execution modes, comma-separated (eager,function,xla); default: each case's own",
+    )
     group.addoption(
         "--conformance-out", metavar="DIR", default=None,
         help="write DIR/results.json (and report.html) for the catalogue cases that ran",
@@ -43,7 +50,8 @@ class HarnessError(Exception):
 class CatalogueFile(pytest.File):
     def collect(self):
         cases, errors = load_file(self.path)
-        for case in cases:
+        modes = self.config.getoption("conformance_modes")
+        for case in select_modes(cases, parse_modes(modes) if modes else None):
             item = CaseItem.from_parent(self, name=case.id.split("::", 1)[1], case=case)
             if case.xfail:
                 reason = case.xfail["reason"] + (f" ({case.xfail['link']})" if case.xfail.get("link") else "")
@@ -62,18 +70,19 @@ class CaseItem(pytest.Item):
         for tag in case.tags:
             self.add_marker(tag)
         self.add_marker("conformance")
+        self.extra_keyword_matches.add(case.mode)  # -k eager selects eager cases (their ids do not say it)
 
     def runtest(self):
         from conformance.runner.execute import run_case
 
         self.record = record = run_case(self.case)
-        status = record["status"]
+        status = record.status
         if status == "skip":
-            pytest.skip(record["message"])
+            pytest.skip(record.message)
         if status in ("fail", "xfail"):
-            raise Divergence(record["message"])
+            raise Divergence(record.message)
         if status == "error":
-            raise HarnessError(record["message"])
+            raise HarnessError(record.message)
         # pass, and xpass: the strict xfail marker turns a pass into a reported failure
 
     def repr_failure(self, excinfo, style=None):
@@ -102,11 +111,11 @@ class CatalogueErrorItem(pytest.Item):
 
 def _describe(case, record, exc) -> str:
     kind = "divergence" if isinstance(exc, Divergence) else "harness error"
-    lines = [f"{kind}: {exc}", f"  case: {case.id} ({case.file}:{case.line})", f"  op: {case.op}  dtype: {case.dtype}"]
+    lines = [f"{kind}: {exc}", f"  case: {case.id} ({case.file}:{case.line})", f"  op: {case.op}  dtype: {case.dtype}  mode: {case.mode}"]
     lines.append(f"  params: {case.params}")
     lines.append(f"  input_shape: {list(case.input_shape)}  tolerance: {case.effective_tolerance}")
     for side in ("reference", "keras"):
-        info = (record or {}).get("outcome", {}).get(side)
+        info = (record.outcome if record else {}).get(side)
         if info:
             what = f"raised {info['error']['type']}: {info['error']['message']}" if info.get("error") else f"shape {info['output_shape']}"
             lines.append(f"  {'tf.keras' if side == 'keras' else 'reference'}: {what}")
@@ -118,7 +127,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if call.when == "call" and getattr(item, "record", None) is not None:
-        setattr(report, RECORD_ATTR, item.record)
+        setattr(report, RECORD_ATTR, item.record.to_json())  # plain data: xdist sends it to the controller
 
 
 class _Collector:
@@ -131,14 +140,17 @@ class _Collector:
     def pytest_runtest_logreport(self, report):
         record = getattr(report, RECORD_ATTR, None)
         if record is not None:
-            self.records.append(record)
+            self.records.append(Record.from_json(record))
 
     def pytest_sessionfinish(self, session):
         from conformance import results
-        from conformance.runner import keras_side
+        from conformance.axes import DEFAULT_TARGET, MODES
+        from conformance.target import get_target
 
-        meta = results.environment(keras_side.versions())
+        meta = results.environment(get_target(DEFAULT_TARGET).versions())
         meta.update(
+            target=DEFAULT_TARGET,
+            modes=[m for m in MODES if any(r.case.mode == m for r in self.records)],
             started=self.started,
             duration_s=round(time.perf_counter() - self.clock, 3),
             command="pytest " + " ".join(session.config.invocation_params.args),
@@ -153,9 +165,17 @@ class _Collector:
 
 
 def pytest_configure(config):
-    from conformance.runner.keras_side import quiet_tensorflow_logs
+    from conformance.axes import TARGETS
+    from conformance.target import get_target
 
-    quiet_tensorflow_logs()  # before xdist starts its workers, which inherit it
+    modes = config.getoption("conformance_modes")
+    if modes:
+        try:
+            parse_modes(modes)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--conformance-modes: {exc}") from None
+    for name in TARGETS:
+        get_target(name).quiet_tensorflow_logs()  # before xdist starts its workers, which inherit it
     config.addinivalue_line("markers", "conformance: a case from the tf.keras conformance catalogue")
     out = config.getoption("conformance_out")
     if out and not hasattr(config, "workerinput"):  # only the controller writes the merged file

@@ -19,12 +19,13 @@ _TEMPLATE = '''\
 import numpy as np
 import tensorflow as tf
 from conformance.ops import get_op
-from conformance.runner.keras_side import variable_name  # "kernel", "query/kernel", ...
+from conformance.target.tf_keras import variable_name  # "kernel", "query/kernel", ...
 
 op = get_op({op!r})
 params = {params}
 call = {call}  # keyword arguments of each call
 dtype = {dtype!r}
+mode = {mode!r}  # eager: called directly; function: inside tf.function; xla: tf.function(jit_compile=True)
 to_dtype = (lambda a: np.asarray(a, np.float64).astype(tf.bfloat16.as_numpy_dtype)) if dtype == "bfloat16" else (lambda a: np.asarray(a, np.float64).astype(dtype))
 
 # The inputs, one per call: {input_doc}
@@ -49,8 +50,11 @@ layer.build(inputs[0].shape)
 for variable in layer.weights:
     variable.assign(to_dtype(weights[variable_name(variable)]))
 keras_call = {{k: tf.constant(np.asarray(v, bool)) if k == "mask" and v is not None else v for k, v in call.items()}}
+call_layer = lambda x: layer(x, **keras_call)
+if mode != "eager":
+    call_layer = tf.function(call_layer, jit_compile=(mode == "xla"))
 for x in inputs:
-    keras_out = np.asarray(layer(tf.constant(to_dtype(x)), **keras_call), dtype=np.float64)
+    keras_out = np.asarray(call_layer(tf.constant(to_dtype(x))), dtype=np.float64)
 
 # The float64 NumPy reference of the documented semantics
 ref_call = {{k: np.asarray(v, bool) if k == "mask" and v is not None else v for k, v in call.items()}}
@@ -85,34 +89,13 @@ from conformance.reproduce import replay
 replay({record})
 '''
 
-# The fields of a results.json record that define a case (the rest is its outcome).
-_CASE_FIELDS = ("id", "op", "params", "dtype", "input_shapes", "input_values", "inputs", "input_distribution",
-                "call", "calls", "seed", "expected", "tolerance", "custom", "reference", "kernel_of", "via_layer", "isolate")
-
-
-def case_from_record(record: dict):
-    """The Case a results.json record was run from."""
-    from conformance.catalogue.model import Case
-
-    shape = record["input_shapes"].get("x") or next(iter(record["input_shapes"].values()), None)
-    tolerance = record.get("tolerance") or {}
-    return Case(
-        id=record["id"], file=record.get("file", ""), line=record.get("line") or 0, name=record.get("name", ""),
-        op=record["op"], params=record.get("params") or {}, dtype=record["dtype"], input_shape=tuple(shape) if shape else (),
-        input_values=record.get("input_values"), seed=record.get("seed") or 0, tolerance=tolerance,
-        expect=record.get("expected") or {}, call=record.get("call") or {}, calls=record.get("calls") or 1,
-        input_distribution=record.get("input_distribution") or {}, inputs=record.get("inputs"),
-        custom=record.get("custom"), reference=record.get("reference"), kernel_of=record.get("kernel_of"),
-        via_layer=bool(record.get("via_layer")), isolate=bool(record.get("isolate")),
-    )
-
-
 def replay(record: dict) -> dict:
     """Run the case of `record` again and print the verdict and both sides' results."""
+    from conformance.catalogue.model import Case
     from conformance.runner.execute import run_case
 
-    result = run_case(case_from_record(record))
-    print(f"{result['id']}: {result['status']}")
+    result = run_case(Case.from_json(record)).to_json()
+    print(f"{result['id']}: {result['status']}")  # a compiled mode is named in the id
     if result["message"]:
         print(result["message"])
     for side in ("keras", "reference"):
@@ -120,7 +103,7 @@ def replay(record: dict) -> dict:
         what = f"raised {info['error']['type']}: {info['error']['message']}" if info.get("error") else f"output shape {info.get('output_shape')}"
         print(f"{'tf.keras' if side == 'keras' else 'reference'}: {what}")
     metrics = result.get("metrics") or {}
-    for key in ("max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference", "n_out_of_tolerance"):
+    for key in ("max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference", "n_out_of_tolerance", "vs_eager"):
         if key in metrics:
             print(f"{key}: {metrics[key]}")
     return result
@@ -133,7 +116,9 @@ def snippet(record: dict) -> str:
 
     op = get_op(record["op"])
     if not isinstance(op, LayerOp) or record.get("inputs") or op.keras_params or op.stochastic and (record.get("call") or {}).get("training"):
-        fields = {k: record[k] for k in _CASE_FIELDS if record.get(k) not in (None, {}, [])}
+        from conformance.catalogue.model import Case
+
+        fields = {k: v for k, v in Case.from_json(record).to_json().items() if v not in (None, {}, [], False)}
         return _REPLAY.format(case_id=record["id"], record=_literal(fields))
     shape = record["input_shapes"]["x"]
     distribution = record.get("input_distribution") or {}
@@ -161,13 +146,16 @@ def snippet(record: dict) -> str:
             f"try:\n    op.predict_weights(params, {tuple(shape)!r})\n    print('reference: accepted')\n"
             "except ValueError as e:\n    print('reference: ValueError:', e)\n"
             f"i = 0\n{input_code.replace(chr(10) + '    ', chr(10))[4:]}\n"
-            f"try:\n    y = getattr(tf.keras.layers, {op.keras_class!r})(**params, dtype={record['dtype']!r})(x.astype({record['dtype']!r}))\n"
+            f"layer = getattr(tf.keras.layers, {op.keras_class!r})\n"
+            f"call = (lambda f: f) if {record.get('mode', 'eager')!r} == 'eager' else (lambda f: tf.function(f, jit_compile={record.get('mode') == 'xla'}))\n"
+            f"try:\n    built = layer(**params, dtype={record['dtype']!r})\n    built.build(x.shape)\n"
+            f"    y = call(lambda t: built(t))(tf.constant(x.astype({record['dtype']!r})))\n"
             "    print('tf.keras: accepted, output shape', tuple(y.shape))\n"
             "except Exception as e:\n    print('tf.keras:', type(e).__name__, e)\n"
         )
     tolerance = record.get("tolerance") or {"rtol": 0.0, "atol": 0.0}
     return _TEMPLATE.format(
-        case_id=record["id"], op=record["op"], params=_literal(record["params"]), dtype=record["dtype"],
+        case_id=record["id"], op=record["op"], params=_literal(record["params"]), dtype=record["dtype"], mode=record.get("mode", "eager"),
         call=_literal(record.get("call") or {}), calls=record.get("calls", 1), positive_std=POSITIVE_LOG_STD,
         input_doc=input_doc, input_code=input_code, seed=record["seed"], keras_class=op.keras_class,
         bias_mean=BIAS_MEAN, bias_std=BIAS_STD, weight_mean=WEIGHT_MEAN, weight_std=WEIGHT_STD,

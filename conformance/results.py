@@ -9,7 +9,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+# 2: records gain target, mode, check, durations; metrics.vs_eager in compiled modes;
+# meta gains modes and target.
+SCHEMA_VERSION = 2
 STATUSES = ("pass", "fail", "error", "xfail", "xpass", "skip")
 # Environment variables that change what TensorFlow computes or how; recorded in meta.
 FLAG_VARIABLES = (
@@ -46,8 +48,15 @@ def environment(tf_versions: dict | None) -> dict:
     return meta
 
 
+def _as_json(record) -> dict:
+    from conformance.record import Record
+
+    return record.to_json() if isinstance(record, Record) else record
+
+
 def summarize(records) -> dict:
-    counts = Counter(r["status"] for r in records)
+    """Counts by status of Records or of their JSON form."""
+    counts = Counter(_as_json(r)["status"] for r in records)
     return {status: counts.get(status, 0) for status in STATUSES} | {"total": len(records)}
 
 
@@ -65,12 +74,19 @@ def jsonable(value):
 def write(path, records, meta) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    records = sorted(records, key=lambda r: r["id"])
+    records = sorted((_as_json(r) for r in records), key=lambda r: r["id"])
     document = {"schema_version": SCHEMA_VERSION, "meta": meta, "summary": summarize(records), "cases": records}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(jsonable(document), indent=1, allow_nan=False) + "\n", encoding="utf-8")
     tmp.replace(path)  # atomic: a reader never sees half a file
     return path
+
+
+def read_records(path) -> list:
+    """The records of a results.json as Records."""
+    from conformance.record import Record
+
+    return [Record.from_json(r) for r in read(path)["cases"]]
 
 
 def read(path) -> dict:

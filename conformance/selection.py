@@ -1,5 +1,5 @@
 """`-k EXPR` for the CLI, with pytest's meaning: words are case-insensitive substrings
-of the case id (or equal to its op or a tag), combined with and / or / not / ( )."""
+of the case id (or equal to its op, its mode or a tag), combined with and / or / not / ( )."""
 from __future__ import annotations
 
 import re
@@ -75,4 +75,10 @@ def select(cases, expr: str | None):
     if not expr:
         return list(cases)
     match = compile_expression(expr)
-    return [c for c in cases if match(c.id, (c.op, *c.tags))]
+    return [c for c in cases if match(c.id, (c.op, c.mode, *c.tags))]
+
+
+def select_modes(cases, modes) -> list:
+    """The cases in one of `modes` (None: all); a case's own `modes:` still decides which
+    modes it has at all."""
+    return list(cases) if not modes else [c for c in cases if c.mode in modes]

@@ -21,7 +21,8 @@ cases:
 def test_validate_ok_and_broken(write_catalogue, capsys):
     good = write_catalogue(GOOD, name="good/conv1d.yaml")
     assert main(["validate", str(good.parent)]) == 0
-    assert "ok: 3 cases in 1 file(s)" in capsys.readouterr().out
+    # 2 + 1 value cases, each in the three modes
+    assert "ok: 9 cases in 1 file(s)" in capsys.readouterr().out
 
     bad = write_catalogue("op: Conv1D\ncases:\n  - name: a\n    input_shape: [1, 5, 2]\n    params: {filter: 1, kernel_size: 2}\n", name="bad/x.yaml")
     assert main(["validate", str(bad)]) == 2
@@ -39,7 +40,12 @@ def test_list_with_k(write_catalogue, capsys):
     path = write_catalogue(GOOD)
     assert main(["list", str(path), "-k", "small and not causal"]) == 0
     out = capsys.readouterr().out.split()
-    assert len(out) == 1 and out[0].endswith("::small[padding=valid]")
+    assert [i.split("::")[1] for i in out] == ["small[padding=valid]", "small[padding=valid-function]", "small[padding=valid-xla]"]
+    # the mode selects too: by word (eager ids do not name it) and by --modes
+    assert main(["list", str(path), "-k", "small and not causal and eager"]) == 0
+    assert [i.split("::")[1] for i in capsys.readouterr().out.split()] == ["small[padding=valid]"]
+    assert main(["list", str(path), "--modes", "xla,function", "-k", "rejected"]) == 0
+    assert [i.split("::")[1] for i in capsys.readouterr().out.split()] == ["rejected[function]", "rejected[xla]"]
     assert main(["list", str(path), "-k", "small and ("]) == 2
 
 
@@ -50,10 +56,11 @@ def test_run_writes_results_json(write_catalogue, tmp_path, capsys):
     summary = capsys.readouterr().out
     doc = json.loads((out / "results.json").read_text())
     assert code == 0, summary
-    assert "3 pass" in summary
-    assert doc["summary"]["pass"] == 3 and doc["summary"]["total"] == 3
-    for key in ("tensorflow", "keras", "numpy", "python", "platform", "cpu", "flags", "started", "duration_s"):
+    assert "9 pass" in summary
+    assert doc["summary"]["pass"] == 9 and doc["summary"]["total"] == 9
+    for key in ("tensorflow", "keras", "numpy", "python", "platform", "cpu", "flags", "started", "duration_s", "modes", "target"):
         assert key in doc["meta"], key
+    assert doc["meta"]["modes"] == ["eager", "function", "xla"] and doc["meta"]["target"] == "tf.keras"
     record = next(r for r in doc["cases"] if r["id"].endswith("small[padding=causal]"))
     for key in ("id", "op", "file", "params", "dtype", "input_shapes", "status", "metrics", "tolerance", "message", "duration_s"):
         assert key in record, key
@@ -61,6 +68,11 @@ def test_run_writes_results_json(write_catalogue, tmp_path, capsys):
     assert record["input_shapes"] == {"x": [2, 7, 3]}
     assert record["outcome"]["keras"]["output_shape"] == [2, 7, 2]
     assert record["metrics"]["n_elements"] == 28 and record["metrics"]["max_abs_error"] < 1e-5
+    assert record["mode"] == "eager" and record["check"] == "values" and "vs_eager" not in record["metrics"]
+    assert set(record["durations"]) >= {"build", "call", "reference", "judge"}
+    xla = next(r for r in doc["cases"] if r["id"].endswith("small[padding=causal-xla]"))
+    assert xla["mode"] == "xla" and xla["params"] == record["params"]
+    assert xla["metrics"]["vs_eager"] < 1e-5 and xla["durations"]["compile"] > 0
     rejected = next(r for r in doc["cases"] if r["id"].endswith("::rejected"))
     assert rejected["status"] == "pass" and rejected["outcome"]["keras"]["error"]["type"] == "ValueError"
 
@@ -72,7 +84,7 @@ def test_run_records_broken_cases_and_exits_2(write_catalogue, tmp_path, capsys)
     doc = json.loads((out / "results.json").read_text())
     statuses = {r["id"].split("::")[1]: r["status"] for r in doc["cases"]}
     assert statuses["broken[catalogue-error]"] == "error"
-    assert sum(s == "pass" for s in statuses.values()) == 3  # the others still ran
+    assert sum(s == "pass" for s in statuses.values()) == 9  # the others still ran, in three modes
     assert "Conv1D needs kernel_size" in next(r["message"] for r in doc["cases"] if r["id"].endswith("broken[catalogue-error]"))
 
 
@@ -82,7 +94,7 @@ def test_new_appends_a_valid_template(tmp_path, capsys):
     assert main(["new", "Conv2D", "--name", "second", "--file", str(target)]) == 0
     cases, errors = load_file(target)
     assert errors == []
-    assert [c.name for c in cases] == ["my_case", "second"]
+    assert [c.name for c in cases if c.mode == "eager"] == ["my_case", "second"]
     assert cases[0].params == {"filters": 3, "kernel_size": 3}
     assert main(["new", "Conv2D", "--name", "my_case", "--file", str(target)]) == 2
     assert "already has a case named 'my_case'" in capsys.readouterr().err
@@ -99,7 +111,7 @@ def test_every_op_has_a_valid_template(tmp_path, capsys):
         target = tmp_path / f"{name}.yaml"
         assert main(["new", name, "--name", "first", "--file", str(target)]) == 0
         cases, errors = load_file(target)
-        if errors or len(cases) != 1:
+        if errors or len({c.name for c in cases}) != 1:
             broken.append(f"{name}: {[str(e) for e in errors]}")
     capsys.readouterr()
     assert broken == []

@@ -75,23 +75,23 @@ def test_a_correct_custom_regularizer_passes(tmp_path):
     (case,), errors = load_file(catalogue(tmp_path, "objs.py:Squares"))
     assert errors == []
     record = run_case(case)
-    assert record["status"] == "pass", record["message"]
-    assert abs(record["metrics"]["penalty"] - record["metrics"]["reference_penalty"]) < 1e-5
+    assert record.status == "pass", record.message
+    assert abs(record.metrics["penalty"] - record.metrics["reference_penalty"]) < 1e-5
 
 
 def test_a_wrong_penalty_is_caught(tmp_path):
     (case,), _ = load_file(catalogue(tmp_path, "objs.py:HalfSquares"))
     record = run_case(case)
-    assert record["status"] == "fail"
-    assert record["message"].startswith("penalty:")
-    assert "Dense(kernel_regularizer=...).losses" in record["message"]
+    assert record.status == "fail"
+    assert record.message.startswith("penalty:")
+    assert "Dense(kernel_regularizer=...).losses" in record.message
 
 
 def test_a_config_that_does_not_round_trip_is_caught(tmp_path):
     (case,), _ = load_file(catalogue(tmp_path, "objs.py:ForgetsItsConfig"))
     record = run_case(case)
-    assert record["status"] == "fail"
-    assert "the from_config copy gives" in record["message"] or "the deserialize copy gives" in record["message"]
+    assert record.status == "fail"
+    assert "the from_config copy gives" in record.message or "the deserialize copy gives" in record.message
 
 
 def test_only_files_beside_the_catalogue_are_loaded(tmp_path):
@@ -116,5 +116,5 @@ def test_a_three_percent_scale_error_of_an_initializer_is_caught(tmp_path):
     (case,), errors = load_file(path)
     assert errors == []
     record = run_case(case)
-    assert record["status"] == "fail"
-    assert record["message"].startswith("samples:") and "std" in record["message"]
+    assert record.status == "fail"
+    assert record.message.startswith("samples:") and "std" in record.message

@@ -9,9 +9,9 @@ import pytest
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
 from conformance.ops import get_op
-from conformance.runner.execute import run_reference
+from conformance.checks.values import run_reference
 from conformance.runner.inputs import make_input
-from conformance.runner.keras_side import tensorflow
+from conformance.target.tf_keras import tensorflow
 
 TOL = {"rtol": 1e-5, "atol": 1e-5}  # the documented float32 default
 

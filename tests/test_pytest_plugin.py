@@ -52,17 +52,20 @@ def test_collects_only_catalogue_files_with_readable_ids(project):
     assert "cases/conv1d.yaml::agrees[padding=valid]" in out
     assert "cases/conv1d.yaml::agrees[padding=same]" in out
     assert "cases/depthwise.yaml::stride_with_dilation" in out
+    assert "cases/conv1d.yaml::agrees[padding=same-xla]" in out
+    assert "cases/depthwise.yaml::stride_with_dilation[function]" in out
     assert "workflow" not in out and "data.yml" not in out
-    assert "5 tests collected" in out
+    assert "\n15 tests collected" in out  # 5 value cases in three modes
 
 
 def test_statuses_strict_xfail_junit_and_merged_results_with_xdist(project):
-    result = project.runpytest_subprocess("-n", "2", "--junitxml=junit.xml", "--conformance-out=out", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("-n", "2", "--junitxml=junit.xml", "--conformance-out=out", "--conformance-modes=eager,xla", "-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
-    # agrees x2 and rejected pass; the real divergence is xfailed; the stale record fails (XPASS strict)
-    assert outcomes.get("passed") == 3, result.stdout.str()
-    assert outcomes.get("xfailed") == 1
-    assert outcomes.get("failed") == 1
+    # in each of the two modes: agrees x2 and rejected pass; the real divergence is xfailed;
+    # the stale record fails (XPASS strict)
+    assert outcomes.get("passed") == 6, result.stdout.str()
+    assert outcomes.get("xfailed") == 2
+    assert outcomes.get("failed") == 2
     assert "XPASS(strict)" in result.stdout.str()
 
     doc = json.loads((project.path / "out" / "results.json").read_text())
@@ -73,23 +76,35 @@ def test_statuses_strict_xfail_junit_and_merged_results_with_xdist(project):
         "cases/conv1d.yaml::agrees_but_marked_divergent": "xpass",
         "cases/conv1d.yaml::rejected": "pass",
         "cases/depthwise.yaml::stride_with_dilation": "xfail",
+        "cases/conv1d.yaml::agrees[padding=valid-xla]": "pass",
+        "cases/conv1d.yaml::agrees[padding=same-xla]": "pass",
+        "cases/conv1d.yaml::agrees_but_marked_divergent[xla]": "xpass",
+        "cases/conv1d.yaml::rejected[xla]": "pass",
+        "cases/depthwise.yaml::stride_with_dilation[xla]": "xfail",
     }
-    assert doc["summary"]["total"] == 5 and doc["meta"]["tensorflow"]
+    assert {r["mode"] for r in doc["cases"]} == {"eager", "xla"}
+    assert doc["summary"]["total"] == 10 and doc["meta"]["tensorflow"] and doc["meta"]["modes"] == ["eager", "xla"]
 
     suite = ET.parse(project.path / "junit.xml").getroot()
     names = {case.get("name") for case in suite.iter("testcase")}
-    assert "agrees[padding=valid]" in names and len(names) == 5
+    assert "agrees[padding=valid]" in names and "agrees[padding=valid-xla]" in names and len(names) == 10
 
 
 def test_k_selects_and_failures_read_as_divergences(project):
     project.makefile(".yaml", **{"cases/wrong": "op: Conv1D\ncases:\n  - name: bad_expectation\n    input_shape: [2, 7, 3]\n    params: {filters: 2, kernel_size: 3}\n    expect: {output_shape: [2, 7, 2]}\n"})
-    result = project.runpytest_subprocess("-k", "bad_expectation or rejected", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("-k", "(bad_expectation or rejected) and eager", "-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed") == 1 and outcomes.get("failed") == 1
     out = result.stdout.str()
     assert "harness error: the reference gives shape [2, 5, 2] but the case expects [2, 7, 2]" in out
     assert "case: cases/wrong.yaml::bad_expectation" in out
     assert "Traceback" not in out
+
+
+def test_an_unknown_mode_is_a_usage_error(project):
+    result = project.runpytest_subprocess("--conformance-modes=eager,jit", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--conformance-modes: unknown mode(s) 'jit'; modes: eager, function, xla" in result.stderr.str()
 
 
 def test_a_broken_case_is_a_failing_item_not_a_crash(project):

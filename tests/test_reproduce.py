@@ -22,24 +22,24 @@ def make_case(op, params, shape, dtype="float32", expect=None):
 def test_snippet_reproduces_a_divergence_exactly():
     # channels_first with output length == filters: tf.keras adds the bias along the wrong axis
     record = run_case(make_case("Conv1D", {"filters": 5, "kernel_size": 1, "strides": 2, "data_format": "channels_first"}, [2, 13, 10]))
-    assert record["status"] == "fail"
-    printed = run_snippet(snippet(record))
+    assert record.status == "fail"
+    printed = run_snippet(snippet(record.to_json()))
     assert "output shapes: tf.keras (2, 5, 5) reference (2, 5, 5)" in printed
-    assert f"elements out of tolerance: {record['metrics']['n_out_of_tolerance']} of 50" in printed
-    assert f"max abs error {record['metrics']['max_abs_error']}" in printed
+    assert f"elements out of tolerance: {record.metrics['n_out_of_tolerance']} of 50" in printed
+    assert f"max abs error {record.metrics['max_abs_error']}" in printed
 
 
 def test_snippet_of_a_passing_case_shows_agreement():
     record = run_case(make_case("Conv2DTranspose", {"filters": 3, "kernel_size": [3, 2], "strides": 2, "padding": "same"}, [2, 4, 5, 3], dtype="float64"))
-    assert record["status"] == "pass"
-    printed = run_snippet(snippet(record))
+    assert record.status == "pass"
+    printed = run_snippet(snippet(record.to_json()))
     assert "elements out of tolerance: 0 of" in printed
-    assert f"max abs error {record['metrics']['max_abs_error']}" in printed
+    assert f"max abs error {record.metrics['max_abs_error']}" in printed
 
 
 def test_snippet_of_an_expected_rejection_shows_both_sides():
     record = run_case(make_case("Conv2D", {"filters": 1, "kernel_size": 3, "strides": 2, "dilation_rate": 2}, [1, 8, 8, 1], expect={"error": "ValueError"}))
-    printed = run_snippet(snippet(record))
+    printed = run_snippet(snippet(record.to_json()))
     assert "reference: ValueError: `strides > 1` not supported" in printed
     assert "tf.keras: ValueError" in printed
 
@@ -49,16 +49,16 @@ def test_replay_snippet_for_a_multi_input_case():
                 dtype="float64", input_shape=(2, 4, 6),
                 inputs={"query": {"shape": [2, 4, 6]}, "value": {"shape": [2, 5, 6]}}, call={"return_attention_scores": True})
     record = run_case(case)
-    code = snippet(record)
+    code = snippet(record.to_json())
     assert "replay(" in code
     printed = run_snippet(code)
-    assert printed.startswith(f"t::mha: {record['status']}")
-    assert f"max_abs_error: {record['metrics']['max_abs_error']}" in printed
+    assert printed.startswith(f"t::mha: {record.status}")
+    assert f"max_abs_error: {record.metrics['max_abs_error']}" in printed
 
 
 def test_replay_snippet_for_an_initializer_case():
     case = Case(id="t::glorot", file="t", line=1, name="t", op="initializers.GlorotUniform", params={},
                 dtype="float32", input_shape=(8, 6))
     record = run_case(case)
-    assert record["status"] == "pass"
-    assert run_snippet(snippet(record)).startswith("t::glorot: pass")
+    assert record.status == "pass"
+    assert run_snippet(snippet(record.to_json())).startswith("t::glorot: pass")

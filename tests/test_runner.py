@@ -4,8 +4,10 @@ import numpy as np
 from conformance.catalogue.model import Case
 from conformance.compare import compare_arrays
 from conformance.ops import get_op
-from conformance.runner import keras_side
-from conformance.runner.execute import call_arguments, make_inputs, run_case, run_reference
+from conformance.checks.values import run_reference
+from conformance.runner.execute import run_case
+from conformance.runner.inputs import call_arguments, make_inputs
+from conformance.target import tf_keras as keras_side
 
 
 def make_case(op, params, shape, **extra):
@@ -16,8 +18,8 @@ def make_case(op, params, shape, **extra):
 def test_moving_statistics_are_compared_after_several_calls():
     case = make_case("BatchNormalization", {"momentum": 0.9}, [6, 4], call={"training": True}, calls=3)
     record = run_case(case)
-    assert record["status"] == "pass", record["message"]
-    state = record["metrics"]["state"]
+    assert record.status == "pass", record.message
+    state = record.metrics["state"]
     assert set(state) == {"moving_mean", "moving_variance"}
     assert state["moving_mean"]["n_elements"] == 4 and state["moving_mean"]["max_abs_error"] < 1e-5
 
@@ -51,7 +53,7 @@ def test_mask_reaches_both_sides():
     mask = [[1, 1, 0, 0], [1, 0, 0, 1]]
     case = make_case("GlobalAveragePooling1D", {}, [2, 4, 3], call={"mask": mask}, dtype="float64")
     record = run_case(case)
-    assert record["status"] == "pass", record["message"]
+    assert record.status == "pass", record.message
     # hand check: the masked mean of batch 0 is the mean of its first two steps
     (x,) = make_inputs(case)
     reference, _ = run_reference(get_op(case.op), case, [x], [call_arguments(case)])
@@ -61,9 +63,9 @@ def test_mask_reaches_both_sides():
 def test_a_call_that_kills_its_process_is_a_result_when_isolated():
     # AdaptiveMaxPooling1D(output_size=1) dies of SIGFPE in TensorFlow 2.21 on CPU
     record = run_case(make_case("AdaptiveMaxPooling1D", {"output_size": 1}, [2, 6, 3], isolate=True))
-    keras_error = record["outcome"]["keras"]["error"]
+    keras_error = record.outcome["keras"]["error"]
     if keras_error is None:  # fixed upstream: then it must agree with the reference
-        assert record["status"] == "pass"
+        assert record.status == "pass"
     else:
-        assert record["status"] == "fail"
+        assert record.status == "fail"
         assert keras_error["type"] == "ProcessCrash" and "SIGFPE" in keras_error["message"]

@@ -1,7 +1,7 @@
 """The training-mode checks of the random layers accept honest outputs and catch faults."""
 import numpy as np
 
-from conformance.runner.stochastic import check
+from conformance.checks.random_layers import check
 from reference_impl.regularization_layers import ALPHA_PRIME, alpha_dropout_affine
 
 TOL = {"rtol": 1e-5, "atol": 1e-5}

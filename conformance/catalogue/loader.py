@@ -14,22 +14,26 @@ import itertools
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from conformance.catalogue import yaml_lines
+from conformance.axes import CHECK_MODES as DEFAULT_MODES, MODES
+from conformance.catalogue import user_code, yaml_lines
 from conformance.catalogue.model import (
-    DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case, input_shapes, referenced_inputs,
+    DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case, input_shapes, mode_id, referenced_inputs,
 )
-from conformance.catalogue import user_code
-from conformance.ops import CustomOp, InitializerOp, LayerOp, UnknownOp, get_op
+from conformance.ops import CustomOp, InitializerOp, LayerOp, UnknownOp, check_of, get_op
 
-FILE_KEYS = ("op", "defaults", "cases", "description")
+FILE_KEYS = ("op", "defaults", "cases", "description", "values")
 CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "xfail", "skip", "seed", "tags", "call", "calls", "input_distribution",
-    "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs",
+    "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs", "modes",
 )
+# A file of named value sets shared by the catalogue files of its folder (not a catalogue).
+VALUE_SETS_FILE = "values.yaml"
+# Axes any case has, which `xfail.when` may name even when the case does not sweep them.
+CASE_AXES = ("op", "dtype", "mode")
 INPUT_SPEC_KEYS = ("shape", "values", "dtype", "range", "mean", "std", "p")
 INPUT_DTYPES = DTYPES + ("int32", "int64", "bool")
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
@@ -111,7 +115,7 @@ def discover(paths) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+            found.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file() and q.name != VALUE_SETS_FILE))
         else:
             found.append(p)
     seen, unique = set(), []
@@ -162,6 +166,15 @@ def _load_document(data, lines, shown, source):
     if "op" in data and not isinstance(file_op, str):
         err(("op",), f"expected an op name, got {file_op!r}")
         file_op = None
+    try:
+        sets = _value_sets(data, Path(source), shown)
+        data = {**data, **{k: _substitute(data[k], sets, (k,)) for k in ("defaults", "cases") if k in data}}
+    except _Problem as p:
+        err(p.path, p.message)
+        return [], errors
+    except _ForeignProblem as p:
+        errors.append(p.error)
+        return [], errors
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         err(("defaults",), f"expected a mapping of case keys, got {defaults!r}")
@@ -212,12 +225,87 @@ def _load_document(data, lines, shown, source):
     return cases, errors
 
 
+class _ForeignProblem(Exception):
+    """A problem in another file (the folder's values.yaml), already a CatalogueError."""
+
+    def __init__(self, error: CatalogueError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _value_sets(data: dict, source: Path, shown: str) -> dict:
+    """Named values a case may use as `{set: NAME}`: the file's own `values:` first, then
+    the `values.yaml` of its folder."""
+    shared = {}
+    shared_file = source.parent / VALUE_SETS_FILE
+    if shared_file.is_file():
+        where = display_path(shared_file)
+        try:
+            document, lines = yaml_lines.load(shared_file.read_text(encoding="utf-8"))
+        except yaml_lines.YamlError as exc:
+            raise _ForeignProblem(CatalogueError(where, exc.line, "", str(exc))) from None
+        if not isinstance(document, dict) or set(document) - {"values", "description"} or not isinstance(document.get("values"), dict):
+            raise _ForeignProblem(CatalogueError(where, 1, "", "a values file is a mapping with `values: {name: value, ...}` (and an optional `description`)"))
+        shared = document["values"]
+    own = data.get("values") or {}
+    if not isinstance(own, dict):
+        raise _Problem(("values",), f"expected a mapping of name -> value, got {own!r}")
+    return {**shared, **own}
+
+
+def _substitute(value, sets: dict, path: tuple):
+    """Replace every `{set: NAME}` in value by the named value (sets may not nest)."""
+    if isinstance(value, dict):
+        if set(value) == {"set"}:
+            name = value["set"]
+            if not isinstance(name, str) or name not in sets:
+                raise _Problem(path + ("set",), f"no value set named {name!r}{_did_you_mean(name, sets)}; "
+                                                f"defined: {', '.join(sets) or 'none'} (in `values:` or {VALUE_SETS_FILE})")
+            return sets[name]
+        return {k: _substitute(v, sets, path + (k,)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, sets, path + (i,)) for i, v in enumerate(value)]
+    return value
+
+
 def _merge(defaults: dict, raw: dict) -> dict:
     merged = {**defaults, **raw}
     for key in ("params", "tolerance", "expect", "call", "input_distribution"):
         if isinstance(defaults.get(key), dict) and isinstance(raw.get(key), dict):
             merged[key] = {**defaults[key], **raw[key]}
     return merged
+
+
+def _resolve_op(name, path):
+    try:
+        return get_op(name)
+    except UnknownOp as exc:
+        raise _Problem(path, str(exc)) from None
+
+
+def _sweep_axes(sweep: dict, ops: list, path) -> list[tuple[str, list[tuple[str | None, object]]]]:
+    """The swept keys in order, each with its (label, value) pairs. A key swept over a
+    mapping uses the names as labels in ids (`kernel_of: {conv1d: {...}, conv2d: {...}}`)."""
+    axes = []
+    for key, values in sweep.items():
+        if isinstance(values, dict) and values:
+            pairs = [(str(label), v) for label, v in values.items()]
+        elif isinstance(values, list) and values:
+            pairs = [(None, v) for v in values]
+        else:
+            raise _Problem(path + ("sweep", key), f"a swept key needs a non-empty list of values (or a mapping of name -> value), got {values!r}")
+        if key in ("op", "dtype"):
+            axes.append((key, pairs))
+            continue
+        shape_keys = ("shape", "kernel_of") if isinstance(ops[0], InitializerOp) else ("input_shape",)
+        for op in ops:
+            if key not in op.params and key not in shape_keys and not op.open_params:
+                raise _Problem(
+                    path + ("sweep", key),
+                    f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)} (a sweep may also vary op, dtype or {' or '.join(shape_keys)})",
+                )
+        axes.append((key, pairs))
+    return axes
 
 
 def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
@@ -227,76 +315,85 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
     case = _merge(defaults, raw)
     name = case["name"]
 
-    op_name = case.get("op", file_op)
-    if op_name is None:
-        raise _Problem(path, "no `op` for this case: set `op` at the top of the file or in the case")
-    try:
-        op = get_op(op_name)
-    except UnknownOp as exc:
-        raise _Problem(path + ("op",) if "op" in raw else ("op",), str(exc)) from None
+    sweep = case.get("sweep", {})
+    if not isinstance(sweep, dict):
+        raise _Problem(path + ("sweep",), f"expected a mapping of argument -> list of values, got {sweep!r}")
+    if "op" in sweep:
+        if "op" in raw:
+            raise _Problem(path + ("op",), "op is both given and swept")
+        names = sweep["op"] if isinstance(sweep["op"], list) else []
+        ops = [_resolve_op(n, path + ("sweep", "op", i)) for i, n in enumerate(names)]
+        if not ops:
+            raise _Problem(path + ("sweep", "op"), f"a swept op needs a non-empty list of op names, got {sweep['op']!r}")
+        kinds = {type(op).__name__ for op in ops}
+        if len(kinds) > 1:
+            raise _Problem(path + ("sweep", "op"), f"swept ops must be of one kind (layers, functions or initializers), got {', '.join(sorted(kinds))}")
+    else:
+        op_name = case.get("op", file_op)
+        if op_name is None:
+            raise _Problem(path, "no `op` for this case: set `op` at the top of the file or in the case")
+        ops = [_resolve_op(op_name, path + ("op",) if "op" in raw else ("op",))]
+    op = ops[0]
 
     params = case.get("params", {})
     if not isinstance(params, dict):
         raise _Problem(path + ("params",), f"expected a mapping of layer arguments, got {params!r}")
-    sweep = case.get("sweep", {})
-    if not isinstance(sweep, dict):
-        raise _Problem(path + ("sweep",), f"expected a mapping of argument -> list of values, got {sweep!r}")
-
-    axes: list[tuple[str, list]] = []
-    for key, values in sweep.items():
-        if not isinstance(values, list) or not values:
-            raise _Problem(path + ("sweep", key), f"a swept key needs a non-empty list of values, got {values!r}")
-        shape_keys = ("shape",) if isinstance(op, InitializerOp) else ("input_shape",)
-        if key not in op.params and key not in ("dtype", *shape_keys) and not op.open_params:
-            raise _Problem(
-                path + ("sweep", key),
-                f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)} (a sweep may also vary dtype or input_shape)",
-            )
+    axes = _sweep_axes(sweep, ops, path)
+    for key, _ in axes:
         if key in params:
             raise _Problem(path + ("sweep", key), f"{key!r} is both fixed in `params` and swept")
-        axes.append((key, values))
     dtype = case.get("dtype", "float32")
     if isinstance(dtype, list):
         if "dtype" in sweep:
             raise _Problem(path + ("dtype",), "dtype is both a list and swept")
-        axes.append(("dtype", dtype))
-    count = math.prod(len(v) for _, v in axes)
+        axes.append(("dtype", [(None, d) for d in dtype]))
+    modes = _check_modes(case.get("modes"), path)
+    count = math.prod(len(v) for _, v in axes) * (len(modes) if modes else 1)
     if count > MAX_SWEEP:
         raise _Problem(path + ("sweep",), f"the sweep expands to {count} cases, more than the limit of {MAX_SWEEP}; split it")
 
-    for key, t in params.items():
-        if key not in op.params and not op.open_params:
-            raise _Problem(path + ("params", key), f"{op.name} has no argument {key!r}{_did_you_mean(key, op.params)}")
-    missing = [k for k in op.required if k not in params and k not in sweep]
-    if missing:
-        raise _Problem(path + ("params",), f"{op.name} needs {', '.join(missing)}")
+    for each in ops:
+        for key in params:
+            if key not in each.params and not each.open_params:
+                raise _Problem(path + ("params", key), f"{each.name} has no argument {key!r}{_did_you_mean(key, each.params)}")
+        missing = [k for k in each.required if k not in params and k not in sweep]
+        if missing:
+            raise _Problem(path + ("params",), f"{each.name} needs {', '.join(missing)}")
 
-    tolerance = _check_tolerance(case.get("tolerance", {}), path)
-    expect = _check_expect(case.get("expect", {}), path)
-    xfails = _check_xfail(case.get("xfail"), path, [k for k, _ in axes])
-    skip = case.get("skip")
-    if skip is not None and not isinstance(skip, str):
-        raise _Problem(path + ("skip",), f"expected the reason to skip, as a string, got {skip!r}")
-    seed = case.get("seed", DEFAULT_SEED)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise _Problem(path + ("seed",), f"expected a non-negative integer, got {seed!r}")
-    tags = case.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-        raise _Problem(path + ("tags",), f"expected a list of strings, got {tags!r}")
-    call = _check_call(case.get("call", {}), op, path)
-    calls = case.get("calls", 1)
+    fields = dict(
+        tolerance=_check_tolerance(case.get("tolerance", {}), path),
+        expect=_check_expect(case.get("expect", {}), path),
+        skip=case.get("skip"),
+        seed=case.get("seed", DEFAULT_SEED),
+        tags=case.get("tags", []),
+        call=_check_call(case.get("call", {}), op, path),
+        calls=case.get("calls", 1),
+        input_distribution=_check_distribution(case.get("input_distribution", {}), path),
+        isolate=case.get("isolate", False),
+        via_layer=case.get("via_layer", False),
+    )
+    axis_values = {key: [v for _, v in pairs] for key, pairs in axes}
+    xfails = _check_xfail(case.get("xfail"), path, [k for k, _ in axes], axis_values)
+    if fields["skip"] is not None and not isinstance(fields["skip"], str):
+        raise _Problem(path + ("skip",), f"expected the reason to skip, as a string, got {fields['skip']!r}")
+    if not isinstance(fields["seed"], int) or isinstance(fields["seed"], bool) or fields["seed"] < 0:
+        raise _Problem(path + ("seed",), f"expected a non-negative integer, got {fields['seed']!r}")
+    if not isinstance(fields["tags"], list) or not all(isinstance(t, str) for t in fields["tags"]):
+        raise _Problem(path + ("tags",), f"expected a list of strings, got {fields['tags']!r}")
+    fields["tags"] = tuple(fields["tags"])
+    calls = fields["calls"]
     if not isinstance(calls, int) or isinstance(calls, bool) or not 1 <= calls <= MAX_CALLS:
         raise _Problem(path + ("calls",), f"expected an integer from 1 to {MAX_CALLS}, got {calls!r}")
-    distribution = _check_distribution(case.get("input_distribution", {}), path)
-    isolate = case.get("isolate", False)
-    if not isinstance(isolate, bool):
-        raise _Problem(path + ("isolate",), f"expected true or false, got {isolate!r}")
-    kernel_of, via_layer, named_inputs = None, case.get("via_layer", False), None
+    if not isinstance(fields["isolate"], bool):
+        raise _Problem(path + ("isolate",), f"expected true or false, got {fields['isolate']!r}")
     custom = _user_objects(case, op, path, catalogue_file)
+    fields.update(custom=custom.get("custom"), reference=custom.get("reference"))
     input_values = case.get("input_values")
+    kernel_of, named_inputs = None, None
+    via_layer = fields["via_layer"]
     if isinstance(op, InitializerOp) or (isinstance(op, CustomOp) and op.kind == "initializer"):
         fixed_shape, kernel_of = _initializer_shape(case, op, path)
-        if not isinstance(via_layer, bool) or (via_layer and kernel_of is None):
+        if not isinstance(via_layer, bool) or (via_layer and kernel_of is None and "kernel_of" not in sweep):
             raise _Problem(path + ("via_layer",), f"via_layer is true or false and needs kernel_of; got {via_layer!r}")
     elif "inputs" in case:
         if "input_shape" in case or "input_values" in case or "input_shape" in sweep:
@@ -314,31 +411,51 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         raise _Problem(path, "every case needs `input_shape` (or literal `input_values`)")
     else:
         fixed_shape = case.get("input_shape")
+    fields.update(input_values=input_values, kernel_of=kernel_of, inputs=named_inputs)
 
     line = yaml_lines.line_of(lines, path)
+    ops_by_name = {each.name: each for each in ops}
     out = []
-    for combo in itertools.product(*(values for _, values in axes)):
-        swept = dict(zip((k for k, _ in axes), combo))
+    for combo in itertools.product(*(pairs for _, pairs in axes)):
+        swept = {key: value for (key, _), (_, value) in zip(axes, combo)}
+        labels = {key: label for (key, _), (label, _) in zip(axes, combo) if label is not None}
+        base_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v, labels.get(k)) for k, v in swept.items())}]" if swept else "")
         try:
-            out.append(
-                _make_case(
-                    op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
-                    seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
-                    kernel_of, via_layer, custom, named_inputs,
-                )
-            )
+            this_op = ops_by_name[swept["op"]] if "op" in swept else op
+            base = _make_case(this_op, name, path, shown, line, base_id, params, swept, dtype, fixed_shape, fields)
         except _Problem as p:
             out.append(p)
+            continue
+        for mode in modes or DEFAULT_MODES[check_of(this_op, base.call)]:
+            axes_here = {**swept, "op": this_op.name, "dtype": base.dtype, "mode": mode}
+            out.append(replace(base, mode=mode, id=mode_id(base_id, mode), xfail=_xfail_for(xfails, axes_here, labels)))
     return out
 
 
-def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, input_values,
-               seed, tolerance, expect, xfails, skip, tags, call, calls, distribution, isolate,
-               kernel_of, via_layer, custom, named_inputs):
-    concrete = {**params, **{k: v for k, v in swept.items() if k not in ("dtype", "input_shape", "shape")}}
+def _check_modes(value, path) -> tuple[str, ...] | None:
+    """`modes: [eager, xla]` (or one name): the modes this case runs in; None: the default
+    of its check (every mode for values, eager for the sampled and custom checks)."""
+    if value is None:
+        return None
+    names = value if isinstance(value, list) else [value]
+    if not names:
+        raise _Problem(path + ("modes",), f"expected a list of modes from {', '.join(MODES)}, got []")
+    for i, mode in enumerate(names):
+        if mode not in MODES:
+            raise _Problem(path + ("modes",), f"unknown mode {mode!r}{_did_you_mean(mode, MODES)}; modes: {', '.join(MODES)}")
+    if len(set(names)) != len(names):
+        raise _Problem(path + ("modes",), f"a mode is listed twice in {names!r}")
+    return tuple(names)
+
+
+def _make_case(op, name, path, shown, line, case_id, params, swept, dtype, fixed_shape, fields) -> Case:
+    concrete = {**params, **{k: v for k, v in swept.items() if k not in ("op", "dtype", "input_shape", "shape", "kernel_of")}}
     dtype = swept.get("dtype", dtype)
     if dtype not in DTYPES:
         raise _Problem(path + ("dtype",), f"unknown dtype {dtype!r}{_did_you_mean(dtype, DTYPES)}; allowed: {', '.join(DTYPES)}")
+    kernel_of = fields["kernel_of"]
+    if "kernel_of" in swept:
+        fixed_shape, kernel_of = _kernel_of_shape(swept["kernel_of"], path + ("sweep", "kernel_of"))
     shape = swept.get("input_shape", swept.get("shape", fixed_shape))
     shape_path = path + (("sweep", "input_shape") if "input_shape" in swept else ("sweep", "shape") if "shape" in swept else ("shape",) if isinstance(op, InitializerOp) else ("input_shape",))
     if not (isinstance(shape, list) and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in shape)) or (not shape and not isinstance(op, InitializerOp)):
@@ -350,6 +467,7 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         if problem:
             raise _Problem(path + (("sweep", key) if key in swept else ("params", key)), problem)
 
+    distribution = fields["input_distribution"]
     if distribution.get("constant_channels"):
         axis = distribution.get("channel_axis", -1)
         if not -len(shape) <= axis < len(shape):
@@ -358,21 +476,14 @@ def _make_case(op, name, path, shown, line, params, swept, dtype, fixed_shape, i
         bad = [c for c in distribution["constant_channels"] if not -n <= c < n]
         if bad:
             raise _Problem(path + ("input_distribution", "constant_channels"), f"channels {bad} are out of range: the input has {n} along axis {axis}")
-    references = [v for value in call.values() for v in (value if isinstance(value, list) else [value])
+    named_inputs = fields["inputs"]
+    references = [v for value in fields["call"].values() for v in (value if isinstance(value, list) else [value])
                   if isinstance(v, str) and v.startswith("$")]
     unknown = [r for r in references if r[1:] not in (named_inputs or {})]
     if unknown:
         raise _Problem(path + ("call",), f"{', '.join(unknown)} names no input of this case; its inputs: {', '.join(named_inputs or {}) or 'none'}")
-    case_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v) for k, v in swept.items())}]" if swept else "")
-    xfail = _xfail_for(xfails, swept)
-    case = Case(
-        id=case_id, file=shown, line=line, name=name, op=op.name, params=concrete, dtype=dtype,
-        input_shape=tuple(shape), input_values=input_values, seed=seed, tolerance=tolerance,
-        expect=expect, xfail=xfail, skip=skip, tags=tuple(tags), swept=swept,
-        call=call, calls=calls, input_distribution=distribution, isolate=isolate,
-        kernel_of=kernel_of, via_layer=via_layer, custom=custom.get("custom"), reference=custom.get("reference"),
-        inputs=named_inputs,
-    )
+    case = Case(**{**fields, "kernel_of": kernel_of}, id=case_id, file=shown, line=line, name=name, op=op.name,
+                params=concrete, dtype=dtype, input_shape=tuple(shape), swept=swept)
     _check_against_reference(op, case, path)
     return case
 
@@ -410,8 +521,8 @@ def _check_against_reference(op, case: Case, path):
         )
 
 
-def _id_part(key, value) -> str:
-    text = _format_value(value)
+def _id_part(key, value, label=None) -> str:
+    text = label if label is not None else _format_value(value)
     return text if key == "dtype" else f"{key}={text}"
 
 
@@ -489,21 +600,22 @@ def _user_objects(case, op, path, catalogue_file) -> dict:
 
 def _initializer_shape(case, op, path):
     """The variable shape of an initializer case: `shape`, or the kernel of `kernel_of`
-    ({op, params, input_shape, weight (default kernel)}) as the reference lays it out."""
-    if "shape" in case.get("sweep", {}) and "kernel_of" not in case and "shape" not in case:
+    ({op, params, input_shape, weight (default kernel)}) as the reference lays it out.
+    (None, None) when the sweep gives it."""
+    sweep = case.get("sweep", {})
+    if ("shape" in sweep or "kernel_of" in sweep) and "kernel_of" not in case and "shape" not in case:
         return None, None
     if ("shape" in case) == ("kernel_of" in case):
         raise _Problem(path, f"{op.name} needs either `shape` (the variable's shape) or `kernel_of` (a layer whose kernel it initializes)")
     if "shape" in case:
         return case["shape"], None
-    spec = case["kernel_of"]
-    where = path + ("kernel_of",)
+    return _kernel_of_shape(case["kernel_of"], path + ("kernel_of",))
+
+
+def _kernel_of_shape(spec, where):
     if not isinstance(spec, dict) or not {"op", "input_shape"} <= set(spec) or not set(spec) <= {"op", "params", "input_shape", "weight"}:
         raise _Problem(where, f"expected {{op, params, input_shape, weight}} (weight defaults to kernel), got {spec!r}")
-    try:
-        layer = get_op(spec["op"])
-    except UnknownOp as exc:
-        raise _Problem(where + ("op",), str(exc)) from None
+    layer = _resolve_op(spec["op"], where + ("op",))
     if not isinstance(layer, LayerOp):
         raise _Problem(where + ("op",), f"{layer.name} is not a layer")
     try:
@@ -581,10 +693,14 @@ def _check_expect(value, path) -> dict:
     return dict(value)
 
 
-def _check_xfail(value, path, swept_keys) -> list[dict]:
+def _check_xfail(value, path, swept_keys, axis_values) -> list[dict]:
+    """`xfail`: one entry or a list; each `when` is a mapping (or a list of mappings, any
+    of which may match) of a swept key or an axis (op, dtype, mode) -> a value, or a list
+    of values any of which matches."""
     if value is None:
         return []
     entries = value if isinstance(value, list) else [value]
+    allowed = [*swept_keys, *(a for a in CASE_AXES if a not in swept_keys)]
     out = []
     for i, entry in enumerate(entries):
         p = path + (("xfail", i) if isinstance(value, list) else ("xfail",))
@@ -597,24 +713,37 @@ def _check_xfail(value, path, swept_keys) -> list[dict]:
             raise _Problem(p, "a known divergence needs a `reason` saying what differs and why")
         if "link" in entry and not isinstance(entry["link"], str):
             raise _Problem(p + ("link",), f"expected a URL string, got {entry['link']!r}")
-        # `when`: one mapping of swept key -> value, or a list of them (any may match)
         when = entry.get("when")
         conditions = [] if when is None else when if isinstance(when, list) else [when]
         for j, condition in enumerate(conditions):
             q = p + (("when", j) if isinstance(when, list) else ("when",))
             if not isinstance(condition, dict) or not condition:
-                raise _Problem(q, f"expected a mapping of swept key -> value, got {condition!r}")
-            for k in condition:
-                if k not in swept_keys:
-                    raise _Problem(q + (k,), f"{k!r} is not swept in this case; swept: {', '.join(swept_keys) or 'nothing'}")
-        out.append({**entry, "when": conditions})
+                raise _Problem(q, f"expected a mapping of swept key or axis -> value, got {condition!r}")
+            for k, v in condition.items():
+                if k not in allowed:
+                    raise _Problem(q + (k,), f"{k!r} is neither swept in this case nor an axis; may name: {', '.join(allowed)}")
+                if k == "mode" and any(m not in MODES for m in (v if isinstance(v, list) else [v])):
+                    raise _Problem(q + (k,), f"unknown mode in {v!r}; modes: {', '.join(MODES)}")
+        out.append({**entry, "when": [{k: _alternatives(v, axis_values.get(k)) for k, v in c.items()} for c in conditions]})
     return out
 
 
-def _xfail_for(xfails: list[dict], swept: dict) -> dict | None:
-    """The first recorded divergence whose conditions (if any) match this combination."""
+def _alternatives(value, axis_values) -> list:
+    """The values a `when` entry accepts: a list means any of them, unless the list is
+    itself one of the swept values (kernel_size: [3, 2])."""
+    if isinstance(value, list) and not (axis_values and value in axis_values):
+        return value
+    return [value]
+
+
+def _xfail_for(xfails: list[dict], axes: dict, labels: dict) -> dict | None:
+    """The first recorded divergence whose conditions (if any) match this case's axes (a
+    value named in a mapping sweep matches by its name too)."""
+    def matches(condition):
+        return all(axes.get(k) in accepted or (k in labels and labels[k] in accepted) for k, accepted in condition.items())
+
     for entry in xfails:
-        if not entry["when"] or any(all(swept.get(k) == v for k, v in c.items()) for c in entry["when"]):
+        if not entry["when"] or any(matches(c) for c in entry["when"]):
             return {k: v for k, v in entry.items() if k != "when"}
     return None
 

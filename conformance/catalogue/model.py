@@ -1,9 +1,11 @@
-"""The expanded case: one concrete combination of op, parameters, input and dtype."""
+"""The expanded case: one concrete combination of op, parameters, input, dtype and mode."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
+
+from conformance.axes import DEFAULT_TARGET, REFERENCE_MODE
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -52,10 +54,60 @@ class Case:
     inputs: dict | None = None  # several (or typed) inputs: name -> {shape | values, dtype, range, mean, std, p}
     custom: str | None = None  # custom ops: "/abs/path/file.py:Class", the user's Keras object
     reference: str | None = None  # custom ops: "/abs/path/file.py:function", the user's reference
+    mode: str = REFERENCE_MODE  # how the target calls the op (conformance.axes.MODES)
+    target: str = DEFAULT_TARGET
 
     @property
     def effective_tolerance(self) -> dict:
-        return {**DEFAULT_TOLERANCE[self.dtype], **self.tolerance}
+        return {**DEFAULT_TOLERANCE[self.dtype], **self.tolerance} if self.dtype else {}
+
+    def to_json(self) -> dict:
+        """The fields that define the case, as results.json stores them (one flat record)."""
+        return {
+            "id": self.id, "op": self.op, "file": self.file, "line": self.line, "name": self.name,
+            "target": self.target, "mode": self.mode, "params": self.params, "swept": self.swept,
+            "dtype": self.dtype, "input_shapes": self.input_shapes_json(), "inputs": self.inputs,
+            "custom": self.custom, "reference": self.reference, "kernel_of": self.kernel_of,
+            "via_layer": self.via_layer, "isolate": self.isolate, "input_values": self.input_values,
+            "input_distribution": self.input_distribution, "call": self.call, "calls": self.calls,
+            "seed": self.seed, "expected": self.expect, "tolerance": self.effective_tolerance or None,
+            "xfail": self.xfail, "skip": self.skip, "tags": list(self.tags),
+        }
+
+    @classmethod
+    def from_json(cls, record: dict) -> "Case":
+        """The case a results.json record was run from (records of older versions too: a
+        missing mode is eager, a missing target tf.keras)."""
+        shapes = record.get("input_shapes") or {}
+        shape = shapes.get("x") or next(iter(shapes.values()), None)
+        known = {f.name for f in fields(cls)}
+        given = {k: v for k, v in record.items() if k in known and v is not None}
+        given.update(
+            input_shape=tuple(shape) if shape else (), expect=record.get("expected") or {},
+            tolerance=record.get("tolerance") or {}, tags=tuple(record.get("tags") or ()),
+            line=record.get("line") or 0, seed=record.get("seed") or DEFAULT_SEED,
+            params=record.get("params") or {}, call=record.get("call") or {}, swept=record.get("swept") or {},
+            input_distribution=record.get("input_distribution") or {},
+        )
+        given.setdefault("file", "")
+        given.setdefault("name", "")
+        return cls(**given)
+
+    def input_shapes_json(self) -> dict:
+        if self.inputs:
+            return {n: list(spec["shape"]) if "shape" in spec else list(np.shape(spec["values"])) for n, spec in self.inputs.items()}
+        return {} if self.input_shape is None else {"x": list(self.input_shape)}
+
+
+def mode_id(base_id: str, mode: str) -> str:
+    """The id of a case in `mode`: the mode is the last element in the brackets, and the
+    reference mode (eager) is not written, so eager ids stay as they were before modes:
+    `f.yaml::name[a=1-float32]` (eager), `f.yaml::name[a=1-float32-xla]`, `f.yaml::name[xla]`."""
+    if mode == REFERENCE_MODE:
+        return base_id
+    if base_id.endswith("]"):
+        return f"{base_id[:-1]}-{mode}]"
+    return f"{base_id}[{mode}]"
 
 
 def referenced_inputs(call) -> set:

@@ -1,6 +1,24 @@
-"""Checks of tf.keras outputs that are random rather than computed (initializers).
+"""What is compared: one judge per check kind, all sharing one verdict ladder (verdict.py).
 
-Each check is a pure function of NumPy samples drawn from tf.keras and of the distribution the
-reference (`reference_impl`) predicts; it never imports TensorFlow. `distribution.check_samples`
-judges whether samples follow a `reference_impl.initializers.Distribution`.
+A judge is `judge(op, case, target, timings) -> Verdict`: it makes the reference side,
+asks the target for its side (in the case's mode), and gives the ladder a comparison. The
+kinds and their default modes are declared in conformance.axes.CHECK_MODES; which kind a
+case gets follows from its op (conformance.ops.check_of). A new check (gradients,
+serialization) is one module here and one entry in each of those two tables.
+
+- values.py: outputs, states and losses element by element against the reference;
+- initializers.py: samples of an initializer against its documented distribution
+  (distribution.py holds the statistics, which never import a framework);
+- random_layers.py: random layers in training, statistically;
+- custom.py: a user's own object against the user's own reference.
 """
+from __future__ import annotations
+
+from conformance.checks import custom, initializers, random_layers, values
+
+JUDGES = {
+    "values": values.judge,
+    "distribution": initializers.judge,
+    "statistics": random_layers.judge,
+    "custom": custom.judge,
+}

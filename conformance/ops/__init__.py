@@ -5,5 +5,5 @@ predicts shapes and computes values, and which tf.keras object it exercises. Fam
 add thin mappings in their own module (conv.py, ...) onto the generic op kinds here.
 """
 from conformance.ops.registry import (  # noqa: F401
-    CustomOp, FunctionOp, InitializerOp, LayerOp, Op, UnknownOp, all_ops, get_op,
+    CustomOp, FunctionOp, InitializerOp, LayerOp, Op, UnknownOp, all_ops, check_of, get_op,
 )

@@ -75,7 +75,7 @@ class LayerOp(Op):
     update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)
     positive_weights: frozenset = frozenset()
     # A random layer (Dropout, ...): `compute` is its inference; with training=True the
-    # runner applies the named statistical check instead (conformance.runner.stochastic).
+    # runner applies the named statistical check instead (conformance.checks.random_layers).
     stochastic: str | None = None
 
 
@@ -116,6 +116,19 @@ class CustomOp(Op):
     """
 
     kind: str = ""
+
+
+def check_of(op: Op, call: dict) -> str:
+    """What a case of `op` compares (a name in conformance.axes.CHECK_MODES): samples of an
+    initializer against its distribution; a user's object against the user's reference; a
+    random layer in training statistically; everything else by value."""
+    if isinstance(op, InitializerOp):
+        return "distribution"
+    if isinstance(op, CustomOp):
+        return "custom"
+    if isinstance(op, LayerOp) and op.stochastic and (call or {}).get("training"):
+        return "statistics"
+    return "values"
 
 
 class UnknownOp(KeyError):

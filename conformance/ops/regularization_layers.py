@@ -1,5 +1,5 @@
 """Dropout and the other noise layers: exact identity at inference, and in training a
-statistical check of what the documentation fixes (conformance.runner.stochastic)."""
+statistical check of what the documentation fixes (conformance.checks.random_layers)."""
 from __future__ import annotations
 
 from reference_impl import regularization_layers as ref

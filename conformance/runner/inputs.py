@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.catalogue.model import Case, referenced_inputs
+
 INPUT_MEAN, INPUT_STD = 0.25, 1.0
 WEIGHT_MEAN, WEIGHT_STD = 0.05, 0.5
 BIAS_MEAN, BIAS_STD = 0.5, 0.5
@@ -91,3 +93,55 @@ def keras_dtype(value: np.ndarray, spec: dict | None, case_dtype: str):
     if np.issubdtype(value.dtype, np.integer):
         return np.dtype((spec or {}).get("dtype", "int32"))
     return numpy_dtype((spec or {}).get("dtype", case_dtype))
+
+
+def call_arguments(case: Case, inputs=None) -> dict:
+    """The case's call arguments for one call: "$name" is that call's input `name`; masks are
+    boolean arrays (a list of them when their shapes differ, as Attention's [query, value])."""
+    def resolve(value):
+        if isinstance(value, str) and value.startswith("$"):
+            return inputs[value[1:]]
+        if isinstance(value, list) and any(isinstance(v, str) for v in value):
+            return [resolve(v) for v in value]
+        return value
+
+    out = {}
+    for key, value in case.call.items():
+        value = resolve(value)
+        if key.endswith("mask") and isinstance(value, list):
+            try:
+                value = np.asarray(value, dtype=bool)
+            except ValueError:  # ragged: one mask per input
+                value = [None if v is None else np.asarray(v, dtype=bool) for v in value]
+        out[key] = value
+    return out
+
+
+def all_named_inputs(case: Case) -> list:
+    """Every named input of the case, per call (the layer's and those `call` refers to)."""
+    return [{name: make_named_input(name, spec, case.dtype, case.seed, i) for name, spec in case.inputs.items()}
+            for i in range(case.calls)]
+
+
+def make_inputs(case: Case, op=None, named: list | None = None) -> list:
+    """The layer's input for each call, each from its own stream of the case seed: an
+    array, or for an op with named inputs a dict name -> array in the case's order.
+    `named`: the case's named inputs per call, when the caller already made them."""
+    if case.inputs is None:
+        return [
+            make_input(case.input_shape, case.dtype, case.seed, case.input_values, call_index=i, distribution=case.input_distribution)
+            for i in range(case.calls)
+        ]
+    for_call = referenced_inputs(case.call)
+    calls = [{n: v for n, v in given.items() if n not in for_call} for given in (named or all_named_inputs(case))]
+    if op is not None and op.input_names == ("x",):
+        return [given["x"] for given in calls]
+    return calls
+
+
+def layer_feeds(case: Case, op) -> tuple[list, list]:
+    """(inputs, call arguments) of each call of a layer case."""
+    named = all_named_inputs(case) if case.inputs else None
+    inputs = make_inputs(case, op, named)
+    calls = [call_arguments(case, n) for n in (named or [x if isinstance(x, dict) else {"x": x} for x in inputs])]
+    return inputs, calls

@@ -7,10 +7,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
+from conformance.record import Record, catalogue_error
 from conformance.runner.execute import run_case
 
 
-def catalogue_error_records(errors) -> list[dict]:
+def catalogue_error_records(errors) -> list[Record]:
     """Cases that could not be loaded still appear in the results, as errors, one record
     per problem with a unique id (a sweep may fail in several combinations)."""
     records, seen = [], {}
@@ -18,17 +19,8 @@ def catalogue_error_records(errors) -> list[dict]:
         base = error.case_id or f"{error.file}::line-{error.line or 0}"
         seen[base] = seen.get(base, 0) + 1
         suffix = "[catalogue-error]" if seen[base] == 1 else f"[catalogue-error-{seen[base]}]"
-        records.append(_catalogue_error_record(error, base + suffix))
+        records.append(catalogue_error(error, base + suffix))
     return records
-
-
-def _catalogue_error_record(error, case_id) -> dict:
-    return {
-        "id": case_id, "op": None, "family": "catalogue", "file": error.file, "line": error.line,
-        "name": case_id.split("::", 1)[-1], "params": {}, "swept": {}, "dtype": None, "input_shapes": {},
-        "input_values": None, "seed": None, "expected": {}, "tolerance": None, "xfail": None, "tags": [],
-        "status": "error", "message": f"catalogue error: {error}", "metrics": None, "outcome": {}, "duration_s": 0.0,
-    }
 
 
 def _worker_init(stderr_path):
@@ -36,16 +28,18 @@ def _worker_init(stderr_path):
     variable silences in TF 2.21) to a file, then pay the TensorFlow import once."""
     import os
 
-    from conformance.runner import keras_side
+    from conformance.axes import TARGETS
+    from conformance.target import get_target
 
     if stderr_path:
         fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(fd, 2)
         os.close(fd)
-    keras_side.tensorflow()
+    for name in TARGETS:
+        get_target(name).tensorflow()
 
 
-def run_cases(cases, jobs: int = 1, progress=None, in_process: bool = False, worker_stderr=None) -> list[dict]:
+def run_cases(cases, jobs: int = 1, progress=None, in_process: bool = False, worker_stderr=None) -> list[Record]:
     """Run `cases` in `jobs` worker processes (or here, if in_process); `progress(done,
     total, record)` is called after each one. Workers keep TensorFlow out of the calling
     process, and a worker that crashes costs only its unfinished cases (retried once)."""
@@ -59,7 +53,7 @@ def run_cases(cases, jobs: int = 1, progress=None, in_process: bool = False, wor
             if progress:
                 progress(i, total, records[-1])
         return records
-    records: dict[int, dict] = {}
+    records: dict[int, Record] = {}
     pending = list(range(total))
     for _ in range(2):  # a crashed worker loses its in-flight cases: retry them once
         pending = _run_pool(cases, pending, jobs, records, progress, total, worker_stderr)
@@ -73,9 +67,9 @@ def run_cases(cases, jobs: int = 1, progress=None, in_process: bool = False, wor
 
 
 def _run_pool(cases, indices, jobs, records, progress, total, worker_stderr) -> list[int]:
-    from conformance.runner.keras_side import quiet_tensorflow_logs
+    from conformance.target import tf_keras
 
-    quiet_tensorflow_logs()  # inherited by the workers, which read it at start
+    tf_keras.quiet_tensorflow_logs()  # inherited by the workers, which read it at start
     context = multiprocessing.get_context("spawn")  # fork after TensorFlow's threads start is unsafe
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(worker_stderr and str(worker_stderr),)) as pool:
@@ -90,12 +84,8 @@ def _run_pool(cases, indices, jobs, records, progress, total, worker_stderr) -> 
     return [i for i in indices if i not in records]
 
 
-def _crash_record(case) -> dict:
-    from conformance.runner.execute import base_record
-
-    record = base_record(case)
-    record.update(status="error", message="the worker process died while running this case (twice)", duration_s=0.0)
-    return record
+def _crash_record(case) -> Record:
+    return Record(case=case, family="unknown", status="error", message="the worker process died while running this case (twice)")
 
 
 def timestamp() -> str:

@@ -1,4 +1,5 @@
-"""Judging a user-defined regularizer or initializer against the user's own reference.
+"""The tf.keras side of a user-defined regularizer or initializer (part of the tf.keras
+target): observed through the framework and compared with the user's own reference.
 
 Four things are checked, each failure adding to the message: the values (a penalty
 compared with the reference's; samples judged against the reference's distribution), the
@@ -9,32 +10,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.catalogue import user_code
 from conformance.compare import compare_arrays
-from conformance.runner import keras_side
 from conformance.runner.inputs import make_input
+from conformance.target import tf_keras as keras_side
 
 DENSE_UNITS = 16  # the Dense layer that carries the object in the layer check
 INITIALIZER_DRAWS = 256  # calls pooled for an initializer's distribution check
 LAYER_DRAWS = 32  # Dense layers built for the initializer's layer check
 
 
-def _load(spec: str):
-    file, name = spec.rsplit(":", 1)
-    from pathlib import Path
+def _in_mode(case):
+    """Wraps the calls that produce the judged values (the penalty, the samples) in the
+    case's mode; the serialization and layer checks run as Keras runs them."""
+    from conformance.axes import MODES
 
-    return user_code.load(Path(file), name)
+    tf = keras_side.tensorflow()
+    return lambda fn: MODES[case.mode].wrap(tf, fn)
 
 
-def judge_custom(op, case):
-    try:
-        cls, reference = _load(case.custom), _load(case.reference)
-    except Exception as exc:  # the user's file failed to import: the harness cannot judge
-        return "error", f"loading {case.custom} or {case.reference} failed: {type(exc).__name__}: {exc}", None, {}
+def check_custom_object(op, case, cls, reference) -> tuple[list[str], dict]:
+    """The user's Keras class `cls` against the user's `reference`: the messages of every
+    check that failed (none: it conforms) and the metrics."""
     judge = _judge_regularizer if op.kind == "regularizer" else _judge_initializer
     messages, metrics = [], {}
     judge(cls, reference, case, messages, metrics)
-    return ("fail" if messages else "pass"), "; ".join(messages), metrics, {}
+    return messages, metrics
 
 
 def _attempt(messages, what, step):
@@ -87,13 +87,14 @@ def _serialization_round_trips(keras, module, obj, cls, messages):
 def _judge_regularizer(cls, reference, case, messages, metrics):
     tf = keras_side.tensorflow()
     keras = tf.keras
+    in_mode = _in_mode(case)
     x = make_input(case.input_shape, case.dtype, case.seed, case.input_values)
     expected = float(reference(x, **case.params))
     tensor = tf.constant(x.astype(case.dtype))
     obj = _attempt(messages, f"{cls.__name__}(**params)", lambda: cls(**case.params))
     if obj is None:
         return
-    value = _attempt(messages, "calling it", lambda: float(obj(tensor)))
+    value = _attempt(messages, "calling it", lambda: float(in_mode(obj)(tensor)))
     if value is not None:
         result = _same_value(messages, "penalty", value, expected, case)
         metrics.update(result.metrics, penalty=value, reference_penalty=expected)
@@ -118,6 +119,7 @@ def _judge_initializer(cls, reference, case, messages, metrics):
 
     tf = keras_side.tensorflow()
     keras = tf.keras
+    in_mode = _in_mode(case)
     shape = tuple(case.input_shape)
     dist = reference(shape, **case.params)
     obj = _attempt(messages, f"{cls.__name__}(**params)", lambda: cls(**case.params))
@@ -125,7 +127,8 @@ def _judge_initializer(cls, reference, case, messages, metrics):
         return
 
     def draw(initializer, count):
-        return np.stack([np.asarray(initializer(shape, dtype=case.dtype), np.float64) for _ in range(count)])
+        call = in_mode(lambda: initializer(shape, dtype=case.dtype))
+        return np.stack([np.asarray(call(), np.float64) for _ in range(count)])
 
     samples = _attempt(messages, "calling it", lambda: draw(obj, INITIALIZER_DRAWS))
     if samples is not None:

@@ -1,39 +1,21 @@
-"""The tf.keras side of a case. TensorFlow is imported here, lazily, and nowhere else."""
+"""The tf.keras target: Keras 3 on TensorFlow, as `tf.keras`. TensorFlow is imported here
+(and in tf_keras_custom.py), lazily, and nowhere else.
+
+Everything that touches the framework goes through this adapter: build a layer from the
+case's params, set the reference's weights by name, call it in the case's mode, read its
+variables and losses, draw initializers, normalise exceptions into records.
+"""
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
-MAX_MESSAGE = 2000
+from conformance.axes import MODES, REFERENCE_MODE
+from conformance.outcome import SideOutcome, Timings, error_info, harness_error
 
-
-@dataclass
-class SideOutcome:
-    """What one implementation produced: an output, or the error it raised and where."""
-
-    output: np.ndarray | None = None
-    error: dict | None = None
-    state: dict = field(default_factory=dict)  # state variables after the last call
-
-    @property
-    def shape(self):
-        return None if self.output is None else list(self.output.shape)
-
-
-def error_info(exc: BaseException, phase: str) -> dict:
-    message = str(exc).strip()
-    if len(message) > MAX_MESSAGE:
-        message = message[:MAX_MESSAGE] + " [...]"
-    return {
-        "type": type(exc).__name__,
-        "bases": [c.__name__ for c in type(exc).__mro__[1:] if c not in (object, BaseException)],
-        "message": message,
-        "phase": phase,
-    }
-
+NAME = "tf.keras"
 
 _tf = None
 
@@ -79,13 +61,19 @@ def variable_name(variable) -> str:
     return "/".join(re.sub(r"_\d+$", "", part) for part in parts)
 
 
-def run_layer(op, case, inputs: list, weights: dict | None, calls: list) -> SideOutcome:
+def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings: Timings | None = None) -> SideOutcome:
     """Build tf.keras.layers.<op.keras_class>(**params), set `weights` by name, then call it
-    on each of `inputs` in turn with that call's arguments; keep the last output (and any
-    further outputs), the op's state variables, and the regularization losses."""
+    on each of `inputs` in turn with that call's arguments, in the case's mode; keep the
+    last output (and any further outputs), the op's state variables, and the regularization
+    losses. In a compiled mode the same built layer is first called eagerly (its result is
+    `eager_output`, for metrics.vs_eager), then once more compiled to trace and compile
+    (timed as "compile"), its variables restored after each, so that the calls that count
+    start from the state the eager calls started from."""
     from conformance.runner.inputs import keras_dtype
 
     tf = tensorflow()
+    timings = Timings() if timings is None else timings
+    mode = MODES[case.mode]
     specs = case.inputs or {}
 
     def tensors(x):
@@ -104,20 +92,39 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list) -> Side
     invoke = op.keras_call or (lambda layer, given, call: layer(given["x"], **call))
     phase = "construct"
     try:
-        params = op.keras_params(tf.keras, case.params, case.dtype) if op.keras_params else case.params
-        layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
-        phase = "build"
-        if op.input_names == ("x",):
-            layer.build(tuple(np.shape(_named_x(inputs[0]))))
-        else:  # layers of several inputs build on their first call: make one, untimed
-            invoke(layer, tensors(inputs[0]), {})
-        phase = "set weights"
-        problem = None if weights is None else _set_weights(layer, weights, case.dtype)
+        with timings("build"):
+            params = op.keras_params(tf.keras, case.params, case.dtype) if op.keras_params else case.params
+            layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
+            phase = "build"
+            if op.input_names == ("x",):
+                layer.build(tuple(np.shape(_named_x(inputs[0]))))
+            else:  # layers of several inputs build on their first call: make one, untimed
+                invoke(layer, tensors(inputs[0]), {})
+            phase = "set weights"
+            problem = None if weights is None else _set_weights(layer, weights, case.dtype)
         if problem:
-            return SideOutcome(error={"type": "WeightLayoutMismatch", "bases": [], "message": problem, "phase": phase})
-        for i, (x, call) in enumerate(zip(inputs, calls)):
-            phase = "call" if len(inputs) == 1 else f"call {i + 1} of {len(inputs)}"
-            output = invoke(layer, tensors(x), arguments(call))
+            return SideOutcome(error=harness_error("WeightLayoutMismatch", problem, phase))
+        feeds = [(tensors(x), arguments(call)) for x, call in zip(inputs, calls)]
+        eager_output = None
+        if mode.compiled:
+            initial = _snapshot(layer)
+            phase = "eager calls (for vs_eager)"
+            with timings("eager"):
+                for given, call in feeds:
+                    eager = invoke(layer, given, call)
+                eager_output = _first(eager)
+            _restore(layer, initial)
+            compiled = mode.wrap(tf, lambda given, call: invoke(layer, given, call))
+            phase = f"{case.mode} compile"
+            with timings("compile"):
+                compiled(*feeds[0])  # traces and compiles; its effect on the variables is undone
+            _restore(layer, initial)
+        else:
+            compiled = lambda given, call: invoke(layer, given, call)
+        with timings("call"):
+            for i, (given, call) in enumerate(feeds):
+                phase = "call" if len(feeds) == 1 else f"call {i + 1} of {len(feeds)}"
+                output = compiled(given, call)
         extras = {}
         if isinstance(output, (tuple, list)):
             output, rest = output[0], output[1:]
@@ -127,24 +134,57 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list) -> Side
         state.update(extras)
         if any(k.endswith("_regularizer") and v is not None for k, v in case.params.items()):
             state["losses"] = np.float64(sum(float(loss) for loss in layer.losses))
-        return SideOutcome(output=np.asarray(output).astype(np.float64), state=state)
+        return SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
+
+
+def _first(output):
+    output = output[0] if isinstance(output, (tuple, list)) else output
+    return np.asarray(output).astype(np.float64)
+
+
+def _snapshot(layer) -> list:
+    """Every variable of the layer (weights, moving statistics, seed states), by value."""
+    return [(v, np.array(v.numpy())) for v in layer.variables]
+
+
+def _restore(layer, snapshot) -> None:
+    for variable, value in snapshot:
+        variable.assign(value)
 
 
 def _named_x(x):
     return x["x"] if isinstance(x, dict) else x
 
 
-def run_function(op, case, x: np.ndarray) -> SideOutcome:
-    """tf.keras's callable for `op` (made from the case params) applied to x."""
+def run_function(op, case, x: np.ndarray, timings: Timings | None = None) -> SideOutcome:
+    """tf.keras's callable for `op` (made from the case params) applied to x, in the case's
+    mode; in a compiled mode the eager result is kept as `eager_output` and the first
+    compiled call (trace and compile) is timed apart."""
     tf = tensorflow()
+    timings = Timings() if timings is None else timings
+    mode = MODES[case.mode]
     phase = "construct"
     try:
-        function = op.keras_callable(tf.keras, case.params)
+        with timings("build"):
+            function = op.keras_callable(tf.keras, case.params)
+            tensor = tf.constant(x.astype(_np_dtype(case.dtype)))
+        eager_output = None
+        if mode.compiled:
+            phase = "eager call (for vs_eager)"
+            with timings("eager"):
+                eager_output = np.asarray(function(tensor)).astype(np.float64)
+            compiled = mode.wrap(tf, function)
+            phase = f"{case.mode} compile"
+            with timings("compile"):
+                compiled(tensor)
+        else:
+            compiled = function
         phase = "call"
-        output = function(tf.constant(x.astype(_np_dtype(case.dtype))))
-        return SideOutcome(output=np.asarray(output).astype(np.float64))
+        with timings("call"):
+            output = compiled(tensor)
+        return SideOutcome(output=np.asarray(output).astype(np.float64), eager_output=eager_output)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
 
@@ -170,7 +210,7 @@ def _set_weights(layer, weights: dict, dtype: str) -> str | None:
 ISOLATED_TIMEOUT_S = 300
 
 
-def run_layer_isolated(op, case, inputs: list, weights: dict | None, calls: list) -> SideOutcome:
+def run_layer_isolated(op, case, inputs: list, weights: dict | None, calls: list, timings: Timings | None = None) -> SideOutcome:
     """run_layer in a child process, for a case whose tf.keras call may kill its process
     (a signal in a kernel): the death becomes this side's error, the run goes on."""
     import multiprocessing
@@ -181,10 +221,10 @@ def run_layer_isolated(op, case, inputs: list, weights: dict | None, calls: list
     child = context.Process(target=_isolated_main, args=(sender, case, inputs, weights, calls))
     child.start()
     sender.close()
-    outcome = None
+    result = None
     try:
         if receiver.poll(ISOLATED_TIMEOUT_S):
-            outcome = receiver.recv()
+            result = receiver.recv()
     except EOFError:  # the child died before sending anything
         pass
     child.join(timeout=10)
@@ -192,7 +232,10 @@ def run_layer_isolated(op, case, inputs: list, weights: dict | None, calls: list
     if timed_out:
         child.kill()
         child.join()
-    if outcome is not None:
+    if result is not None:
+        outcome, child_timings = result
+        if timings is not None:
+            timings.update(child_timings)
         return outcome
     code = child.exitcode
     if timed_out:
@@ -201,7 +244,7 @@ def run_layer_isolated(op, case, inputs: list, weights: dict | None, calls: list
         message = f"the process running tf.keras was killed by signal {signal.Signals(-code).name}"
     else:
         message = f"the process running tf.keras exited with code {code} without a result"
-    return SideOutcome(error={"type": "ProcessCrash", "bases": [], "message": message, "phase": "call"})
+    return SideOutcome(error=harness_error("ProcessCrash", message, "call"))
 
 
 def _isolated_main(sender, case, inputs, weights, calls):
@@ -209,7 +252,9 @@ def _isolated_main(sender, case, inputs, weights, calls):
     os.dup2(fd, 2)  # TensorFlow's start-up logs
     from conformance.ops import get_op
 
-    sender.send(run_layer(get_op(case.op), case, inputs, weights, calls))
+    timings = Timings()
+    outcome = run_layer(get_op(case.op), case, inputs, weights, calls, timings)
+    sender.send((outcome, dict(timings)))
 
 
 def draw_initializer(op, case, shape: tuple, seeds) -> SideOutcome:
@@ -224,7 +269,7 @@ def draw_initializer(op, case, shape: tuple, seeds) -> SideOutcome:
         for i, seed in enumerate(seeds):
             initializer = cls(**case.params, seed=seed) if "seed" in _init_arguments(cls) else cls(**case.params)
             phase = "call"
-            draws.append(np.asarray(initializer(shape, dtype=case.dtype)).astype(np.float64))
+            draws.append(np.asarray(_in_mode(case, lambda: initializer(shape, dtype=case.dtype))()).astype(np.float64))
             if i == 0:
                 again_same_object = np.asarray(initializer(shape, dtype=case.dtype)).astype(np.float64)
                 fresh = cls(**case.params, seed=seed) if "seed" in _init_arguments(cls) else cls(**case.params)
@@ -268,7 +313,19 @@ def draw_layer_kernels(op, case, seeds) -> SideOutcome:
         return SideOutcome(error=error_info(exc, phase))
 
 
+def _in_mode(case, fn):
+    """fn as the case's mode runs it (initializer draws)."""
+    return MODES[case.mode].wrap(tensorflow(), fn)
+
+
 def _init_arguments(cls) -> set:
     import inspect
 
     return set(inspect.signature(cls.__init__).parameters)
+
+
+def check_custom_object(op, case, cls, reference) -> tuple[list[str], dict]:
+    """A user's Keras object against the user's reference (tf_keras_custom.py)."""
+    from conformance.target.tf_keras_custom import check_custom_object as check
+
+    return check(op, case, cls, reference)

@@ -16,6 +16,9 @@ import math
 import numpy as np
 from scipy import stats
 
+from conformance.checks.verdict import Verdict, decide
+from conformance.outcome import SideOutcome, error_info
+from conformance.runner.inputs import call_arguments, make_inputs
 from reference_impl import regularization_layers as ref
 from reference_impl.initializers import Distribution
 
@@ -82,31 +85,25 @@ def check(kind: str, x: np.ndarray, y: np.ndarray, params: dict, layer: str, tol
     return not messages, "; ".join(messages), metrics
 
 
-def judge_stochastic(op, case):
-    from conformance.runner import keras_side
-    from conformance.runner.execute import call_arguments, make_inputs
-
+def judge(op, case, target, timings) -> Verdict:
+    """One training call on one input, judged statistically. The reference side is the
+    documented rule's argument checks (a mask shape, a rate), so a case that expects an
+    error is judged by the same ladder as every other check."""
     (x,) = make_inputs(case, op)[:1]
     call = call_arguments(case)
-    try:
-        ref.mask_shape(op.keras_class, x.shape, noise_shape=case.params.get("noise_shape"))
-        for name in ("rate",):
-            if name in case.params:
-                ref.dropout_scale(float(case.params[name]))
-    except ValueError as exc:
-        reference_error = {"type": "ValueError", "bases": ["Exception"], "message": str(exc), "phase": "arguments"}
-    else:
-        reference_error = None
-    keras = keras_side.run_layer(op, case, [x], None, [call])
-    outcome = {"reference": {"output_shape": list(x.shape), "error": reference_error},
-               "keras": {"output_shape": keras.shape, "error": keras.error}}
-    if case.expect.get("error"):
-        raised = keras.error is not None
-        return ("pass" if raised and reference_error else "fail" if reference_error else "error"), \
-            "" if raised else "tf.keras accepted the arguments", None, outcome
-    if reference_error:
-        return "error", f"the reference rejects the arguments: {reference_error['message']}", None, outcome
-    if keras.error:
-        return "fail", f"tf.keras raised {keras.error['type']}: {keras.error['message']}", None, outcome
-    ok, message, metrics = check(op.stochastic, x, keras.output, case.params, op.keras_class, case.effective_tolerance)
-    return ("pass" if ok else "fail"), message, metrics, outcome
+    with timings("reference"):
+        try:
+            ref.mask_shape(op.keras_class, x.shape, noise_shape=case.params.get("noise_shape"))
+            if "rate" in case.params:
+                ref.dropout_scale(float(case.params["rate"]))
+            reference = SideOutcome(output=np.empty(x.shape))
+        except ValueError as exc:
+            reference = SideOutcome(error=error_info(exc, "arguments"))
+    keras = target.run_layer(op, case, [x], None, [call], timings)
+
+    def compare():
+        ok, message, metrics = check(op.stochastic, x, keras.output, case.params, op.keras_class, case.effective_tolerance)
+        return ([] if ok else [message]), metrics
+
+    with timings("judge"):
+        return decide(case, reference, keras, compare)

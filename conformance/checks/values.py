@@ -1,0 +1,157 @@
+"""The values check: a layer's or a function's output, further outputs, state variables
+after the calls and regularization losses, element by element against the float64
+reference, within the case's tolerance. In a compiled mode the target also reports its
+eager output, and metrics.vs_eager says how far the mode moved from it."""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.checks.verdict import Verdict, decide
+from conformance.compare import compare_arrays
+from conformance.ops import FunctionOp, LayerOp
+from conformance.ops.regularizers import reference_penalty
+from conformance.outcome import SideOutcome, Timings, error_info
+from conformance.runner.inputs import layer_feeds, make_inputs, make_weights, numpy_dtype
+from conformance.catalogue.model import Case, input_shapes
+
+
+def judge(op, case: Case, target, timings: Timings) -> Verdict:
+    if isinstance(op, FunctionOp):
+        (x,) = make_inputs(case)[:1]
+        with timings("reference"):
+            reference = run_function_reference(op, case, x)
+        keras = target.run_function(op, case, x, timings)
+    else:
+        inputs, calls = layer_feeds(case, op)
+        with timings("reference"):
+            reference, weights = run_reference(op, case, inputs, calls)
+        # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
+        run = target.run_layer_isolated if case.isolate else target.run_layer
+        keras = run(op, case, inputs, weights if reference.error is None else None, calls, timings)
+    with timings("judge"):
+        return decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
+
+
+def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:
+    try:
+        return SideOutcome(output=np.asarray(op.compute(x, case.params), dtype=np.float64))
+    except ValueError as exc:  # the documented rejection of the arguments
+        return SideOutcome(error=error_info(exc, "call"))
+
+
+def _split_outputs(output) -> tuple:
+    """A layer's result as (main output, {"output_1": ..., ...}) for layers returning several."""
+    if isinstance(output, (tuple, list)):
+        return np.asarray(output[0], dtype=np.float64), {f"output_{i}": np.asarray(o, dtype=np.float64) for i, o in enumerate(output[1:], 1)}
+    return output, {}
+
+
+def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
+    """The reference side of a layer over the calls; a ValueError is the documented
+    rejection of the arguments. Returns the outcome and the initial weights (which tf.keras
+    gets too)."""
+    try:
+        shapes = op.predict_weights(case.params, input_shapes(op, case))
+    except ValueError as exc:
+        return SideOutcome(error=error_info(exc, "arguments")), {}
+    weights = make_weights(shapes, case.dtype, case.seed, op.positive_weights)
+    current = dict(weights)
+    try:
+        for x, call in zip(inputs, calls):
+            at_call = dict(current)
+            output, extras = _split_outputs(op.compute(x, current, case.params, call))
+            if op.update_state is not None:
+                current.update(op.update_state(x, current, case.params, call))
+        state = {name: current[name] for name in op.state if name in current}
+        state.update(extras)
+        if regularized(case.params):
+            state["losses"] = np.float64(_reference_losses(case.params, at_call, output))
+    except ValueError as exc:
+        return SideOutcome(error=error_info(exc, "call")), weights
+    return SideOutcome(output=output, state=state), weights
+
+
+def regularized(params: dict) -> bool:
+    return any(k.endswith("_regularizer") and v is not None for k, v in params.items())
+
+
+def _reference_losses(params: dict, weights: dict, output) -> float:
+    """The documented sum behind layer.losses: each weight regularizer's penalty of its
+    weight, plus the activity regularizer's penalty of the output divided by the batch size
+    ("so that the relative weighting ... does not change with the batch size")."""
+    total = 0.0
+    for key, identifier in params.items():
+        penalty = reference_penalty(identifier) if key.endswith("_regularizer") else None
+        if penalty is None:
+            continue
+        if key == "activity_regularizer":
+            total += penalty(output) / output.shape[0]
+            continue
+        base = key[: -len("_regularizer")]
+        name = next((n for n in (base, f"{base}_kernel", "kernel") if n in weights), None)
+        if name is None:
+            raise ValueError(f"{key} has no weight to regularize among {sorted(weights)}")
+        total += penalty(weights[name])
+    return total
+
+
+def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome) -> tuple[list[str], dict]:
+    tol = case.effective_tolerance
+    expected = representable(reference.output, case.dtype)
+    result = compare_arrays(keras.output, expected, rtol=tol["rtol"], atol=tol["atol"], map_axes=_map_axes(case, keras.output.ndim))
+    messages = [] if result.ok else [result.message]
+    metrics = result.metrics
+    if reference.state:
+        # state variables after the last call, and the layer's regularization losses, are
+        # judged like the output
+        metrics["state"] = {}
+        for name, expected in reference.state.items():
+            if name not in keras.state:
+                messages.append(f"{name}: tf.keras has no such variable")
+                continue
+            r = compare_arrays(keras.state[name], expected, rtol=tol["rtol"], atol=tol["atol"])
+            metrics["state"][name] = {k: v for k, v in r.metrics.items() if k != "error_histogram"}
+            if not r.ok:
+                messages.append(f"{name} after {case.calls} call(s): {r.message}")
+    if keras.eager_output is not None:
+        metrics.update(vs_eager(keras.output, keras.eager_output, tol))
+    return messages, metrics
+
+
+def vs_eager(output, eager, tol: dict) -> dict:
+    """How far a compiled mode's output moved from the eager output of the same layer: the
+    largest |difference| and the worst |difference| / (atol + rtol |eager|) (above 1: the
+    modes disagree by more than the tolerance, worth a look even when both pass). NaN and
+    infinities at the same places count as equal."""
+    if np.shape(output) != np.shape(eager):
+        return {"vs_eager": float("inf"), "vs_eager_ratio": float("inf")}
+    same = (output == eager) | (np.isnan(output) & np.isnan(eager))
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(same, 0.0, np.abs(output - eager))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        ratio = diff / (tol["atol"] + tol["rtol"] * np.abs(np.where(np.isfinite(eager), eager, 0.0)))
+    return {"vs_eager": float(diff.max(initial=0.0)), "vs_eager_ratio": float(ratio.max(initial=0.0))}
+
+
+def representable(reference, dtype: str):
+    """The reference as the case dtype can hold it at the top: a float64 value beyond the
+    dtype's largest finite number is, correctly rounded, an infinity (exp(89) in float32)."""
+    if dtype == "float64":
+        return reference
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is the point
+        rounded = reference.astype(numpy_dtype(dtype)).astype(np.float64)
+        overflow = np.isinf(rounded) & np.isfinite(reference)
+    return np.where(overflow, rounded, reference) if np.any(overflow) else reference
+
+
+def _map_axes(case: Case, ndim: int):
+    """The two axes a heat map of the error is drawn over: the first two spatial axes
+    (batch x length for 1-D layers), by the case's data_format."""
+    if ndim < 2:
+        return None
+    first = case.params.get("data_format") == "channels_first"
+    if ndim >= 4:
+        return (2, 3) if first else (1, 2)
+    if ndim == 3:
+        return (0, 2) if first else (0, 1)
+    return (0, 1)

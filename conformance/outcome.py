@@ -1,0 +1,66 @@
+"""What one side of a case produced, and how long each phase took: the vocabulary shared by
+the targets, the checks and the runner (no framework, no catalogue)."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_MESSAGE = 2000
+# The phases a case's time is split into (record field `durations`).
+PHASES = ("build", "eager", "compile", "call", "reference", "judge")  # eager: the eager run a compiled mode is compared with
+
+
+@dataclass
+class SideOutcome:
+    """What one implementation produced: an output, or the error it raised and where."""
+
+    output: np.ndarray | None = None
+    error: dict | None = None
+    state: dict = field(default_factory=dict)  # state variables after the last call, further outputs, losses
+    eager_output: np.ndarray | None = None  # in a compiled mode: the same layer's eager output
+
+    @property
+    def shape(self):
+        return None if self.output is None else list(self.output.shape)
+
+    def summary(self) -> dict:
+        return {"output_shape": self.shape, "error": self.error}
+
+    def describe(self) -> str:
+        if self.error:
+            return f"raised {self.error['type']} during {self.error['phase']}: {self.error['message']}"
+        return f"returned shape {self.shape}"
+
+
+def error_info(exc: BaseException, phase: str) -> dict:
+    """An exception as a record field: its type, base classes (to match `expect.error`
+    against a subclass), message and the phase it was raised in."""
+    message = str(exc).strip()
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + " [...]"
+    return {
+        "type": type(exc).__name__,
+        "bases": [c.__name__ for c in type(exc).__mro__[1:] if c not in (object, BaseException)],
+        "message": message,
+        "phase": phase,
+    }
+
+
+def harness_error(kind: str, message: str, phase: str) -> dict:
+    """An error the harness names itself (a weight layout mismatch, a killed process)."""
+    return {"type": kind, "bases": [], "message": message, "phase": phase}
+
+
+class Timings(dict):
+    """Seconds per phase; `with timings("call"): ...` adds to a phase."""
+
+    @contextmanager
+    def __call__(self, phase: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[phase] = self.get(phase, 0.0) + time.perf_counter() - started

@@ -1,0 +1,59 @@
+"""What is tested: one adapter per target, the only code that touches a framework.
+
+A target is a module that provides the members of `Target` below. Today there is one,
+tf.keras (Keras 3 on TensorFlow, `tf_keras.py`, with `tf_keras_custom.py` for user-defined
+objects). A second target (Keras 2 through the `tf_keras` package, say) is a second module
+with the same members, named in conformance.axes.TARGETS and mapped in `TARGET_MODULES`;
+the checks and the runner do not change.
+
+Every member takes the case, so the target applies the case's mode itself
+(conformance.axes.MODES: how a call is wrapped) and records build, compile and call time in
+the `Timings` it is given.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+from conformance.axes import TARGETS
+
+
+class Target(Protocol):
+    NAME: str
+
+    def tensorflow(self):
+        """Import the framework once (workers pay for it before their first case)."""
+
+    def quiet_tensorflow_logs(self) -> None:
+        """Keep the framework's start-up logs out of the terminal (before workers start)."""
+
+    def versions(self) -> dict:
+        """Installed versions, for the record's environment (without importing the framework)."""
+
+    def run_layer(self, op, case, inputs, weights, calls, timings=None):
+        """Build the layer, set `weights` by name, call it on each input: a SideOutcome."""
+
+    def run_layer_isolated(self, op, case, inputs, weights, calls, timings=None):
+        """run_layer in a child process, for calls that may kill their process."""
+
+    def run_function(self, op, case, x, timings=None):
+        """The op's callable (an activation, a regularizer) applied to x: a SideOutcome."""
+
+    def draw_initializer(self, op, case, shape, seeds):
+        """One draw per seed, stacked; state says whether seeded draws repeat."""
+
+    def draw_layer_kernels(self, op, case, seeds):
+        """The initializer as a layer's kernel_initializer, one layer per seed."""
+
+    def check_custom_object(self, op, case, cls, reference):
+        """A user's Keras object against the user's reference: (messages, metrics)."""
+
+
+TARGET_MODULES = {"tf.keras": "conformance.target.tf_keras"}
+MEMBERS = tuple(name for name in Target.__dict__ if not name.startswith("_"))
+
+
+def get_target(name: str) -> Target:
+    if name not in TARGETS:
+        raise ValueError(f"unknown target {name!r}; targets: {', '.join(TARGETS)}")
+    return importlib.import_module(TARGET_MODULES[name])
