@@ -60,3 +60,48 @@ def test_alpha_dropout_values_and_affine_correction():
     mean = (1 - p) * 0 + p * ALPHA_PRIME
     var = (1 - p) * 1 + p * ALPHA_PRIME**2 - mean**2
     assert abs(a * mean + b) < 1e-12 and abs(a * a * var - 1) < 1e-12
+
+
+# The random-layer judge shares the verdict ladder of every check (conformance.checks.verdict):
+# an expected error's type and `match` count, and a target that raises where the reference
+# accepts is a failure that names tf.keras.
+from conformance.catalogue.model import Case  # noqa: E402
+from conformance.checks.random_layers import judge  # noqa: E402
+from conformance.ops import get_op  # noqa: E402
+from conformance.outcome import SideOutcome, Timings  # noqa: E402
+
+
+class RaisingTarget:
+    """A target whose layer call raises the given error (no framework needed)."""
+
+    def __init__(self, kind, message):
+        self.error = {"type": kind, "bases": ["Exception"], "message": message, "phase": "call"}
+
+    def run_layer(self, op, case, inputs, weights, calls, timings=None):
+        return SideOutcome(error=self.error)
+
+
+def dropout_case(rate, expect=None):
+    return Case(id="t::d", file="t", line=1, name="d", op="Dropout", params={"rate": rate}, dtype="float32",
+                input_shape=(4, 8), call={"training": True}, expect=expect or {})
+
+
+def test_an_expected_error_must_match_its_type_and_pattern():
+    op = get_op("Dropout")
+    wrong_text = judge(op, dropout_case(1.5, {"error": "ValueError", "match": "rate"}), RaisingTarget("ValueError", "boom"), Timings())
+    assert wrong_text.status == "fail" and "expected ValueError matching 'rate'" in wrong_text.message
+    wrong_type = judge(op, dropout_case(1.5, {"error": "ValueError"}), RaisingTarget("TypeError", "rate"), Timings())
+    assert wrong_type.status == "fail" and "tf.keras raised TypeError during call: rate" in wrong_type.message
+    right = judge(op, dropout_case(1.5, {"error": "ValueError", "match": "rate"}), RaisingTarget("ValueError", "bad rate"), Timings())
+    assert right.status == "pass"
+
+
+def test_a_target_raising_where_the_reference_accepts_fails_and_says_so():
+    verdict = judge(get_op("Dropout"), dropout_case(0.5), RaisingTarget("ValueError", "boom"), Timings())
+    assert verdict.status == "fail"
+    assert verdict.message == "tf.keras raised ValueError during call: boom; the reference accepts these arguments"
+
+
+def test_an_expected_error_the_reference_does_not_raise_is_the_harness_s_error():
+    verdict = judge(get_op("Dropout"), dropout_case(0.5, {"error": "ValueError"}), RaisingTarget("ValueError", "x"), Timings())
+    assert verdict.status == "error" and "the reference does not raise ValueError" in verdict.message

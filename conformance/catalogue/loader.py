@@ -259,8 +259,8 @@ def _substitute(value, sets: dict, path: tuple):
         if set(value) == {"set"}:
             name = value["set"]
             if not isinstance(name, str) or name not in sets:
-                raise _Problem(path + ("set",), f"no value set named {name!r}{_did_you_mean(name, sets)}; "
-                                                f"defined: {', '.join(sets) or 'none'} (in `values:` or {VALUE_SETS_FILE})")
+                raise _Problem(path + ("set",), f"no value set named {name!r} (defined in `values:` or {VALUE_SETS_FILE}: "
+                                                f"{', '.join(sets) or 'none'}){_did_you_mean(name, sets)}")
             return sets[name]
         return {k: _substitute(v, sets, path + (k,)) for k, v in value.items()}
     if isinstance(value, list):

@@ -84,7 +84,10 @@ class Case:
         given = {k: v for k, v in record.items() if k in known and v is not None}
         given.update(
             input_shape=tuple(shape) if shape else (), expect=record.get("expected") or {},
-            tolerance=record.get("tolerance") or {}, tags=tuple(record.get("tags") or ()),
+            # the record holds the effective tolerance; the case keeps what differs from the default
+            tolerance={k: v for k, v in (record.get("tolerance") or {}).items()
+                       if v != DEFAULT_TOLERANCE.get(record.get("dtype"), {}).get(k)},
+            tags=tuple(record.get("tags") or ()),
             line=record.get("line") or 0, seed=record.get("seed") or DEFAULT_SEED,
             params=record.get("params") or {}, call=record.get("call") or {}, swept=record.get("swept") or {},
             input_distribution=record.get("input_distribution") or {},
