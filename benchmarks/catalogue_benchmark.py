@@ -1,7 +1,10 @@
-"""Time the catalogue: validation, and whole runs with -j 1 and -j 2.
+"""Time the catalogue: validation, and whole runs per job count and per mode selection.
 
-    python3 benchmarks/catalogue_benchmark.py [--repeat N] [--jobs 1 2] [PATH ...]
+    python3 benchmarks/catalogue_benchmark.py [--repeat N] [--jobs 1 2] [--modes eager all] [PATH ...]
 
+`--modes eager all` times the eager-only run and the run in every mode side by side (the
+issue on modes asks that all three cost at most 3x eager alone), and splits the time of
+the cases by phase (build, eager, compile, call, reference, judge) from results.json.
 Validation is timed in-process (best of N, after one warm-up import); runs are timed as
 subprocesses of the `conformance` command (wall clock, TensorFlow import included), and
 their results.json is read back for the case counts. Numbers quoted in the README and in
@@ -38,16 +41,22 @@ def time_validate_command(paths) -> float:
     return time.perf_counter() - started
 
 
-def time_run(paths, jobs: int) -> tuple[float, dict]:
+def time_run(paths, jobs: int, modes: str | None = None) -> tuple[float, dict, dict]:
+    """Wall clock of one run, its summary, and the cases' seconds summed per phase."""
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "conformance.cli", "run", *paths, "-j", str(jobs), "--out", out, "-q"],
+            [sys.executable, "-m", "conformance.cli", "run", *paths, "-j", str(jobs), "--out", out, "-q",
+             *(["--modes", modes] if modes else [])],
             capture_output=True, env={**os.environ},
         )
         wall = time.perf_counter() - started
-        summary = json.loads((Path(out) / "results.json").read_text())["summary"]
-    return wall, summary
+        document = json.loads((Path(out) / "results.json").read_text())
+    phases: dict = {}
+    for record in document["cases"]:
+        for phase, seconds in (record.get("durations") or {}).items():
+            phases[phase] = phases.get(phase, 0.0) + seconds
+    return wall, document["summary"], phases
 
 
 def main() -> None:
@@ -55,15 +64,24 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", default=["cases"])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--modes", nargs="*", default=["eager", "all"],
+                        help="mode selections to time: 'all' (each case's own modes) or a --modes value")
     args = parser.parse_args()
 
     seconds, count = time_validation(args.paths, args.repeat)
     print(f"load + validate {count} cases in-process: {seconds * 1000:.0f} ms (best of {args.repeat})")
     print(f"`conformance validate` command, wall clock: {time_validate_command(args.paths):.2f} s")
     for jobs in args.jobs:
-        wall, summary = time_run(args.paths, jobs)
-        counts = ", ".join(f"{v} {k}" for k, v in summary.items() if v and k != "total")
-        print(f"`conformance run -j {jobs}`: {wall:.1f} s wall for {summary['total']} cases ({counts})")
+        walls = {}
+        for modes in args.modes:
+            wall, summary, phases = time_run(args.paths, jobs, None if modes == "all" else modes)
+            walls[modes] = wall
+            counts = ", ".join(f"{v} {k}" for k, v in summary.items() if v and k != "total")
+            split = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(phases.items(), key=lambda kv: -kv[1]))
+            print(f"`conformance run -j {jobs} --modes {modes}`: {wall:.1f} s wall for {summary['total']} cases ({counts})")
+            print(f"    case time by phase, summed over workers: {split}")
+        if "eager" in walls and "all" in walls:
+            print(f"    every mode / eager only, -j {jobs}: {walls['all'] / walls['eager']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -108,6 +108,13 @@ def browser_numbers(html_path: Path) -> None:
                        lambda: page.get_attribute("#row-count", "data-matching") != everything)
         sort = timed(lambda: page.click("#case-table th[data-sort=max_abs_error]"),
                      lambda: page.get_attribute("#case-table th[data-sort=max_abs_error]", "aria-sort") != "none")
+        page.click("#filter-reset")
+        mode = timed(lambda: page.select_option("#filter-mode", "xla"),
+                     lambda: page.get_attribute("#row-count", "data-matching") != everything)
+        mode_matching = page.get_attribute("#row-count", "data-matching")
+        page.click("#filter-reset")
+        sort_vs = timed(lambda: page.click("#case-table th[data-sort=vs_eager_ratio]"),
+                        lambda: page.get_attribute("#case-table th[data-sort=vs_eager_ratio]", "aria-sort") != "none")
         open_case = timed(lambda: page.locator("#case-rows tr.case-row").first.click(),
                           lambda: page.locator("#case-rows tr.details-row").count() == 1)
         heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
@@ -117,6 +124,8 @@ def browser_numbers(html_path: Path) -> None:
     print(f"  text filter        {text * 1000:8.0f} ms  ({words!r}: {matching} rows; includes the 150 ms typing pause)")
     print(f"  status filter      {status * 1000:8.0f} ms")
     print(f"  sort by max error  {sort * 1000:8.0f} ms")
+    print(f"  mode filter (xla)  {mode * 1000:8.0f} ms  ({mode_matching} rows)")
+    print(f"  sort by vs eager   {sort_vs * 1000:8.0f} ms")
     print(f"  open a case        {open_case * 1000:8.0f} ms")
     print(f"  DOM elements       {nodes:8d}     JS heap {heap / 1e6:.0f} MB")
     if errors:

@@ -5,8 +5,9 @@ import json
 import re
 from pathlib import Path
 
+from conformance.axes import CHECK_MODES, MODES
 from conformance.catalogue.loader import load_file
-from conformance.ops import get_op
+from conformance.ops import check_of, get_op
 
 
 def snake_case(name: str) -> str:
@@ -54,14 +55,16 @@ def new_case(op_name: str, name: str, file: str | None, default_dir: str) -> tup
     if op.name.startswith("custom."):  # the user's own code: name it (a file beside the catalogue)
         given = "    custom: custom_objects.py:YourClass           # your Keras class\n" \
                 "    reference: custom_objects.py:your_reference   # its NumPy reference\n" + given
+    modes = CHECK_MODES[check_of(op, example.get("call") or {})]
     block = (
         f"  - name: {name}\n{per_case_op}"
         f"{given}"
         f"    params: {_flow(example['params'])}\n{call}"
         f"    # sweep: {{argument: [value, value]}}     # every combination becomes a case\n"
         f"    # dtype: [float32, float64]\n"
+        f"    # modes: [{', '.join(modes)}]   # the default; any of {', '.join(MODES)}\n"
         f"    # expect: {{output_shape: [...]}}  or  {{error: ValueError}}\n"
-        f"    # xfail: {{reason: what differs and why, link: https://...}}\n"
+        f"    # xfail: {{reason: what differs and why, link: https://..., when: {{mode: xla}}}}\n"
     )
     with path.open("a", encoding="utf-8") as f:
         f.write(header + block)

@@ -25,27 +25,40 @@ from pathlib import Path
 import jinja2
 
 from conformance import results
+from conformance.axes import MODES as AXES_MODES, REFERENCE_MODE
 
 HERE = Path(__file__).parent
 # The case table's default order: what needs attention first.
 STATUS_ORDER = ("fail", "error", "xpass", "xfail", "skip", "pass")
 FAILING = ("fail", "error", "xpass")
+# Execution modes, in the order they are shown, and what each means (conformance.axes). A
+# record without `mode` (written before modes existed) ran eagerly.
+MODE_DESCRIPTIONS = {name: mode.doc for name, mode in AXES_MODES.items()}
+MODES = tuple(MODE_DESCRIPTIONS)
+DEFAULT_MODE = REFERENCE_MODE
 MOVE_FACTOR = 10.0  # a max_abs_error that moved more than this, either way, is listed
 BASELINE_LIST_LIMIT = 500  # rows per baseline list; the rest are counted, not shown
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # TensorFlow colours its messages
 
 # One case travels as a list in this order (names once, not 20,000 times).
 CASE_FIELDS = (
-    "id", "status", "op", "family", "dtype", "file", "line", "params", "input_shapes", "input_values",
-    "seed", "expected", "tolerance", "xfail", "tags", "message", "metrics", "outcome", "duration_s", "snippet",
+    "id", "status", "op", "family", "dtype", "mode", "target", "check", "file", "line", "params", "input_shapes",
+    "input_values", "seed", "expected", "tolerance", "xfail", "tags", "message", "metrics", "outcome", "duration_s",
+    "durations", "snippet",
 )
 METRIC_FIELDS = (
     "n_elements", "max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference",
     "worst_tolerance_ratio", "n_out_of_tolerance", "fraction_out_of_tolerance", "n_nonfinite_mismatch",
-    "error_histogram", "error_map",
+    "error_histogram", "error_map", "vs_eager", "vs_eager_ratio",
 )
+# A case's `durations` travel as a list in this order (seconds; compile only in compiled modes;
+# eager: the eager run a compiled mode is compared with). A phase not listed here follows as
+# a trailing {name: seconds} object; "total" is duration_s, sent apart.
+DURATION_FIELDS = ("build", "eager", "compile", "call", "reference", "judge")
+_DURATION_KEYS = frozenset(DURATION_FIELDS) | {"total"}
 ID_MARK = "\0"  # in a snippet line: the case's id
-INTERNED = ("op", "family", "dtype", "file")  # few distinct values: sent as indexes into `strings`
+# few distinct values: sent as indexes into `strings`
+INTERNED = ("op", "family", "dtype", "mode", "target", "check", "file")
 
 
 # ---------------------------------------------------------------- public functions
@@ -59,6 +72,9 @@ def render(document: dict, baseline_document: dict | None = None) -> str:
     script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return _environment().get_template("report.html.j2").render(
         verdict=verdict(cases),
+        modes=modes_run(meta, cases),
+        mode_descriptions=MODE_DESCRIPTIONS,
+        mode_rows=mode_table(cases, meta),
         families=family_table(cases),
         environment=environment_rows(meta),
         meta=meta,
@@ -108,6 +124,63 @@ def verdict(cases) -> dict:
     }
 
 
+def case_mode(case: dict) -> str:
+    """The case's execution mode; records from before modes existed ran eagerly."""
+    return str(case.get("mode") or DEFAULT_MODE)
+
+
+def _mode_order(modes) -> list[str]:
+    """Distinct modes, the known ones in MODES order, then any others alphabetically."""
+    distinct = set(modes)
+    return [m for m in MODES if m in distinct] + sorted(distinct - set(MODES))
+
+
+def modes_run(meta: dict, cases) -> list[str]:
+    """The modes selected for the run: meta.modes, else the distinct modes of the cases."""
+    selected = meta.get("modes")
+    if isinstance(selected, (list, tuple)) and selected:
+        return [str(m) for m in selected]
+    return _mode_order(case_mode(c) for c in cases)
+
+
+def mode_table(cases, meta: dict | None = None) -> list[dict]:
+    """Per mode, counts by status, and how many cases depart from eager by more than their
+    tolerance (vs_eager_ratio above 1, or not a number). A mode selected in meta.modes that has
+    no case still gets its (empty) row."""
+    counts: dict[str, Counter] = {}
+    departs: Counter = Counter()
+    compared: Counter = Counter()
+    for c in cases:
+        mode = case_mode(c)
+        counts.setdefault(mode, Counter())[c.get("status")] += 1
+        ratio = _number((c.get("metrics") or {}).get("vs_eager_ratio"))
+        if ratio is not None:
+            compared[mode] += 1
+            if not ratio <= 1:  # NaN departs too
+                departs[mode] += 1
+    selected = (meta or {}).get("modes")
+    if not isinstance(selected, (list, tuple)):
+        selected = []
+    names = _mode_order([*counts, *(str(m) for m in selected if m)])
+    return [
+        _count_row(mode, counts.get(mode, Counter())) | {
+            "filter": mode, "description": MODE_DESCRIPTIONS.get(mode, ""),
+            "departs": departs[mode], "compared": compared[mode],
+        }
+        for mode in names
+    ]
+
+
+def _number(value) -> float | None:
+    """A metric as a float ("nan", "inf" strings included), or None when absent or unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def family_table(cases) -> list[dict]:
     """Per family, its ops with counts by status, and the family's own totals."""
     by_family: dict[str, dict[str, Counter]] = {}
@@ -139,7 +212,8 @@ def environment_rows(meta: dict) -> list[tuple[str, str]]:
     known = [
         ("tensorflow", "TensorFlow"), ("keras", "Keras"), ("numpy", "NumPy"), ("python", "Python"),
         ("platform", "Platform"), ("cpu", "CPU"), ("started", "Started"), ("duration_s", "Run time"),
-        ("jobs", "Worker processes"), ("selection", "Selection (-k)"), ("runner", "Runner"), ("command", "Command"),
+        ("jobs", "Worker processes"), ("target", "Target"), ("modes", "Modes"), ("selection", "Selection (-k)"),
+        ("runner", "Runner"), ("command", "Command"),
     ]
     rows = []
     for key, label in known:
@@ -150,6 +224,8 @@ def environment_rows(meta: dict) -> list[tuple[str, str]]:
             value = f"{value} ({meta['cpu_count']} logical CPUs)"
         if key == "duration_s" and isinstance(value, (int, float)):
             value = _duration(value)
+        if key == "modes" and isinstance(value, (list, tuple)):
+            value = ", ".join(str(m) for m in value)
         rows.append((label, _text(value)))
     flags = meta.get("flags") or {}
     set_flags = " ".join(f"{k}={v}" for k, v in flags.items() if v is not None)
@@ -269,8 +345,16 @@ def _first_line(case) -> str:
 
 
 def _meta_changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
-    keys = ("tensorflow", "keras", "numpy", "python", "platform", "cpu")
-    return [(k, _text(before.get(k)), _text(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+    keys = ("tensorflow", "keras", "numpy", "python", "platform", "cpu", "target", "modes")
+    return [(k, _meta_value(before.get(k)), _meta_value(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+
+
+def _meta_value(value) -> str:
+    if value is None:
+        return "(not recorded)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return _text(value)
 
 
 # ---------------------------------------------------------------- the data for report.js
@@ -287,6 +371,8 @@ def compact_cases(cases) -> dict:
         "order": list(STATUS_ORDER),
         "fields": list(CASE_FIELDS),
         "metric_fields": list(METRIC_FIELDS),
+        "duration_fields": list(DURATION_FIELDS),
+        "modes": list(MODES),
         "strings": list(strings),
         "lines": list(lines),
         "cases": rows,
@@ -307,7 +393,8 @@ def _compact_case(case: dict, strings: dict, lines: dict) -> list:
     values = {
         "id": case.get("id"),
         "status": results.STATUSES.index(status) if status in results.STATUSES else status,
-        **{key: intern(case.get(key)) for key in INTERNED},
+        **{key: intern(case.get(key)) for key in INTERNED if key != "mode"},
+        "mode": intern(case_mode(case)),  # always sent: a missing mode is eager, said once, here
         "line": case.get("line"),
         "params": case.get("params") or None,
         "input_shapes": case.get("input_shapes") or None,
@@ -321,6 +408,7 @@ def _compact_case(case: dict, strings: dict, lines: dict) -> list:
         "metrics": _compact_metrics(case.get("metrics")),
         "outcome": _compact_outcome(case.get("outcome")),
         "duration_s": _round(case.get("duration_s"), 4),
+        "durations": _compact_durations(case.get("durations")),
         "snippet": _snippet_lines(case, lines),
     }
     row = [values[f] for f in CASE_FIELDS]
@@ -339,6 +427,22 @@ def _compact_metrics(metrics):
     while row and row[-1] is None:
         row.pop()
     return row
+
+
+def _compact_durations(durations):
+    """Seconds per phase in DURATION_FIELDS order (null where missing), then any other phase
+    as one {name: seconds} object; None when there is nothing."""
+    if not durations or not isinstance(durations, dict):
+        return None
+    row = [durations.get(f) for f in DURATION_FIELDS]
+    row = [round(v, 4) if isinstance(v, float) else v for v in row]
+    while row and row[-1] is None:
+        row.pop()
+    if not _DURATION_KEYS.issuperset(durations):  # rare: a phase this report does not know
+        others = {str(k): _round(v, 4) for k, v in durations.items() if k not in _DURATION_KEYS and v is not None}
+        if others:
+            row += [None] * (len(DURATION_FIELDS) - len(row)) + [others]
+    return row or None
 
 
 def _compact_outcome(outcome):

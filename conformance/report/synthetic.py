@@ -4,7 +4,9 @@ stated for 20,000).
 
 The mix of statuses, the sizes of error maps (up to 16 x 16) and the messages follow what
 `conformance run` writes, erring on the large side: every pass case carries metrics and
-a heat map, and failing cases carry long multi-line exception text.
+a heat map, and failing cases carry long multi-line exception text. Cases cycle through the
+three execution modes (eager, function, xla), with the split of their durations and, outside
+eager, how far they moved from eager (a few by more than the tolerance).
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ OPS = {  # op -> (rank, data_format values)
 }
 DTYPES = {"float16": 1e-2, "bfloat16": 5e-2, "float32": 1e-5, "float64": 1e-10}
 STATUS_WEIGHTS = {"pass": 80, "fail": 13, "error": 2, "xfail": 2, "xpass": 1, "skip": 2}
+MODES = ("eager", "function", "xla")
+DEPARTS = 0.03  # the share of function/xla cases that move from eager by more than the tolerance
 TRACEBACK = (
     "Exception encountered when calling {op}.call().\n\n"
     "{{{{function_node __wrapped__Conv2D_device_/job:localhost/replica:0/task:0/device:CPU:0}}}} "
@@ -29,13 +33,14 @@ TRACEBACK = (
 def document(n_cases: int, seed: int = 0) -> dict:
     """A results document with n_cases cases, deterministic for a seed."""
     rng = random.Random(seed)
-    cases = [_case(i, rng) for i in range(n_cases)]
+    extra = random.Random(seed + 7919)  # the mode fields draw from their own stream: the rest stays as it was
+    cases = [_with_mode(_case(i, rng), MODES[i % len(MODES)], extra) for i in range(n_cases)]
     meta = {
         "tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6", "python": "3.11.7",
         "platform": "Linux-x86_64", "cpu": "synthetic CPU", "cpu_count": 2,
         "flags": {"TF_ENABLE_ONEDNN_OPTS": None, "TF_CPP_MIN_LOG_LEVEL": "2"},
         "started": "2026-01-01T00:00:00+0000", "duration_s": 1234.5, "jobs": 2,
-        "command": f"synthetic document({n_cases}, seed={seed})",
+        "command": f"synthetic document({n_cases}, seed={seed})", "modes": list(MODES), "target": "tf.keras",
     }
     return {"schema_version": results.SCHEMA_VERSION, "meta": meta, "summary": results.summarize(cases), "cases": cases}
 
@@ -91,6 +96,26 @@ def _case(i: int, rng: random.Random) -> dict:
         case["xfail"] = {"reason": f"tf.keras {op} departs from the documented semantics for {padding} padding "
                                    f"with strides {strides}; reported upstream.",
                          "link": f"https://github.com/keras-team/keras/issues/{20000 + i % 997}"}
+    return case
+
+
+def _with_mode(case: dict, mode: str, rng: random.Random) -> dict:
+    """The fields a run in `mode` adds: mode, target, check, the durations split and, outside
+    eager, the distance from the eager output (in the id too, as its last bracket element)."""
+    if mode != "eager":
+        head, sep, tail = case["id"].rpartition("]")
+        case["id"] = f"{head}-{mode}{sep}{tail}"
+    total = case["duration_s"]
+    phases = ["build", "compile", "call", "reference", "judge"] if mode != "eager" else ["build", "call", "reference", "judge"]
+    weights = [rng.uniform(0.2, 1) for _ in phases]
+    durations = {name: round(total * w / sum(weights), 6) for name, w in zip(phases, weights)}
+    case.update(mode=mode, target="tf.keras", check="values", durations=durations)
+    metrics = case["metrics"]
+    if mode != "eager" and metrics:
+        tol = case["tolerance"]["atol"]
+        ratio = rng.uniform(1.5, 40) if rng.random() < DEPARTS else rng.choice([0.0, rng.uniform(0, 0.8)])
+        metrics["vs_eager"] = ratio * tol * (1 + abs(metrics["worst_reference"]))
+        metrics["vs_eager_ratio"] = ratio
     return case
 
 

@@ -12,9 +12,12 @@ import pytest
 
 from conformance import results
 from conformance.report import main_report, render, render_file
-from conformance.report.render import compact_cases, compare, default_order, move_factor, script_json, verdict
+from conformance.report.render import (
+    INTERNED, MODE_DESCRIPTIONS, compact_cases, compare, default_order, mode_table, modes_run, move_factor,
+    script_json, verdict,
+)
 from conformance.report.synthetic import document as synthetic_document
-from report_fixtures import HOSTILE, IMG, SCRIPT, hostile_cases, make_case, make_document
+from report_fixtures import COMMENT, HOSTILE, IMG, SCRIPT, hostile_cases, make_case, make_document
 
 
 def data_blob(html: str) -> dict:
@@ -29,7 +32,7 @@ def decoded_cases(html: str) -> list[dict]:
     rows = []
     for row in data["cases"]:
         case = dict(zip(data["fields"], row))
-        for key in ("op", "family", "dtype", "file"):
+        for key in INTERNED:
             if case.get(key) is not None:
                 case[key] = data["strings"][case[key]]
         case["status"] = data["statuses"][case["status"]]
@@ -43,8 +46,12 @@ def hostile_document():
     cases = hostile_cases() + [
         make_case(f"cases/evil.yaml::op_{SCRIPT}", "error", max_abs_error=None, op=IMG, family=SCRIPT),
         make_case("cases/ok.yaml::fine", "pass"),
+        # the new fields are text from results.json too
+        make_case(f"cases/evil.yaml::mode[{IMG}]", "fail", mode=IMG, target=SCRIPT, check=COMMENT,
+                  durations={IMG: 1.0}),
     ]
-    return make_document(cases, command=f"conformance run {SCRIPT}", flags={IMG: SCRIPT})
+    return make_document(cases, command=f"conformance run {SCRIPT}", flags={IMG: SCRIPT},
+                         modes=[SCRIPT, IMG], target=COMMENT)
 
 
 def test_hostile_strings_never_appear_raw_in_the_html():
@@ -67,6 +74,8 @@ def test_hostile_strings_survive_in_the_data_blob_verbatim():
     assert evil["params"]["padding"] == SCRIPT and evil["params"][IMG] == 1
     assert SCRIPT in evil["message"] and IMG in evil["message"]
     assert IMG in evil["outcome"][3]["message"]  # [ref shape, keras shape, ref error, keras error]
+    mode = cases[f"cases/evil.yaml::mode[{IMG}]"]
+    assert (mode["mode"], mode["target"], mode["check"], mode["durations"][-1]) == (IMG, SCRIPT, COMMENT, {IMG: 1.0})
     xfail = cases["cases/evil.yaml::xfail_reason"]["xfail"]
     assert xfail == {"reason": f"reason {SCRIPT} {IMG}", "link": "javascript:window.__pwned=1"}
     # the op that does not exist has no snippet: a note saying why, not a broken page
@@ -292,3 +301,124 @@ def test_repeated_ids_are_compared_occurrence_by_occurrence():
 def test_a_case_without_op_gets_a_note_instead_of_a_snippet():
     case = decoded_cases(render(make_document([make_case("c::x", "error", op=None, family="catalogue")])))[0]
     assert case["snippet"] == "# No reproduction snippet: this case names no op (it is a catalogue error)."
+
+
+# ---------------------------------------------------------------- execution modes
+
+def three_mode_cases():
+    """eager: 2 pass, 1 fail, and 1 pass recorded without a mode; function: 1 pass, 1 xfail;
+    xla: 3 pass (one departing from eager), 1 error."""
+    def vs(ratio):
+        return dict(make_case("x")["metrics"], vs_eager=float(ratio) * 1e-5, vs_eager_ratio=ratio)
+
+    return [
+        make_case("cases/m.yaml::a[float32]", mode="eager"),
+        make_case("cases/m.yaml::b[float32]", mode="eager"),
+        make_case("cases/m.yaml::c[float32]", "fail", mode="eager"),
+        make_case("cases/m.yaml::old_record"),  # no `mode`: written before modes existed
+        make_case("cases/m.yaml::a[float32-function]", mode="function", metrics=vs(0.5)),
+        make_case("cases/m.yaml::b[float32-function]", "xfail", mode="function", metrics=vs(0.0)),
+        make_case("cases/m.yaml::a[float32-xla]", mode="xla", metrics=vs(3.5)),
+        make_case("cases/m.yaml::b[float32-xla]", mode="xla", metrics=vs("nan")),
+        make_case("cases/m.yaml::c[float32-xla]", mode="xla", metrics=vs(0.9)),
+        make_case("cases/m.yaml::d[xla]", "error", max_abs_error=None, mode="xla"),
+    ]
+
+
+def mode_row_cells(html: str, mode: str) -> dict:
+    """The cells of one row of the rendered By mode table, by column title."""
+    section = re.search(r'<section id="modes">.*?</section>', html, re.S).group(0)
+    titles = re.findall(r"<th[^>]*>(.*?)</th>", re.search(r"<thead>.*?</thead>", section, re.S).group(0))
+    row = re.search(rf'<tr data-mode-row="{mode}">(.*?)</tr>', section, re.S).group(1)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    return dict(zip(titles, cells))
+
+
+def test_mode_table_counts_each_mode_by_status():
+    html = render(make_document(three_mode_cases(), modes=["eager", "function", "xla"], target="tf.keras"))
+    eager, function, xla = (mode_row_cells(html, m) for m in ("eager", "function", "xla"))
+    pick = lambda row, *keys: {k: row[k] for k in keys}  # noqa: E731
+    assert pick(eager, "pass", "fail", "total") == {"pass": "3", "fail": "1", "total": "4"}
+    assert pick(function, "pass", "xfail", "fail", "total") == {"pass": "1", "xfail": "1", "fail": "0", "total": "2"}
+    assert pick(xla, "pass", "error", "total", "pass rate") == {"pass": "3", "error": "1", "total": "4", "pass rate": "75.0%"}
+    # departing from eager: ratio 3.5 and NaN in xla, none in function; eager is not compared with itself
+    assert (xla["departs from eager"], function["departs from eager"], eager["departs from eager"]) == ("2", "0", "–")
+    # the rows come in mode order, each a button that filters the case table
+    section = re.search(r'<section id="modes">.*?</section>', html, re.S).group(0)
+    assert re.findall(r'data-mode-row="(\w+)"', section) == ["eager", "function", "xla"]
+    assert 'data-mode="xla"' in section and 'data-mode="function"' in section
+
+
+def test_a_record_without_mode_counts_as_eager():
+    cases = [make_case("cases/m.yaml::old_a"), make_case("cases/m.yaml::old_b", "fail"),
+             make_case("cases/m.yaml::a[xla]", mode="xla")]
+    assert "mode" not in cases[0]
+    table = {row["name"]: row for row in mode_table(cases)}
+    assert set(table) == {"eager", "xla"}
+    assert table["eager"]["total"] == 2 and table["eager"]["counts"]["fail"] == 1
+    html = render(make_document(cases))  # no meta.modes either: the modes come from the cases
+    assert mode_row_cells(html, "eager")["total"] == "2"
+    modes_line = re.search(r'<p class="modes-line" id="modes-run">(.*?)</p>', html, re.S).group(1)
+    assert re.findall(r"<strong[^>]*>(\w+)</strong>", modes_line) == ["eager", "xla"]
+    blob = {c["id"]: c for c in decoded_cases(html)}
+    assert blob["cases/m.yaml::old_a"]["mode"] == "eager" and blob["cases/m.yaml::a[xla]"]["mode"] == "xla"
+
+
+def test_the_verdict_names_the_modes_of_the_run():
+    cases = three_mode_cases()[:4]  # only eager cases, but the run selected three modes
+    html = render(make_document(cases, modes=["eager", "function", "xla"], target="tf.keras"))
+    line = re.search(r'<p class="modes-line" id="modes-run">(.*?)</p>', html, re.S).group(1)
+    line = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line))
+    assert line.strip() == "Modes run: eager, function, xla (target tf.keras)"
+    # what each mode means: under the mode table
+    legend = re.search(r'<p class="muted mode-legend">(.*?)</p>', html, re.S).group(1)
+    for mode in ("eager", "function", "xla"):
+        assert f"<strong>{mode}</strong>: {MODE_DESCRIPTIONS[mode]}." in legend
+    assert "tf.function" in MODE_DESCRIPTIONS["function"] and "jit_compile=True" in MODE_DESCRIPTIONS["xla"]
+    assert modes_run({"modes": ["xla"]}, cases) == ["xla"]  # meta wins over the cases
+    assert modes_run({}, three_mode_cases()) == ["eager", "function", "xla"]
+    assert mode_row_cells(html, "xla")["total"] == "0"  # selected, but no case: an empty row, not a link
+    assert 'data-mode="xla"' not in html
+    assert "Modes run" not in render(make_document([]))
+
+
+def test_mode_fields_travel_in_the_compact_data():
+    case = make_case("cases/m.yaml::a[float32-xla]", mode="xla", target="tf.keras", check="values",
+                     durations={"build": 0.0125, "compile": 0.50000001, "call": 0.003, "judge": None, "total": 0.52},
+                     metrics=dict(make_case("x")["metrics"], vs_eager=2.5e-5, vs_eager_ratio="inf"))
+    data = compact_cases([case])
+    row = dict(zip(data["fields"], data["cases"][0]))
+    assert [data["strings"][row[k]] for k in ("mode", "target", "check")] == ["xla", "tf.keras", "values"]
+    # build, eager, compile, call: missing ones null, trailing ones dropped; total is duration_s, sent apart
+    assert dict(zip(data["duration_fields"], row["durations"])) == {
+        "build": 0.0125, "eager": None, "compile": 0.5, "call": 0.003}
+    # a phase the report does not know travels too, after the known ones
+    other = compact_cases([dict(case, durations={"call": 0.25, "warmup": 0.125})])
+    durations = dict(zip(other["fields"], other["cases"][0]))["durations"]
+    assert durations == [None, None, None, 0.25, None, None, {"warmup": 0.125}]
+    metrics = dict(zip(data["metric_fields"], row["metrics"]))
+    assert metrics["vs_eager"] == 2.5e-5 and metrics["vs_eager_ratio"] == "inf"
+    # a mode shared by many cases is one string, not one per case
+    many = compact_cases([make_case(f"cases/m.yaml::c{i}[xla]", mode="xla") for i in range(50)])
+    assert many["strings"].count("xla") == 1
+
+
+def test_environment_and_baseline_show_modes_and_target():
+    doc = make_document([make_case("t::a")], modes=["eager", "xla"], target="tf.keras")
+    html = render(doc, baseline_document=make_document([make_case("t::a")]))
+    env = re.search(r'<section id="environment">.*?</section>', html, re.S).group(0)
+    assert "<th>Modes</th><td>eager, xla</td>" in env and "<th>Target</th><td>tf.keras</td>" in env
+    assert "modes (not recorded) → eager, xla" in html
+
+
+def test_synthetic_documents_have_modes():
+    doc = synthetic_document(300, seed=3)
+    assert doc["meta"]["modes"] == ["eager", "function", "xla"] and doc["meta"]["target"] == "tf.keras"
+    by_mode = {m: [c for c in doc["cases"] if c["mode"] == m] for m in ("eager", "function", "xla")}
+    assert all(len(cases) == 100 for cases in by_mode.values())
+    assert all(c["id"].split("]")[0].endswith("-xla") for c in by_mode["xla"])
+    assert all("compile" in c["durations"] for c in by_mode["function"])
+    assert not any("compile" in c["durations"] for c in by_mode["eager"])
+    ratios = [c["metrics"]["vs_eager_ratio"] for c in by_mode["xla"] + by_mode["function"] if c["metrics"]]
+    assert any(r > 1 for r in ratios) and any(r <= 1 for r in ratios)
+    assert not any("vs_eager" in (c["metrics"] or {}) for c in by_mode["eager"])

@@ -42,8 +42,34 @@ def browser():
         browser.close()
 
 
+def _vs_eager(ratio):
+    return dict(make_case("x")["metrics"], vs_eager=ratio * 1e-5, vs_eager_ratio=ratio)
+
+
+# One case in three modes; the xla one moves from eager far more than any synthetic case (ratio 40 at most)
+TWIN = "cases/modes.yaml::triplet[float32]"
+TWIN_FUNCTION = "cases/modes.yaml::triplet[float32-function]"
+TWIN_XLA = "cases/modes.yaml::triplet[float32-xla]"
+
+
+def _mode_cases():
+    return [
+        make_case(TWIN, mode="eager", target="tf.keras", check="values",
+                  durations={"build": 0.0125, "call": 0.003, "reference": 0.002, "judge": 0.0004}),
+        make_case(TWIN_FUNCTION, mode="function", target="tf.keras", check="values", metrics=_vs_eager(0.2),
+                  durations={"build": 0.0125, "compile": 0.25, "call": 0.003, "reference": 0.002, "judge": 0.0004}),
+        make_case(TWIN_XLA, mode="xla", target="tf.keras", check="values", metrics=_vs_eager(1e6), duration_s=1.5,
+                  durations={"build": 0.0125, "eager": 0.004, "compile": 1.25, "call": 0.003, "reference": 0.002,
+                             "judge": 0.0004, "warmup": 0.0002}),
+    ]
+
+
+def mode_of(case) -> str:
+    return case.get("mode") or "eager"
+
+
 def _cases():
-    special = [
+    special = _mode_cases() + [
         make_case("cases/zoo.yaml::zebra_unique_case", "fail", max_abs_error=0.25,
                   message="40 of 50 elements out of tolerance; zebra"),
         make_case("cases/zoo.yaml::giraffe_case", "pass", op="Conv1D", dtype="float64", max_abs_error=3e-12),
@@ -198,7 +224,7 @@ def test_hostile_catalogue_and_exception_strings_show_as_text_and_never_run(brow
 
 def test_sorting_by_a_column(page, report):
     page.locator("#case-table th[data-sort=max_abs_error]").click()  # largest first
-    first = page.locator("#case-rows tr.case-row").first.locator("td").nth(4).inner_text()
+    first = page.locator("#case-rows tr.case-row").first.locator("td.col-error").inner_text()
     largest = max(float(c["metrics"]["max_abs_error"]) for c in report["cases"] if c["metrics"])
     assert float(first) == pytest.approx(largest, rel=1e-2)
     assert page.get_attribute("#case-table th[data-sort=max_abs_error]", "aria-sort") == "descending"
@@ -230,3 +256,97 @@ def test_cases_with_the_same_id_open_one_at_a_time(page):
     page.locator("#case-rows tr.case-row").first.click()
     assert page.locator("#case-rows tr.details-row").count() == 1
     assert "names no op" in page.inner_text("#case-rows tr.details-row")
+
+
+# ---------------------------------------------------------------- execution modes
+
+def row_modes(page) -> list[str]:
+    return page.locator("#case-rows tr.case-row td.col-mode").all_inner_texts()
+
+
+def test_mode_filter_shows_only_that_mode(page, report):
+    assert page.locator("#filter-mode option").all_inner_texts() == ["all", "eager", "function", "xla"]
+    page.select_option("#page-size", "1000")  # every matching row on one page
+    for mode in ("xla", "function", "eager"):  # eager includes the records that have no mode
+        page.select_option("#filter-mode", mode)
+        expected = sum(mode_of(c) == mode for c in report["cases"])
+        assert 0 < expected < len(report["cases"])
+        assert matching(page) == expected
+        assert row_modes(page) == [mode] * expected
+    page.click("#filter-reset")
+    assert matching(page) == len(report["cases"]) and page.input_value("#filter-mode") == ""
+
+
+def test_mode_in_the_mode_table_filters_the_cases(page, report):
+    page.click("#modes [data-mode=function]")
+    assert matching(page) == sum(mode_of(c) == "function" for c in report["cases"])
+    assert page.input_value("#filter-mode") == "function"
+    assert set(row_modes(page)) == {"function"}
+    page.click("#modes .departs-count [data-mode=xla]")  # xla's "departs from eager" count: sorted by vs eager
+    assert page.input_value("#filter-mode") == "xla"
+    assert page.get_attribute("#case-table th[data-sort=vs_eager_ratio]", "aria-sort") == "descending"
+    assert page.locator("#case-rows tr.case-row td.case-id").first.inner_text().lstrip("▸ ") == TWIN_XLA
+
+
+def test_sorting_by_vs_eager_puts_the_largest_ratio_first(page, report):
+    page.locator("#case-table th[data-sort=vs_eager_ratio]").click()
+    assert page.get_attribute("#case-table th[data-sort=vs_eager_ratio]", "aria-sort") == "descending"
+    rows = page.locator("#case-rows tr.case-row")
+    assert rows.first.locator("td.case-id").inner_text().lstrip("▸ ") == TWIN_XLA
+    assert rows.first.locator("td.col-vs-eager").inner_text() == "1.00e+6"  # its "≠" mark is CSS ::before
+    ratios = [float(t) for t in page.locator("#case-rows td.col-vs-eager").all_inner_texts() if t]
+    assert ratios == sorted(ratios, reverse=True) and ratios[0] == 1e6
+    # above 1 is marked, 1 and below are not
+    cells = page.locator("#case-rows td.col-vs-eager")
+    for i in range(cells.count()):
+        text, marked = cells.nth(i).inner_text(), "departs" in (cells.nth(i).get_attribute("class") or "")
+        if text:
+            assert marked == (float(text) > 1), (text, marked)
+    assert page.locator("#case-rows td.col-vs-eager.departs").count() >= 2  # the synthetic ones above 1 too
+    page.locator("#case-table th[data-sort=vs_eager_ratio]").click()  # smallest first; cases without a ratio still sink
+    first = page.locator("#case-rows tr.case-row").first.locator("td.col-vs-eager").inner_text()
+    assert float(first) == min(float(c["metrics"]["vs_eager_ratio"]) for c in report["cases"]
+                               if c["metrics"] and c["metrics"].get("vs_eager_ratio") is not None)
+
+
+def test_a_free_text_word_matches_the_mode(page, report):
+    set_text(page, "eager")  # eager ids carry no mode: the word matches the mode itself
+    assert matching(page) == sum(mode_of(c) == "eager" for c in report["cases"])
+    set_text(page, "triplet function")
+    assert matching(page) == 1
+
+
+def kv_rows(details) -> dict:
+    rows = {}
+    for tr in details.locator("table.kv tr").all():
+        rows.setdefault(tr.locator("th").inner_text().strip(), tr.locator("td").inner_text())
+    return rows
+
+
+def test_details_show_mode_durations_and_vs_eager(page):
+    set_text(page, "triplet xla")
+    page.locator("#case-rows tr.case-row").first.click()
+    details = page.locator("#case-rows tr.details-row")
+    facts = kv_rows(details)
+    assert (facts["mode"], facts["target"], facts["check"]) == ("xla", "tf.keras", "values")
+    assert (facts["total"], facts["build"], facts["compile"], facts["call"], facts["reference"], facts["judge"]) == \
+        ("1.5 s", "12.5 ms", "1.25 s", "3 ms", "2 ms", "0.4 ms")
+    assert facts["eager run (for vs eager)"] == "4 ms" and facts["warmup"] == "0.2 ms"  # any other phase shows too
+    assert facts["max |xla − eager|"] == "10" and facts["/ tolerance"] == "1.000e+6 — departs from eager"
+    text = details.inner_text()
+    assert "Above 1, the mode departs from eager by more than the tolerance" in text
+    details.locator("a", has_text="the same case in eager").click()  # the eager twin opens too
+    wait_until(lambda: page.locator("#case-rows tr.details-row").count() == 2)
+    opened = {kv_rows(d)["mode"]: d for d in page.locator("#case-rows tr.details-row").all()}
+    eager = kv_rows(opened["eager"])
+    assert "compile" not in eager and eager["build"] == "12.5 ms"
+    # (text_content: inner_text would give the section titles upper-cased, as the CSS shows them)
+    assert "Against eager" not in opened["eager"].text_content() and "Against eager" in opened["xla"].text_content()
+
+
+def test_a_record_without_mode_shows_as_eager(page):
+    set_text(page, "zebra_unique")
+    assert row_modes(page) == ["eager"]
+    page.locator("#case-rows tr.case-row").first.click()
+    facts = kv_rows(page.locator("#case-rows tr.details-row"))
+    assert facts["mode"] == "eager" and facts["total"] == "10 ms" and "build" not in facts

@@ -14,6 +14,10 @@
   const RANK = indexOf(ORDER);
   const rank = (status) => (status in RANK ? RANK[status] : ORDER.length);
   const DEFAULT_DECADES = range(-16, 3);
+  const MODES = DATA.modes; // the order modes are listed in (conformance.axes); a missing mode is eager
+  const DURATIONS = DATA.duration_fields; // then, maybe, an object with phases the report does not know
+  const PHASE_LABELS = { eager: "eager run (for vs eager)" };
+  const NUMERIC = new Set(["max_abs_error", "worst_tolerance_ratio", "vs_eager_ratio"]); // sorted largest first
   const SVG = "http://www.w3.org/2000/svg";
 
   function indexOf(names) {
@@ -41,6 +45,11 @@
     if (a >= 1e-3 && a < 1e5) return String(Number(x.toPrecision(digits || 3)));
     return x.toExponential((digits || 3) - 1);
   }
+  function seconds(v) {
+    const x = num(v);
+    if (x === null || !Number.isFinite(x)) return "–";
+    return x < 1 ? fmt(x * 1000, 3) + " ms" : fmt(x, 3) + " s";
+  }
   function exact(v) { // the worst values are evidence: all their digits
     const x = num(v);
     return x === null ? "–" : Number.isFinite(x) ? String(x) : fmt(x);
@@ -58,8 +67,10 @@
       status: typeof status === "number" ? DATA.statuses[status] : String(status),
       op: str(get(row, "op")),
       dtype: str(get(row, "dtype")),
+      mode: str(get(row, "mode")) || "eager",
       max_abs_error: metrics ? num(metrics[M.max_abs_error]) : null,
       worst_tolerance_ratio: metrics ? num(metrics[M.worst_tolerance_ratio]) : null,
+      vs_eager_ratio: metrics ? num(metrics[M.vs_eager_ratio]) : null,
       firstLine: message.split("\n", 1)[0],
       search: null, // lower-case text for the free-text filter, built on first use
     };
@@ -73,7 +84,8 @@
       const xfail = get(row, "xfail");
       const outcome = get(row, "outcome") || [];
       c.search = [
-        c.id, c.status, c.op, c.dtype, str(get(row, "family")), JSON.stringify(get(row, "params") || {}),
+        c.id, c.status, c.op, c.dtype, c.mode, str(get(row, "target")), str(get(row, "check")),
+        str(get(row, "family")), JSON.stringify(get(row, "params") || {}),
         get(row, "message") || "", xfail ? xfail.reason || "" : "",
         (outcome[2] && outcome[2].message) || "", (outcome[3] && outcome[3].message) || "",
         (get(row, "tags") || []).join(" "),
@@ -86,7 +98,7 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     statuses: new Set(ORDER),
-    op: "", dtype: "", text: "", words: [],
+    op: "", dtype: "", mode: "", text: "", words: [],
     sort: "status", desc: false,
     page: 0, pageSize: 100,
     open: new Set(), // cases (by position: ids may repeat, e.g. catalogue errors) whose details are shown
@@ -95,9 +107,23 @@
 
   fillSelect($("filter-op"), cases.map((c) => c.op));
   fillSelect($("filter-dtype"), cases.map((c) => c.dtype));
-  function fillSelect(select, values) {
-    const distinct = Array.from(new Set(values.filter((v) => v !== ""))).sort();
+  fillSelect($("filter-mode"), cases.map((c) => c.mode), modeRank);
+  function fillSelect(select, values, order) {
+    const distinct = Array.from(new Set(values.filter((v) => v !== ""))).sort(order);
     for (const v of distinct) select.appendChild(el("option", { value: v }, v));
+  }
+  function modeRank(a, b) { // eager, function, xla, then any other mode by name
+    const i = MODES.indexOf(a), j = MODES.indexOf(b);
+    return (i < 0 ? MODES.length : i) - (j < 0 ? MODES.length : j) || cmp(a, b);
+  }
+  // The same case run eagerly: the id without its last bracket element, when that is the mode
+  function eagerTwin(c) {
+    if (c.mode === "eager") return null;
+    let id = null;
+    if (c.id.endsWith("-" + c.mode + "]")) id = c.id.slice(0, -(c.mode.length + 2)) + "]";
+    else if (c.id.endsWith("[" + c.mode + "]")) id = c.id.slice(0, -(c.mode.length + 2));
+    const twin = id === null ? undefined : byId.get(id);
+    return twin && twin.mode === "eager" ? twin : null;
   }
 
   function cmp(x, y) { return x < y ? -1 : x > y ? 1 : 0; }
@@ -105,12 +131,14 @@
   function compare(a, b) {
     const key = state.sort;
     let d;
-    if (key === "max_abs_error" || key === "worst_tolerance_ratio") {
+    if (NUMERIC.has(key)) {
       const x = a[key], y = b[key];
       if ((x === null) !== (y === null)) return x === null ? 1 : -1; // cases without numbers sink, either way
       d = x === null ? 0 : cmp(Number.isNaN(x) ? Infinity : x, Number.isNaN(y) ? Infinity : y); // NaN: the largest
     } else if (key === "status") {
       d = rank(a.status) - rank(b.status);
+    } else if (key === "mode") {
+      d = modeRank(a.mode, b.mode);
     } else {
       d = cmp(a[key], b[key]); // id, op, dtype
     }
@@ -124,6 +152,7 @@
       state.statuses.has(c.status) &&
       (!state.op || c.op === state.op) &&
       (!state.dtype || c.dtype === state.dtype) &&
+      (!state.mode || c.mode === state.mode) &&
       (words.length === 0 || words.every((w) => searchText(c).includes(w))));
     shown.sort(compare);
     const pages = Math.max(1, Math.ceil(shown.length / state.pageSize));
@@ -158,14 +187,20 @@
   function caseRow(c) {
     const open = state.open.has(c.k);
     const ratio = c.worst_tolerance_ratio;
+    const vs = c.vs_eager_ratio;
+    const departs = vs !== null && !(vs <= 1); // NaN departs too
     const tr = el("tr", { class: "case-row st-row-" + c.status + (open ? " open" : ""), "data-k": String(c.k) },
       el("td", {}, el("span", { class: "badge st-" + c.status }, c.status)),
       el("td", { class: "case-id" },
         el("button", { type: "button", class: "toggle", "aria-expanded": String(open) }, open ? "▾ " : "▸ ", ...breakable(c.id))),
       el("td", {}, c.op),
       el("td", {}, c.dtype),
-      el("td", { class: "num" }, c.max_abs_error === null ? "" : fmt(c.max_abs_error)),
-      el("td", { class: "num" + (ratio !== null && !(ratio <= 1) ? " over" : "") }, ratio === null ? "" : fmt(ratio)),
+      el("td", { class: "col-mode" }, c.mode),
+      el("td", { class: "num col-error" }, c.max_abs_error === null ? "" : fmt(c.max_abs_error)),
+      el("td", { class: "num col-ratio" + (ratio !== null && !(ratio <= 1) ? " over" : "") }, ratio === null ? "" : fmt(ratio)),
+      el("td", departs
+        ? { class: "num col-vs-eager over departs", title: "departs from eager by more than the tolerance" }
+        : { class: "num col-vs-eager" }, vs === null ? "" : fmt(vs)),
       el("td", { class: "msg", title: c.firstLine }, c.firstLine));
     tr.addEventListener("click", (event) => {
       if (event.target.closest("a")) return;
@@ -186,7 +221,7 @@
     } catch (err) { // one odd record must not take the table down
       content = el("p", { class: "warn" }, "Could not show this case: " + err);
     }
-    return el("tr", { class: "details-row" }, el("td", { colspan: "7" }, content));
+    return el("tr", { class: "details-row" }, el("td", { colspan: "9" }, content));
   }
 
   // ------------------------------------------------------------ a case's details
@@ -209,7 +244,11 @@
 
     const grid = el("div", { class: "d-grid" });
     grid.appendChild(section("Case", kvTable(caseFacts(c))));
-    if (metrics) grid.appendChild(section("Error", kvTable(metricFacts(metrics)), histogram(metrics, get(row, "tolerance"))));
+    const time = timeFacts(row);
+    if (time.length) grid.appendChild(section("Time", kvTable(time)));
+    const hasError = metrics && (metrics[M.n_elements] != null || metrics[M.max_abs_error] != null);
+    if (hasError) grid.appendChild(section("Error", kvTable(metricFacts(metrics)), histogram(metrics, get(row, "tolerance"))));
+    if (metrics && (metrics[M.vs_eager] != null || metrics[M.vs_eager_ratio] != null)) grid.appendChild(vsEager(c, metrics));
     const map = metrics ? metrics[M.error_map] : null;
     if (map && map.values && map.values.length) {
       const where = section("Where the error is", heatMap(map));
@@ -235,7 +274,10 @@
 
   function caseFacts(c) {
     const row = c.row;
-    const facts = [["op", c.op || "–"], ["family", str(get(row, "family")) || "–"], ["dtype", c.dtype || "–"]];
+    const facts = [["op", c.op || "–"], ["family", str(get(row, "family")) || "–"], ["dtype", c.dtype || "–"],
+      ["mode", c.mode]];
+    if (get(row, "target") !== null) facts.push(["target", str(get(row, "target"))]);
+    if (get(row, "check") !== null) facts.push(["check", str(get(row, "check"))]);
     const params = get(row, "params") || {};
     for (const name of Object.keys(params)) facts.push(["· " + name, literal(params[name])]);
     const shapes = get(row, "input_shapes") || {};
@@ -248,8 +290,38 @@
     if (expected) facts.push(["expected", literal(expected)]);
     const tags = get(row, "tags");
     if (tags) facts.push(["tags", tags.join(", ")]);
-    if (get(row, "duration_s") !== null) facts.push(["duration", fmt(get(row, "duration_s"), 3) + " s"]);
     return facts;
+  }
+
+  // The total, then each phase that was timed (compile: tracing and compiling, function and xla only)
+  function timeFacts(row) {
+    const facts = [];
+    if (get(row, "duration_s") !== null) facts.push(["total", seconds(get(row, "duration_s"))]);
+    const split = get(row, "durations") || [];
+    DURATIONS.forEach((name, i) => {
+      if (split[i] !== null && split[i] !== undefined) facts.push(["  " + (PHASE_LABELS[name] || name), seconds(split[i])]);
+    });
+    const others = split[DURATIONS.length];
+    if (others && typeof others === "object") {
+      for (const name of Object.keys(others)) facts.push(["  " + name, seconds(others[name])]);
+    }
+    return facts;
+  }
+
+  function vsEager(c, m) {
+    const ratio = num(m[M.vs_eager_ratio]);
+    const departs = ratio !== null && !(ratio <= 1);
+    const twin = eagerTwin(c);
+    const box = section("Against eager",
+      kvTable([["max |" + c.mode + " − eager|", fmt(m[M.vs_eager], 4)],
+        ["  / tolerance", fmt(m[M.vs_eager_ratio], 4) + (departs ? " — departs from eager" : "")]]),
+      el("p", { class: "muted note" }, "The largest difference between this mode's output and the eager output of " +
+        "the same case, and the worst element's |" + c.mode + " − eager| / (atol + rtol·|eager|) with this case's " +
+        "tolerance. Above 1, the mode departs from eager by more than the tolerance: worth a look even when both pass."),
+      twin ? el("p", {}, el("a", { href: "#case=" + encodeURIComponent(twin.id) }, "the same case in eager"),
+        " ", el("span", { class: "badge st-" + twin.status }, twin.status)) : "");
+    if (departs) box.classList.add("departs");
+    return box;
   }
 
   function metricFacts(m) {
@@ -441,6 +513,7 @@
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   $("filter-op").addEventListener("change", (e) => { state.op = e.target.value; state.page = 0; apply(); });
   $("filter-dtype").addEventListener("change", (e) => { state.dtype = e.target.value; state.page = 0; apply(); });
+  $("filter-mode").addEventListener("change", (e) => { state.mode = e.target.value; state.page = 0; apply(); });
   let typing = null;
   $("filter-text").addEventListener("input", (e) => {
     clearTimeout(typing);
@@ -454,15 +527,15 @@
   function resetFilters() {
     state.statuses = new Set(ORDER);
     for (const box of document.querySelectorAll("#status-filter input")) box.checked = true;
-    state.op = ""; state.dtype = ""; state.text = ""; state.words = []; state.page = 0;
-    $("filter-op").value = ""; $("filter-dtype").value = ""; $("filter-text").value = "";
+    state.op = ""; state.dtype = ""; state.mode = ""; state.text = ""; state.words = []; state.page = 0;
+    $("filter-op").value = ""; $("filter-dtype").value = ""; $("filter-mode").value = ""; $("filter-text").value = "";
   }
   for (const th of document.querySelectorAll("#case-table th[data-sort]")) {
     th.tabIndex = 0;
     const sortBy = () => {
       const key = th.dataset.sort;
       if (state.sort === key) state.desc = !state.desc;
-      else { state.sort = key; state.desc = key === "max_abs_error" || key === "worst_tolerance_ratio"; }
+      else { state.sort = key; state.desc = NUMERIC.has(key); }
       state.page = 0; apply();
     };
     th.addEventListener("click", sortBy);
@@ -488,6 +561,16 @@
     button.addEventListener("click", () => {
       resetFilters();
       state.op = button.dataset.op; $("filter-op").value = state.op;
+      apply(); $("cases").scrollIntoView();
+    });
+  }
+
+  // The mode names in the mode table filter the case table; its "departs" counts also sort by vs eager.
+  for (const button of document.querySelectorAll("#modes [data-mode]")) {
+    button.addEventListener("click", () => {
+      resetFilters();
+      state.mode = button.dataset.mode; $("filter-mode").value = state.mode;
+      if (button.dataset.sort) { state.sort = button.dataset.sort; state.desc = NUMERIC.has(state.sort); }
       apply(); $("cases").scrollIntoView();
     });
   }
