@@ -31,7 +31,7 @@ class Record:
 
     @property
     def duration_s(self) -> float:
-        return round(sum(self.durations.values()), 6)
+        return round(sum(round(v, 6) for v in self.durations.values()), 6)  # as to_json rounds them
 
     def to_json(self) -> dict:
         return {

@@ -28,7 +28,7 @@ def perturbed_xla(tf, fn):
 
     def call(*args):
         out = compiled(*args)
-        return tf.nest.map_structure(lambda t: t + tf.cast(1e-3, t.dtype), out)
+        return tf.nest.map_structure(lambda t: t if t is None else t + tf.cast(1e-3, t.dtype), out)
 
     return call
 

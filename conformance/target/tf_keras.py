@@ -90,6 +90,14 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         return {k: convert(v) for k, v in call.items()}
 
     invoke = op.keras_call or (lambda layer, given, call: layer(given["x"], **call))
+    regularized = any(k.endswith("_regularizer") and v is not None for k, v in case.params.items())
+
+    def step(given, call):
+        """One call, and the layer's losses read in the same call: an activity penalty made
+        inside a compiled call exists only there, as a user's train step reads it."""
+        output = invoke(layer, given, call)
+        return output, (tf.add_n([tf.cast(loss, tf.float64) for loss in layer.losses]) if regularized and layer.losses else None)
+
     phase = "construct"
     try:
         with timings("build"):
@@ -111,20 +119,20 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
             phase = "eager calls (for vs_eager)"
             with timings("eager"):
                 for given, call in feeds:
-                    eager = invoke(layer, given, call)
+                    eager, _ = step(given, call)
                 eager_output = _first(eager)
             _restore(layer, initial)
-            compiled = mode.wrap(tf, lambda given, call: invoke(layer, given, call))
+            compiled = mode.wrap(tf, step)
             phase = f"{case.mode} compile"
             with timings("compile"):
                 compiled(*feeds[0])  # traces and compiles; its effect on the variables is undone
             _restore(layer, initial)
         else:
-            compiled = lambda given, call: invoke(layer, given, call)
+            compiled = step
         with timings("call"):
             for i, (given, call) in enumerate(feeds):
                 phase = "call" if len(feeds) == 1 else f"call {i + 1} of {len(feeds)}"
-                output = compiled(given, call)
+                output, losses = compiled(given, call)
         extras = {}
         if isinstance(output, (tuple, list)):
             output, rest = output[0], output[1:]
@@ -132,8 +140,8 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         variables = {variable_name(v): v for v in layer.weights}
         state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
         state.update(extras)
-        if any(k.endswith("_regularizer") and v is not None for k, v in case.params.items()):
-            state["losses"] = np.float64(sum(float(loss) for loss in layer.losses))
+        if regularized:
+            state["losses"] = np.float64(0.0 if losses is None else float(losses))
         return SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
