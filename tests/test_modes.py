@@ -86,6 +86,21 @@ def test_a_stateful_layer_in_a_compiled_mode_starts_from_the_initial_state():
     assert record.metrics["state"]["moving_mean"]["max_abs_error"] < 1e-12
 
 
+def test_a_compiled_mode_is_judged_on_its_own_when_the_eager_call_raises():
+    # channels_first float64 Conv1D: TensorFlow has no such CPU kernel for eager calls, while
+    # XLA compiles its own; the eager failure must not become the xla case's result
+    case = Case(id="t::cf", file="t", line=1, name="cf", op="Conv1D",
+                params={"filters": 3, "kernel_size": 3, "data_format": "channels_first"},
+                dtype="float64", input_shape=(2, 4, 9), mode="xla")
+    xla = run_case(case)
+    eager = run_case(Case(**{**case.__dict__, "mode": "eager", "id": "t::cf-eager"}))
+    assert xla.status == "pass", xla.message
+    if eager.status == "fail":  # no eager kernel: no comparison either
+        assert xla.metrics["vs_eager"] is None
+    else:
+        assert xla.metrics["vs_eager"] < 1e-10
+
+
 def test_records_round_trip_through_json(write_catalogue):
     cases, _ = load_file(write_catalogue(CATALOGUE))
     record = run_case(next(c for c in cases if c.id.endswith("conv[xla]")))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.axes import MODES
 from conformance.checks.verdict import Verdict, decide
 from conformance.compare import compare_arrays
 from conformance.ops import FunctionOp, LayerOp
@@ -115,6 +116,8 @@ def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome) -> t
                 messages.append(f"{name} after {case.calls} call(s): {r.message}")
     if keras.eager_output is not None:
         metrics.update(vs_eager(keras.output, keras.eager_output, tol))
+    elif MODES[case.mode].compiled:  # the eager call raised: nothing to compare with
+        metrics.update(vs_eager=None, vs_eager_ratio=None)
     return messages, metrics
 
 
