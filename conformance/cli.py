@@ -45,6 +45,8 @@ def _parser():
     run.add_argument("--modes", type=_modes, help=f"run only these execution modes, comma-separated ({','.join(MODES)}; default: each case's own)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
     run.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: reports/)")
+    run.add_argument("--compile-cache", metavar="DIR",
+                     help="keep XLA's compiled programs in DIR across runs (a subfolder per TensorFlow version)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     run.set_defaults(func=cmd_run)
 
@@ -166,6 +168,7 @@ def cmd_run(args) -> int:
     progress = None if args.quiet else _progress_printer()
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    compile_cache = get_target(DEFAULT_TARGET).use_compile_cache(args.compile_cache) if args.compile_cache else None
     worker_log = out_dir / "tensorflow.log"
     worker_log.write_text("")  # one run's worth: TensorFlow's own log lines from the workers
     records = run_cases(cases, jobs=args.jobs, progress=progress, worker_stderr=worker_log)
@@ -177,6 +180,7 @@ def cmd_run(args) -> int:
         started=started,
         duration_s=round(time.perf_counter() - clock, 3),
         jobs=args.jobs,
+        compile_cache=compile_cache,
         command="conformance " + " ".join(args.argv),
         selection=args.expr,
     )

@@ -28,6 +28,10 @@ def pytest_addoption(parser):
         help="collect only these execution modes, comma-separated (eager,function,xla); default: each case's own",
     )
     group.addoption(
+        "--conformance-compile-cache", metavar="DIR", default=None,
+        help="keep XLA's compiled programs in DIR across runs (a subfolder per TensorFlow version)",
+    )
+    group.addoption(
         "--conformance-out", metavar="DIR", default=None,
         help="write DIR/results.json (and report.html) for the catalogue cases that ran",
     )
@@ -174,6 +178,10 @@ def pytest_configure(config):
             parse_modes(modes)
         except ValueError as exc:
             raise pytest.UsageError(f"--conformance-modes: {exc}") from None
+    cache = config.getoption("conformance_compile_cache")
+    if cache and not hasattr(config, "workerinput"):  # the workers inherit the flag
+        for name in TARGETS:
+            get_target(name).use_compile_cache(cache)
     for name in TARGETS:
         get_target(name).quiet_tensorflow_logs()  # before xdist starts its workers, which inherit it
     config.addinivalue_line("markers", "conformance: a case from the tf.keras conformance catalogue")

@@ -90,7 +90,7 @@ def test_modes_mistakes_name_the_line(write_catalogue):
     assert [str(e).split("case.yaml:")[1] for e in errors] == [
         "6: modes: unknown mode 'jit'; modes: eager, function, xla",
         "10: xfail.when.mode: unknown mode in 'compiled'; modes: eager, function, xla",
-        "14: xfail.when.device: 'device' is neither swept in this case nor an axis; may name: op, dtype, mode",
+        "14: xfail.when.device: 'device' is neither a parameter of this case nor an axis; may name: filters, kernel_size, op, dtype, mode",
     ]
 
 
@@ -108,15 +108,17 @@ def test_xfail_when_names_a_mode_a_dtype_or_lists_of_them(write_catalogue):
               - {reason: only under xla, when: {mode: xla}}
               - {reason: float64 compiled, when: {dtype: float64, mode: [function, xla]}}
               - {reason: a list value that is itself swept, when: {kernel_size: [2]}}
+              - {reason: a fixed parameter, when: {filters: 2, dtype: float32}}
         """
     )
     cases, _ = load_file(path)
     reasons = {c.id.split("::")[1]: (c.xfail or {}).get("reason") for c in cases}
-    assert reasons["a[kernel_size=3-float32]"] is None
+    assert reasons["a[kernel_size=3-float32]"] == "a fixed parameter"
     assert reasons["a[kernel_size=3-float32-xla]"] == "only under xla"
     assert reasons["a[kernel_size=3-float64-function]"] == "float64 compiled"
     assert reasons["a[kernel_size=3-float64-xla]"] == "only under xla"  # the first matching entry
-    assert reasons["a[kernel_size=3-float32-function]"] is None
+    assert reasons["a[kernel_size=3-float32-function]"] == "a fixed parameter"
+    assert reasons["a[kernel_size=3-float64]"] is None
     assert reasons["a[kernel_size=2-float32]"] == "a list value that is itself swept"
 
 

@@ -115,3 +115,20 @@ def test_every_op_has_a_valid_template(tmp_path, capsys):
             broken.append(f"{name}: {[str(e) for e in errors]}")
     capsys.readouterr()
     assert broken == []
+
+
+def test_compile_cache_keeps_xla_programs_per_tensorflow_version(write_catalogue, tmp_path, capsys):
+    # in a child process: TensorFlow reads the cache flag when it starts
+    import subprocess
+    import sys
+
+    path = write_catalogue(GOOD)
+    cache = tmp_path / "xla-cache"
+    command = [sys.executable, "-m", "conformance.cli", "run", str(path), "--modes", "xla", "-k", "small",
+               "--out", str(tmp_path / "out"), "-q", "--compile-cache", str(cache)]
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    (folder,) = cache.iterdir()
+    assert folder.name.startswith("tf-2.")  # one folder per TensorFlow version and XLA flags
+    assert len(list(folder.glob("*.pb"))) == 2  # one program per case (two paddings)
+    doc = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert doc["meta"]["compile_cache"] == str(folder)

@@ -373,7 +373,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         via_layer=case.get("via_layer", False),
     )
     axis_values = {key: [v for _, v in pairs] for key, pairs in axes}
-    xfails = _check_xfail(case.get("xfail"), path, [k for k, _ in axes], axis_values)
+    xfails = _check_xfail(case.get("xfail"), path, [k for k, _ in axes] + [k for k in params if k not in sweep], axis_values)
     if fields["skip"] is not None and not isinstance(fields["skip"], str):
         raise _Problem(path + ("skip",), f"expected the reason to skip, as a string, got {fields['skip']!r}")
     if not isinstance(fields["seed"], int) or isinstance(fields["seed"], bool) or fields["seed"] < 0:
@@ -427,7 +427,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
             out.append(p)
             continue
         for mode in modes or DEFAULT_MODES[check_of(this_op, base.call)]:
-            axes_here = {**swept, "op": this_op.name, "dtype": base.dtype, "mode": mode}
+            axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode}
             out.append(replace(base, mode=mode, id=mode_id(base_id, mode), xfail=_xfail_for(xfails, axes_here, labels)))
     return out
 
@@ -695,8 +695,9 @@ def _check_expect(value, path) -> dict:
 
 def _check_xfail(value, path, swept_keys, axis_values) -> list[dict]:
     """`xfail`: one entry or a list; each `when` is a mapping (or a list of mappings, any
-    of which may match) of a swept key or an axis (op, dtype, mode) -> a value, or a list
-    of values any of which matches."""
+    of which may match) of a swept key, a fixed parameter (so that one shared entry fits
+    cases that sweep it and cases that fix it) or an axis (op, dtype, mode) -> a value, or
+    a list of values any of which matches."""
     if value is None:
         return []
     entries = value if isinstance(value, list) else [value]
@@ -721,7 +722,7 @@ def _check_xfail(value, path, swept_keys, axis_values) -> list[dict]:
                 raise _Problem(q, f"expected a mapping of swept key or axis -> value, got {condition!r}")
             for k, v in condition.items():
                 if k not in allowed:
-                    raise _Problem(q + (k,), f"{k!r} is neither swept in this case nor an axis; may name: {', '.join(allowed)}")
+                    raise _Problem(q + (k,), f"{k!r} is neither a parameter of this case nor an axis; may name: {', '.join(allowed)}")
                 if k == "mode" and any(m not in MODES for m in (v if isinstance(v, list) else [v])):
                     raise _Problem(q + (k,), f"unknown mode in {v!r}; modes: {', '.join(MODES)}")
         out.append({**entry, "when": [{k: _alternatives(v, axis_values.get(k)) for k, v in c.items()} for c in conditions]})

@@ -27,6 +27,9 @@ class Target(Protocol):
     def quiet_tensorflow_logs(self) -> None:
         """Keep the framework's start-up logs out of the terminal (before workers start)."""
 
+    def use_compile_cache(self, directory) -> str:
+        """Keep compiled programs (XLA's) in `directory` across runs (before workers start)."""
+
     def versions(self) -> dict:
         """Installed versions, for the record's environment (without importing the framework)."""
 

@@ -26,6 +26,22 @@ def quiet_tensorflow_logs() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def use_compile_cache(directory) -> str:
+    """Keep XLA's compiled programs in `directory` across runs (TensorFlow's persistent XLA
+    cache), in a subfolder per TensorFlow version and XLA flags, so that a new TensorFlow
+    never reuses another one's programs. TensorFlow reads the flag when it starts: call this
+    before importing it or spawning workers. Returns the folder used."""
+    import hashlib
+    from pathlib import Path
+
+    flags = os.environ.get("XLA_FLAGS", "") + "|" + os.environ.get("TF_XLA_FLAGS", "")
+    folder = Path(directory) / f"tf-{versions()['tensorflow']}-{hashlib.sha256(flags.encode()).hexdigest()[:8]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    flag = f"--tf_xla_persistent_cache_directory={folder.resolve()}"
+    os.environ["TF_XLA_FLAGS"] = (os.environ.get("TF_XLA_FLAGS", "") + " " + flag).strip()
+    return str(folder)
+
+
 def tensorflow():
     """Import TensorFlow once."""
     global _tf
