@@ -33,6 +33,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `conformance ops | head`: the reader has what it wanted
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _parser():
@@ -138,7 +141,7 @@ def cmd_ops(args) -> int:
     from conformance.axes import CHECK_MODES
     from conformance.ops import all_ops, check_of
 
-    print("modes: " + "; ".join(f"{m.name} ({m.doc})" for m in MODES.values()) + "\n")
+    print("modes:\n" + "".join(f"    {m.name}: {m.doc}\n" for m in MODES.values()))
     for name, op in sorted(all_ops().items()):
         required = ", ".join(op.required)
         optional = ", ".join(p for p in op.params if p not in op.required)
