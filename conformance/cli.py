@@ -75,7 +75,7 @@ def _parser():
     new = sub.add_parser("new", help="append a template case for OP to its catalogue file")
     new.add_argument("op")
     new.add_argument("--name", required=True, help="the case name")
-    new.add_argument("--file", help="catalogue file (default: cases/<op in snake_case>.yaml)")
+    new.add_argument("--file", help="catalogue file (default: the file that already holds OP's cases, else cases/<op in snake_case>.yaml)")
     new.set_defaults(func=cmd_new)
     return parser
 
@@ -228,11 +228,13 @@ def cmd_new(args) -> int:
     from conformance.catalogue.template import new_case
 
     try:
-        path, text = new_case(args.op, args.name, args.file, DEFAULT_CASES)
+        placement, text = new_case(args.op, args.name, args.file, DEFAULT_CASES)
     except (KeyError, ValueError) as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"appended to {path}:\n{text}")
+    path = placement.path
+    also = f"; {args.op} also has cases in {', '.join(str(p) for p in placement.others)}" if placement.others else ""
+    print(f"{'created' if placement.created else 'appended to'} {path} ({placement.reason}{also}):\n{text}")
     print(f"next: edit it, then `conformance validate {path}` and `conformance run {path} -k {args.name}`")
     return EXIT_OK
 

@@ -357,7 +357,8 @@ def squareplus(x, b=4):
     """
     x = _f64(x)
     b = float(b)
-    with np.errstate(invalid="ignore", over="ignore"):
+    # divide: for x above about 1e8, s == x in float64 and the x < 0 branch (not taken there) divides by 0
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         s = np.hypot(x, math.sqrt(b)) if b >= 0 else np.sqrt(x * x + b)
         positive = 0.5 * x + 0.5 * s
         negative = (0.25 * b) / (0.5 * s - 0.5 * x)

@@ -522,7 +522,8 @@ def _dense_attention(layer, spec_function, inputs, weights, call, params):
     if layer == "Attention" and spec.args["score_mode"] == "dot":
         scores = np.einsum("btd,bsd->bts", q, k)
     else:
-        tanh = np.tanh(q[:, :, None, :] + k[:, None, :, :])  # (B, Tq, Tv, D)
+        with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+            tanh = np.tanh(q[:, :, None, :] + k[:, None, :, :])  # (B, Tq, Tv, D)
         if layer == "Attention":
             scores = w["concat_score_weight"] * np.sum(tanh, axis=-1)
         elif scale is not None and scale.ndim == 1:  # AdditiveAttention's per-feature scale
@@ -583,7 +584,8 @@ def additive_attention(inputs, weights=None, *, call=None, **params):
 def _project(x, w, name):
     """x . kernel + bias over the last axis of x: (..., D) with kernel (D, *rest) -> (..., *rest)."""
     kernel = w[f"{name}/kernel"]
-    y = np.tensordot(x, kernel, axes=([-1], [0]))
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        y = np.tensordot(x, kernel, axes=([-1], [0]))
     bias = w.get(f"{name}/bias")
     return y if bias is None else y + bias
 

@@ -284,7 +284,8 @@ def _correlate(x, kernel, strides, dilation, pads, groups):
     view = view.reshape(out_shape + (groups, cg) + window)
     kern = kernel.reshape(window + (cg, groups, out_channels // groups))
     pos, taps = "pqr"[:rank], "uvw"[:rank]
-    y = np.einsum(f"n{pos}gc{taps},{taps}cgo->n{pos}go", view, kern, optimize=True)
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        y = np.einsum(f"n{pos}gc{taps},{taps}cgo->n{pos}go", view, kern, optimize=True)
     return y.reshape(out_shape + (out_channels,))
 
 

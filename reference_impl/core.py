@@ -210,7 +210,8 @@ def dense(inputs, weights, /, **params):
     _, expected = _dense_spec(x.shape, args)
     w = _check_weights("Dense", expected, weights)
     kernel = _effective(w, "kernel", "lora_kernel", args["lora_rank"], args["lora_alpha"])
-    y = np.tensordot(x, kernel, axes=1)
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        y = np.tensordot(x, kernel, axes=1)
     if "bias" in w:
         y = y + w["bias"]
     return _apply_activation(_activation(args["activation"]), y)

@@ -175,7 +175,8 @@ def _prepare(layer_name, inputs, weights, params):
 def add(inputs, weights, /, **params):
     """Add: y = x_1 + x_2 + ... + x_k (k >= 1 inputs of the same shape)."""
     arrays, _ = _prepare("Add", inputs, weights, params)
-    return np.sum(arrays, axis=0)
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        return np.sum(arrays, axis=0)
 
 
 def subtract(inputs, weights, /, **params):
@@ -187,13 +188,15 @@ def subtract(inputs, weights, /, **params):
 def multiply(inputs, weights, /, **params):
     """Multiply: y = x_1 * x_2 * ... * x_k element-wise (k >= 1 inputs of the same shape)."""
     arrays, _ = _prepare("Multiply", inputs, weights, params)
-    return np.prod(arrays, axis=0)
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        return np.prod(arrays, axis=0)
 
 
 def average(inputs, weights, /, **params):
     """Average: y = (x_1 + ... + x_k) / k element-wise (k >= 1 inputs of the same shape)."""
     arrays, _ = _prepare("Average", inputs, weights, params)
-    return np.mean(arrays, axis=0)
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        return np.mean(arrays, axis=0)
 
 
 def maximum(inputs, weights, /, **params):

@@ -135,11 +135,12 @@ def _moments(x, axes):
     removes the rounding error of m0 from the deviations instead of re-rounding it into a
     float near 1e4; var >= 0 by construction (no E[x^2] - E[x]^2 cancellation).
     """
-    m0 = np.mean(x, axis=axes, keepdims=True)
-    shifted = x - m0
-    c = np.mean(shifted, axis=axes, keepdims=True)
-    d = shifted - c
-    return m0 + c, d, np.mean(d * d, axis=axes, keepdims=True)
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        m0 = np.mean(x, axis=axes, keepdims=True)
+        shifted = x - m0
+        c = np.mean(shifted, axis=axes, keepdims=True)
+        d = shifted - c
+        return m0 + c, d, np.mean(d * d, axis=axes, keepdims=True)
 
 
 def _along(values, axes, ndim):
@@ -361,7 +362,8 @@ def rms_norm(x, scale=None, *, axis=-1, epsilon=1e-6, **ignored):
     a, expected = _rms_norm_spec(_shape_argument(x.shape, 1), axis)
     epsilon = _real("epsilon", epsilon, minimum=0)
     w = _weights("RMSNormalization", expected, dict(scale=scale), "its only weight")
-    y = x / np.sqrt(np.mean(x * x, axis=a, keepdims=True) + epsilon)
+    with np.errstate(invalid="ignore"):  # an infinite x gives inf / inf: NaN, as IEEE arithmetic (and tf.keras) give it
+        y = x / np.sqrt(np.mean(x * x, axis=a, keepdims=True) + epsilon)
     return y * _along(w["scale"], (a,), x.ndim)
 
 
@@ -378,7 +380,8 @@ def unit_norm(x, *, axis=-1, **ignored):
     axes = _axis_argument(axis, x.ndim, allow_list=True)
     peak = np.max(np.abs(x), axis=axes, keepdims=True) if x.size else np.ones([1] * x.ndim)
     nonzero = peak > 0
-    u = x / np.where(nonzero, peak, 1.0)
+    with np.errstate(invalid="ignore"):  # an infinite x gives inf / inf: NaN, as IEEE arithmetic (and tf.keras) give it
+        u = x / np.where(nonzero, peak, 1.0)
     norm = np.sqrt(np.sum(u * u, axis=axes, keepdims=True))
     return np.where(nonzero, u / np.where(nonzero, norm, 1.0), 0.0)
 

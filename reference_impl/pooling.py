@@ -109,7 +109,8 @@ def _window_reduce(x, window, strides, padding, reducer):
     taps = tuple(range(rank + 2, 2 * rank + 2))
     if reducer == "max":
         return np.max(np.where(real > 0, view, -np.inf), axis=taps)
-    return np.sum(view, axis=taps) / np.sum(real, axis=taps)
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        return np.sum(view, axis=taps) / np.sum(real, axis=taps)
 
 
 def window_reduce(x, *, window, strides, padding, reducer):
@@ -150,9 +151,10 @@ def _adaptive_reduce(x, output_size, reducer):
         if reducer == "max":
             x = np.max(np.where(inside, taken, -np.inf), axis=axis + 1)
         else:
-            x = np.sum(np.where(inside, taken, 0.0), axis=axis + 1) / (end - start).reshape(
-                (o,) + (1,) * (rank + 1 - axis)
-            )
+            with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+                x = np.sum(np.where(inside, taken, 0.0), axis=axis + 1) / (end - start).reshape(
+                    (o,) + (1,) * (rank + 1 - axis)
+                )
     return x
 
 
@@ -322,7 +324,8 @@ def global_average_pool(x, *, rank, data_format="channels_last", keepdims=False,
     x = to_channels_last(x, layer.data_format)
     axes = tuple(range(1, rank + 1))
     if mask is None:
-        y = np.mean(x, axis=axes, keepdims=layer.keepdims)
+        with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+            y = np.mean(x, axis=axes, keepdims=layer.keepdims)
     else:
         if rank != 1:
             raise ValueError(

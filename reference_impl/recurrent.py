@@ -371,7 +371,8 @@ def _cell(spec, w):
         input_bias, recurrent_bias = (bias if bias is not None else 0.0), 0.0
 
     def project(x):
-        return np.matmul(x, kernel) + input_bias
+        with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+            return np.matmul(x, kernel) + input_bias
 
     if spec.kind == "SimpleRNN":
         def step(xw, states):
