@@ -18,6 +18,7 @@ _TEMPLATE = '''\
 # (pip install the conformance harness first: it provides reference_impl)
 import numpy as np
 import tensorflow as tf
+from conformance.axes import MODES
 from conformance.ops import get_op
 from conformance.target.tf_keras import variable_name  # "kernel", "query/kernel", ...
 
@@ -50,9 +51,8 @@ layer.build(inputs[0].shape)
 for variable in layer.weights:
     variable.assign(to_dtype(weights[variable_name(variable)]))
 keras_call = {{k: tf.constant(np.asarray(v, bool)) if k == "mask" and v is not None else v for k, v in call.items()}}
-call_layer = lambda x: layer(x, **keras_call)
-if mode != "eager":
-    call_layer = tf.function(call_layer, jit_compile=(mode == "xla"))
+# the mode wraps the call as the harness does (conformance.axes.MODES)
+call_layer = MODES[mode].wrap(tf, lambda x: layer(x, **keras_call))
 for x in inputs:
     keras_out = np.asarray(call_layer(tf.constant(to_dtype(x))), dtype=np.float64)
 
@@ -147,7 +147,7 @@ def snippet(record: dict) -> str:
             "except ValueError as e:\n    print('reference: ValueError:', e)\n"
             f"i = 0\n{input_code.replace(chr(10) + '    ', chr(10))[4:]}\n"
             f"layer = getattr(tf.keras.layers, {op.keras_class!r})\n"
-            f"call = (lambda f: f) if {record.get('mode', 'eager')!r} == 'eager' else (lambda f: tf.function(f, jit_compile={record.get('mode') == 'xla'}))\n"
+            f"from conformance.axes import MODES\ncall = lambda f: MODES[{record.get('mode', 'eager')!r}].wrap(tf, f)  # the case's mode\n"
             f"try:\n    built = layer(**params, dtype={record['dtype']!r})\n    built.build(x.shape)\n"
             f"    y = call(lambda t: built(t))(tf.constant(x.astype({record['dtype']!r})))\n"
             "    print('tf.keras: accepted, output shape', tuple(y.shape))\n"

@@ -62,3 +62,13 @@ def test_replay_snippet_for_an_initializer_case():
     record = run_case(case)
     assert record.status == "pass"
     assert run_snippet(snippet(record.to_json())).startswith("t::glorot: pass")
+
+
+def test_snippet_of_a_compiled_mode_calls_the_layer_in_that_mode():
+    case = make_case("Conv2D", {"filters": 3, "kernel_size": 2, "padding": "same"}, [2, 5, 4, 3])
+    record = run_case(Case(**{**case.__dict__, "mode": "xla", "id": "t::Conv2D[xla]"}))
+    assert record.status == "pass", record.message
+    code = snippet(record.to_json())
+    assert "mode = 'xla'" in code and "MODES[mode].wrap(tf," in code
+    printed = run_snippet(code)
+    assert "elements out of tolerance: 0 of 120" in printed  # 2 x 5 x 4 x 3
