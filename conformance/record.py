@@ -10,9 +10,6 @@ from dataclasses import dataclass, field
 
 from conformance.catalogue.model import Case
 
-# Fields of the JSON record that belong to the result rather than to the case.
-RESULT_FIELDS = ("family", "check", "status", "message", "metrics", "outcome", "durations", "duration_s")
-
 
 @dataclass
 class Record:

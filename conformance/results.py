@@ -82,13 +82,6 @@ def write(path, records, meta) -> Path:
     return path
 
 
-def read_records(path) -> list:
-    """The records of a results.json as Records."""
-    from conformance.record import Record
-
-    return [Record.from_json(r) for r in read(path)["cases"]]
-
-
 def read(path) -> dict:
     with open(path, encoding="utf-8") as f:
         document = json.load(f)

@@ -26,6 +26,7 @@ import jinja2
 
 from conformance import results
 from conformance.axes import MODES as AXES_MODES, REFERENCE_MODE
+from conformance.outcome import PHASES
 
 HERE = Path(__file__).parent
 # The case table's default order: what needs attention first.
@@ -54,7 +55,7 @@ METRIC_FIELDS = (
 # A case's `durations` travel as a list in this order (seconds; compile only in compiled modes;
 # eager: the eager run a compiled mode is compared with). A phase not listed here follows as
 # a trailing {name: seconds} object; "total" is duration_s, sent apart.
-DURATION_FIELDS = ("build", "eager", "compile", "call", "reference", "judge")
+DURATION_FIELDS = PHASES  # the order a case's time is shown in
 _DURATION_KEYS = frozenset(DURATION_FIELDS) | {"total"}
 ID_MARK = "\0"  # in a snippet line: the case's id
 # few distinct values: sent as indexes into `strings`

@@ -85,7 +85,10 @@ def _run_pool(cases, indices, jobs, records, progress, total, worker_stderr) -> 
 
 
 def _crash_record(case) -> Record:
-    return Record(case=case, family="unknown", status="error", message="the worker process died while running this case (twice)")
+    from conformance.ops import get_op
+
+    return Record(case=case, family=get_op(case.op).family, status="error",
+                  message="the worker process died while running this case (twice)")
 
 
 def timestamp() -> str:

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from conformance.axes import MODES, REFERENCE_MODE
+from conformance.axes import MODES
 from conformance.outcome import SideOutcome, Timings, error_info, harness_error
 
 NAME = "tf.keras"
@@ -89,7 +89,6 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
 
     tf = tensorflow()
     timings = Timings() if timings is None else timings
-    mode = MODES[case.mode]
     specs = case.inputs or {}
 
     def tensors(x):
@@ -129,18 +128,11 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         if problem:
             return SideOutcome(error=harness_error("WeightLayoutMismatch", problem, phase))
         feeds = [(tensors(x), arguments(call)) for x, call in zip(inputs, calls)]
-        eager_output = None
-        if mode.compiled:
-            initial = _snapshot(layer)
-            eager_output = _eager_output(lambda: [step(given, call) for given, call in feeds][-1][0], timings)
-            _restore(layer, initial)
-            compiled = mode.wrap(tf, step)
-            phase = f"{case.mode} compile"
-            with timings("compile"):
-                compiled(*feeds[0])  # traces and compiles; its effect on the variables is undone
-            _restore(layer, initial)
-        else:
-            compiled = step
+        initial = _snapshot(layer) if MODES[case.mode].compiled else None
+        phase = f"{case.mode} compile"
+        compiled, eager_output = _in_case_mode(
+            case, step, lambda: [step(*feed) for feed in feeds][-1][0], feeds[0], timings,
+            reset=lambda: _restore(layer, initial))
         with timings("call"):
             for i, (given, call) in enumerate(feeds):
                 phase = "call" if len(feeds) == 1 else f"call {i + 1} of {len(feeds)}"
@@ -159,15 +151,27 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         return SideOutcome(error=error_info(exc, phase))
 
 
-def _eager_output(run, timings):
-    """The eager result a compiled mode is compared with (metrics.vs_eager), or None when the
-    eager call raises: the compiled mode is judged on its own all the same (XLA has float64
-    kernels that eager lacks on CPU)."""
+def _in_case_mode(case, fn, run_eagerly, first_args, timings, reset=lambda: None):
+    """(fn as the case's mode calls it, the eager output to compare with or None). In a
+    compiled mode: run eagerly once (the result metrics.vs_eager compares with; None when
+    the eager call raises, and the compiled mode is judged on its own all the same, as XLA
+    has float64 kernels that eager lacks on CPU), then call the wrapped fn once on
+    `first_args` to trace and compile it, timed apart; `reset()` after each undoes their
+    effect on the layer's variables."""
+    mode = MODES[case.mode]
+    if not mode.compiled:
+        return fn, None
     with timings("eager"):
         try:
-            return _first(run())
+            eager_output = _first(run_eagerly())
         except Exception:  # the eager mode's own case records it
-            return None
+            eager_output = None
+    reset()
+    compiled = mode.wrap(tensorflow(), fn)
+    with timings("compile"):
+        compiled(*first_args)
+    reset()
+    return compiled, eager_output
 
 
 def _first(output):
@@ -195,21 +199,13 @@ def run_function(op, case, x: np.ndarray, timings: Timings | None = None) -> Sid
     compiled call (trace and compile) is timed apart."""
     tf = tensorflow()
     timings = Timings() if timings is None else timings
-    mode = MODES[case.mode]
     phase = "construct"
     try:
         with timings("build"):
             function = op.keras_callable(tf.keras, case.params)
             tensor = tf.constant(x.astype(_np_dtype(case.dtype)))
-        eager_output = None
-        if mode.compiled:
-            eager_output = _eager_output(lambda: function(tensor), timings)
-            compiled = mode.wrap(tf, function)
-            phase = f"{case.mode} compile"
-            with timings("compile"):
-                compiled(tensor)
-        else:
-            compiled = function
+        phase = f"{case.mode} compile"
+        compiled, eager_output = _in_case_mode(case, function, lambda: function(tensor), (tensor,), timings)
         phase = "call"
         with timings("call"):
             output = compiled(tensor)
