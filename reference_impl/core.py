@@ -354,7 +354,7 @@ def einsum_dense(inputs, weights, /, **params):
 
 
 def _embedding_spec(input_shape, args):
-    shape = _shape_argument("input_shape", input_shape, rank=2)
+    shape = _shape_argument("input_shape", input_shape, min_rank=1)
     input_dim = _positive_int("input_dim", args["input_dim"])
     output_dim = _positive_int("output_dim", args["output_dim"])
     _bool("mask_zero", args["mask_zero"])
@@ -384,10 +384,12 @@ def _indices(ids, input_dim):
 
 
 def embedding(inputs, weights, /, **params):
-    """Embedding: output[b, t, :] = embeddings[ids[b, t], :], ids integers in [0, input_dim).
+    """Embedding: output[..., :] = embeddings[ids[...], :], ids integers in [0, input_dim).
 
-    Input (batch, input_length) ("Input shape: 2D tensor"), output (batch, input_length,
-    output_dim). "This layer can only be used on nonnegative integer inputs of a fixed
+    Output shape: ids.shape + (output_dim,). The docstring's "Input shape: 2D tensor with shape
+    (batch_size, input_length)" describes the usual input, not a promise to reject others: the
+    lookup is the same for ids of any rank >= 1 (Keras's own tests call the layer on 1-D ids),
+    so every rank >= 1 is accepted. "This layer can only be used on nonnegative integer inputs of a fixed
     range": a negative, too large or non-integer index is a ValueError. Integer-valued floats
     are accepted as indices. With lora_rank: embeddings + (lora_alpha / lora_rank) * A @ B.
     The mask (mask_zero=True) is embedding_mask(ids, mask_zero); it does not change the output.

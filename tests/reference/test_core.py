@@ -252,6 +252,18 @@ def test_embedding_loop_and_float_ids(rng):
     assert got.shape == C.output_shape("Embedding", (3, 5), input_dim=7, output_dim=4) == (3, 5, 4)
 
 
+def test_embedding_any_rank_of_ids(rng):
+    # the docstring's "2D tensor" input is the usual case; the lookup is the same for 1-D and 3-D ids
+    table = rng.standard_normal((5, 3))
+    close(C.embedding(np.array([4, 0, 2]), {"embeddings": table}, input_dim=5, output_dim=3),
+          [table[4], table[0], table[2]])
+    ids = rng.integers(0, 5, size=(2, 3, 4))
+    got = C.embedding(ids, {"embeddings": table}, input_dim=5, output_dim=3)
+    assert got.shape == C.output_shape("Embedding", (2, 3, 4), input_dim=5, output_dim=3) == (2, 3, 4, 3)
+    close(got[1, 2, 3], table[ids[1, 2, 3]])
+    assert C.output_shape("Embedding", (6,), input_dim=5, output_dim=3) == (6, 3)
+
+
 def test_embedding_lora(rng):
     shapes = C.weight_shapes("Embedding", (None, 3), input_dim=6, output_dim=4, lora_rank=2)
     assert shapes == {"embeddings": (6, 4), "lora_embeddings_a": (6, 2), "lora_embeddings_b": (2, 4)}
@@ -271,7 +283,7 @@ def test_embedding_errors_name_the_argument():
     with pytest.raises(ValueError, match="inputs"):
         C.embedding(np.array([[0.0, 1.5]]), table, input_dim=3, output_dim=2)
     with pytest.raises(ValueError, match="input_shape"):
-        C.embedding(np.array([[[0, 1]]]), table, input_dim=3, output_dim=2)
+        C.embedding(np.array(1), table, input_dim=3, output_dim=2)  # a scalar has no lookup axis
     with pytest.raises(ValueError, match="input_dim"):
         C.weight_shapes("Embedding", (2, 3), input_dim=0, output_dim=2)
     with pytest.raises(ValueError, match="output_dim"):
