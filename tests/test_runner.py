@@ -69,3 +69,14 @@ def test_a_call_that_kills_its_process_is_a_result_when_isolated():
     else:
         assert record.status == "fail"
         assert keras_error["type"] == "ProcessCrash" and "SIGFPE" in keras_error["message"]
+
+
+def test_lora_kernel_regularizer_penalises_the_trainable_factors_not_the_frozen_kernel():
+    # l2 = 0.01 * sum(w^2) (the default factor); with LoRA only lora_kernel_a and _b count
+    case = make_case("Dense", {"units": 3, "lora_rank": 2, "kernel_regularizer": "l2"}, [4, 5], dtype="float64")
+    op = get_op(case.op)
+    inputs = make_inputs(case)
+    reference, weights = run_reference(op, case, inputs, [call_arguments(case)] * len(inputs))
+    factors = 0.01 * (np.sum(weights["lora_kernel_a"] ** 2) + np.sum(weights["lora_kernel_b"] ** 2))
+    assert abs(reference.state["losses"] - factors) < 1e-15
+    assert abs(reference.state["losses"] - 0.01 * np.sum(weights["kernel"] ** 2)) > 1e-3

@@ -79,7 +79,14 @@ def regularized(params: dict) -> bool:
 def _reference_losses(params: dict, weights: dict, output) -> float:
     """The documented sum behind layer.losses: each weight regularizer's penalty of its
     weight, plus the activity regularizer's penalty of the output divided by the batch size
-    ("so that the relative weighting ... does not change with the batch size")."""
+    ("so that the relative weighting ... does not change with the batch size").
+
+    With LoRA (lora_rank set) the documentation says the kernel becomes non-trainable and is
+    replaced by "a delta ... obtained via multiplying two lower-rank trainable matrices";
+    it does not say what kernel_regularizer then penalises. Regularizers apply penalties
+    "during optimization", and only trainable parameters are optimized, so the reading taken
+    here is: the kernel's regularizer penalises the trainable matrices that stand for it,
+    penalty(lora_<kernel>_a) + penalty(lora_<kernel>_b), and the frozen kernel adds nothing."""
     total = 0.0
     for key, identifier in params.items():
         penalty = reference_penalty(identifier) if key.endswith("_regularizer") else None
@@ -92,7 +99,9 @@ def _reference_losses(params: dict, weights: dict, output) -> float:
         name = next((n for n in (base, f"{base}_kernel", "kernel") if n in weights), None)
         if name is None:
             raise ValueError(f"{key} has no weight to regularize among {sorted(weights)}")
-        total += penalty(weights[name])
+        factors = [f"lora_{name}_a", f"lora_{name}_b"]
+        trainable = factors if all(f in weights for f in factors) else [name]
+        total += sum(penalty(weights[n]) for n in trainable)
     return total
 
 
