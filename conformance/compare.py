@@ -23,7 +23,10 @@ class Comparison:
     metrics: dict
 
 
-def compare_arrays(actual, reference, *, rtol: float, atol: float, map_axes: tuple[int, int] | None = None) -> Comparison:
+def compare_arrays(actual, reference, *, rtol: float, atol: float, allowance=None,
+                   map_axes: tuple[int, int] | None = None) -> Comparison:
+    """allowance: an optional per-element bound (the formula's own rounding error in the
+    dtype); where it exceeds atol + rtol |reference| it is the allowed error instead."""
     actual = np.asarray(actual, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
     if actual.shape != reference.shape:
@@ -40,12 +43,16 @@ def compare_arrays(actual, reference, *, rtol: float, atol: float, map_axes: tup
     with np.errstate(over="ignore", invalid="ignore"):
         abs_err[finite] = np.abs(actual[finite] - reference[finite])
         allowed = atol + rtol * np.abs(np.where(finite, reference, 0.0))
+        if allowance is not None:
+            allowed = np.maximum(allowed, np.broadcast_to(allowance, allowed.shape))
         ratio = np.where(finite, abs_err / np.where(allowed > 0, allowed, np.inf), 0.0)
     ratio = np.where(finite & (allowed == 0) & (abs_err > 0), np.inf, ratio)
     ratio[special_mismatch] = np.inf
     out_of_tol = special_mismatch | (finite & (abs_err > allowed))
 
     metrics: dict = {"n_elements": int(n)}
+    if allowance is not None and n:
+        metrics["error_bound_max"] = float(np.max(allowance))
     if n == 0:
         return Comparison(True, "empty output", metrics)
     with np.errstate(over="ignore"):  # a huge error over a tiny reference: an infinite relative error
@@ -69,9 +76,10 @@ def compare_arrays(actual, reference, *, rtol: float, atol: float, map_axes: tup
     if not out_of_tol.any():
         return Comparison(True, "", metrics)
     what = "NaN/Inf positions differ; " if special_mismatch.any() else ""
+    bound_note = f", or the formula's rounding bound where larger, up to {metrics['error_bound_max']:.3g}" if "error_bound_max" in metrics else ""
     message = (
         f"{what}{metrics['n_out_of_tolerance']} of {n} elements out of tolerance "
-        f"(rtol={rtol:g}, atol={atol:g}); max abs error {metrics['max_abs_error']:.3g}, "
+        f"(rtol={rtol:g}, atol={atol:g}{bound_note}); max abs error {metrics['max_abs_error']:.3g}, "
         f"max rel error {metrics['max_rel_error']:.3g}; worst at {metrics['worst_index']}: "
         f"tf.keras {float(actual[worst])!r}, reference {float(reference[worst])!r}"
     )

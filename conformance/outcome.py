@@ -21,6 +21,7 @@ class SideOutcome:
     error: dict | None = None
     state: dict = field(default_factory=dict)  # state variables after the last call, further outputs, losses
     eager_output: np.ndarray | None = None  # in a compiled mode: the same layer's eager output
+    error_bound: np.ndarray | None = None  # reference only: the formula's own rounding bound per element
 
     @property
     def shape(self):

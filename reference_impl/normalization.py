@@ -386,6 +386,89 @@ def unit_norm(x, *, axis=-1, **ignored):
     return np.where(nonzero, u / np.where(nonzero, norm, 1.0), 0.0)
 
 
+# --- rounding error bound -----------------------------------------------------------------
+
+
+def _gamma(k, u):
+    """gamma_k = k u / (1 - k u): the relative error bound of k floating-point operations
+    in a row, each with unit roundoff u (Higham, Accuracy and Stability of Numerical
+    Algorithms, 2nd ed., Lemma 3.1)."""
+    return k * u / (1.0 - k * u)
+
+
+def _standardized_error_bound(x, axes, epsilon, u):
+    """(z, |dz|): z and a per-element bound on the rounding error of z = (x - mean_A(x)) / sqrt(var_A(x) + epsilon)
+    evaluated in a floating-point type of unit roundoff u (2**-24 for float32, 2**-53 for
+    float64) with the two-pass formula the docstrings write, to first order in u.
+
+    With n = the number of elements in the group A, d = x - mean, m1 = mean_A|x|:
+      mean (n additions, one division):  |dmean| <= gamma_n * m1
+      d_i = x_i - mean:                  |dd_i| <= dmean + u (|d_i| + dmean)
+      var = mean_A(d^2):                 |dvar| <= gamma_{n+3} (var + dmean * mean_A|d|) + dmean^2
+      1 / sqrt(var + epsilon):           relative error rho <= dvar / (2 (var + epsilon)) + gamma_3
+      z_i:                               |dz_i| <= (dd_i + |d_i| rho) / sqrt(var + epsilon).
+    The same formula may be evaluated with the scale distributed over the difference,
+    x * s - mean * s with s = 1 / sqrt(var + epsilon) (tf.keras computes
+    x * (gamma s) + (beta - mean * gamma s)); that order rounds the two products before they
+    cancel, which adds up to 3 u (|x_i| + |mean|) s. Both orders are the documented formula in
+    IEEE arithmetic, so the bound is the sum of both allowances.
+    The first term is the conditioning the flat tolerance ignores: a row whose mean is large
+    against its spread loses gamma_n * m1 / sqrt(var + epsilon) in every output, whatever the
+    order of the sums. x is taken as exactly representable in the type (the harness rounds
+    the inputs to the case's dtype before either side sees them).
+    """
+    n = int(np.prod([x.shape[a] for a in axes]))
+    mean, d, var = _moments(x, axes)
+    dmean = _gamma(n, u) * np.mean(np.abs(x), axis=axes, keepdims=True)
+    dd = dmean + u * (np.abs(d) + dmean)
+    dvar = _gamma(n + 3, u) * (var + dmean * np.mean(np.abs(d), axis=axes, keepdims=True)) + dmean * dmean
+    with np.errstate(divide="ignore", invalid="ignore"):  # var + epsilon == 0: z is not finite, nothing to bound
+        rho = dvar / (2.0 * (var + epsilon)) + _gamma(3, u)
+        bound = (dd + np.abs(d) * rho + 3.0 * u * (np.abs(x) + np.abs(mean))) / np.sqrt(var + epsilon)
+        z = d / np.sqrt(var + epsilon)
+    return z, np.where(np.isfinite(bound), bound, 0.0)
+
+
+def error_bound(layer, x, weights, unit_roundoff, *, call=None, **params):
+    """Per-element bound on the rounding error of the layer's documented formula evaluated in
+    a type of unit roundoff u, or None where the formula has no cancellation to account for
+    (the flat tolerance then suffices: RMSNormalization, UnitNormalization, LayerNormalization
+    with rms_scaling, BatchNormalization at inference, whose x - moving_mean is one exact-input
+    subtraction).
+
+    For the layers that standardize with batch statistics (LayerNormalization,
+    GroupNormalization, BatchNormalization with training=True), y = gamma * z + beta with z as in
+    _standardized_error_bound over the layer's statistics axes:
+      |dy| <= |gamma| |dz| + u (2 |gamma z| + |beta|)
+    (the product and the sum each round once; gamma = 1 and beta = 0 when absent).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    u = float(unit_roundoff)
+    call = call or {}
+    epsilon = params.get("epsilon", 1e-3)
+    if layer == "LayerNormalization" and not params.get("rms_scaling", False):
+        axes, _ = _layer_norm_spec(x.shape, params.get("axis", -1), True, True, False)
+        along = axes
+        z, dz = _standardized_error_bound(x, axes, epsilon, u)
+    elif layer == "GroupNormalization":
+        a, groups, _ = _group_norm_spec(x.shape, params.get("groups", 32), params.get("axis", -1), True, True)
+        xc = np.moveaxis(x, a, -1)
+        blocks = xc.reshape(xc.shape[:-1] + (groups, xc.shape[-1] // groups))
+        stats_axes = tuple(range(1, blocks.ndim - 2)) + (blocks.ndim - 1,)
+        z, dz = (np.moveaxis(t.reshape(xc.shape), -1, a) for t in _standardized_error_bound(blocks, stats_axes, epsilon, u))
+        along = (a,)
+    elif layer == "BatchNormalization" and call.get("training", False):
+        a, _ = _batch_norm_spec(x.shape, params.get("axis", -1), True, True)
+        along = (a,)
+        z, dz = _standardized_error_bound(x, tuple(i for i in range(x.ndim) if i != a), epsilon, u)
+    else:
+        return None
+    gamma = np.abs(_along(np.asarray(weights["gamma"], dtype=np.float64), along, x.ndim)) if "gamma" in weights else 1.0
+    beta = np.abs(_along(np.asarray(weights["beta"], dtype=np.float64), along, x.ndim)) if "beta" in weights else 0.0
+    with np.errstate(invalid="ignore"):
+        return gamma * dz + u * (2.0 * gamma * np.abs(z) + beta)
+
+
 _LAYER_FUNCTIONS = {
     "BatchNormalization": batch_norm,
     "LayerNormalization": layer_norm,

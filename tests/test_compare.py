@@ -76,3 +76,15 @@ def test_error_map_shows_where_the_errors_are(reference):
     assert values.shape == (6, 5)
     assert np.unravel_index(values.argmax(), values.shape) == (5, 0)
     assert values.max() > 1e4 and np.delete(values.ravel(), 25).max() == 0
+
+
+def test_an_allowance_raises_the_allowed_error_only_where_it_is_larger():
+    reference = np.array([1.0, 2.0, 3.0])
+    actual = reference + np.array([3e-5, 3e-5, 0.0])
+    allowance = np.array([4e-5, 1e-6, 0.0])  # covers the first error, not the second
+    result = compare_arrays(actual, reference, rtol=1e-5, atol=1e-5, allowance=allowance)
+    assert not result.ok
+    assert result.metrics["n_out_of_tolerance"] == 1 and result.metrics["worst_index"] == [1]
+    assert "rounding bound where larger, up to 4e-05" in result.message
+    assert result.metrics["error_bound_max"] == 4e-5
+    assert compare_arrays(actual, reference, rtol=1e-5, atol=1e-5, allowance=np.full(3, 4e-5)).ok

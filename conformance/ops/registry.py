@@ -74,6 +74,11 @@ class LayerOp(Op):
     state: tuple[str, ...] = ()
     update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)
     positive_weights: frozenset = frozenset()
+    # error_bound(x, weights, params, call, unit_roundoff) -> per-element bound on the rounding
+    # error of the documented formula in the case's dtype (None: the flat tolerance suffices).
+    # Where it is larger than atol + rtol |reference|, it is what an element may differ by,
+    # unless the case states its own `tolerance`.
+    error_bound: Callable | None = field(default=None, repr=False)
     # A random layer (Dropout, ...): `compute` is its inference; with training=True the
     # runner applies the named statistical check instead (conformance.checks.random_layers).
     stochastic: str | None = None

@@ -352,3 +352,82 @@ def test_functions_accept_their_weight_shapes_and_return_float64():
         out = fn(x, **weights, **kwargs)
         y = out[0] if isinstance(out, tuple) else out
         assert y.dtype == np.float64 and y.shape == x.shape
+
+
+# --- rounding error bound ---------------------------------------------------------------------
+
+U32 = 2.0 ** -24
+
+
+def _float32_two_pass(x, gamma, beta, epsilon):
+    """The documented formula evaluated in float32, in the order the docstring writes it."""
+    x = x.astype(np.float32)
+    mean = np.mean(x, axis=-1, keepdims=True, dtype=np.float32)
+    d = x - mean
+    var = np.mean(d * d, axis=-1, keepdims=True, dtype=np.float32)
+    return (gamma.astype(np.float32) * (d / np.sqrt(var + np.float32(epsilon))) + beta.astype(np.float32)).astype(np.float64)
+
+
+def _float32_distributed(x, gamma, beta, epsilon):
+    """The same formula with the scale distributed: x * (gamma s) + (beta - mean * gamma s)."""
+    x = x.astype(np.float32)
+    mean = np.mean(x, axis=-1, keepdims=True, dtype=np.float32)
+    var = np.mean((x - mean) ** 2, axis=-1, keepdims=True, dtype=np.float32)
+    inv = np.float32(1.0) / np.sqrt(var + np.float32(epsilon)) * gamma.astype(np.float32)
+    return (x * inv + (beta.astype(np.float32) - mean * inv)).astype(np.float64)
+
+
+def _float32_one_pass(x, gamma, beta, epsilon):
+    """A planted fault: var = E[x^2] - E[x]^2, which cancels catastrophically for a large mean."""
+    x = x.astype(np.float32)
+    mean = np.mean(x, axis=-1, keepdims=True, dtype=np.float32)
+    var = np.maximum(np.mean(x * x, axis=-1, keepdims=True, dtype=np.float32) - mean * mean, 0)
+    return (gamma.astype(np.float32) * ((x - mean) / np.sqrt(var + np.float32(epsilon))) + beta.astype(np.float32)).astype(np.float64)
+
+
+@pytest.mark.parametrize("n", [2, 3, 8, 64])
+def test_error_bound_holds_for_float32_evaluations_of_the_formula_and_catches_one_pass_variance(n):
+    rng = np.random.default_rng(n)
+    # rows whose mean is 10 to 1e4 times their spread: the conditioning the flat tolerance ignores
+    rows = 400
+    offset = rng.choice([10.0, 300.0, 1e4], size=(rows, 1)) * rng.choice([-1, 1], size=(rows, 1))
+    x = (offset + rng.standard_normal((rows, n)) * rng.choice([1e-3, 1e-1, 1.0], size=(rows, 1)))
+    x = x.astype(np.float32).astype(np.float64)  # the inputs both sides see
+    gamma = rng.standard_normal(n).astype(np.float32).astype(np.float64)
+    beta = rng.standard_normal(n).astype(np.float32).astype(np.float64)
+    exact = N.layer_norm(x, gamma, beta, epsilon=1e-3)
+    bound = N.error_bound("LayerNormalization", x, {"gamma": gamma, "beta": beta}, U32, epsilon=1e-3)
+    for evaluate in (_float32_two_pass, _float32_distributed):
+        assert np.all(np.abs(evaluate(x, gamma, beta, 1e-3) - exact) <= bound), evaluate.__name__
+    one_pass = np.abs(_float32_one_pass(x, gamma, beta, 1e-3) - exact)
+    assert np.mean(one_pass > bound) > 0.1  # the fault shows in many elements, not one
+
+
+def test_error_bound_hand_value_for_a_two_element_row():
+    # x = 1e4 -+ 0.01 in float64: mean error gamma_2 * 1e4, the distributed-scale term
+    # 3 u (|x| + |mean|), both times s = 1 / sqrt(1e-4 + 1e-3); the variance and product
+    # roundings are below 1e-15 of it
+    u = 2.0 ** -53
+    x = np.array([[1e4 - 0.01, 1e4 + 0.01]])
+    got = N.error_bound("LayerNormalization", x, {}, u, epsilon=1e-3)
+    s = 1 / math.sqrt(1e-4 + 1e-3)
+    gamma_2 = 2 * u / (1 - 2 * u)
+    want = s * (gamma_2 * 1e4 + u * (0.01 + gamma_2 * 1e4) + 3 * u * (2e4 + 0.01))
+    close(got, [[want, want]], rtol=1e-6)
+
+
+def test_error_bound_only_where_there_is_a_cancellation():
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((3, 4, 6))
+    w = {"gamma": np.ones(6), "beta": np.zeros(6)}
+    assert N.error_bound("RMSNormalization", x, {"scale": np.ones(6)}, U32) is None
+    assert N.error_bound("UnitNormalization", x, {}, U32) is None
+    assert N.error_bound("LayerNormalization", x, {"gamma": np.ones(6)}, U32, rms_scaling=True) is None
+    assert N.error_bound("BatchNormalization", x, {**w, "moving_mean": np.zeros(6), "moving_variance": np.ones(6)}, U32) is None
+    # GroupNormalization with one group per channel set is LayerNormalization over those axes
+    one_group = N.error_bound("GroupNormalization", x, w, U32, groups=1)
+    layer = N.error_bound("LayerNormalization", x, {"gamma": np.ones((4, 6)), "beta": np.zeros((4, 6))}, U32, axis=[1, 2])
+    close(one_group, layer)
+    # BatchNormalization in training standardizes over every axis but the channels
+    batch = N.error_bound("BatchNormalization", x, w, U32, call={"training": True})
+    close(batch, N.error_bound("LayerNormalization", np.moveaxis(x, -1, 0).reshape(6, -1), {}, U32).reshape(6, 3, 4).transpose(1, 2, 0))
