@@ -683,6 +683,21 @@ def time_distributed(inputs, weights, *, call=None, inner=None, **params):
     return y.reshape((batch, time) + y.shape[1:])
 
 
+def check_modelled(layer_name, params, call):
+    """NotImplementedError for documented arguments this reference does not compute (a random
+    dropout mask in training, states carried between calls by stateful=True), so that a case
+    using them can be refused before it runs; ValueError for arguments it rejects."""
+    call = call or {}
+    if layer_name in RNN_LAYERS:
+        specs = [_rnn(layer_name, params)]
+    elif layer_name == "Bidirectional":
+        specs = list(_bidirectional(params)[:2])
+    else:
+        return
+    for spec in specs:
+        _check_training(spec, call.get("training"))
+
+
 # --- shapes -------------------------------------------------------------------------------------
 
 

@@ -268,3 +268,24 @@ def test_the_whole_shipped_catalogue_is_valid():
     assert [str(e) for e in errors] == []
     assert len(cases) >= 600
     assert len({c.id for c in cases}) == len(cases)
+
+
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ("    params: {units: 3, stateful: true}\n", "stateful=True carries states between calls"),
+        ("    params: {units: 3, dropout: 0.5}\n    call: {training: true}\n", "Dropout in training is random"),
+        ("    params: {layer: {class_name: GRU, config: {units: 3, recurrent_dropout: 0.2}}}\n    call: {training: true}\n",
+         "Dropout in training is random"),
+    ],
+)
+def test_arguments_the_reference_does_not_model_are_refused_at_validation(write_catalogue, body, fragment):
+    op = "Bidirectional" if "layer:" in body else "LSTM"
+    path = write_catalogue(f"op: {op}\ncases:\n  - name: a\n    input_shape: [2, 5, 4]\n" + body, name="unmodelled.yaml")
+    cases, errors = errors_of(path)
+    assert cases == [] and len(errors) == 1, errors
+    assert "unmodelled.yaml:4:" in errors[0] or "unmodelled.yaml:5:" in errors[0], errors[0]
+    assert "the reference does not model these arguments yet" in errors[0] and fragment in errors[0], errors[0]
+    # the same layer with dropout, but at inference, is modelled and accepted
+    ok = write_catalogue(f"op: LSTM\ncases:\n  - name: a\n    input_shape: [2, 5, 4]\n    params: {{units: 3, dropout: 0.5}}\n", name="ok.yaml")
+    assert errors_of(ok)[1] == []

@@ -80,3 +80,10 @@ def test_lora_kernel_regularizer_penalises_the_trainable_factors_not_the_frozen_
     factors = 0.01 * (np.sum(weights["lora_kernel_a"] ** 2) + np.sum(weights["lora_kernel_b"] ** 2))
     assert abs(reference.state["losses"] - factors) < 1e-15
     assert abs(reference.state["losses"] - 0.01 * np.sum(weights["kernel"] ** 2)) > 1e-3
+
+
+def test_a_case_built_in_code_with_unmodelled_arguments_is_an_error_in_one_sentence():
+    record = run_case(make_case("LSTM", {"units": 3, "stateful": True}, [2, 5, 4]))
+    assert record.status == "error"
+    assert record.message.startswith("the reference does not model these arguments yet: stateful=True")
+    assert "Traceback" not in record.message

@@ -31,6 +31,7 @@ def _recurrent_layer(name: str) -> LayerOp:
         predict_output=lambda params, shape: recurrent.output_shape(name, {"x": shape}, **params),
         compute=lambda x, weights, params, call: function({"x": x}, weights, call=call, **params),
         call_params=RECURRENT_CALL,
+        check_modelled=lambda params, call: recurrent.check_modelled(name, params, call),
         keras_params=_wrapped_layer if name in ("Bidirectional", "TimeDistributed") else None,
         example={"input_shape": [2, 7, 5], "params": _EXAMPLE_PARAMS.get(name, {"units": 4})},
     )

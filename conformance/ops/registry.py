@@ -74,6 +74,9 @@ class LayerOp(Op):
     state: tuple[str, ...] = ()
     update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)
     positive_weights: frozenset = frozenset()
+    # check_modelled(params, call) raises NotImplementedError for documented arguments the
+    # reference does not model yet (validation then refuses the case, naming them)
+    check_modelled: Callable[[dict, dict], None] | None = field(default=None, repr=False)
     # error_bound(x, weights, params, call, unit_roundoff) -> per-element bound on the rounding
     # error of the documented formula in the case's dtype (None: the flat tolerance suffices).
     # Where it is larger than atol + rtol |reference|, it is what an element may differ by,
