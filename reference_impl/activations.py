@@ -144,11 +144,6 @@ def _times(a, b):
     return np.where(zero, 0.0, product)
 
 
-def _keep_nan(x, y):
-    """y, with NaN wherever x is NaN (for piecewise rules whose comparisons are all False at NaN)."""
-    return np.where(np.isnan(x), x, y)
-
-
 def _vanishing_at_minus_inf(x, y):
     """y, with -0.0 where x = -inf (x * g(x) with g(x) -> 0 faster than 1 / |x| there)."""
     return np.where(x == -np.inf, -0.0, y)
@@ -313,25 +308,27 @@ def tanh_shrink(x):
 
 
 def hard_shrink(x, threshold=0.5):
-    """hard_shrink(x) = x if |x| > threshold, 0 otherwise (threshold = 0.5); NaN stays NaN."""
+    """hard_shrink(x) = x if |x| > threshold, 0 otherwise (threshold = 0.5).
+
+    NaN is not > threshold, so it falls in "otherwise": 0, as the documented formula says."""
     x = _f64(x)
-    return _keep_nan(x, np.where(np.abs(x) > threshold, x, 0.0))
+    return np.where(np.abs(x) > threshold, x, 0.0)
 
 
 def soft_shrink(x, threshold=0.5):
     """soft_shrink(x) = x - threshold if x > threshold, x + threshold if x < -threshold, 0 otherwise.
 
-    threshold = 0.5; NaN stays NaN.
+    threshold = 0.5; NaN satisfies neither comparison: 0 ("otherwise").
     """
     x = _f64(x)
-    y = np.where(x > threshold, x - threshold, np.where(x < -threshold, x + threshold, 0.0))
-    return _keep_nan(x, y)
+    return np.where(x > threshold, x - threshold, np.where(x < -threshold, x + threshold, 0.0))
 
 
 def threshold(x, threshold, default_value):
-    """threshold(x) = x if x > threshold, default_value if x <= threshold; NaN stays NaN."""
+    """threshold(x) = x if x > threshold, default_value otherwise (NaN is not > threshold:
+    default_value, as the documented formula says)."""
     x = _f64(x)
-    return _keep_nan(x, np.where(x > threshold, x, np.float64(default_value)))
+    return np.where(x > threshold, x, np.float64(default_value))
 
 
 def softplus(x):
@@ -598,10 +595,14 @@ def prelu_shape(input_shape, shared_axes=None):
     return tuple(shape)
 
 
-def prelu_layer(x, alpha, shared_axes=None):
+def prelu_layer(x, alpha, shared_axes=None, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None):
     """PReLU layer: f(x) = alpha * x for x < 0, x for x >= 0, alpha broadcast over the batch and shared axes.
 
     alpha must have shape prelu_shape(x.shape, shared_axes) = x.shape[1:] with shared axes set to 1.
+    alpha_initializer ("Initializer function for the weights"), alpha_regularizer ("Regularizer
+    for the weights") and alpha_constraint ("Constraint for the weights") are accepted and do
+    not change the output: the initializer only draws the alpha given here, a regularizer adds a
+    penalty of alpha to the layer's losses, and a constraint acts after an optimizer step.
     """
     x = _f64(x)
     alpha = _f64(alpha)

@@ -65,9 +65,11 @@ Masks (boolean, True / 1 = attend, False / 0 = do not attend; all combined with 
   contribute to the result"; here the row's weights are all 0, so its attention output is 0 (the
   MHA/GQA output is then the output bias).
 
-Dropout acts only when training; training=True with dropout > 0 is random and is rejected
-(ValueError). Arguments that do not change the values (initializers, regularizers, constraints,
-name, trainable, seed, flash_attention) are accepted and ignored; any other one is a TypeError.
+Dropout acts only when training; training=True with dropout > 0 drops attention weights at
+random, which this reference does not model: `check_modelled` (and the layer functions) raise
+NotImplementedError for it, so that such a case is refused before it runs. Arguments that do
+not change the values (initializers, regularizers, constraints, name, trainable, seed,
+flash_attention) are accepted and ignored; any other one is a TypeError.
 The call arguments query_mask / value_mask / key_mask of MHA/GQA are not documented and are a
 TypeError here.
 """
@@ -444,10 +446,23 @@ def _call_arguments(layer, call):
     }
 
 
-def _check_dropout(spec, call):
-    if call["training"] and spec.args["dropout"] > 0:
-        raise ValueError("training=True with dropout > 0 drops attention weights at random; the reference covers "
-                         f"inference only. Received: training=True, dropout={spec.args['dropout']}")
+def _check_dropout(training, dropout):
+    if training and dropout > 0:
+        raise NotImplementedError(
+            "training=True with dropout > 0 drops attention weights at random; the reference computes "
+            f"inference only. Received: training=True, dropout={dropout}"
+        )
+
+
+def check_modelled(layer_name, params, call):
+    """NotImplementedError for documented arguments this reference does not compute: dropout of
+    the attention weights in training (call training=True with dropout > 0), which is random.
+    ValueError for a dropout or training value it rejects; the shape rules check the rest."""
+    if layer_name not in _SPECS:
+        raise ValueError(f"`layer_name` must be one of {', '.join(_SPECS)}. Received: layer_name={layer_name!r}")
+    dropout = _rate("dropout", params.get("dropout", 0.0))
+    training = (call or {}).get("training")
+    _check_dropout(False if training is None else _bool("training", training), dropout)
 
 
 def _weights(spec, weights, accept=None):
@@ -512,7 +527,7 @@ def _dense_attention(layer, spec_function, inputs, weights, call, params):
     arrays, shapes = _arrays(layer, inputs)
     spec = spec_function(shapes, **params)
     call = _call_arguments(layer, call)
-    _check_dropout(spec, call)
+    _check_dropout(call["training"], spec.args["dropout"])
     accept = {"scale": [(spec.query[-1],)]} if layer == "AdditiveAttention" else None
     w = _weights(spec, weights, accept)
     q, v = arrays["query"], arrays["value"]
@@ -665,7 +680,7 @@ def multi_head_attention(inputs, weights=None, *, call=None, **params):
     arrays, shapes = _arrays("MultiHeadAttention", inputs)
     spec = _multi_head_attention_spec(shapes, **params)
     call = _call_arguments("MultiHeadAttention", call)
-    _check_dropout(spec, call)
+    _check_dropout(call["training"], spec.args["dropout"])
     w = _weights(spec, weights)
     q, v, k = _query_value_key(arrays)
     heads_output, scores = _heads_attention(
@@ -685,7 +700,7 @@ def group_query_attention(inputs, weights=None, *, call=None, **params):
     arrays, shapes = _arrays("GroupQueryAttention", inputs)
     spec = _group_query_attention_spec(shapes, **params)
     call = _call_arguments("GroupQueryAttention", call)
-    _check_dropout(spec, call)
+    _check_dropout(call["training"], spec.args["dropout"])
     w = _weights(spec, weights)
     q, v, k = _query_value_key(arrays)
     repeats = spec.args["num_query_heads"] // spec.args["num_key_value_heads"]

@@ -24,14 +24,20 @@ input): <conv_general(x, K), y> = <x, conv_transpose_general(y, K)>.
 Layer-level argument rules quoted from the Keras 3.15 docstrings of Conv1D/2D/3D,
 DepthwiseConv1D/2D, SeparableConv1D/2D and Conv1D/2D/3DTranspose:
 
-- every one: "`strides > 1` is incompatible with `dilation_rate > 1`";
+- Conv, DepthwiseConv and ConvTranspose list under "Raises:" a "ValueError: when both
+  `strides > 1` and `dilation_rate > 1`": the reference rejects that combination for them.
+  SeparableConv1D/2D say "`strides > 1` is incompatible with `dilation_rate > 1`" in the
+  argument list only, with no "Raises:" entry; "incompatible" or "not supported" in a
+  docstring describes what may not work, it is not a promise to raise, so the reference
+  computes the strided, dilated convolution the formula defines;
 - padding: "valid" or "same" (case-insensitive); Conv1D alone also "causal";
 - groups (Conv only): "Input channels and `filters` must both be divisible by `groups`";
 - output_padding (transposed): "The amount of output padding along a given dimension must be
   lower than the stride along that same dimension."
 - dilation_rate of Conv1DTranspose: "dilation rate larger than 1 is not currently supported";
   of Conv2DTranspose: "Specifying different dilation rates for different dimensions is not
-  supported".
+  supported". Neither is listed under "Raises:", so, as above, the reference computes them:
+  the adjoint of the dilated forward convolution.
 """
 from __future__ import annotations
 
@@ -47,9 +53,9 @@ from reference_impl import activations as _activations
 KINDS = ("conv", "depthwise", "separable", "transpose")
 DATA_FORMATS = ("channels_last", "channels_first")
 
-# Layer kinds whose Keras docstrings say "`strides > 1` is incompatible with `dilation_rate > 1`"
-# (all of them; SeparableConv1D/2D say it in the argument list but have no "Raises:" entry).
-STRIDES_EXCLUDE_DILATION = frozenset(KINDS)
+# Layer kinds whose Keras docstrings promise "Raises: ValueError: when both `strides > 1` and
+# `dilation_rate > 1`" (SeparableConv1D/2D call the combination incompatible but promise no error).
+STRIDES_EXCLUDE_DILATION = frozenset({"conv", "depthwise", "transpose"})
 
 # Keras arguments that do not change the computed values (initializers only matter before
 # the weights are set). Anything else that is not a parameter is a TypeError.
@@ -440,15 +446,6 @@ def _layer(kind, input_shape, args, ignored):
         raise ValueError(
             "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
             f"Received: strides={strides} and dilation_rate={dilation}"
-        )
-    if kind == "transpose" and rank == 1 and max(dilation) > 1:
-        raise ValueError(
-            f"Conv1DTranspose does not support `dilation_rate > 1`. Received: dilation_rate={dilation}"
-        )
-    if kind == "transpose" and rank == 2 and len(set(dilation)) > 1:
-        raise ValueError(
-            "Conv2DTranspose does not support different dilation rates for different dimensions. "
-            f"Received: dilation_rate={dilation}"
         )
     allowed = ("valid", "same", "causal") if (kind == "conv" and rank == 1) else ("valid", "same")
     padding = _padding_argument(args["padding"], rank, allowed, allow_pairs=False)

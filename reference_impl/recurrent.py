@@ -109,10 +109,19 @@ _KERNEL_OBJECTS = frozenset({
 # only matter before the weights are set or in training; unroll and use_cudnn choose an
 # implementation; seed only feeds dropout; dtype is float64 here. Anything else unknown is a TypeError.
 _COMMON_IGNORED = frozenset({"name", "trainable", "dtype", "activity_regularizer", "unroll", "seed"})
+# `implementation` (LSTM and GRU only): Keras 3 no longer documents it but still takes it, for
+# backward compatibility, as a keyword argument. Keras 2 documented it as "Implementation mode,
+# either 1 or 2. Mode 1 will structure its operations as a larger number of smaller dot products
+# and additions, whereas mode 2 will batch them into fewer, larger operations. These modes will
+# have different performance profiles" — the same equations computed in a different order,
+# so it does not change the values (at inference; it matters only to how dropout masks are
+# drawn in training, which the reference does not model). Its value is not checked: Keras 3
+# documents none.
+_IMPLEMENTATION = frozenset({"implementation"})
 IGNORED_ARGUMENTS = {
     "SimpleRNN": _COMMON_IGNORED | _KERNEL_OBJECTS,
-    "LSTM": _COMMON_IGNORED | _KERNEL_OBJECTS | {"unit_forget_bias", "use_cudnn"},
-    "GRU": _COMMON_IGNORED | _KERNEL_OBJECTS | {"use_cudnn"},
+    "LSTM": _COMMON_IGNORED | _KERNEL_OBJECTS | _IMPLEMENTATION | {"unit_forget_bias", "use_cudnn"},
+    "GRU": _COMMON_IGNORED | _KERNEL_OBJECTS | _IMPLEMENTATION | {"use_cudnn"},
     "Bidirectional": frozenset({"name", "trainable", "dtype", "weights"}),
     "TimeDistributed": frozenset({"name", "trainable", "dtype"}),
 }

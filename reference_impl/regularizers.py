@@ -90,6 +90,12 @@ _BY_NAME = {
     "l2": l2,
     "l1_l2": functools.partial(l1_l2, l1=0.01, l2=0.01),  # the L1L2 docstring: "l1_l2" means l1 = l2 = 0.01
     "orthogonal_regularizer": orthogonal_regularizer,
+    # a class name is an identifier too, meaning the class with its own defaults (the class
+    # signatures: L1(l1=0.01), L2(l2=0.01), L1L2(l1=0.0, l2=0.0), OrthogonalRegularizer(factor=0.01))
+    "L1": l1,
+    "L2": l2,
+    "L1L2": l1_l2,
+    "OrthogonalRegularizer": orthogonal_regularizer,
 }
 KNOWN = tuple(sorted(_BY_NAME))
 

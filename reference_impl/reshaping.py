@@ -6,7 +6,8 @@
     RepeatVector   (batch, f) -> (batch, n, f)
     Cropping1D/2D/3D, ZeroPadding1D/2D/3D   remove / add (before, after) elements per spatial dim
     UpSampling1D/2D/3D                      repeat every element `size` times per spatial dim
-                                            (UpSampling2D: or bilinear interpolation)
+                                            (UpSampling2D: or bilinear, bicubic, Lanczos-3/5
+                                            interpolation)
 
 The contract (function signature, weight_shapes, output_shape, LAYERS, ignored arguments) is
 the one of reference_impl.core. Layout: the spatial layers work on channels_last
@@ -22,7 +23,17 @@ Argument forms quoted from the Keras 3.15 docstrings (rank r = 1, 2, 3):
   the input length"), so every cropped dim keeps at least one element.
 - size (UpSampling): UpSampling1D "Integer"; UpSampling2D/3D "Int, or tuple of {r} integers";
   positive.
+- n (RepeatVector): "Integer, repetition factor"; positive.
 - data_format: "channels_last" (default, also for None) or "channels_first".
+
+Wrong type or wrong value: an argument documented as one Python type, "Integer" (RepeatVector's
+n, UpSampling1D's size), given a value of another type (a float, a string, a list, a bool) is
+a TypeError, as Python's convention has it; the right type with a bad value (n=0) is a
+ValueError. An argument documented as a set of forms (an int, a tuple of ints or a tuple of
+pairs: cropping, padding, UpSampling2D/3D size, target_shape, dims) or as one of listed
+values (interpolation, data_format) is a ValueError for anything that is not one of them,
+whatever its type: the form is part of what the value must be (Keras's own tests assert
+ValueError for cropping="1" and cropping=((1, 2), "3")).
 """
 from __future__ import annotations
 
@@ -36,7 +47,6 @@ from reference_impl.conv import (
 from reference_impl.core import REQUIRED, _arguments, _check_weights, _f64, _shape_argument
 
 INTERPOLATIONS = ("bicubic", "bilinear", "lanczos3", "lanczos5", "nearest")  # UpSampling2D docstring
-IMPLEMENTED_INTERPOLATIONS = ("nearest", "bilinear")
 
 _DF = {"data_format": None}
 # Layer name -> (constructor argument -> default, arguments accepted and ignored).
@@ -90,6 +100,16 @@ def _pairs(name, value, rank):
         )
         raise ValueError(f"`{name}` must be {forms}, every value an int >= 0. Received: {name}={value!r}")
     return pairs
+
+
+def _positive_integer(name, value):
+    """An argument documented as "Integer": TypeError for a value of another type (bools
+    included), ValueError for an int < 1; both name the argument and the value received."""
+    if not _is_int(value):
+        raise TypeError(f"`{name}` must be an int. Received: {name}={value!r} of type {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
+    return int(value)
 
 
 def _split(shape, rank, data_format):
@@ -176,10 +196,8 @@ def _permute_shape(shape, args):
 
 def _repeat_shape(shape, args):
     shape = _shape_argument("input_shape", shape, rank=2)
-    n = args["n"]
-    if not (_is_int(n) and n >= 1):
-        raise ValueError(f"`n` must be a positive int. Received: n={n!r}")
-    return (shape[0], int(n), shape[1])
+    n = _positive_integer("n", args["n"])
+    return (shape[0], n, shape[1])
 
 
 def _crop_shape(rank):
@@ -220,9 +238,7 @@ def _interpolation(interpolation):
 
 def _size(size, rank):
     if rank == 1:
-        if not (_is_int(size) and size >= 1):
-            raise ValueError(f"`size` must be a positive int. Received: size={size!r}")
-        return (int(size),)
+        return (_positive_integer("size", size),)
     return _int_tuple("size", size, rank, minimum=1)
 
 
@@ -351,27 +367,78 @@ def _repeat(x, size):
     return x
 
 
-def _linear_weights(n, s):
-    """(n * s, n) matrix M of 1-D linear interpolation with half-pixel centers, edges clamped.
+def _triangle(x):
+    """Linear interpolation kernel (radius 1): K(x) = max(1 - |x|, 0)."""
+    return np.maximum(1.0 - np.abs(x), 0.0)
 
-    Output i samples the input at c_i = clip((i + 0.5) / s - 0.5, 0, n - 1):
-    M[i, floor(c_i)] += 1 - f_i, M[i, min(floor(c_i) + 1, n - 1)] += f_i, f_i = c_i - floor(c_i).
+
+def _keys_cubic(x):
+    """Keys cubic convolution kernel with a = -1/2 (the Catmull-Rom spline), radius 2:
+
+        K(x) = (a + 2)|x|^3 - (a + 3)|x|^2 + 1           for |x| <= 1
+             = a|x|^3 - 5a|x|^2 + 8a|x| - 4a             for 1 < |x| < 2
+             = 0                                          otherwise
+    i.e. 3/2 |x|^3 - 5/2 |x|^2 + 1 and -1/2 |x|^3 + 5/2 |x|^2 - 4|x| + 2. K(0) = 1, K(+-1) =
+    K(+-2) = 0, so it interpolates; its integer translates sum to 1 and it reproduces
+    polynomials of degree <= 2 (Keys 1981): constants, linear ramps, parabolas.
     """
-    i = np.arange(n * s)
-    c = np.clip((i + 0.5) / s - 0.5, 0.0, n - 1)
-    lo = np.floor(c).astype(np.int64)
-    hi = np.minimum(lo + 1, n - 1)
-    f = c - lo
-    m = np.zeros((n * s, n))
-    np.add.at(m, (i, lo), 1.0 - f)
-    np.add.at(m, (i, hi), f)
-    return m
+    a = -0.5
+    x = np.abs(x)
+    inner = ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+    outer = ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
+    return np.where(x <= 1.0, inner, np.where(x < 2.0, outer, 0.0))
 
 
-def _bilinear(x, size):
-    """Bilinear upsampling of channels_last (batch, H, W, C) x: separable linear interpolation, see _linear_weights."""
-    mh = _linear_weights(x.shape[1], size[0])
-    mw = _linear_weights(x.shape[2], size[1])
+def _lanczos(radius, x):
+    """Lanczos kernel of radius a: L_a(x) = sinc(x) sinc(x / a) for |x| < a, 0 otherwise,
+    sinc(x) = sin(pi x) / (pi x), sinc(0) = 1 (numpy.sinc)."""
+    return np.where(np.abs(x) < radius, np.sinc(x) * np.sinc(x / radius), 0.0)
+
+
+def _lanczos3(x):
+    """Lanczos kernel of radius 3: sinc(x) sinc(x / 3) for |x| < 3, 0 otherwise."""
+    return _lanczos(3, x)
+
+
+def _lanczos5(x):
+    """Lanczos kernel of radius 5: sinc(x) sinc(x / 5) for |x| < 5, 0 otherwise."""
+    return _lanczos(5, x)
+
+
+# interpolation -> (kernel, radius): the kernel is zero for |x| >= radius
+_KERNELS = {
+    "bilinear": (_triangle, 1),
+    "bicubic": (_keys_cubic, 2),
+    "lanczos3": (_lanczos3, 3),
+    "lanczos5": (_lanczos5, 5),
+}
+
+
+def _kernel_weights(n, s, kernel, radius):
+    """(n * s, n) matrix M of 1-D interpolation by `kernel` with half-pixel centers, normalized.
+
+    Output i samples the input at c_i = (i + 0.5) / s - 0.5; the taps are the input indices
+    t = 0 .. n - 1 with |c_i - t| < radius (taps outside the input are dropped), and
+
+        M[i, t] = K(c_i - t) / sum_{u = 0 .. n - 1, |c_i - u| < radius} K(c_i - u),
+
+    so every row sums to 1. The denominator is positive: for s >= 1 the nearest tap lies
+    inside the input within 1/2, where each kernel here is >= 1/2, and the negative lobes
+    of the others do not cancel it (its smallest value over n <= 24, s <= 11 is 0.496,
+    Lanczos-5). For the triangle kernel (radius 1) M is linear interpolation with c_i
+    clamped to [0, n - 1].
+    """
+    c = (np.arange(n * s) + 0.5) / s - 0.5
+    d = c[:, None] - np.arange(n)[None, :]
+    w = np.where(np.abs(d) < radius, kernel(d), 0.0)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _resize(x, size, kernel, radius):
+    """Separable upsampling of channels_last (batch, H, W, C) x by `kernel`, see _kernel_weights:
+    y[b, i, j, c] = sum_{h, w} M_0[i, h] M_1[j, w] x[b, h, w, c]."""
+    mh = _kernel_weights(x.shape[1], size[0], kernel, radius)
+    mw = _kernel_weights(x.shape[2], size[1], kernel, radius)
     return np.einsum("ph,bhwc,qw->bpqc", mh, x, mw, optimize=True)
 
 
@@ -384,27 +451,47 @@ def up_sampling1d(inputs, weights, /, **params):
 def up_sampling2d(inputs, weights, /, **params):
     """UpSampling2D: output (H * s_0, W * s_1), by `interpolation`:
 
-    nearest:  y[b, i, j, c] = x[b, i // s_0, j // s_1, c] ("repeat the rows and columns");
-    bilinear: y = sum_{h, w} M_0[i, h] M_1[j, w] x[b, h, w, c] with M_k = _linear_weights(n_k, s_k):
-              output pixel i samples the input at (i + 0.5) / s - 0.5 (half-pixel centers),
-              clamped to [0, n - 1], so the first and last s // 2 outputs repeat the edge.
-    The layer docstring says only "interpolative resizing"; half-pixel centers are what the
-    tf.image.resize docstring example shows (a 5x5 identity resized to 3x5 has first row
-    [2/3, 1/3, 0, 0, 0], the sample at (0 + 0.5) * 5/3 - 0.5 = 1/3), not align_corners.
-    "bicubic", "lanczos3" and "lanczos5" are documented but not implemented here
-    (NotImplementedError); any other value is a ValueError.
+    nearest: y[b, i, j, c] = x[b, i // s_0, j // s_1, c] ("repeat the rows and columns");
+    otherwise separable interpolation by a kernel K of radius r (_resize, _kernel_weights):
+        y[b, i, j, c] = sum_{h, w} M_0[i, h] M_1[j, w] x[b, h, w, c],
+        M_k[i, t] = K(c_i - t) / sum_u K(c_i - u),   c_i = (i + 0.5) / s_k - 0.5,
+    t and u running over the input indices in [0, n_k - 1] within r of c_i (|c_i - u| < r):
+        bilinear  K(x) = max(1 - |x|, 0), r = 1 (_triangle)
+        bicubic   Keys cubic convolution kernel, a = -1/2 (Catmull-Rom), r = 2 (_keys_cubic)
+        lanczos3  sinc(x) sinc(x / 3), r = 3 (_lanczos3)
+        lanczos5  sinc(x) sinc(x / 5), r = 5 (_lanczos5)
+
+    The layer docstring says only "interpolative resizing" with these method names; the rest
+    is tf.image.resize's documentation, which the layer calls with antialias off (antialias has
+    no effect when upsampling, as that docstring says):
+    - the kernels: "bicubic: Cubic interpolant of Keys. Equivalent to Catmull-Rom kernel",
+      "lanczos3/lanczos5: Lanczos kernel with radius 3/5";
+    - half-pixel centers: its example resizes a 5x5 identity to 3x5 with first row
+      [2/3, 1/3, 0, 0, 0], the sample at (0 + 0.5) * 5/3 - 0.5 = 1/3 (not align_corners);
+    - the edges: "Near image edges the filtering kernel may be partially outside the image
+      boundaries. For these pixels, only input pixels inside the image will be included in the
+      filter sum, and the output value will be appropriately normalized": taps outside the
+      input are dropped and the remaining weights divided by their sum (not edge replication).
+      tf.keras does exactly this: its 1-D weight matrices (the layer applied to unit impulses,
+      n = 1 to 12, s = 2 to 7) match dropped-and-renormalized weights to float32 rounding, and
+      differ from edge-replicated taps by up to 0.03 (bicubic), 0.11 (lanczos3) and 0.16
+      (lanczos5). (Bicubic only for s = 2 and 4: at other factors tf.keras's weights are off
+      by up to 5e-4 everywhere, edges or not, as if K were evaluated at the offset rounded to
+      a multiple of 1/1024; a departure from the Keys kernel, not another edge rule.)
+    - normalization everywhere, not only at the edges: Keys' translates sum to 1, but
+      Lanczos' do not (sum_k L_3(1/4 + k) = 0.99697...), so without normalization a constant
+      image would not stay constant. tf.keras normalizes interior rows too (unnormalized
+      Lanczos-3 weights differ from it by 2.7e-3).
+    For bilinear, dropping the outside tap and renormalizing is the same as clamping c_i to
+    [0, n - 1]: the first and last s // 2 outputs repeat the edge.
+    Any other `interpolation` is a ValueError.
     """
     x, args, _ = _prepare("UpSampling2D", inputs, weights, params)
     data_format = data_format_argument(args["data_format"])
     size = _size(args["size"], 2)
     interpolation = _interpolation(args["interpolation"])
-    if interpolation not in IMPLEMENTED_INTERPOLATIONS:
-        raise NotImplementedError(
-            f"interpolation={interpolation!r} is documented but the reference implements only "
-            f"{', '.join(map(repr, IMPLEMENTED_INTERPOLATIONS))}"
-        )
     x = to_channels_last(x, data_format)
-    y = _repeat(x, size) if interpolation == "nearest" else _bilinear(x, size)
+    y = _repeat(x, size) if interpolation == "nearest" else _resize(x, size, *_KERNELS[interpolation])
     return from_channels_last(y, data_format)
 
 

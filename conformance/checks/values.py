@@ -36,7 +36,7 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
 def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:
     try:
         return SideOutcome(output=np.asarray(op.compute(x, case.params), dtype=np.float64))
-    except ValueError as exc:  # the documented rejection of the arguments
+    except (ValueError, TypeError) as exc:  # the documented rejection of the arguments (a wrong type: TypeError)
         return SideOutcome(error=error_info(exc, "call"))
 
 
@@ -53,7 +53,7 @@ def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
     gets too)."""
     try:
         shapes = op.predict_weights(case.params, input_shapes(op, case))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         return SideOutcome(error=error_info(exc, "arguments")), {}
     weights = make_weights(shapes, case.dtype, case.seed, op.positive_weights)
     current = dict(weights)
@@ -70,7 +70,7 @@ def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
         bound = None
         if op.error_bound is not None and case.dtype:
             bound = op.error_bound(x, at_call, case.params, call, unit_roundoff(case.dtype))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         return SideOutcome(error=error_info(exc, "call")), weights
     return SideOutcome(output=output, state=state, error_bound=bound), weights
 
@@ -103,14 +103,24 @@ def _reference_losses(params: dict, weights: dict, output) -> float:
         if key == "activity_regularizer":
             total += penalty(output) / output.shape[0]
             continue
-        base = key[: -len("_regularizer")]
-        name = next((n for n in (base, f"{base}_kernel", "kernel") if n in weights), None)
-        if name is None:
-            raise ValueError(f"{key} has no weight to regularize among {sorted(weights)}")
-        factors = [f"lora_{name}_a", f"lora_{name}_b"]
-        trainable = factors if all(f in weights for f in factors) else [name]
-        total += sum(penalty(weights[n]) for n in trainable)
+        for name in _regularized_weights(key[: -len("_regularizer")], weights, key):
+            prefix, _, last = name.rpartition("/")
+            factors = [f"{prefix}/lora_{last}_a".lstrip("/"), f"{prefix}/lora_{last}_b".lstrip("/")]
+            trainable = factors if all(f in weights for f in factors) else [name]
+            total += sum(penalty(weights[n]) for n in trainable)
     return total
+
+
+def _regularized_weights(base: str, weights: dict, key: str) -> list[str]:
+    """The weights `<base>_regularizer` applies to: those named `base` (or `<base>_kernel`:
+    depthwise, pointwise, recurrent), by the last part of their path, so that a recurrent
+    layer's "lstm_cell/bias" and each of MultiHeadAttention's "query/kernel", "key/kernel", ...
+    count (Bidirectional: both directions)."""
+    for wanted in (base, f"{base}_kernel"):
+        names = [n for n in weights if n.rpartition("/")[2] == wanted]
+        if names:
+            return names
+    raise ValueError(f"{key} has no weight to regularize among {sorted(weights)}")
 
 
 def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome) -> tuple[list[str], dict]:

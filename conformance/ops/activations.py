@@ -65,7 +65,7 @@ def _activation_layer(keras_class, function, types, *, weights=None, call_params
         keras_class=keras_class,
         predict_weights=predict_weights,
         predict_output=lambda params, shape: tuple(shape),
-        compute=lambda x, w, params, call: function(x, **w, **{k: v for k, v in params.items() if k != "alpha_initializer"}, **call),
+        compute=lambda x, w, params, call: function(x, **w, **params, **call),
         call_params=call_params or {},
         example=example or _EXAMPLE,
     )
@@ -79,7 +79,10 @@ register(
     _activation_layer("ELU", ref.elu_layer, {"alpha": P.NUMBER}),
     _activation_layer(
         "PReLU", ref.prelu_layer,
-        {"shared_axes": P.optional(P.int_or_list()), "alpha_initializer": P.KERAS_OBJECT},
+        # the alpha_* objects do not change the output; alpha_regularizer's penalty of `alpha`
+        # is compared through layer.losses (conformance.checks.values)
+        {"shared_axes": P.optional(P.int_or_list()), "alpha_initializer": P.KERAS_OBJECT,
+         "alpha_regularizer": P.KERAS_OBJECT, "alpha_constraint": P.KERAS_OBJECT},
         weights=lambda params, shape: {"alpha": ref.prelu_shape(shape, params.get("shared_axes"))},
     ),
     # Softmax documents a call mask: masked positions get no probability

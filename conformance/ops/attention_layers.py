@@ -1,7 +1,8 @@
 """Attention layers: reference_impl.attention's LAYERS as thin mappings. Their inputs are
 named (query, value, key), their call arguments (masks, use_causal_mask,
 return_attention_scores) go to both sides, and the attention scores, when returned, are
-compared as a second output (output_1)."""
+compared as a second output (output_1). Dropout in training is random and not modelled:
+reference_impl.attention.check_modelled refuses such a case at validation."""
 from __future__ import annotations
 
 from reference_impl import attention
@@ -46,6 +47,7 @@ def _attention_layer(name: str) -> LayerOp:
         predict_output=lambda params, shapes: attention.output_shape(name, shapes, **params),
         compute=lambda inputs, weights, params, call: function(inputs, weights, call=call, **params),
         call_params=ATTENTION_CALL,
+        check_modelled=lambda params, call: attention.check_modelled(name, params, call),
         keras_call=_keras_list_call if name in ("Attention", "AdditiveAttention") else _keras_keyword_call,
         example={"inputs": {"query": {"shape": [2, 4, 6]}, "value": {"shape": [2, 5, 6]}},
                  "params": _EXAMPLE_PARAMS.get(name, {})},

@@ -1,5 +1,8 @@
 """Dropout and the other noise layers: exact identity at inference, and in training a
-statistical check of what the documentation fixes (conformance.checks.random_layers)."""
+statistical check of what the documentation fixes (conformance.checks.random_layers).
+Their arguments are checked by the reference's shape rules (reference_impl.regularization_layers:
+rate in [0, 1], noise_shape, stddev, data_format), so `conformance validate` refuses what the
+documentation rejects unless the case expects the error."""
 from __future__ import annotations
 
 from reference_impl import regularization_layers as ref
@@ -8,6 +11,12 @@ from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
 FAMILY = "regularization layers"
+# the spatial variants take inputs of rank 3, 4 and 5 ("Input shape: 3D tensor", ...)
+_EXAMPLE_SHAPES = {"SpatialDropout2D": [8, 16, 16, 32], "SpatialDropout3D": [4, 8, 8, 8, 16]}
+
+# Any value: the reference's noise_shape_argument says what is accepted (a string, a number or
+# a non-positive entry is the documented rejection a case may expect, as Keras's own tests do).
+NOISE_SHAPE = P.ParamType("a list of positive integers or nulls (other values: the reference rejects them)", lambda v: True)
 
 
 def _noise_layer(keras_class: str, types: dict, check: str) -> LayerOp:
@@ -18,22 +27,23 @@ def _noise_layer(keras_class: str, types: dict, check: str) -> LayerOp:
         required=tuple(n for n in ("rate", "stddev") if n in types),
         doc=f"tf.keras.layers.{keras_class}: identity at inference; in training, the '{check}' check",
         keras_class=keras_class,
-        predict_weights=lambda params, shape: {},
-        predict_output=lambda params, shape: tuple(shape),
+        predict_weights=lambda params, shape: ref.weight_shapes(keras_class, shape, **params),
+        predict_output=lambda params, shape: ref.output_shape(keras_class, shape, **params),
         compute=lambda x, weights, params, call: ref.identity(x),
         call_params={"training": P.BOOL},
+        check_modelled=lambda params, call: ref.check_modelled(keras_class, params, call),
         stochastic=check,
-        example={"input_shape": [8, 64, 32], "params": {"rate": 0.3} if "rate" in types else {"stddev": 0.5},
+        example={"input_shape": _EXAMPLE_SHAPES.get(keras_class, [8, 64, 32]), "params": {"rate": 0.3} if "rate" in types else {"stddev": 0.5},
                  "call": {"training": True}},
     )
 
 
 register(
-    _noise_layer("Dropout", {"rate": P.NUMBER, "noise_shape": P.optional(P.ParamType("a list of integers or nulls", lambda v: isinstance(v, list)))}, "dropout"),
+    _noise_layer("Dropout", {"rate": P.NUMBER, "noise_shape": P.optional(NOISE_SHAPE)}, "dropout"),
     _noise_layer("SpatialDropout1D", {"rate": P.NUMBER}, "dropout"),
     _noise_layer("SpatialDropout2D", {"rate": P.NUMBER, "data_format": P.OPTIONAL_STRING}, "dropout"),
     _noise_layer("SpatialDropout3D", {"rate": P.NUMBER, "data_format": P.OPTIONAL_STRING}, "dropout"),
     _noise_layer("GaussianNoise", {"stddev": P.NUMBER}, "gaussian_noise"),
     _noise_layer("GaussianDropout", {"rate": P.NUMBER}, "gaussian_dropout"),
-    _noise_layer("AlphaDropout", {"rate": P.NUMBER, "noise_shape": P.optional(P.ParamType("a list of integers or nulls", lambda v: isinstance(v, list)))}, "alpha_dropout"),
+    _noise_layer("AlphaDropout", {"rate": P.NUMBER, "noise_shape": P.optional(NOISE_SHAPE)}, "alpha_dropout"),
 )

@@ -192,8 +192,9 @@ EDGE_VALUES = {
     "hard_silu": [0, 0, 0, 0, 0, 0, 2.5e-324, 5e-311, 88, 89, 1e4, INF, NAN],
     "hard_swish": [0, 0, 0, 0, 0, 0, 2.5e-324, 5e-311, 88, 89, 1e4, INF, NAN],
     "hard_tanh": [-1, -1, -1, -1, 0, 0, 5e-324, 1e-310, 1, 1, 1, 1, NAN],
-    "hard_shrink": [-INF, -1e4, -89, -88, 0, 0, 0, 0, 88, 89, 1e4, INF, NAN],
-    "soft_shrink": [-INF, -9999.5, -88.5, -87.5, 0, 0, 0, 0, 87.5, 88.5, 9999.5, INF, NAN],
+    # NaN falls in the documented "0 otherwise": no comparison holds for it
+    "hard_shrink": [-INF, -1e4, -89, -88, 0, 0, 0, 0, 88, 89, 1e4, INF, 0],
+    "soft_shrink": [-INF, -9999.5, -88.5, -87.5, 0, 0, 0, 0, 87.5, 88.5, 9999.5, INF, 0],
     # (x + sqrt(x**2 + 4)) / 2 = 2 / (sqrt(x**2 + 4) - x) for x < 0
     "squareplus": [0, 2 / (math.sqrt(1e8 + 4) + 1e4), 2 / (math.sqrt(7925) + 89), 2 / (math.sqrt(7748) + 88),
                    1, 1, 1, 1, (88 + math.sqrt(7748)) / 2, (89 + math.sqrt(7925)) / 2, (1e4 + math.sqrt(1e8 + 4)) / 2,
@@ -217,7 +218,7 @@ def test_edge_values_with_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         close(A.gelu(x, approximate=True), EDGE_VALUES["gelu"], rtol=1e-13, atol=1e-323)
-        close(A.threshold(x, 1.0, -7.0), [-7.0] * 8 + [88, 89, 1e4, INF, NAN])
+        close(A.threshold(x, 1.0, -7.0), [-7.0] * 8 + [88, 89, 1e4, INF, -7.0])  # NaN: "default_value otherwise"
         close(A.relu(x, negative_slope=0.5, threshold=1.0), [-INF, -5000.5, -45, -44.5, -0.5, -0.5, -0.5, -0.5,
                                                            88, 89, 1e4, INF, NAN])
         close(A.relu(x, max_value=6.0), EDGE_VALUES["relu6"], atol=1e-323)
@@ -467,6 +468,18 @@ def test_prelu_layer_shapes_and_values():
     for bad in [0, 3, [1, 3], -3, "1"]:
         with pytest.raises(ValueError, match="shared_axes="):
             A.prelu_shape((None, 3, 4), shared_axes=bad)
+
+
+def test_prelu_layer_accepts_its_weight_objects():
+    # PReLU documents alpha_initializer, alpha_regularizer and alpha_constraint; none changes the
+    # output for a given alpha (the regularizer's penalty goes to layer.losses)
+    x = np.array([[[-2.0, 1.0], [-4.0, -0.5], [3.0, -1.0]]])
+    alpha = np.array([[0.25, -0.5]])
+    plain = A.prelu_layer(x, alpha, shared_axes=[1])
+    objects = dict(alpha_initializer="ones", alpha_regularizer="l2", alpha_constraint={"class_name": "NonNeg"})
+    np.testing.assert_array_equal(A.prelu_layer(x, alpha, shared_axes=[1], **objects), plain)
+    with pytest.raises(TypeError, match="alpha_regulariser"):  # a misspelt name is still refused
+        A.prelu_layer(x, alpha, shared_axes=[1], alpha_regulariser="l2")
 
 
 def test_elu_layer():

@@ -629,7 +629,7 @@ def test_errors():
         A.multi_head_attention(QV, MHA_W, call={}, key_dim=2)
     with pytest.raises(TypeError, match="Missing required input"):
         A.attention({"query": QV["query"]}, {}, call={})
-    with pytest.raises(ValueError, match="training=True, dropout=0.3"):
+    with pytest.raises(NotImplementedError, match="training=True, dropout=0.3"):
         A.attention(QV, {}, call={"training": True}, dropout=0.3)
     A.attention(QV, {}, call={"training": True}, dropout=0.0)  # no dropout: training changes nothing
     with pytest.raises(ValueError, match=r"value_mask.shape=\(2, 4\)"):
@@ -658,3 +658,26 @@ def test_errors():
     with pytest.raises(ValueError, match="sliding_window"):
         A.weight_shapes("MultiHeadAttention", {"query": (1, 2, 3, 4), "value": (1, 2, 3, 4)}, num_heads=1,
                         key_dim=2, sliding_window=2)
+
+
+@pytest.mark.parametrize("layer, params", [
+    ("Attention", {}), ("AdditiveAttention", {}), ("MultiHeadAttention", {"num_heads": 2, "key_dim": 2}),
+    ("GroupQueryAttention", {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1}),
+])
+def test_check_modelled_refuses_dropout_in_training(layer, params):
+    # dropout of the attention weights in training is random: not modelled, so refused before a run
+    with pytest.raises(NotImplementedError, match=r"training=True, dropout=0.2"):
+        A.check_modelled(layer, {**params, "dropout": 0.2}, {"training": True})
+    # without dropout, or at inference, there is nothing random
+    A.check_modelled(layer, {**params, "dropout": 0.2}, {"training": False})
+    A.check_modelled(layer, {**params, "dropout": 0.2}, {})
+    A.check_modelled(layer, {**params, "dropout": 0.2}, None)
+    A.check_modelled(layer, params, {"training": True})
+    A.check_modelled(layer, {**params, "dropout": 0.0}, {"training": True})
+    # a dropout or training value it rejects is a ValueError naming it
+    with pytest.raises(ValueError, match="dropout=1.5"):
+        A.check_modelled(layer, {**params, "dropout": 1.5}, {"training": False})
+    with pytest.raises(ValueError, match="training='yes'"):
+        A.check_modelled(layer, params, {"training": "yes"})
+    with pytest.raises(ValueError, match="layer_name='Dense'"):
+        A.check_modelled("Dense", params, {})

@@ -524,7 +524,6 @@ INVALID = [  # (kind, input_shape, kwargs, argument named in the message)
     ("conv", (1, 9, 9, 2), dict(filters=2, kernel_size=3, strides=2, dilation_rate=2), "strides"),
     ("conv", (1, 9, 9, 2), dict(filters=2, kernel_size=3, strides=(2, 1), dilation_rate=(1, 2)), "dilation_rate"),
     ("depthwise", (1, 9, 2), dict(kernel_size=3, strides=2, dilation_rate=2), "strides"),
-    ("separable", (1, 9, 9, 2), dict(filters=2, kernel_size=3, strides=2, dilation_rate=2), "strides"),
     ("transpose", (1, 9, 9, 2), dict(filters=2, kernel_size=3, strides=2, dilation_rate=2), "strides"),
     ("conv", (1, 9, 9, 3), dict(filters=4, kernel_size=3, groups=2), "groups"),
     ("conv", (1, 9, 9, 4), dict(filters=3, kernel_size=3, groups=2), "groups"),
@@ -617,12 +616,17 @@ def test_outputs_are_float64_from_integer_inputs():
     assert y.dtype == np.float64
 
 
-def test_documented_transposed_dilation_limits():
-    # Conv1DTranspose: "dilation rate larger than 1 is not currently supported"
-    with pytest.raises(ValueError, match="dilation_rate"):
-        C.output_shape("transpose", (1, 6, 2), filters=1, kernel_size=2, dilation_rate=2)
-    # Conv2DTranspose: "different dilation rates for different dimensions is not supported"
-    with pytest.raises(ValueError, match="dilation_rate"):
-        C.output_shape("transpose", (1, 6, 6, 2), filters=1, kernel_size=2, dilation_rate=(1, 2))
+def test_not_supported_is_not_a_promise_to_raise():
+    # Conv1DTranspose: "dilation rate larger than 1 is not currently supported"; Conv2DTranspose:
+    # "different dilation rates for different dimensions is not supported"; SeparableConv:
+    # strides "incompatible" with dilation. None is listed under "Raises:", so each is computed.
+    assert C.output_shape("transpose", (1, 6, 2), filters=1, kernel_size=2, dilation_rate=2) == (1, 8, 1)
+    assert C.output_shape("transpose", (1, 6, 6, 2), filters=1, kernel_size=2, dilation_rate=(1, 2)) == (1, 7, 8, 1)
     assert C.output_shape("transpose", (1, 6, 6, 2), filters=1, kernel_size=2, dilation_rate=2) == (1, 8, 8, 1)
     assert C.output_shape("transpose", (1, 6, 5, 4, 2), filters=1, kernel_size=2, dilation_rate=(1, 2, 3)) == (1, 7, 7, 7, 1)
+    # separable, strides 2 and dilation 2 over 9 steps, kernel 3 (extent 5): (9 - 5) // 2 + 1 = 3
+    assert C.output_shape("separable", (1, 9, 2), filters=2, kernel_size=3, strides=2, dilation_rate=2) == (1, 3, 2)
+    # the documented "Raises: ValueError" of Conv, DepthwiseConv and ConvTranspose stays
+    for kind, extra in (("conv", {"filters": 1}), ("depthwise", {}), ("transpose", {"filters": 1})):
+        with pytest.raises(ValueError, match="dilation_rate"):
+            C.output_shape(kind, (1, 9, 2), kernel_size=3, strides=2, dilation_rate=2, **extra)

@@ -646,6 +646,29 @@ def test_value_neutral_arguments_are_accepted():
     np.testing.assert_array_equal(R.lstm({"x": x}, w, call=NO_CALL, units=2, **neutral), plain)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_implementation_is_accepted_and_changes_nothing(kind):
+    # Keras 3 keeps `implementation` (LSTM/GRU) for backward compatibility; Keras 2 documented its
+    # modes as the same operations batched differently, so the values do not depend on it
+    rng = rng_for(f"implementation {kind}")
+    x = rng.normal(size=(2, 4, 3))
+    w = random_weights(rng, kind, 3, 2)
+    plain = FUNCTIONS[kind]({"x": x}, w, call=NO_CALL, units=2, return_sequences=True)
+    for mode in (1, 2):
+        got = FUNCTIONS[kind]({"x": x}, w, call=NO_CALL, units=2, return_sequences=True, implementation=mode)
+        np.testing.assert_array_equal(got, plain)
+        assert R.weight_shapes(kind, {"x": x.shape}, units=2, implementation=mode) == R.weight_shapes(kind, {"x": x.shape}, units=2)
+    # inside Bidirectional too
+    R.weight_shapes("Bidirectional", {"x": x.shape}, layer={"class_name": kind, "config": {"units": 2, "implementation": 1}})
+
+
+def test_implementation_is_not_a_simple_rnn_argument():
+    # SimpleRNN never had it: an unknown argument (tf.keras's base layer rejects it too, with a
+    # ValueError; the reference's rule for unknown arguments is Python's TypeError)
+    with pytest.raises(TypeError, match="SimpleRNN: implementation"):
+        R.weight_shapes("SimpleRNN", {"x": (2, 4, 3)}, units=2, implementation=1)
+
+
 def test_errors():
     rng = rng_for("errors")
     x = rng.normal(size=(2, 3, 2))

@@ -37,6 +37,10 @@ def test_l1_l2_hand_values():
     close(R.get("l1_l2")(W), 0.059 + 0.07675)  # the string "l1_l2": l1 = l2 = 0.01 (L1L2 docstring)
     close(R.get("l1")(W), 0.059)
     close(R.get("l2")(W), 0.07675)
+    # a class name means the class with its defaults: L1L2() penalises nothing, unlike "l1_l2"
+    close(R.get("L1")(W), 0.059)
+    close(R.get("L2")(W), 0.07675)
+    assert R.get("L1L2")(W) == 0.0
     for value in (R.l1(W), R.l2(W), R.l1_l2(W, 0.1, 0.1), R.orthogonal_regularizer(W)):
         assert isinstance(value, np.float64) and np.ndim(value) == 0
 
