@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from conformance.axes import MODES, parse_modes
-from conformance.catalogue.loader import load_paths
+from conformance.catalogue.loader import load_paths, registries
 from conformance.selection import SelectionError, select, select_modes
 
 DEFAULT_CASES = "cases"
@@ -77,6 +77,13 @@ def _parser():
     new.add_argument("--name", required=True, help="the case name")
     new.add_argument("--file", help="catalogue file (default: the file that already holds OP's cases, else cases/<op in snake_case>.yaml)")
     new.set_defaults(func=cmd_new)
+
+    divergence = sub.add_parser("divergence", help="print a known divergence as an upstream-ready report (or list them)")
+    divergence.add_argument("id", nargs="?", help="a divergence id from divergences.yaml (omit to list them)")
+    divergence.add_argument("paths", nargs="*", default=[DEFAULT_CASES], help="catalogue files or folders (default: cases/)")
+    divergence.add_argument("--script", action="store_true", help="print only the standalone script")
+    divergence.add_argument("--markdown", action="store_true", help="with no id: the README's list, as Markdown")
+    divergence.set_defaults(func=cmd_divergence)
     return parser
 
 
@@ -187,7 +194,7 @@ def cmd_run(args) -> int:
         command="conformance " + " ".join(args.argv),
         selection=args.expr,
     )
-    out = results.write(out_dir / "results.json", records, meta)
+    out = results.write(out_dir / "results.json", records, meta, registries(args.paths))
     extra = _write_report(out)
     summary = results.summarize(records)
     line = ", ".join(f"{summary[s]} {s}" for s in results.STATUSES if summary[s]) or "no cases"
@@ -236,6 +243,40 @@ def cmd_new(args) -> int:
     also = f"; {args.op} also has cases in {', '.join(str(p) for p in placement.others)}" if placement.others else ""
     print(f"{'created' if placement.created else 'appended to'} {path} ({placement.reason}{also}):\n{text}")
     print(f"next: edit it, then `conformance validate {path}` and `conformance run {path} -k {args.name}`")
+    return EXIT_OK
+
+
+def cmd_divergence(args) -> int:
+    from conformance import upstream
+    from conformance.catalogue.divergences import did_you_mean
+
+    cases, errors = _load(args.paths)
+    if cases is None:
+        return EXIT_USAGE
+    _print_errors(errors)
+    entries = registries(args.paths)
+    if not args.id:
+        counts = {i: len(upstream.cases_of(cases, i)) for i in entries}
+        if args.markdown:
+            print(upstream.markdown_list(entries, counts), end="")
+            return EXIT_OK
+        for ident, entry in entries.items():
+            print(f"{ident:50s} {entry.category:22s} {counts[ident]:5d} cases  {entry.title}")
+        return EXIT_OK
+    if args.id not in entries:
+        print(f"conformance: no divergence {args.id!r} in the registries of {', '.join(args.paths)}"
+              f"{did_you_mean(args.id, entries)}", file=sys.stderr)
+        return EXIT_USAGE
+    entry = entries[args.id].to_json()
+    case = upstream.smallest_case(upstream.cases_of(cases, args.id))
+    script = upstream.standalone_script(case, entry) if case else None
+    if args.script:
+        if script is None:
+            print(f"conformance: {args.id} has no generated script; see `script:` in its registry entry", file=sys.stderr)
+            return EXIT_FAILED
+        print(script, end="")
+        return EXIT_OK
+    print(upstream.report(entry, case, script, Path.cwd()))
     return EXIT_OK
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conformance.axes import parse_modes
-from conformance.catalogue.loader import load_file, looks_like_catalogue
+from conformance.catalogue.divergences import REGISTRY_FILE, load_registry
+from conformance.catalogue.loader import CatalogueError, load_file, looks_like_catalogue
 from conformance.record import Record
 from conformance.selection import select_modes
 
@@ -40,11 +41,18 @@ def pytest_addoption(parser):
 def pytest_collect_file(file_path: Path, parent):
     if looks_like_catalogue(file_path):
         return CatalogueFile.from_parent(parent, path=file_path)
+    if file_path.name == REGISTRY_FILE:
+        return RegistryFile.from_parent(parent, path=file_path)
     return None
 
 
 class Divergence(Exception):
     """tf.keras departs from the reference (the case's status is fail)."""
+
+
+class KnownDivergence(Exception):
+    """The recorded divergence, as its signature describes it (status xfail): the only
+    exception the strict xfail marker accepts, so any other failure of the case fails."""
 
 
 class HarnessError(Exception):
@@ -57,13 +65,23 @@ class CatalogueFile(pytest.File):
         modes = self.config.getoption("conformance_modes")
         for case in select_modes(cases, parse_modes(modes) if modes else None):
             item = CaseItem.from_parent(self, name=case.id.split("::", 1)[1], case=case)
-            if case.xfail:
-                reason = case.xfail["reason"] + (f" ({case.xfail['link']})" if case.xfail.get("link") else "")
-                item.add_marker(pytest.mark.xfail(reason=reason, strict=True, raises=Divergence))
+            if case.known:
+                links = case.known.get("links") or []
+                reason = f"{case.known['id']}: {case.known['title']}" + (f" ({', '.join(links)})" if links else "")
+                item.add_marker(pytest.mark.xfail(reason=reason, strict=True, raises=KnownDivergence))
             yield item
         for error in errors:
             name = error.case_id.split("::", 1)[1] if error.case_id else f"line-{error.line or 0}"
             yield CatalogueErrorItem.from_parent(self, name=f"{name}[catalogue-error]", error=error)
+
+
+class RegistryFile(pytest.File):
+    """divergences.yaml: no items when it is well-formed, a failing item per problem otherwise."""
+
+    def collect(self):
+        for problem in load_registry(self.path.parent)[1]:
+            error = CatalogueError(problem.file, problem.line, problem.key, problem.message)
+            yield CatalogueErrorItem.from_parent(self, name=f"{problem.key or 'file'}[registry-error]", error=error)
 
 
 class CaseItem(pytest.Item):
@@ -83,14 +101,16 @@ class CaseItem(pytest.Item):
         status = record.status
         if status == "skip":
             pytest.skip(record.message)
-        if status in ("fail", "xfail"):
+        if status == "xfail":
+            raise KnownDivergence(record.message)
+        if status == "fail":
             raise Divergence(record.message)
         if status == "error":
             raise HarnessError(record.message)
         # pass, and xpass: the strict xfail marker turns a pass into a reported failure
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, (Divergence, HarnessError)):
+        if isinstance(excinfo.value, (Divergence, KnownDivergence, HarnessError)):
             return _describe(self.case, self.record, excinfo.value)
         return super().repr_failure(excinfo)
 
@@ -114,7 +134,7 @@ class CatalogueErrorItem(pytest.Item):
 
 
 def _describe(case, record, exc) -> str:
-    kind = "divergence" if isinstance(exc, Divergence) else "harness error"
+    kind = "harness error" if isinstance(exc, HarnessError) else "divergence"
     lines = [f"{kind}: {exc}", f"  case: {case.id} ({case.file}:{case.line})", f"  op: {case.op}  dtype: {case.dtype}  mode: {case.mode}"]
     lines.append(f"  params: {case.params}")
     lines.append(f"  input_shape: {list(case.input_shape)}  tolerance: {case.effective_tolerance}")
@@ -160,7 +180,11 @@ class _Collector:
             command="pytest " + " ".join(session.config.invocation_params.args),
             runner="pytest",
         )
-        path = results.write(self.out_dir / "results.json", self.records, meta)
+        from conformance.catalogue.loader import registries
+
+        files = sorted({r.case.file for r in self.records if r.case.file})
+        path = results.write(self.out_dir / "results.json", self.records, meta,
+                             registries([f for f in files if Path(f).is_file()]))
         try:
             from conformance.report import render_file
         except ImportError:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 # 2: records gain target, mode, check, durations; metrics.vs_eager in compiled modes;
 # meta gains modes and target.
-SCHEMA_VERSION = 2
+# 3: a record's `xfail` (reason, link) becomes `known` (id, category, title, signature, links);
+# the document gains `divergences`, the registry entries of the catalogue folders that ran.
+SCHEMA_VERSION = 3
 STATUSES = ("pass", "fail", "error", "xfail", "xpass", "skip")
 # Environment variables that change what TensorFlow computes or how; recorded in meta.
 FLAG_VARIABLES = (
@@ -71,11 +73,15 @@ def jsonable(value):
     return value
 
 
-def write(path, records, meta) -> Path:
+def write(path, records, meta, divergences=None) -> Path:
+    """results.json: meta, summary, the divergence registry entries (id -> entry, every entry
+    of the registries that were loaded, referred to or not, so stale ones show) and the cases."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     records = sorted((_as_json(r) for r in records), key=lambda r: r["id"])
-    document = {"schema_version": SCHEMA_VERSION, "meta": meta, "summary": summarize(records), "cases": records}
+    document = {"schema_version": SCHEMA_VERSION, "meta": meta, "summary": summarize(records),
+                "divergences": {k: v.to_json() if hasattr(v, "to_json") else v for k, v in sorted((divergences or {}).items())},
+                "cases": records}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(jsonable(document), indent=1, allow_nan=False) + "\n", encoding="utf-8")
     tmp.replace(path)  # atomic: a reader never sees half a file

@@ -1,4 +1,4 @@
-"""The axes of a case in the catalogue: modes (ids, defaults per check, `modes:`, xfail
+"""The axes of a case in the catalogue: modes (ids, defaults per check, `modes:`, known
 `when` on any axis), a swept op, named sweep values and shared value sets."""
 from conformance.catalogue.loader import load_file
 
@@ -67,7 +67,8 @@ def test_sampled_checks_default_to_eager_and_modes_narrows_or_widens(write_catal
     ]
 
 
-def test_modes_mistakes_name_the_line(write_catalogue):
+def test_modes_mistakes_name_the_line(write_catalogue, write_registry):
+    write_registry("r")
     path = write_catalogue(
         """
         op: Conv1D
@@ -79,22 +80,23 @@ def test_modes_mistakes_name_the_line(write_catalogue):
           - name: b
             input_shape: [2, 7, 3]
             params: {filters: 2, kernel_size: 3}
-            xfail: {reason: r, when: {mode: compiled}}
+            known: {id: r, when: {mode: compiled}}
           - name: c
             input_shape: [2, 7, 3]
             params: {filters: 2, kernel_size: 3}
-            xfail: {reason: r, when: {device: gpu}}
+            known: {id: r, when: {device: gpu}}
         """
     )
     _, errors = load_file(path)
     assert [str(e).split("case.yaml:")[1] for e in errors] == [
         "6: modes: unknown mode 'jit'; modes: eager, function, xla",
-        "10: xfail.when.mode: unknown mode in 'compiled'; modes: eager, function, xla",
-        "14: xfail.when.device: 'device' is neither a parameter of this case nor an axis; may name: filters, kernel_size, op, dtype, mode",
+        "10: known.when.mode: unknown mode in 'compiled'; modes: eager, function, xla",
+        "14: known.when.device: 'device' is neither a parameter of this case nor an axis; may name: filters, kernel_size, op, dtype, mode",
     ]
 
 
-def test_xfail_when_names_a_mode_a_dtype_or_lists_of_them(write_catalogue):
+def test_known_when_names_a_mode_a_dtype_or_lists_of_them(write_catalogue, write_registry):
+    write_registry("only-under-xla", "float64-compiled", "swept-list-value", "fixed-parameter")
     path = write_catalogue(
         """
         op: Conv1D
@@ -104,25 +106,26 @@ def test_xfail_when_names_a_mode_a_dtype_or_lists_of_them(write_catalogue):
             params: {filters: 2}
             sweep: {kernel_size: [3, [2]]}
             dtype: [float32, float64]
-            xfail:
-              - {reason: only under xla, when: {mode: xla}}
-              - {reason: float64 compiled, when: {dtype: float64, mode: [function, xla]}}
-              - {reason: a list value that is itself swept, when: {kernel_size: [2]}}
-              - {reason: a fixed parameter, when: {filters: 2, dtype: float32}}
+            known:
+              - {id: only-under-xla, when: {mode: xla}}
+              - {id: float64-compiled, when: {dtype: float64, mode: [function, xla]}}
+              - {id: swept-list-value, when: {kernel_size: [2]}}
+              - {id: fixed-parameter, when: {filters: 2, dtype: float32}}
         """
     )
     cases, _ = load_file(path)
-    reasons = {c.id.split("::")[1]: (c.xfail or {}).get("reason") for c in cases}
-    assert reasons["a[kernel_size=3-float32]"] == "a fixed parameter"
-    assert reasons["a[kernel_size=3-float32-xla]"] == "only under xla"
-    assert reasons["a[kernel_size=3-float64-function]"] == "float64 compiled"
-    assert reasons["a[kernel_size=3-float64-xla]"] == "only under xla"  # the first matching entry
-    assert reasons["a[kernel_size=3-float32-function]"] == "a fixed parameter"
-    assert reasons["a[kernel_size=3-float64]"] is None
-    assert reasons["a[kernel_size=2-float32]"] == "a list value that is itself swept"
+    known = {c.id.split("::")[1]: (c.known or {}).get("id") for c in cases}
+    assert known["a[kernel_size=3-float32]"] == "fixed-parameter"
+    assert known["a[kernel_size=3-float32-xla]"] == "only-under-xla"
+    assert known["a[kernel_size=3-float64-function]"] == "float64-compiled"
+    assert known["a[kernel_size=3-float64-xla]"] == "only-under-xla"  # the first matching entry
+    assert known["a[kernel_size=3-float32-function]"] == "fixed-parameter"
+    assert known["a[kernel_size=3-float64]"] is None
+    assert known["a[kernel_size=2-float32]"] == "swept-list-value"
 
 
-def test_op_is_swept_and_a_mapping_sweep_names_its_values(write_catalogue):
+def test_op_is_swept_and_a_mapping_sweep_names_its_values(write_catalogue, write_registry):
+    write_registry("he-on-conv1d")
     path = write_catalogue(
         """
         cases:
@@ -132,7 +135,7 @@ def test_op_is_swept_and_a_mapping_sweep_names_its_values(write_catalogue):
               kernel_of:
                 dense: {op: Dense, params: {units: 5}, input_shape: [2, 7]}
                 conv1d: {op: Conv1D, params: {filters: 4, kernel_size: 3}, input_shape: [1, 9, 2]}
-            xfail: {reason: he on conv1d, when: {op: initializers.HeUniform, kernel_of: conv1d}}
+            known: {id: he-on-conv1d, when: {op: initializers.HeUniform, kernel_of: conv1d}}
         """
     )
     cases, errors = load_file(path)
@@ -145,7 +148,7 @@ def test_op_is_swept_and_a_mapping_sweep_names_its_values(write_catalogue):
     # the variable shape is the layer's kernel, as the reference lays it out
     assert [c.input_shape for c in cases[:2]] == [(7, 5), (3, 2, 4)]
     assert cases[1].kernel_of["op"] == "Conv1D" and cases[1].params == {}
-    assert [bool(c.xfail) for c in cases] == [False, False, False, True]
+    assert [bool(c.known) for c in cases] == [False, False, False, True]
 
 
 def test_swept_ops_must_be_of_one_kind_and_known(write_catalogue):
@@ -166,13 +169,14 @@ def test_swept_ops_must_be_of_one_kind_and_known(write_catalogue):
     assert messages[1].startswith("7: sweep.op: unknown op 'activations.rleu'; did you mean 'activations.relu'")
 
 
-def test_value_sets_from_the_file_and_the_folder(write_catalogue):
+def test_value_sets_from_the_file_and_the_folder(write_catalogue, write_registry):
+    write_registry("shared-note")
     write_catalogue(
         """
         description: shared by the catalogue files of this folder
         values:
           two_activations: [relu, tanh]
-          tanh_note: {reason: shared note, when: {activation: tanh}}
+          tanh_note: {id: shared-note, when: {activation: tanh}}
         """,
         name="values.yaml",
     )
@@ -186,7 +190,7 @@ def test_value_sets_from_the_file_and_the_folder(write_catalogue):
             input_values: {set: row}
             params: {units: 2}
             sweep: {activation: {set: two_activations}}
-            xfail: [{set: tanh_note}]
+            known: [{set: tanh_note}]
             modes: [eager]
         """
     )
@@ -194,7 +198,7 @@ def test_value_sets_from_the_file_and_the_folder(write_catalogue):
     assert errors == []
     assert [c.id.split("::")[1] for c in cases] == ["a[activation=relu]", "a[activation=tanh]"]
     assert cases[0].input_values == [[0.5, -1.5, 2.0]] and cases[0].input_shape == (1, 3)
-    assert [c.xfail for c in cases] == [None, {"reason": "shared note"}]
+    assert [(c.known or {}).get("title") for c in cases] == [None, "shared-note title"]
 
 
 def test_an_unknown_value_set_names_the_line_and_the_sets(write_catalogue):

@@ -102,8 +102,8 @@ def test_documented_default_tolerance_applies_when_none_is_given(write_catalogue
         ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    sweep: {stides: [1, 2]}\n", 6, "has no argument 'stides'; did you mean 'strides'"),
         # an unknown expected error
         ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    expect: {error: ValueErorr}\n", 6, "unknown exception 'ValueErorr'; did you mean 'ValueError'"),
-        # xfail without a reason
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    xfail: {link: x}\n", 6, "needs a `reason`"),
+        # the old xfail form
+        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    xfail: {link: x}\n", 6, "`xfail` is replaced by `known: ID`"),
         # arguments the reference rejects, without saying an error is expected
         ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 3, strides: 2, dilation_rate: 2}\n", 5, "the reference rejects these arguments"),
         # a call argument the op does not take
@@ -228,7 +228,8 @@ def test_a_case_over_the_memory_budget_is_refused_before_running(write_catalogue
     assert len(errors) == 1 and "too large" in errors[0] and "budget" in errors[0] and ":4: input_shape:" in errors[0]
 
 
-def test_xfail_when_applies_only_to_matching_combinations(write_catalogue):
+def test_known_when_applies_only_to_matching_combinations(write_catalogue, write_registry):
+    write_registry(stride_two_differs={"values": {"max_abs_error": 0.5}})
     path = write_catalogue(
         """
         op: Conv1D
@@ -237,12 +238,69 @@ def test_xfail_when_applies_only_to_matching_combinations(write_catalogue):
             input_shape: [1, 9, 2]
             params: {filters: 1, kernel_size: 2}
             sweep: {strides: [1, 2]}
-            xfail: {reason: stride two differs, when: {strides: 2}}
+            known: {id: stride-two-differs, when: {strides: 2}}
         """
     )
     cases, errors = errors_of(path)
     assert errors == []
-    assert [c.xfail for c in cases] == [None, {"reason": "stride two differs"}]
+    assert [c.known for c in cases] == [None, {"id": "stride-two-differs", "category": "wrong-result",
+                                               "title": "stride-two-differs title", "links": [],
+                                               "signature": [{"values": {"max_abs_error": 0.5}}]}]
+
+
+def test_known_mistakes_name_the_line_and_the_registry(write_catalogue, write_registry):
+    write_registry("stride-two-differs")
+    path = write_catalogue(
+        """
+        op: Conv1D
+        cases:
+          - name: typo
+            input_shape: [1, 9, 2]
+            params: {filters: 1, kernel_size: 2}
+            known: stride-two-diffbest
+          - name: old_form
+            input_shape: [1, 9, 2]
+            params: {filters: 1, kernel_size: 2}
+            xfail: {reason: written before the registry}
+          - name: bad_key
+            input_shape: [1, 9, 2]
+            params: {filters: 1, kernel_size: 2}
+            known: {id: stride-two-differs, reason: no}
+        """
+    )
+    cases, errors = errors_of(path)
+    assert cases == []
+    assert errors[0].endswith(":6: known: no divergence 'stride-two-diffbest' in divergences.yaml; did you mean 'stride-two-differs'?") \
+        or "did you mean 'stride-two-differs'" in errors[0], errors[0]
+    assert ":10: xfail: `xfail` is replaced by `known: ID`" in errors[1]
+    assert ":14: known.reason: unknown key 'reason'" in errors[2]
+
+
+def test_registry_mistakes_name_the_line_and_key(write_catalogue, tmp_path):
+    (tmp_path / "divergences.yaml").write_text(
+        "divergences:\n"
+        "  Bad_Id: {category: wrong-result, title: t, evidence: e, seen: {tensorflow: '1', keras: '1'}, signature: {values: {}}}\n"
+        "  fine-one:\n"
+        "    category: wrong-results\n"
+        "    title: t\n"
+        "    evidence: e\n"
+        "    seen: {tensorflow: '1', keras: '1'}\n"
+        "    signature: {values: {}}\n"
+        "  bad-signature:\n"
+        "    category: crash\n"
+        "    title: t\n"
+        "    evidence: e\n"
+        "    seen: {tensorflow: '1', keras: '1'}\n"
+        "    signature: {crash: SIGFOO}\n",
+        encoding="utf-8",
+    )
+    path = write_catalogue("op: Conv1D\ncases:\n  - name: a\n    input_shape: [1, 9, 2]\n    params: {filters: 1, kernel_size: 2}\n")
+    assert load_file(path)[1] == []  # the registry's problems are its own, reported once per folder:
+    errors = [str(e) for e in load_paths([path])[1]]
+    assert len(errors) == 3, errors
+    assert "divergences.yaml:2: Bad_Id: an id is lowercase words joined by '-'" in errors[0]
+    assert "divergences.yaml:4: fine-one.category: unknown category 'wrong-results'; did you mean 'wrong-result'" in errors[1]
+    assert "divergences.yaml:14: bad-signature.signature: crash: expected a signal name" in errors[2]
 
 
 def test_input_values_give_the_shape(write_catalogue):

@@ -15,7 +15,14 @@ cases:
   - name: agrees_but_marked_divergent
     input_shape: [2, 7, 3]
     params: {filters: 2, kernel_size: 2}
-    xfail: {reason: "stale record: this agrees"}
+    known: stale-record
+  - name: fails_otherwise_than_recorded
+    # a values failure (no tolerance at all) where the record says tf.keras raises
+    input_shape: [2, 7, 3]
+    params: {filters: 2, kernel_size: 3}
+    tolerance: {rtol: 0.0, atol: 0.0}
+    input_distribution: {mean: 0.3, std: 100.0}
+    known: raises-on-call
   - name: rejected
     input_shape: [1, 9, 2]
     params: {filters: 1, kernel_size: 3, strides: 2, dilation_rate: 2}
@@ -29,7 +36,29 @@ cases:
     input_shape: [1, 9, 8, 2]
     params: {kernel_size: 3, strides: 2, dilation_rate: 2}
     expect: {error: ValueError}
-    xfail: {reason: "documented as rejected, accepted by tf.keras"}
+    known: depthwise-accepts
+"""
+
+REGISTRY = """
+divergences:
+  stale-record:
+    category: wrong-result
+    title: recorded, but the case agrees
+    evidence: none
+    seen: {tensorflow: 2.21.0, keras: 3.15.1}
+    signature: {values: {}}
+  raises-on-call:
+    category: rejects-valid
+    title: recorded as raising
+    evidence: none
+    seen: {tensorflow: 2.21.0, keras: 3.15.1}
+    signature: {raises: {type: ValueError}}
+  depthwise-accepts:
+    category: accepts-invalid
+    title: documented as rejected, accepted by tf.keras
+    evidence: the docstring's Raises section
+    seen: {tensorflow: 2.21.0, keras: 3.15.1}
+    signature: {accepts: true}
 """
 
 UNRELATED = {
@@ -40,7 +69,8 @@ UNRELATED = {
 
 @pytest.fixture
 def project(pytester):
-    pytester.makefile(".yaml", **{"cases/conv1d": textwrap.dedent(CATALOGUE), "cases/depthwise": textwrap.dedent(KNOWN_DIVERGENCE)})
+    pytester.makefile(".yaml", **{"cases/conv1d": textwrap.dedent(CATALOGUE), "cases/depthwise": textwrap.dedent(KNOWN_DIVERGENCE),
+                                  "cases/divergences": textwrap.dedent(REGISTRY)})
     for name, text in UNRELATED.items():
         (pytester.path / name).write_text(text)
     return pytester
@@ -55,18 +85,19 @@ def test_collects_only_catalogue_files_with_readable_ids(project):
     assert "cases/conv1d.yaml::agrees[padding=same-xla]" in out
     assert "cases/depthwise.yaml::stride_with_dilation[function]" in out
     assert "workflow" not in out and "data.yml" not in out
-    assert "\n15 tests collected" in out  # 5 value cases in three modes
+    assert "\n18 tests collected" in out  # 6 value cases in three modes; a sound registry adds none
 
 
 def test_statuses_strict_xfail_junit_and_merged_results_with_xdist(project):
     result = project.runpytest_subprocess("-n", "2", "--junitxml=junit.xml", "--conformance-out=out", "--conformance-modes=eager,xla", "-p", "no:cacheprovider")
     outcomes = result.parseoutcomes()
     # in each of the two modes: agrees x2 and rejected pass; the real divergence is xfailed;
-    # the stale record fails (XPASS strict)
+    # the stale record fails (XPASS strict), and so does the failure its record does not describe
     assert outcomes.get("passed") == 6, result.stdout.str()
     assert outcomes.get("xfailed") == 2
-    assert outcomes.get("failed") == 2
+    assert outcomes.get("failed") == 4
     assert "XPASS(strict)" in result.stdout.str()
+    assert "not the recorded divergence raises-on-call (tf.keras raises ValueError): values out of tolerance" in result.stdout.str()
 
     doc = json.loads((project.path / "out" / "results.json").read_text())
     statuses = {r["id"]: r["status"] for r in doc["cases"]}
@@ -74,6 +105,8 @@ def test_statuses_strict_xfail_junit_and_merged_results_with_xdist(project):
         "cases/conv1d.yaml::agrees[padding=valid]": "pass",
         "cases/conv1d.yaml::agrees[padding=same]": "pass",
         "cases/conv1d.yaml::agrees_but_marked_divergent": "xpass",
+        "cases/conv1d.yaml::fails_otherwise_than_recorded": "fail",
+        "cases/conv1d.yaml::fails_otherwise_than_recorded[xla]": "fail",
         "cases/conv1d.yaml::rejected": "pass",
         "cases/depthwise.yaml::stride_with_dilation": "xfail",
         "cases/conv1d.yaml::agrees[padding=valid-xla]": "pass",
@@ -83,11 +116,12 @@ def test_statuses_strict_xfail_junit_and_merged_results_with_xdist(project):
         "cases/depthwise.yaml::stride_with_dilation[xla]": "xfail",
     }
     assert {r["mode"] for r in doc["cases"]} == {"eager", "xla"}
-    assert doc["summary"]["total"] == 10 and doc["meta"]["tensorflow"] and doc["meta"]["modes"] == ["eager", "xla"]
+    assert doc["summary"]["total"] == 12 and doc["meta"]["tensorflow"] and doc["meta"]["modes"] == ["eager", "xla"]
+    assert sorted(doc["divergences"]) == ["depthwise-accepts", "raises-on-call", "stale-record"]
 
     suite = ET.parse(project.path / "junit.xml").getroot()
     names = {case.get("name") for case in suite.iter("testcase")}
-    assert "agrees[padding=valid]" in names and "agrees[padding=valid-xla]" in names and len(names) == 10
+    assert "agrees[padding=valid]" in names and "agrees[padding=valid-xla]" in names and len(names) == 12
 
 
 def test_k_selects_and_failures_read_as_divergences(project):
@@ -112,3 +146,11 @@ def test_a_broken_case_is_a_failing_item_not_a_crash(project):
     result = project.runpytest_subprocess("cases/broken.yaml", "-p", "no:cacheprovider")
     assert result.parseoutcomes().get("failed") == 1
     assert "broken.yaml:5: params.kernel_sise: Conv1D has no argument 'kernel_sise'; did you mean 'kernel_size'" in result.stdout.str()
+
+
+def test_a_broken_registry_is_a_failing_item(project):
+    (project.path / "cases" / "divergences.yaml").write_text(
+        textwrap.dedent(REGISTRY).replace("category: accepts-invalid", "category: accepts-everything"))
+    result = project.runpytest_subprocess("cases/divergences.yaml", "-p", "no:cacheprovider")
+    assert result.parseoutcomes().get("failed") == 1
+    assert "divergences.yaml:16: depthwise-accepts.category: unknown category 'accepts-everything'" in result.stdout.str()

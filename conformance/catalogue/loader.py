@@ -19,6 +19,7 @@ from pathlib import Path
 
 from conformance.axes import CHECK_MODES as DEFAULT_MODES, MODES
 from conformance.catalogue import user_code, yaml_lines
+from conformance.catalogue.divergences import REGISTRY_FILE, did_you_mean as _registry_did_you_mean, load_registry
 from conformance.catalogue.model import (
     DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case, input_shapes, mode_id, referenced_inputs,
 )
@@ -27,19 +28,19 @@ from conformance.ops import CustomOp, InitializerOp, LayerOp, UnknownOp, check_o
 FILE_KEYS = ("op", "defaults", "cases", "description", "values")
 CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
-    "tolerance", "expect", "xfail", "skip", "seed", "tags", "call", "calls", "input_distribution",
+    "tolerance", "expect", "known", "skip", "seed", "tags", "call", "calls", "input_distribution",
     "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs", "modes",
 )
 # A file of named value sets shared by the catalogue files of its folder (not a catalogue).
 VALUE_SETS_FILE = "values.yaml"
-# Axes any case has, which `xfail.when` may name even when the case does not sweep them.
+# Axes any case has, which `known.when` may name even when the case does not sweep them.
 CASE_AXES = ("op", "dtype", "mode")
 INPUT_SPEC_KEYS = ("shape", "values", "dtype", "range", "mean", "std", "p")
 INPUT_DTYPES = DTYPES + ("int32", "int64", "bool")
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
 TOLERANCE_KEYS = ("rtol", "atol")
 EXPECT_KEYS = ("output_shape", "error", "match")
-XFAIL_KEYS = ("reason", "link", "when")
+KNOWN_KEYS = ("id", "when")
 DISTRIBUTION_KEYS = ("mean", "std", "constant_channels", "channel_axis")
 
 # Budgets, documented in the README: a sweep entry expanding past MAX_SWEEP cases would
@@ -115,7 +116,7 @@ def discover(paths) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file() and q.name != VALUE_SETS_FILE))
+            found.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file() and q.name not in (VALUE_SETS_FILE, REGISTRY_FILE)))
         else:
             found.append(p)
     seen, unique = set(), []
@@ -133,7 +134,23 @@ def load_paths(paths) -> tuple[list[Case], list[CatalogueError]]:
         c, e = load_file(path)
         cases.extend(c)
         errors.extend(e)
-    return cases, errors
+    return cases, errors + registry_errors(paths)
+
+
+def registries(paths) -> dict:
+    """id -> Divergence of every registry beside the catalogue files named by `paths`."""
+    out = {}
+    for folder in sorted({p.parent.resolve() for p in discover(paths)}):
+        out.update(load_registry(folder)[0])
+    return out
+
+
+def registry_errors(paths) -> list[CatalogueError]:
+    """The problems of each registry (divergences.yaml) beside the files named by `paths`."""
+    errors = []
+    for folder in sorted({p.parent.resolve() for p in discover(paths)}):
+        errors.extend(CatalogueError(e.file, e.line, e.key, e.message) for e in load_registry(folder)[1])
+    return errors
 
 
 def load_file(path) -> tuple[list[Case], list[CatalogueError]]:
@@ -309,6 +326,9 @@ def _sweep_axes(sweep: dict, ops: list, path) -> list[tuple[str, list[tuple[str 
 
 
 def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
+    if "xfail" in raw:
+        raise _Problem(path + ("xfail",), f"`xfail` is replaced by `known: ID`, the id of an entry of {REGISTRY_FILE} "
+                                          "in this folder (see the README's section on known divergences)")
     for key in raw:
         if key not in CASE_KEYS:
             raise _Problem(path + (key,), f"unknown key {key!r}{_did_you_mean(key, CASE_KEYS)}; allowed: {', '.join(CASE_KEYS)}")
@@ -373,7 +393,8 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         via_layer=case.get("via_layer", False),
     )
     axis_values = {key: [v for _, v in pairs] for key, pairs in axes}
-    xfails = _check_xfail(case.get("xfail"), path, [k for k, _ in axes] + [k for k in params if k not in sweep], axis_values)
+    knowns = _check_known(case.get("known"), path, [k for k, _ in axes] + [k for k in params if k not in sweep],
+                          axis_values, Path(catalogue_file).parent)
     if fields["skip"] is not None and not isinstance(fields["skip"], str):
         raise _Problem(path + ("skip",), f"expected the reason to skip, as a string, got {fields['skip']!r}")
     if not isinstance(fields["seed"], int) or isinstance(fields["seed"], bool) or fields["seed"] < 0:
@@ -428,7 +449,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
             continue
         for mode in modes or DEFAULT_MODES[check_of(this_op, base.call)]:
             axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode}
-            out.append(replace(base, mode=mode, id=mode_id(base_id, mode), xfail=_xfail_for(xfails, axes_here, labels)))
+            out.append(replace(base, mode=mode, id=mode_id(base_id, mode), known=_known_for(knowns, axes_here, labels)))
     return out
 
 
@@ -698,27 +719,31 @@ def _check_expect(value, path) -> dict:
     return dict(value)
 
 
-def _check_xfail(value, path, swept_keys, axis_values) -> list[dict]:
-    """`xfail`: one entry or a list; each `when` is a mapping (or a list of mappings, any
-    of which may match) of a swept key, a fixed parameter (so that one shared entry fits
-    cases that sweep it and cases that fix it) or an axis (op, dtype, mode) -> a value, or
-    a list of values any of which matches."""
+def _check_known(value, path, swept_keys, axis_values, folder) -> list[dict]:
+    """`known`: the recorded divergence(s) a case's failure may be, by id in the folder's
+    divergences.yaml: an id, a mapping {id, when}, or a list of them (the first that applies
+    wins). Each `when` is a mapping (or a list of mappings, any of which may match) of a swept
+    key, a fixed parameter (so that one shared entry fits cases that sweep it and cases that
+    fix it) or an axis (op, dtype, mode) -> a value, or a list of values any of which matches."""
     if value is None:
         return []
     entries = value if isinstance(value, list) else [value]
     allowed = [*swept_keys, *(a for a in CASE_AXES if a not in swept_keys)]
+    registry = load_registry(folder)[0]
     out = []
     for i, entry in enumerate(entries):
-        p = path + (("xfail", i) if isinstance(value, list) else ("xfail",))
+        p = path + (("known", i) if isinstance(value, list) else ("known",))
+        if isinstance(entry, str):
+            entry = {"id": entry}
         if not isinstance(entry, dict):
-            raise _Problem(p, f"expected a mapping with `reason` (and optional `link`, `when`), got {entry!r}")
+            raise _Problem(p, f"expected a divergence id, or a mapping with `id` (and optional `when`), got {entry!r}")
         for k in entry:
-            if k not in XFAIL_KEYS:
-                raise _Problem(p + (k,), f"unknown key {k!r}{_did_you_mean(k, XFAIL_KEYS)}; allowed: {', '.join(XFAIL_KEYS)}")
-        if not isinstance(entry.get("reason"), str) or not entry["reason"].strip():
-            raise _Problem(p, "a known divergence needs a `reason` saying what differs and why")
-        if "link" in entry and not isinstance(entry["link"], str):
-            raise _Problem(p + ("link",), f"expected a URL string, got {entry['link']!r}")
+            if k not in KNOWN_KEYS:
+                raise _Problem(p + (k,), f"unknown key {k!r}{_did_you_mean(k, KNOWN_KEYS)}; allowed: {', '.join(KNOWN_KEYS)}")
+        divergence = registry.get(entry.get("id"))
+        if divergence is None:
+            raise _Problem(p, f"no divergence {entry.get('id')!r} in {display_path(Path(folder) / REGISTRY_FILE)}"
+                              f"{_registry_did_you_mean(entry.get('id'), registry)}")
         when = entry.get("when")
         conditions = [] if when is None else when if isinstance(when, list) else [when]
         for j, condition in enumerate(conditions):
@@ -730,7 +755,8 @@ def _check_xfail(value, path, swept_keys, axis_values) -> list[dict]:
                     raise _Problem(q + (k,), f"{k!r} is neither a parameter of this case nor an axis; may name: {', '.join(allowed)}")
                 if k == "mode" and any(m not in MODES for m in (v if isinstance(v, list) else [v])):
                     raise _Problem(q + (k,), f"unknown mode in {v!r}; modes: {', '.join(MODES)}")
-        out.append({**entry, "when": [{k: _alternatives(v, axis_values.get(k)) for k, v in c.items()} for c in conditions]})
+        out.append({"divergence": divergence.compact(),
+                    "when": [{k: _alternatives(v, axis_values.get(k)) for k, v in c.items()} for c in conditions]})
     return out
 
 
@@ -742,15 +768,15 @@ def _alternatives(value, axis_values) -> list:
     return [value]
 
 
-def _xfail_for(xfails: list[dict], axes: dict, labels: dict) -> dict | None:
+def _known_for(knowns: list[dict], axes: dict, labels: dict) -> dict | None:
     """The first recorded divergence whose conditions (if any) match this case's axes (a
     value named in a mapping sweep matches by its name too)."""
     def matches(condition):
         return all(axes.get(k) in accepted or (k in labels and labels[k] in accepted) for k, accepted in condition.items())
 
-    for entry in xfails:
+    for entry in knowns:
         if not entry["when"] or any(matches(c) for c in entry["when"]):
-            return {k: v for k, v in entry.items() if k != "when"}
+            return entry["divergence"]
     return None
 
 

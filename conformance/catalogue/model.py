@@ -41,7 +41,7 @@ class Case:
     seed: int = DEFAULT_SEED
     tolerance: dict = field(default_factory=dict)
     expect: dict = field(default_factory=dict)
-    xfail: dict | None = None
+    known: dict | None = None  # the recorded divergence a failure may be (Divergence.compact())
     skip: str | None = None
     tags: tuple = ()
     swept: dict = field(default_factory=dict)  # the swept key -> value of this combination
@@ -71,7 +71,7 @@ class Case:
             "via_layer": self.via_layer, "isolate": self.isolate, "input_values": self.input_values,
             "input_distribution": self.input_distribution, "call": self.call, "calls": self.calls,
             "seed": self.seed, "expected": self.expect, "tolerance": self.effective_tolerance or None,
-            "xfail": self.xfail, "skip": self.skip, "tags": list(self.tags),
+            "known": self.known, "skip": self.skip, "tags": list(self.tags),
         }
 
     @classmethod

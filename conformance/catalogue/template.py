@@ -225,6 +225,6 @@ def _template(op, name: str, per_case_op: bool) -> str:
         f"    # dtype: [float32, float64]\n"
         f"    # modes: [{', '.join(modes)}]   # the default; any of {', '.join(MODES)}\n"
         f"    # expect: {{output_shape: [...]}}  or  {{error: ValueError}}\n"
-        f"    # xfail: {{reason: what differs and why, link: https://..., when: {{mode: xla}}}}\n"
+        f"    # known: {{id: ID, when: {{mode: xla}}}}  # a finding recorded in divergences.yaml beside this file\n"
     )
     return block

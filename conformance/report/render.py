@@ -6,7 +6,7 @@ Jinja2 (autoescaped). The case table is built in the browser by report.js from a
 compact JSON copy of the cases, so that 20,000 cases cost one JSON blob rather than
 20,000 rows of HTML, and only the rows on screen exist in the DOM.
 
-Untrusted text (catalogue names, params, xfail reasons, exception messages) reaches the
+Untrusted text (catalogue names, params, divergence titles, exception messages) reaches the
 page only two ways: through Jinja2 autoescaping, or inside the JSON blob, which
 `script_json` makes unable to close its <script> element and which report.js shows
 with textContent only. A Content-Security-Policy admits no script but our own (by hash)
@@ -44,7 +44,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # TensorFlow colours its messages
 # One case travels as a list in this order (names once, not 20,000 times).
 CASE_FIELDS = (
     "id", "status", "op", "family", "dtype", "mode", "target", "check", "file", "line", "params", "input_shapes",
-    "input_values", "seed", "expected", "tolerance", "xfail", "tags", "message", "metrics", "outcome", "duration_s",
+    "input_values", "seed", "expected", "tolerance", "known", "tags", "message", "metrics", "outcome", "duration_s",
     "durations", "snippet",
 )
 METRIC_FIELDS = (
@@ -77,6 +77,7 @@ def render(document: dict, baseline_document: dict | None = None) -> str:
         mode_descriptions=MODE_DESCRIPTIONS,
         mode_rows=mode_table(cases, meta),
         families=family_table(cases),
+        divergences=divergence_table(document),
         environment=environment_rows(meta),
         meta=meta,
         schema_version=document.get("schema_version"),
@@ -123,6 +124,74 @@ def verdict(cases) -> dict:
         "failing": failing,
         "ok": failing == 0,
     }
+
+
+# ---------------------------------------------------------------- the known divergences
+
+# What a registry entry's cases say about it, in the order the table lists them.
+DIVERGENCE_STATES = {
+    "changed": "some of its cases now fail differently from its signature",
+    "reproduced": "its cases still diverge as recorded, on the versions it was recorded on",
+    "still there": "its cases still diverge as recorded, on other versions than it was recorded on",
+    "fixed": "every case that refers to it now passes (xpass): tf.keras changed, or the entry is stale",
+    "stale": "no case of this run refers to it",
+}
+
+
+def divergence_table(document: dict) -> dict:
+    """One row per registry entry: its category and title, how many cases refer to it and
+    their statuses, the ops, dtypes and modes of those cases, and its state (DIVERGENCE_STATES);
+    then the failing cases that match no recorded divergence ("new")."""
+    cases = document.get("cases") or []
+    meta = document.get("meta") or {}
+    entries = document.get("divergences") or {}
+    by_id: dict[str, list] = {}
+    for case in cases:
+        known = case.get("known")
+        if known:
+            by_id.setdefault(known.get("id"), []).append(case)
+    ids = list(entries) + sorted(i for i in by_id if i not in entries)
+    rows = []
+    for ident in ids:
+        entry = entries.get(ident) or {"id": ident, "category": (by_id[ident][0]["known"] or {}).get("category"),
+                                       "title": (by_id[ident][0]["known"] or {}).get("title"), "seen": {}}
+        members = by_id.get(ident, [])
+        counts = Counter(c.get("status") for c in members)
+        seen = entry.get("seen") or {}
+        same_versions = all(meta.get(k) == v for k, v in seen.items()) if seen else True
+        if not members:
+            state = "stale"
+        elif counts["fail"]:
+            state = "changed"
+        elif counts["xfail"]:
+            state = "reproduced" if same_versions else "still there"
+        elif counts["xpass"]:
+            state = "fixed"
+        else:
+            state = "stale"
+        diverging = [c for c in members if c.get("status") in ("xfail", "fail")] or members
+        rows.append({
+            "id": ident, "category": entry.get("category"), "counts_against": entry.get("counts_against"),
+            "title": entry.get("title"), "seen": seen, "state": state,
+            "links": [u for u in entry.get("links") or [] if str(u).lower().startswith(("https://", "http://"))],
+            "counts": {s: counts[s] for s in STATUS_ORDER if counts[s]}, "total": len(members),
+            "ops": sorted({str(c.get("op")) for c in diverging}),
+            "dtypes": sorted({str(c.get("dtype")) for c in diverging}),
+            "modes": _mode_order(case_mode(c) for c in diverging),
+        })
+    order = list(DIVERGENCE_STATES)
+    rows.sort(key=lambda r: (order.index(r["state"]), not r["counts_against"], str(r["category"]), r["id"]))
+    categories = Counter(r["category"] for r in rows if r["state"] not in ("stale", "fixed"))
+    new = [c.get("id") for c in cases if c.get("status") == "fail" and not c.get("known")]
+    return {"rows": rows, "states": DIVERGENCE_STATES, "categories": dict(sorted(categories.items())),
+            "new": len(new), "versions": {k: meta.get(k) for k in ("tensorflow", "keras")}}
+
+
+def _compact_known(known) -> dict | None:
+    """What the case view shows of the case's recorded divergence (not its signature)."""
+    if not known:
+        return None
+    return {k: known.get(k) for k in ("id", "category", "title", "links") if known.get(k)}
 
 
 def case_mode(case: dict) -> str:
@@ -403,7 +472,7 @@ def _compact_case(case: dict, strings: dict, lines: dict) -> list:
         "seed": case.get("seed"),
         "expected": case.get("expected") or None,
         "tolerance": case.get("tolerance"),
-        "xfail": case.get("xfail"),
+        "known": _compact_known(case.get("known")),
         "tags": case.get("tags") or None,
         "message": ANSI.sub("", case.get("message") or "") or None,
         "metrics": _compact_metrics(case.get("metrics")),

@@ -4,13 +4,15 @@ into a record.
 Statuses: pass; fail (a divergence: shape, values, or one side raising where the other
 does not); error (the harness could not judge: the reference crashed, or disagrees with
 the catalogue's own expectation); xfail / xpass (a recorded divergence that still
-diverges / now agrees); skip.
+diverges as its signature says / now agrees; a failure that does not match the signature
+stays a fail); skip.
 """
 from __future__ import annotations
 
 import traceback
 
 from conformance.checks import JUDGES
+from conformance.checks.known import judge_known
 from conformance.checks.verdict import Verdict
 from conformance.ops import check_of, get_op
 from conformance.outcome import Timings
@@ -35,11 +37,9 @@ def run_case(case) -> Record:
         verdict = Verdict("error", f"the reference does not model these arguments yet: {exc}")
     except Exception:  # a bug in the reference or the harness is reported, never fatal
         verdict = Verdict("error", "harness error:\n" + traceback.format_exc(limit=6))
+    if case.known:
+        verdict = judge_known(case.known, verdict)
     status, message = verdict.status, verdict.message
-    if case.xfail and status in ("fail", "pass"):
-        status = "xfail" if status == "fail" else "xpass"
-        if status == "xpass":
-            message = f"recorded divergence no longer diverges ({case.xfail['reason']})"
     record.status, record.message, record.metrics, record.outcome = status, message, verdict.metrics, verdict.outcome
     record.durations = dict(timings)
     return record

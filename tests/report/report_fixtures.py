@@ -27,7 +27,7 @@ def make_case(case_id: str, status: str = "pass", *, max_abs_error=1e-6, op: str
         "id": case_id, "op": op, "family": "convolution", "file": case_id.split("::")[0], "line": 3,
         "name": case_id.split("::")[-1], "params": {"filters": 2, "kernel_size": 3}, "swept": {},
         "dtype": "float32", "input_shapes": {"x": [1, 5, 5, 1]}, "input_values": None, "seed": 0,
-        "expected": {}, "tolerance": {"rtol": 1e-5, "atol": 1e-5}, "xfail": None, "tags": [],
+        "expected": {}, "tolerance": {"rtol": 1e-5, "atol": 1e-5}, "known": None, "tags": [],
         "status": status, "message": "" if status == "pass" else f"{status}: something differs",
         "metrics": metrics,
         "outcome": {"reference": {"output_shape": [1, 3, 3, 2], "error": None},
@@ -66,7 +66,8 @@ def hostile_cases() -> list[dict]:
         ),
         make_case(
             "cases/evil.yaml::xfail_reason", "xfail", max_abs_error=None,
-            xfail={"reason": f"reason {SCRIPT} {IMG}", "link": "javascript:window.__pwned=1"},
+            known={"id": f"evil-{IMG}", "category": SCRIPT, "title": f"title {SCRIPT} {IMG}",
+                   "links": ["javascript:window.__pwned=1"], "signature": [{"values": {}}]},
             message=f"expected failure {IMG}",
         ),
     ]

@@ -13,7 +13,8 @@ import pytest
 from conformance import results
 from conformance.report import main_report, render, render_file
 from conformance.report.render import (
-    INTERNED, MODE_DESCRIPTIONS, compact_cases, compare, default_order, mode_table, modes_run, move_factor,
+    INTERNED, MODE_DESCRIPTIONS, compact_cases, compare, default_order, divergence_table, mode_table, modes_run,
+    move_factor,
     script_json, verdict,
 )
 from conformance.report.synthetic import document as synthetic_document
@@ -50,8 +51,13 @@ def hostile_document():
         make_case(f"cases/evil.yaml::mode[{IMG}]", "fail", mode=IMG, target=SCRIPT, check=COMMENT,
                   durations={IMG: 1.0}),
     ]
-    return make_document(cases, command=f"conformance run {SCRIPT}", flags={IMG: SCRIPT},
-                         modes=[SCRIPT, IMG], target=COMMENT)
+    document = make_document(cases, command=f"conformance run {SCRIPT}", flags={IMG: SCRIPT},
+                             modes=[SCRIPT, IMG], target=COMMENT)
+    # registry text reaches the divergence table, rendered on the server
+    document["divergences"] = {f"evil-{IMG}": {
+        "id": f"evil-{IMG}", "category": SCRIPT, "counts_against": True, "title": f"title {SCRIPT} {IMG}",
+        "links": ["javascript:window.__pwned=1"], "seen": {"tensorflow": SCRIPT, "keras": IMG}}}
+    return document
 
 
 def test_hostile_strings_never_appear_raw_in_the_html():
@@ -76,8 +82,9 @@ def test_hostile_strings_survive_in_the_data_blob_verbatim():
     assert IMG in evil["outcome"][3]["message"]  # [ref shape, keras shape, ref error, keras error]
     mode = cases[f"cases/evil.yaml::mode[{IMG}]"]
     assert (mode["mode"], mode["target"], mode["check"], mode["durations"][-1]) == (IMG, SCRIPT, COMMENT, {IMG: 1.0})
-    xfail = cases["cases/evil.yaml::xfail_reason"]["xfail"]
-    assert xfail == {"reason": f"reason {SCRIPT} {IMG}", "link": "javascript:window.__pwned=1"}
+    known = cases["cases/evil.yaml::xfail_reason"]["known"]
+    assert known == {"id": f"evil-{IMG}", "category": SCRIPT, "title": f"title {SCRIPT} {IMG}",
+                     "links": ["javascript:window.__pwned=1"]}  # the signature stays in results.json
     # the op that does not exist has no snippet: a note saying why, not a broken page
     assert "No reproduction snippet" in cases[f"cases/evil.yaml::op_{SCRIPT}"]["snippet"]
 
@@ -422,3 +429,40 @@ def test_synthetic_documents_have_modes():
     ratios = [c["metrics"]["vs_eager_ratio"] for c in by_mode["xla"] + by_mode["function"] if c["metrics"]]
     assert any(r > 1 for r in ratios) and any(r <= 1 for r in ratios)
     assert not any("vs_eager" in (c["metrics"] or {}) for c in by_mode["eager"])
+
+
+# ---------------------------------------------------------------- known divergences
+
+def test_divergence_table_states_counts_and_new_failures():
+    def known(ident):
+        return {"id": ident, "category": "wrong-result", "title": ident + " title", "signature": [{"values": {}}]}
+
+    entry = lambda ident, seen="2.21.0": {"id": ident, "category": "wrong-result", "counts_against": True,
+                                          "title": ident + " title", "links": ["https://x/1"],
+                                          "seen": {"tensorflow": seen, "keras": "3.15.1"}}
+    cases = [
+        make_case("t::a1[float32]", "xfail", known=known("recorded")),
+        make_case("t::a2[float64-xla]", "xfail", known=known("recorded"), dtype="float64", mode="xla", op="Dense"),
+        make_case("t::b", "xfail", known=known("older")),
+        make_case("t::c", "xpass", known=known("gone")),
+        make_case("t::d1", "xfail", known=known("drifted")),
+        make_case("t::d2", "fail", known=known("drifted")),
+        make_case("t::e", "fail"),
+        make_case("t::f", "pass"),
+    ]
+    document = make_document(cases)
+    document["divergences"] = {i: entry(i) for i in ("recorded", "gone", "drifted", "unused")}
+    document["divergences"]["older"] = entry("older", seen="2.20.0")
+    table = divergence_table(document)
+    rows = {r["id"]: r for r in table["rows"]}
+    assert {i: r["state"] for i, r in rows.items()} == {
+        "recorded": "reproduced", "older": "still there", "gone": "fixed", "drifted": "changed", "unused": "stale"}
+    assert [r["id"] for r in table["rows"]][0] == "drifted"  # what needs attention first
+    assert rows["recorded"]["total"] == 2 and rows["recorded"]["counts"] == {"xfail": 2}
+    assert rows["recorded"]["ops"] == ["Conv2D", "Dense"] and rows["recorded"]["dtypes"] == ["float32", "float64"]
+    assert rows["recorded"]["modes"] == ["eager", "xla"]
+    assert rows["drifted"]["counts"] == {"fail": 1, "xfail": 1}
+    assert table["new"] == 1  # t::e fails and refers to no divergence
+    assert table["categories"] == {"wrong-result": 3}  # stale and fixed entries are not counted
+    html = render(document)
+    assert 'data-known="drifted"' in html and "still there" in html

@@ -81,12 +81,12 @@
   function searchText(c) {
     if (c.search === null) {
       const row = c.row;
-      const xfail = get(row, "xfail");
+      const known = get(row, "known");
       const outcome = get(row, "outcome") || [];
       c.search = [
         c.id, c.status, c.op, c.dtype, c.mode, str(get(row, "target")), str(get(row, "check")),
         str(get(row, "family")), JSON.stringify(get(row, "params") || {}),
-        get(row, "message") || "", xfail ? xfail.reason || "" : "",
+        get(row, "message") || "", known ? `${known.id || ""} ${known.title || ""}` : "",
         (outcome[2] && outcome[2].message) || "", (outcome[3] && outcome[3].message) || "",
         (get(row, "tags") || []).join(" "),
       ].join("\n").toLowerCase();
@@ -229,7 +229,7 @@
     const row = c.row;
     const metrics = get(row, "metrics");
     const outcome = get(row, "outcome") || [];
-    const xfail = get(row, "xfail");
+    const known = get(row, "known");
     const file = str(get(row, "file"));
     const line = get(row, "line");
     const message = get(row, "message");
@@ -260,13 +260,13 @@
     box.appendChild(section("Outcome", el("div", { class: "outcomes" },
       sideOutcome("tf.keras", outcome[1], outcome[3]),
       sideOutcome("reference", outcome[0], outcome[2]))));
-    if (xfail) {
-      const link = xfail.link ? String(xfail.link) : "";
-      box.appendChild(section("Expected failure",
-        el("p", { class: "reason" }, String(xfail.reason || "")),
-        link ? el("p", {}, /^https?:\/\//i.test(link.trim())
+    if (known) {
+      const links = Array.isArray(known.links) ? known.links.map(String) : [];
+      box.appendChild(section("Known divergence",
+        el("p", { class: "reason" }, el("code", {}, String(known.id || "")), " (" + String(known.category || "") + "): " + String(known.title || "")),
+        ...links.map((link) => el("p", {}, /^https?:\/\//i.test(link.trim())
           ? el("a", { href: link.trim(), rel: "noopener noreferrer", target: "_blank" }, link)
-          : el("span", { class: "muted" }, link)) : ""));
+          : el("span", { class: "muted" }, link)))));
     }
     box.appendChild(snippetSection(get(row, "snippet"), c.id));
     return box;
@@ -561,6 +561,16 @@
     button.addEventListener("click", () => {
       resetFilters();
       state.op = button.dataset.op; $("filter-op").value = state.op;
+      apply(); $("cases").scrollIntoView();
+    });
+  }
+
+  // A divergence's id shows the cases that refer to it (its id is in their search text).
+  for (const button of document.querySelectorAll("#divergences [data-known]")) {
+    button.addEventListener("click", () => {
+      resetFilters();
+      state.text = button.dataset.known; state.words = [state.text.toLowerCase()];
+      $("filter-text").value = state.text;
       apply(); $("cases").scrollIntoView();
     });
   }

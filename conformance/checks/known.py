@@ -1,0 +1,85 @@
+"""Is this failure the recorded one? A failing verdict of a case that refers to a known
+divergence is an xfail only when it matches the divergence's signature
+(conformance.catalogue.divergences); any other failure stays a fail, so a new bug inside a
+sweep recorded for something else is not hidden."""
+from __future__ import annotations
+
+import re
+
+from conformance.catalogue.divergences import describe
+from conformance.checks.verdict import Verdict
+
+
+def judge_known(known: dict, verdict: Verdict) -> Verdict:
+    """The verdict as the catalogue records it: fail -> xfail when the signature matches,
+    pass -> xpass; anything else unchanged."""
+    if verdict.status == "pass":
+        return Verdict("xpass", f"recorded divergence {known['id']} no longer diverges ({known['title']})",
+                       verdict.metrics, verdict.outcome)
+    if verdict.status != "fail":
+        return verdict
+    if any(_matches(signature, verdict) for signature in known["signature"]):
+        return Verdict("xfail", verdict.message, verdict.metrics, verdict.outcome)
+    expected = "; or ".join(describe(s) for s in known["signature"])
+    message = (f"not the recorded divergence {known['id']} ({expected}): {what_happened(verdict)}. "
+               f"{verdict.message}")
+    return Verdict("fail", message, verdict.metrics, verdict.outcome)
+
+
+def what_happened(verdict: Verdict) -> str:
+    keras_error, reference_error = _errors(verdict)
+    if keras_error:
+        return f"tf.keras raised {keras_error['type']}: {keras_error['message'][:200]}"
+    if reference_error:
+        return "tf.keras returned an output where the reference raises"
+    metrics = verdict.metrics or {}
+    if not metrics.get("n_elements") and "shape differs" in verdict.message:
+        return "the output's shape differs"
+    worst_abs, worst_rel, nonfinite = _worst(metrics)
+    what = f"values out of tolerance, max abs error {worst_abs:.3g}, max rel error {worst_rel:.3g}"
+    return what + (", with NaN/Inf mismatches" if nonfinite else "")
+
+
+def _errors(verdict: Verdict):
+    outcome = verdict.outcome or {}
+    return (outcome.get("keras") or {}).get("error"), (outcome.get("reference") or {}).get("error")
+
+
+def _worst(metrics: dict) -> tuple[float, float, bool]:
+    """The worst errors over the output and the state variables (losses, moving statistics)."""
+    parts = [metrics, *(metrics.get("state") or {}).values()]
+    worst_abs = max((float(p.get("max_abs_error", 0.0)) for p in parts), default=0.0)
+    worst_rel = max((float(p.get("max_rel_error", 0.0)) for p in parts), default=0.0)
+    nonfinite = any(p.get("n_nonfinite_mismatch", 0) for p in parts)
+    return worst_abs, worst_rel, nonfinite
+
+
+def _matches(signature: dict, verdict: Verdict) -> bool:
+    (kind, spec), = signature.items()
+    keras_error, reference_error = _errors(verdict)
+    if kind == "raises":
+        if not keras_error:
+            return False
+        types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+        names = [keras_error["type"], *keras_error.get("bases", [])]
+        if not any(t == "Exception" or t in names for t in types):
+            return False
+        return not spec.get("match") or re.search(spec["match"], keras_error["message"]) is not None
+    if kind == "crash":
+        return bool(keras_error) and keras_error["type"] == "ProcessCrash" and spec in keras_error["message"]
+    if kind == "accepts":
+        return bool(reference_error) and not keras_error
+    # values: both sides returned and the check's comparison failed
+    if keras_error or reference_error:
+        return False
+    spec = spec or {}
+    metrics = verdict.metrics or {}
+    shape_failure = not metrics.get("n_elements") and "shape differs" in verdict.message
+    if spec.get("shape", False) != shape_failure:
+        return False
+    worst_abs, worst_rel, nonfinite = _worst(metrics)
+    if "nonfinite" in spec and spec["nonfinite"] != nonfinite:
+        return False
+    if "max_abs_error" in spec and not worst_abs <= spec["max_abs_error"]:
+        return False
+    return "max_rel_error" not in spec or worst_rel <= spec["max_rel_error"]
