@@ -80,7 +80,8 @@ def _parser():
 
     divergence = sub.add_parser("divergence", help="print a known divergence as an upstream-ready report (or list them)")
     divergence.add_argument("id", nargs="?", help="a divergence id from divergences.yaml (omit to list them)")
-    divergence.add_argument("paths", nargs="*", default=[DEFAULT_CASES], help="catalogue files or folders (default: cases/)")
+    divergence.add_argument("--cases", nargs="+", dest="paths", default=[DEFAULT_CASES], metavar="PATH",
+                            help="catalogue files or folders whose registries and cases to read (default: cases/)")
     divergence.add_argument("--script", action="store_true", help="print only the standalone script")
     divergence.add_argument("--markdown", action="store_true", help="with no id: the README's list, as Markdown")
     divergence.set_defaults(func=cmd_divergence)
@@ -112,10 +113,27 @@ def cmd_validate(args) -> int:
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
+    _warn_stale_divergences(args.paths, cases)
     files = len({c.file for c in cases})
     verdict = f"{len(errors)} error(s)" if errors else "ok"
     print(f"{verdict}: {len(cases)} cases in {files} file(s)")
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _warn_stale_divergences(paths, cases) -> None:
+    """A registry entry no case of its folder refers to is a stale record (its cases are gone,
+    or were never written); judged only for folders whose every catalogue file was loaded."""
+    from conformance.catalogue.divergences import load_registry
+    from conformance.catalogue.loader import discover
+
+    loaded = {p.resolve() for p in discover(paths)}
+    referred = {c.known["id"] for c in cases if c.known}
+    for folder in sorted({p.parent for p in loaded}):
+        if not {p.resolve() for p in discover([folder])} <= loaded:
+            continue
+        for ident, entry in load_registry(folder)[0].items():
+            if ident not in referred:
+                print(f"warning: {entry.file}:{entry.line}: divergence {ident}: no case refers to it", file=sys.stderr)
 
 
 def cmd_list(args) -> int:

@@ -310,12 +310,17 @@ def _x(inputs, rank=3):
     return x
 
 
-def _mask(mask, x):
+def _mask(mask, x, *, extra_dims=False):
+    """The (batch, time) boolean mask. With extra_dims (TimeDistributed), further trailing
+    dims are accepted: its docstring's "(samples, timesteps)" is the usual shape, the layer
+    only needs the first two to match (Keras's own test_mask_validation_with_correct_shape
+    passes (batch, time, 1)), and the mask does not change its inner layers' values."""
     if mask is None:
         return None
     m = np.asarray(mask)
-    if m.shape != x.shape[:2]:
-        raise ValueError(f"`mask` must have shape (batch, time) = {x.shape[:2]}. Received: mask.shape={m.shape}")
+    if (m.shape[:2] != x.shape[:2] or m.ndim < 2) if extra_dims else (m.shape != x.shape[:2]):
+        need = "start with (batch, time)" if extra_dims else "have shape (batch, time)"
+        raise ValueError(f"`mask` must {need} = {x.shape[:2]}. Received: mask.shape={m.shape}")
     if m.dtype != np.bool_ and not (np.issubdtype(m.dtype, np.number) and np.isin(m, (0, 1)).all()):
         raise ValueError(f"`mask` must be boolean (True = use the step). Received: mask.dtype={m.dtype}")
     return m.astype(bool)
@@ -672,7 +677,7 @@ def time_distributed(inputs, weights, *, call=None, inner=None, **params):
     class_name, config, prefix = _time_distributed(params)
     x = _x(inputs, rank=None)
     mask, initial_state, training = _call_arguments(call)
-    _mask(mask, x)
+    _mask(mask, x, extra_dims=True)
     if initial_state is not None:
         raise ValueError("TimeDistributed takes no `initial_state`. Received: initial_state is not None")
     batch, time = x.shape[:2]

@@ -132,3 +132,31 @@ def test_compile_cache_keeps_xla_programs_per_tensorflow_version(write_catalogue
     assert len(list(folder.glob("*.pb"))) == 2  # one program per case (two paddings)
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     assert doc["meta"]["compile_cache"] == str(folder)
+
+
+def test_validate_warns_of_a_divergence_no_case_refers_to(write_catalogue, write_registry, capsys):
+    registry = write_registry("used-one", "forgotten-one")
+    write_catalogue(GOOD.replace("    sweep: {padding: [valid, causal]}", "    sweep: {padding: [valid, causal]}\n    known: used-one"))
+    assert main(["validate", str(registry.parent)]) == 0
+    err = capsys.readouterr().err
+    assert "divergences.yaml:8: divergence forgotten-one: no case refers to it" in err
+    assert "used-one" not in err
+
+
+def test_divergence_lists_reports_and_prints_a_script(write_catalogue, write_registry, capsys):
+    registry = write_registry(conv_values={"values": {}})
+    write_catalogue(GOOD.replace("    sweep: {padding: [valid, causal]}", "    known: conv-values"))
+    folder = str(registry.parent)
+    assert main(["divergence", "--cases", folder]) == 0
+    listing = capsys.readouterr().out
+    assert "conv-values" in listing and " 3 cases" in listing  # the small case in its three modes
+    assert main(["divergence", "conv-valus", "--cases", folder]) == 2
+    assert "did you mean 'conv-values'" in capsys.readouterr().err
+    assert main(["divergence", "conv-values", "--cases", folder]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("# conv-values title")
+    assert "Standalone reproduction (from `" in report and "keras.layers.Conv1D(**params, dtype=dtype)" in report
+    assert main(["divergence", "conv-values", "--cases", folder, "--script"]) == 0
+    script = capsys.readouterr().out
+    compile(script, "script.py", "exec")  # valid Python
+    assert "import conformance" not in script and "from conformance" not in script

@@ -576,6 +576,17 @@ def test_time_distributed_dense():
     assert R.weight_shapes("TimeDistributed", {"x": x.shape}, layer=layer) == {
         "dense/kernel": (5, 3), "dense/bias": (3,)}
     assert R.output_shape("TimeDistributed", {"x": x.shape}, layer=layer) == (2, 3, 4, 3)
+    # a mask whose first two dims are (batch, time) is accepted (trailing dims too) and changes nothing
+    for mask in (np.ones((2, 3, 1), bool), np.zeros((2, 3, 2), bool)):
+        z = R.time_distributed({"x": x}, {"dense/kernel": kernel, "dense/bias": bias}, call=call(mask), layer=layer)
+        np.testing.assert_array_equal(z, y)
+    for wrong in (np.ones((2, 4), bool), np.ones((3, 3, 1), bool), np.ones((2,), bool)):
+        with pytest.raises(ValueError, match=r"mask.*start with \(batch, time\)"):
+            R.time_distributed({"x": x}, {"dense/kernel": kernel, "dense/bias": bias}, call=call(wrong), layer=layer)
+    # the recurrent layers themselves still take exactly (batch, time)
+    with pytest.raises(ValueError, match=r"mask.*have shape \(batch, time\)"):
+        R.simple_rnn({"x": x[..., 0]}, {"simple_rnn_cell/kernel": np.ones((4, 2)), "simple_rnn_cell/recurrent_kernel": np.ones((2, 2)),
+                                        "simple_rnn_cell/bias": np.ones(2)}, call=call(np.ones((2, 3, 1), bool)), units=2)
 
 
 # --- shapes and names ---------------------------------------------------------------------------
