@@ -11,6 +11,12 @@ orthogonal laws are judged on independent coordinates of uniform unit vectors ("
 entries of many independently drawn Haar matrices pooled (what the harness passes) and, to show
 the effect of within-matrix dependence, on the entries of one single matrix.
 Times: ms per check at 1e-6 (of exact samples), ms per draw.
+
+A second table takes the normal law at small n (2 to 1000: GaussianNoise and GaussianDropout judge
+their noise on whatever input the case gives): the std test's false-alarm rate at 1e-6 computed
+exactly from the interval the check applies ((n - 1) s**2 / sigma**2 ~ chi2(n - 1); its level is
+3.3e-7), the whole check's simulated false-alarm share at 0.05 (expect at most 0.05), and its
+simulated power at 1e-6 against a stddev 1.5 times too large.
 """
 from __future__ import annotations
 
@@ -86,6 +92,22 @@ def simulate(dist, draw, n, trials, rng):
     return row
 
 
+SMALL_N = (2, 3, 6, 10, 60, 1000)
+
+
+def small_n_rows(trials, rng):
+    """(n, exact std-test false alarm at 1e-6, simulated false-alarm share at 0.05, power vs x1.5)."""
+    dist = expected_distribution("RandomNormal", (8,), mean=0.0, stddev=0.2)
+    for n in SMALL_N:
+        metrics = check_samples(rng.normal(0.0, 0.2, n), dist).metrics
+        d = n - 1
+        lo, hi = (metrics["std_lo"] / 0.2) ** 2, (metrics["std_hi"] / 0.2) ** 2
+        exact = stats.chi2.sf(d * hi, d) + stats.chi2.cdf(d * lo, d)
+        fa05 = sum(not check_samples(rng.normal(0.0, 0.2, n), dist, false_alarm=0.05).ok for _ in range(trials))
+        caught = sum(not check_samples(rng.normal(0.0, 0.3, n), dist).ok for _ in range(trials))
+        yield n, exact, fa05 / trials, caught / trials
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=300)
@@ -106,6 +128,14 @@ def main() -> None:
         print(f"{label:34} {row['fa6']:>8} {row['fa05'] / t:>8.3f} {row['up'] / t:>7.3f} {row['down'] / t:>7.3f} "
               f"{row['std'] / (2 * t):>7.3f} {1e3 * row['check_s'] / t:>9.1f} {1e3 * row['draw_s'] / t:>8.1f}",
               flush=True)
+    print()
+    print(f"normal(0, 0.2) at small n, trials = {args.trials}: the std test's false alarm at 1e-6 (exact, its level "
+          "is 3.3e-7), the check's false alarms at 0.05 (simulated), power at 1e-6 against stddev 0.3")
+    header = f"{'n':>6} {'std FA@1e-6':>12} {'FA@0.05':>8} {'x1.5':>7}"
+    print(header)
+    print("-" * len(header))
+    for n, exact, fa05, power in small_n_rows(args.trials, rng):
+        print(f"{n:>6} {exact:>12.3g} {fa05:>8.3f} {power:>7.3f}", flush=True)
     print(f"total {time.perf_counter() - total_started:.0f} s")
 
 

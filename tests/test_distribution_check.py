@@ -244,9 +244,17 @@ def test_kurtosis_against_scipy():
 
 def test_samples_needed_from_its_formula():
     z_a, z_b = stats.norm.isf(1e-6 / 3 / 2), stats.norm.isf(0.001)
-    want = max(math.ceil(2 * (z_a + z_b * r) ** 2 / (r - 1) ** 2) for r in (1.03 ** 2, 0.97 ** 2))
-    assert samples_needed() == want == 37887
+    formula = max(math.ceil(2 * (z_a + z_b * r) ** 2 / (r - 1) ** 2) for r in (1.03 ** 2, 0.97 ** 2))
+    assert formula == 37887
+    # for the normal, the smallest n whose exact power (chi-square law) reaches 0.999 for e = +-0.03
+    assert samples_needed() == N == 38239
+    assert all(exact_std_power(N, r) >= 0.999 for r in (1.03 ** 2, 0.97 ** 2))
+    assert exact_std_power(N - 1, 1.03 ** 2) < 0.999
     assert sample_size() == 65536
+    # the other laws keep the normal-approximation formula, with their own kurtosis
+    c2 = kurtosis(DISTS["uniform"]) - 1
+    assert samples_needed(dist=DISTS["uniform"]) == max(math.ceil(c2 * (z_a + z_b * r) ** 2 / (r - 1) ** 2)
+                                                         for r in (1.03 ** 2, 0.97 ** 2))
     assert samples_needed(scale_error=0.01) > 8 * samples_needed()  # ~ 1 / e**2
     assert samples_needed(false_alarm=1e-9) > samples_needed() > samples_needed(power=0.9)
     assert samples_needed(dist=DISTS["uniform"]) < samples_needed(dist=DISTS["truncated_normal"]) < samples_needed()
@@ -255,15 +263,21 @@ def test_samples_needed_from_its_formula():
             samples_needed(**bad)
 
 
+def exact_std_power(n, r, level=1e-6 / 3):
+    """P(the check's std interval for a normal rejects) when the true variance is r times the expected:
+    (n - 1) s**2 / sigma0**2 ~ r chi2(n - 1), against the interval check_samples reports."""
+    check = check_samples(np.random.default_rng(0).normal(0.0, 1.0, n), Distribution("normal", stddev=1.0))
+    lo, hi, d = check.metrics["std_lo"] ** 2, check.metrics["std_hi"] ** 2, n - 1
+    assert check.metrics["level"] == pytest.approx(level)
+    return stats.chi2.sf(d * hi / r, d) + stats.chi2.cdf(d * lo / r, d)
+
+
 def test_std_test_power_at_the_threshold_size():
-    # At n = samples_needed(), a normal of scale 1.03 fails the std test with probability 0.999: the
-    # sample variance needed for a pass is z_b standard deviations away. Check that margin directly.
-    dist = Distribution("normal", stddev=1.0)
-    check = check_samples(draw(dist, N, np.random.default_rng(13)), dist)
-    hi = check.metrics["std_hi"] ** 2
-    r = 1.03 ** 2
-    margin = (r - hi) / (r * math.sqrt(2 / N))  # in standard deviations of s**2 under the alternative
-    assert margin == pytest.approx(stats.norm.isf(0.001), abs=1e-3)
+    # At n = samples_needed(), a normal of scale 1.03 or 0.97 fails the std test with probability at
+    # least 0.999, computed from the interval the check applies and the exact law of s**2.
+    assert exact_std_power(N, 1.03 ** 2) == pytest.approx(0.999, abs=2e-6)
+    assert exact_std_power(N, 0.97 ** 2) > 0.999
+    assert exact_std_power(sample_size(), 1.03 ** 2) > 1 - 1e-7
 
 
 # --- the false-alarm rate ----------------------------------------------------------------------
@@ -292,3 +306,60 @@ def test_false_alarm_rate_is_controlled():
     # each test alone rejects at its level 0.05 / 3 (asymptotically for mean and std)
     low, high = stats.binom.ppf([0.001, 0.999], 4 * trials, false_alarm / 3)
     assert all(low <= count <= high for count in per_test.values()), per_test
+
+
+# --- small samples (the Gaussian layers on a tiny input) ----------------------------------------
+
+
+SMALL_N = (2, 3, 6, 10)
+
+
+def simulated_false_alarms(n, draws, false_alarm, rng):
+    """Failures of the mean and std tests of check_samples over `draws` exact normal samples of size n,
+    vectorized: the intervals are the ones the check reports for this n and level (they depend on n,
+    sigma and the level only; test_the_reported_std_interval_is_the_one_applied ties them to the
+    verdict). The KS test's p-value is exact, so it adds its level and is not simulated."""
+    dist = Distribution("normal", loc=0.0, stddev=0.2)
+    metrics = check_samples(rng.normal(0.0, 0.2, n), dist, false_alarm=false_alarm).metrics
+    x = rng.normal(0.0, 0.2, (draws, n))
+    mean, std = x.mean(axis=1), x.std(axis=1, ddof=1)
+    mean_out = (mean < metrics["mean_lo"]) | (mean > metrics["mean_hi"])
+    std_out = (std < metrics["std_lo"]) | (std > metrics["std_hi"])
+    return int(mean_out.sum()), int(std_out.sum()), int((mean_out | std_out).sum())
+
+
+def test_small_normal_samples_keep_the_documented_false_alarm_rate():
+    # 500,000 exact samples per n at the harness's false_alarm = 1e-6 (mean and std tests at 3.3e-7
+    # each). The old normal approximation of s**2 failed 1.4e-2 (n = 2), 5.7e-3, 1.4e-3 (n = 6) and
+    # 5.3e-4 (n = 10) of them: 260 to 6,800 here. Expected now: 0.33 failures per n, and 6 or more has
+    # probability 1.4e-6; at most 5 shows the rate below 3.3e-5 (99.9% upper bound), 16 times below
+    # the old rate at n = 10 and 400 times below it at n = 2.
+    rng = np.random.default_rng(21)
+    for n in SMALL_N:
+        _, _, failed = simulated_false_alarms(n, 500_000, 1e-6, rng)
+        assert failed <= 5, (n, failed)
+
+
+def test_small_normal_samples_are_calibrated_at_a_visible_level():
+    # At false_alarm = 0.05 each test runs at 1/60: the std test must reject close to that rate at
+    # every n, not 2-4 times more as the normal approximation did (0.065 at n = 2, 0.036 at n = 6).
+    rng = np.random.default_rng(22)
+    draws, level = 100_000, 0.05 / 3
+    low, high = stats.binom.ppf([1e-4, 1 - 1e-4], draws, level)
+    for n in SMALL_N:
+        mean_fails, std_fails, _ = simulated_false_alarms(n, draws, 0.05, rng)
+        assert low <= mean_fails <= high and low <= std_fails <= high, (n, mean_fails, std_fails, low, high)
+
+
+def test_the_reported_std_interval_is_the_one_applied():
+    # samples of n = 6 whose std sits just inside, then just outside, the reported interval
+    dist = Distribution("normal", loc=0.0, stddev=0.2)
+    base = np.random.default_rng(23).normal(0.0, 1.0, 6)
+    base = (base - base.mean()) / base.std(ddof=1)  # mean 0, std 1 exactly (up to rounding)
+    metrics = check_samples(base * 0.2, dist).metrics
+    for bound, inside, outside in [("std_hi", 1 - 1e-6, 1 + 1e-6), ("std_lo", 1 + 1e-6, 1 - 1e-6)]:
+        assert "std test" not in check_samples(base * metrics[bound] * inside, dist).message
+        assert "std test" in check_samples(base * metrics[bound] * outside, dist).message
+    # the interval is the chi-square one: (n - 1) s**2 / sigma**2 between its quantiles at 1e-6 / 6
+    q = stats.chi2.ppf([1e-6 / 6, 1 - 1e-6 / 6], 5) / 5
+    np.testing.assert_allclose([metrics["std_lo"], metrics["std_hi"]], 0.2 * np.sqrt(q), rtol=1e-9)

@@ -87,3 +87,14 @@ def test_a_case_built_in_code_with_unmodelled_arguments_is_an_error_in_one_sente
     assert record.status == "error"
     assert record.message.startswith("the reference does not model these arguments yet: stateful=True")
     assert "Traceback" not in record.message
+
+
+def test_attention_masks_of_equal_shape_reach_both_sides_as_a_list():
+    # Tq == Tv: [query_mask, value_mask] must stay two (2, 3) masks, not one (2, 2, 3) array
+    inputs = {"query": {"shape": [2, 3, 4]}, "value": {"shape": [2, 3, 4]},
+              "query_mask": {"values": [[1, 1, 0], [1, 0, 1]], "dtype": "bool"},
+              "value_mask": {"values": [[1, 0, 1], [0, 1, 1]], "dtype": "bool"}}
+    case = make_case("Attention", {}, [2, 3, 4], dtype="float64", inputs=inputs,
+                     call={"mask": ["$query_mask", "$value_mask"], "return_attention_scores": True})
+    record = run_case(case)
+    assert record.status == "pass", record.message

@@ -1,5 +1,6 @@
 """The training-mode checks of the random layers accept honest outputs and catch faults."""
 import numpy as np
+import pytest
 
 from conformance.checks.random_layers import check
 from reference_impl.regularization_layers import ALPHA_PRIME, alpha_dropout_affine
@@ -105,3 +106,37 @@ def test_a_target_raising_where_the_reference_accepts_fails_and_says_so():
 def test_an_expected_error_the_reference_does_not_raise_is_the_harness_s_error():
     verdict = judge(get_op("Dropout"), dropout_case(0.5, {"error": "ValueError"}), RaisingTarget("ValueError", "x"), Timings())
     assert verdict.status == "error" and "the reference does not raise ValueError" in verdict.message
+
+
+# GaussianNoise on a tiny input: the std test uses the exact chi-square law of s**2 for normal noise,
+# so the false-alarm rate stays below FALSE_ALARM at every size, and a wrong stddev is still caught
+# on a large input. (test_distribution_check.py simulates the rate at n = 2, 3, 6, 10.)
+
+
+def test_gaussian_noise_on_six_elements_is_not_a_false_alarm():
+    # the replay's case: 6 elements, stddev 0.2, sample std 0.412 (ratio s**2 / sigma**2 = 4.2, which
+    # chi2(5) / 5 exceeds with probability 7e-4, far above 1e-6 / 3 but well below 1). The normal
+    # approximation's interval was [0, 0.397]; the exact one is [0.0071, 0.564].
+    x = np.random.default_rng(31).normal(0.25, 1.0, 6)
+    noise = np.random.default_rng(32).normal(0.0, 1.0, 6)
+    noise = (noise - noise.mean()) / noise.std(ddof=1) * 0.412067
+    ok, message, metrics = check("gaussian_noise", x, x + noise, {"stddev": 0.2}, "GaussianNoise", TOL)
+    assert ok, message
+    assert metrics["std_hi"] > 0.55 and metrics["std"] == pytest.approx(0.412067, rel=1e-9)
+
+
+def test_small_honest_gaussian_noise_passes_and_large_wrong_stddev_is_caught():
+    rng = np.random.default_rng(33)
+    for n in (2, 3, 6, 10):  # a few honest tiny inputs: each passes (a false alarm here has p < 1e-6)
+        for _ in range(20):
+            x = rng.normal(0.25, 1.0, n)
+            ok, message, _ = check("gaussian_noise", x, x + rng.normal(0, 0.2, n), {"stddev": 0.2}, "GaussianNoise", TOL)
+            assert ok, (n, message)
+    # power kept for a large input: stddev 0.3 instead of 0.2 on 10,000 elements
+    x = rng.normal(0.25, 1.0, (100, 100))
+    ok, message, _ = check("gaussian_noise", x, x + rng.normal(0, 0.3, x.shape), {"stddev": 0.2}, "GaussianNoise", TOL)
+    assert not ok and "std test" in message
+    # and a 5% error on 65,536 elements
+    x = rng.normal(0.25, 1.0, 65536)
+    ok, message, _ = check("gaussian_noise", x, x + rng.normal(0, 0.21, x.shape), {"stddev": 0.2}, "GaussianNoise", TOL)
+    assert not ok and "std test" in message

@@ -11,15 +11,27 @@
    (`scipy.stats.kstest`, whose two-sided p-value is exact for a continuous cdf); fails if the
    p-value is below the level.
 3. mean: fails if |mean - mu| > z sigma / sqrt(n), mu and sigma from `dist.mean()` / `dist.std()`.
-4. standard deviation: with s**2 the sample variance, Var(s**2) ~ (mu4 - sigma**4) / n, mu4 the 4th
-   central moment of `dist` (`kurtosis(dist) * sigma**4`); fails if
-   |s**2 - sigma**2| > z sqrt((mu4 - sigma**4) / n), reported as the interval for s it implies.
+4. standard deviation: s**2 the sample variance (ddof 1), judged as the ratio s**2 / sigma**2 against
+   an interval [q_lo, q_hi] (`variance_ratio_interval`), reported as the interval for s it implies.
+   - "normal": the exact law, (n - 1) s**2 / sigma**2 ~ chi2(n - 1), so q_lo and q_hi are its
+     level / 2 quantiles divided by n - 1: the test rejects with probability exactly `level`, at
+     every n >= 2.
+   - other kinds: the central limit theorem, Var(s**2) ~ (mu4 - sigma**4) / n, mu4 the 4th central
+     moment of `dist` (`kurtosis(dist) * sigma**4`): q = 1 -+ z sqrt((kurtosis - 1) / n).
+   The normal approximation used to serve the normal too, and it is poor for small n: s**2 is skewed
+   right (skewness sqrt(8 / (n - 1)) for a normal), so the upper end was far too low. At level 1e-6 / 3
+   it rejected a correct normal with probability 1.4e-2 at n = 2, 1.4e-3 at n = 6, 1.1e-5 at n = 100,
+   and still 3.4e-7 at n = 65,536 (GaussianNoise on 6 elements: "std 0.412 is outside [0, 0.397]").
 
 Level: the statistical tests 2-4 share the false-alarm budget (Bonferroni): each runs at
 level = false_alarm / (number of statistical tests run), z = norm.isf(level / 2) (two-sided), so
-for independent samples from `dist` P(the check fails) <= false_alarm. The KS p-value is exact; the
-mean and std intervals rest on the central limit theorem, which is accurate at the sizes used here
-(n >= a few thousand; for a normal the skewness of s**2 is sqrt(8 / n)).
+for independent samples from `dist` P(the check fails) <= false_alarm. For a normal this holds at
+every n >= 2: the KS p-value is exact, the sample mean is exactly normal and the std interval comes
+from the exact chi-square law. For the other kinds the mean and std intervals rest on the central
+limit theorem, which is accurate at the sizes the harness uses (n >= a few thousand) and not for
+small n: for a uniform at n = 6 the std interval rejects about 2.6 times its level at level 0.01
+(s**2 is skewed right for these laws too, if less than for a normal, and the symmetric interval's
+upper end is too low). The initializer cases pool draws up to `sample_size()` samples.
 
 Kinds:
 - "normal", "truncated_normal", "uniform": tests 0-4.
@@ -41,7 +53,7 @@ Kinds:
 
 Sample size: `samples_needed()` is the n at which the std test, the most sensitive of the tests to a
 wrong scale, catches a 3% scale error with probability 0.999 at false_alarm 1e-6 (derivation in its
-docstring); `sample_size()` rounds it up to a power of two for the harness.
+docstring; exact for the normal); `sample_size()` rounds it up to a power of two for the harness.
 
 The reference's cdf costs about n * m / 2 flops for "orthogonal" (0.2 s at n = 65536, m = 4096).
 """
@@ -150,7 +162,12 @@ def samples_needed(false_alarm: float = 1e-6, scale_error: float = 0.03, power: 
     The result is the larger n of e = +scale_error and e = -scale_error. `dist` gives its kurtosis;
     by default that of the normal (3), the largest among the laws of Keras' initializers (uniform 1.8,
     truncated normal at +-2 sigma 2.37, orthogonal 3 m / (m + 2) < 3), so the default n serves all of them.
-    Defaults: z_a = 5.1036, z_b = 3.0902, n = 37,887 (e = +0.03; e = -0.03 needs 36,749).
+    For the normal (the default) the test uses the exact chi-square interval, and the power is exact
+    too: s**2 / sigma0**2 ~ r chi2(n - 1) / (n - 1), so the formula's n is only the starting point of
+    a search for the smallest n whose exact power reaches `power` for both signs of e
+    (`_normal_std_power`).
+    Defaults: z_a = 5.1036, z_b = 3.0902; the formula gives n = 37,887 (e = +0.03; e = -0.03 needs
+    36,749), the exact power n = 38,239 (at 37,887 the exact power against e = +0.03 is 0.99887).
     """
     false_alarm = _open_unit("false_alarm", false_alarm)
     scale_error = _open_unit("scale_error", scale_error)
@@ -159,13 +176,36 @@ def samples_needed(false_alarm: float = 1e-6, scale_error: float = 0.03, power: 
     if not kurt > 1.0:
         raise ValueError(f"The sample variance of this distribution does not vary (kurtosis {kurt!r}): "
                          f"no sample size applies. Received: dist={dist!r}")
-    z_a = float(stats.norm.isf(false_alarm / len(STATISTICAL_TESTS) / 2.0))
+    level = false_alarm / len(STATISTICAL_TESTS)
+    z_a = float(stats.norm.isf(level / 2.0))
     z_b = float(stats.norm.isf(1.0 - power))
     needed = 0
     for e in (scale_error, -scale_error):
         r = (1.0 + e) ** 2
         needed = max(needed, math.ceil((kurt - 1.0) * (z_a + z_b * r) ** 2 / (r - 1.0) ** 2))
-    return int(needed)
+    if dist is not None and dist.kind != "normal":
+        return int(needed)
+
+    def enough(n):
+        return all(_normal_std_power(n, (1.0 + e) ** 2, level) >= power for e in (scale_error, -scale_error))
+
+    # the exact power grows with n: bisect between a size that is not enough (1: no variance at all)
+    # and one that is (the formula's n, doubled until it is)
+    low, high = 1, max(2, needed)
+    while not enough(high):
+        low, high = high, 2 * high
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle, high)
+    return int(high)
+
+
+def _normal_std_power(n: int, r: float, level: float) -> float:
+    """P(the std test fails) for n normal samples whose variance is r times the expected one:
+    s**2 / sigma0**2 ~ r chi2(n - 1) / (n - 1), against the exact interval at `level`."""
+    lo, hi = variance_ratio_interval("normal", n, 3.0, level)
+    d = n - 1
+    return float(stats.chi2.sf(d * hi / r, d) + stats.chi2.cdf(d * lo / r, d))
 
 
 def sample_size(false_alarm: float = 1e-6, scale_error: float = 0.03, power: float = 0.999,
@@ -218,13 +258,27 @@ def _mean_test(x, mu, sigma, z, metrics):
     return f"mean test: mean {_g(mean)} is outside [{_g(mu - half)}, {_g(mu + half)}] (expected {_g(mu)}, n={n})"
 
 
-def _std_test(x, sigma, kurt, z, metrics):
+def variance_ratio_interval(kind: str, n: int, kurt: float, level: float) -> tuple[float, float]:
+    """[q_lo, q_hi]: the std test accepts iff q_lo <= s**2 / sigma**2 <= q_hi, s**2 the sample variance
+    (ddof 1) of n samples, at two-sided `level` (see the module docstring, test 4).
+
+    "normal": the level / 2 quantiles of chi2(n - 1) / (n - 1), exact for every n >= 2 (at n = 6 and
+    level 1e-6 / 3: [1.26e-3, 7.95], where the normal approximation gave [0, 3.95]). Other kinds:
+    1 -+ z sqrt((kurt - 1) / n), z = norm.isf(level / 2), the lower end floored at 0."""
+    if kind == "normal":
+        d = n - 1
+        return float(stats.chi2.ppf(level / 2.0, d)) / d, float(stats.chi2.isf(level / 2.0, d)) / d
+    half = float(stats.norm.isf(level / 2.0)) * math.sqrt((kurt - 1.0) / n)
+    return max(1.0 - half, 0.0), 1.0 + half
+
+
+def _std_test(x, dist, sigma, kurt, level, metrics):
     n = x.size
     std = float(np.std(x, ddof=1))
-    half = z * math.sqrt((kurt - 1.0) / n) * sigma ** 2  # on the variance scale
-    lo, hi = math.sqrt(max(sigma ** 2 - half, 0.0)), math.sqrt(sigma ** 2 + half)
+    q_lo, q_hi = variance_ratio_interval(dist.kind, n, kurt, level)
+    lo, hi = sigma * math.sqrt(q_lo), sigma * math.sqrt(q_hi)
     metrics.update(std=std, expected_std=float(sigma), kurtosis=float(kurt), std_lo=lo, std_hi=hi)
-    if abs(std ** 2 - sigma ** 2) <= half:
+    if q_lo * sigma ** 2 <= std ** 2 <= q_hi * sigma ** 2:
         return None
     return f"std test: std {_g(std)} is outside [{_g(lo)}, {_g(hi)}] (expected {_g(sigma)}, n={n})"
 
@@ -303,6 +357,6 @@ def check_samples(samples, dist: Distribution, *, false_alarm: float = 1e-6) -> 
         failures.append(_ks_test(x, dist, level, metrics))
     failures.append(_mean_test(x, mu, sigma, z, metrics))
     if not two_point:
-        failures.append(_std_test(x, sigma, kurtosis(dist), z, metrics))
+        failures.append(_std_test(x, dist, sigma, kurtosis(dist), level, metrics))
     failures = [f for f in failures if f]
     return DistributionCheck(not failures, "; ".join(failures), metrics)

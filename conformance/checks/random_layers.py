@@ -7,6 +7,8 @@ that keeps the whole case's false-alarm probability below FALSE_ALARM.
   the number of dropped mask entries is Binomial(n, rate).
 - gaussian_noise: y - x against normal(0, stddev) (conformance.checks.distribution).
 - gaussian_dropout: y / x against normal(1, sqrt(rate / (1 - rate))).
+  The noise is normal, so every statistical test of the check is exact at any input size (the std
+  test uses the chi-square law of the sample variance): a tiny input keeps the FALSE_ALARM rate.
 - alpha_dropout: every element is a x + b or a alpha' + b; the dropped count is Binomial.
 """
 from __future__ import annotations

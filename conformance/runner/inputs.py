@@ -99,25 +99,29 @@ def keras_dtype(value: np.ndarray, spec: dict | None, case_dtype: str):
 
 
 def call_arguments(case: Case, inputs=None) -> dict:
-    """The case's call arguments for one call: "$name" is that call's input `name`; masks are
-    boolean arrays (a list of them when their shapes differ, as Attention's [query, value])."""
-    def resolve(value):
+    """The case's call arguments for one call. "$name" is that call's input `name`. A list
+    that names inputs or holds a null (`mask: [$query_mask, $value_mask]`, `[null, $m]`,
+    `initial_state: [$h0, $c0]`) is a list of separate arguments and stays a Python list,
+    one array per item, whatever their shapes. A literal nested list under a mask key
+    (`mask: [[1, 0, 1], [1, 1, 0]]`) is ONE boolean mask; only when it is ragged, and so
+    cannot be one array, is it read as one mask per item. (Two literal masks of equal shape
+    are indistinguishable from one mask of a higher rank: give them as named inputs.)"""
+    def tensor(key, value):
         if isinstance(value, str) and value.startswith("$"):
             return inputs[value[1:]]
-        if isinstance(value, list) and any(isinstance(v, str) for v in value):
-            return [resolve(v) for v in value]
+        if key.endswith("mask") and isinstance(value, list):
+            return np.asarray(value, dtype=bool)
         return value
 
-    out = {}
-    for key, value in case.call.items():
-        value = resolve(value)
-        if key.endswith("mask") and isinstance(value, list):
-            try:
-                value = np.asarray(value, dtype=bool)
-            except ValueError:  # ragged: one mask per input
-                value = [None if v is None else np.asarray(v, dtype=bool) for v in value]
-        out[key] = value
-    return out
+    def resolve(key, value):
+        if isinstance(value, list) and any(v is None or (isinstance(v, str) and v.startswith("$")) for v in value):
+            return [None if v is None else tensor(key, v) for v in value]
+        try:
+            return tensor(key, value)
+        except ValueError:  # a ragged literal list of masks: one mask per item
+            return [None if v is None else np.asarray(v, dtype=bool) for v in value]
+
+    return {key: resolve(key, value) for key, value in case.call.items()}
 
 
 def all_named_inputs(case: Case) -> list:
