@@ -213,9 +213,10 @@ def test_hostile_catalogue_and_exception_strings_show_as_text_and_never_run(brow
     assert page.locator("img").count() == 0
     assert page.locator("a[href^=javascript], a[href^=JAVASCRIPT]").count() == 0
     shown = page.inner_text("#case-rows")
-    for text in (IMG, SCRIPT, COMMENT, "javascript:window.__pwned=1"):  # name, params, messages, reason, link
+    for text in (IMG, SCRIPT, COMMENT, "javascript:window.__pwned=1"):  # name, params, messages, divergence, link
         assert text in shown
-    assert page.get_by_text(f"reason {SCRIPT} {IMG}").is_visible()
+    assert page.locator("#case-rows").get_by_text(f"title {SCRIPT} {IMG}").is_visible()  # the known divergence's title
+    assert page.locator("#divergences").get_by_text(f"title {SCRIPT} {IMG}").is_visible()  # and its row above
     assert page.get_by_text(SCRIPT, exact=False).first.is_visible()
     assert page.evaluate("window.__pwned") is None
     assert page.problems == []
@@ -350,3 +351,12 @@ def test_a_record_without_mode_shows_as_eager(page):
     page.locator("#case-rows tr.case-row").first.click()
     facts = kv_rows(page.locator("#case-rows tr.details-row"))
     assert facts["mode"] == "eager" and facts["total"] == "10 ms" and "build" not in facts
+
+
+def test_a_divergence_row_lists_its_cases(page, report):
+    button = page.locator("#divergences [data-known]").first
+    ident = button.get_attribute("data-known")
+    button.click()
+    wait_until(lambda: page.get_attribute("#row-count", "data-text") == ident)
+    assert matching(page) == sum(1 for c in report["cases"] if (c.get("known") or {}).get("id") == ident) > 0
+    assert page.input_value("#filter-text") == ident
