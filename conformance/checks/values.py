@@ -113,10 +113,11 @@ def _reference_losses(params: dict, weights: dict, output) -> float:
 
 def _regularized_weights(base: str, weights: dict, key: str) -> list[str]:
     """The weights `<base>_regularizer` applies to: those named `base` (or `<base>_kernel`:
-    depthwise, pointwise, recurrent), by the last part of their path, so that a recurrent
-    layer's "lstm_cell/bias" and each of MultiHeadAttention's "query/kernel", "key/kernel", ...
-    count (Bidirectional: both directions)."""
-    for wanted in (base, f"{base}_kernel"):
+    separable's depthwise and pointwise, recurrent; else `kernel`: DepthwiseConv's
+    depthwise_regularizer), by the last part of their path, so that a recurrent layer's
+    "lstm_cell/bias" and each of MultiHeadAttention's "query/kernel", "key/kernel", ... count
+    (Bidirectional: both directions)."""
+    for wanted in (base, f"{base}_kernel", "kernel"):
         names = [n for n in weights if n.rpartition("/")[2] == wanted]
         if names:
             return names
