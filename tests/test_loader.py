@@ -347,3 +347,22 @@ def test_arguments_the_reference_does_not_model_are_refused_at_validation(write_
     # the same layer with dropout, but at inference, is modelled and accepted
     ok = write_catalogue(f"op: LSTM\ncases:\n  - name: a\n    input_shape: [2, 5, 4]\n    params: {{units: 3, dropout: 0.5}}\n", name="ok.yaml")
     assert errors_of(ok)[1] == []
+
+
+def test_a_malformed_value_is_allowed_where_the_case_expects_an_error(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Conv1D
+        cases:
+          - name: filters_of_the_wrong_type_is_rejected
+            input_shape: [1, 9, 2]
+            params: {filters: 1.5, kernel_size: 2}
+            expect: {error: Exception}
+          - name: without_expect
+            input_shape: [1, 9, 2]
+            params: {filters: 1.5, kernel_size: 2}
+        """
+    )
+    cases, errors = errors_of(path)
+    assert [c.name for c in cases] == ["filters_of_the_wrong_type_is_rejected"]
+    assert len(errors) == 1 and "params.filters: expected an integer, got 1.5" in errors[0]
