@@ -69,8 +69,16 @@ def _shape_argument(input_shape, minimum_rank=1):
 
 
 def _axis_argument(axis, ndim, *, allow_list):
-    """Sorted tuple of distinct non-negative axes from an int (or, if allow_list, a list/tuple of ints)."""
-    values = [axis] if _is_int(axis) else (list(axis) if allow_list and isinstance(axis, (list, tuple)) else None)
+    """Sorted tuple of distinct non-negative axes from an int (or, if allow_list, a list/tuple of ints).
+
+    A value that is neither an int nor a list/tuple of ints (a dict, a string, a float) is a
+    TypeError, as Python's convention and Keras's own tests (test_invalid_axis) have it; an int
+    out of range, repeated axes, or a list where the layer takes one int, a ValueError."""
+    listed = isinstance(axis, (list, tuple)) and all(_is_int(a) for a in axis)
+    if not (_is_int(axis) or listed):
+        raise TypeError(f"`axis` must be an int{' or a list/tuple of ints' if allow_list else ''}. "
+                        f"Received: axis={axis!r} of type {type(axis).__name__}")
+    values = [axis] if _is_int(axis) else (list(axis) if allow_list else None)
     if (
         not values
         or not all(_is_int(a) and -ndim <= a < ndim for a in values)

@@ -431,3 +431,14 @@ def test_error_bound_only_where_there_is_a_cancellation():
     # BatchNormalization in training standardizes over every axis but the channels
     batch = N.error_bound("BatchNormalization", x, w, U32, call={"training": True})
     close(batch, N.error_bound("LayerNormalization", np.moveaxis(x, -1, 0).reshape(6, -1), {}, U32).reshape(6, 3, 4).transpose(1, 2, 0))
+
+
+def test_an_axis_of_the_wrong_type_is_a_type_error():
+    x = np.ones((2, 3, 4))
+    for layer in (N.layer_norm, N.unit_norm):
+        with pytest.raises(TypeError, match="axis"):
+            layer(x, axis={"axis": -1})
+        with pytest.raises(TypeError, match="axis"):
+            layer(x, axis="last")
+    with pytest.raises(ValueError, match="axis"):  # a well-formed axis out of range stays a ValueError
+        N.unit_norm(x, axis=5)
