@@ -81,7 +81,7 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
     if isinstance(op, FunctionOp):
         (x,) = make_inputs(case)[:1]
         reference = run_function_reference(op, case, x)
-        module, name = case.op.split(".", 1)
+        name = case.op.split(".", 1)[1]
         if op.family == "activations":
             call = f"keras.activations.{name}(x, **params)"
         else:
@@ -110,8 +110,6 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
         fn = "lambda x: layer(x, **call)"
     x_dtype = "np.int64" if np.issubdtype(np.asarray(x).dtype, np.integer) else None
     expected = None if reference.output is None else np.asarray(reference.output, dtype=np.float64)
-    if isinstance(expected, np.ndarray) and isinstance(op, LayerOp) and expected.ndim == 0:
-        expected = expected.reshape(())
     mode_fn = MODE_SOURCE[case.mode].format(fn=fn)
     doc = divergence.get("documentation") or ""
     head = [

@@ -137,20 +137,19 @@ def load_paths(paths) -> tuple[list[Case], list[CatalogueError]]:
     return cases, errors + registry_errors(paths)
 
 
+def _registries_of(paths) -> list[tuple[dict, list]]:
+    """(entries, problems) of the registry (divergences.yaml) beside each catalogue folder named by `paths`."""
+    return [load_registry(folder) for folder in sorted({p.parent.resolve() for p in discover(paths)})]
+
+
 def registries(paths) -> dict:
     """id -> Divergence of every registry beside the catalogue files named by `paths`."""
-    out = {}
-    for folder in sorted({p.parent.resolve() for p in discover(paths)}):
-        out.update(load_registry(folder)[0])
-    return out
+    return {ident: entry for entries, _ in _registries_of(paths) for ident, entry in entries.items()}
 
 
 def registry_errors(paths) -> list[CatalogueError]:
-    """The problems of each registry (divergences.yaml) beside the files named by `paths`."""
-    errors = []
-    for folder in sorted({p.parent.resolve() for p in discover(paths)}):
-        errors.extend(CatalogueError(e.file, e.line, e.key, e.message) for e in load_registry(folder)[1])
-    return errors
+    """The problems of each registry beside the files named by `paths`, as catalogue errors."""
+    return [CatalogueError(e.file, e.line, e.key, e.message) for _, problems in _registries_of(paths) for e in problems]
 
 
 def load_file(path) -> tuple[list[Case], list[CatalogueError]]:

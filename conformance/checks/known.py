@@ -4,10 +4,9 @@ divergence is an xfail only when it matches the divergence's signature
 sweep recorded for something else is not hidden."""
 from __future__ import annotations
 
-import re
-
 from conformance.catalogue.divergences import describe
-from conformance.checks.verdict import Verdict
+from conformance.checks.verdict import Verdict, raised
+from conformance.outcome import SideOutcome
 
 
 def judge_known(known: dict, verdict: Verdict) -> Verdict:
@@ -33,7 +32,7 @@ def what_happened(verdict: Verdict) -> str:
     if reference_error:
         return "tf.keras returned an output where the reference raises"
     metrics = verdict.metrics or {}
-    if not metrics.get("n_elements") and "shape differs" in verdict.message:
+    if _shape_failure(verdict):
         return "the output's shape differs"
     worst_abs, worst_rel, nonfinite = _worst(metrics)
     what = f"values out of tolerance, max abs error {worst_abs:.3g}, max rel error {worst_rel:.3g}"
@@ -43,6 +42,11 @@ def what_happened(verdict: Verdict) -> str:
 def _errors(verdict: Verdict):
     outcome = verdict.outcome or {}
     return (outcome.get("keras") or {}).get("error"), (outcome.get("reference") or {}).get("error")
+
+
+def _shape_failure(verdict: Verdict) -> bool:
+    """The comparison stopped at the shapes (conformance.compare: no element was compared)."""
+    return not (verdict.metrics or {}).get("n_elements") and "shape differs" in verdict.message
 
 
 def _worst(metrics: dict) -> tuple[float, float, bool]:
@@ -61,10 +65,8 @@ def _matches(signature: dict, verdict: Verdict) -> bool:
         if not keras_error:
             return False
         types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
-        names = [keras_error["type"], *keras_error.get("bases", [])]
-        if not any(t == "Exception" or t in names for t in types):
-            return False
-        return not spec.get("match") or re.search(spec["match"], keras_error["message"]) is not None
+        side = SideOutcome(error=keras_error)
+        return any(raised(side, t, spec.get("match")) for t in types)
     if kind == "crash":
         return bool(keras_error) and keras_error["type"] == "ProcessCrash" and spec in keras_error["message"]
     if kind == "accepts":
@@ -74,8 +76,7 @@ def _matches(signature: dict, verdict: Verdict) -> bool:
         return False
     spec = spec or {}
     metrics = verdict.metrics or {}
-    shape_failure = not metrics.get("n_elements") and "shape differs" in verdict.message
-    if spec.get("shape", False) != shape_failure:
+    if spec.get("shape", False) != _shape_failure(verdict):
         return False
     worst_abs, worst_rel, nonfinite = _worst(metrics)
     if "nonfinite" in spec and spec["nonfinite"] != nonfinite:
