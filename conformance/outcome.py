@@ -55,11 +55,24 @@ def harness_error(kind: str, message: str, phase: str) -> dict:
     return {"type": kind, "bases": [], "message": message, "phase": phase}
 
 
+# Called with a phase's name as it starts: a worker process reports it to its supervisor,
+# which then knows whose code (tf.keras's or the reference's) hung or killed the process.
+_phase_listener = None
+
+
+def listen_to_phases(listener) -> None:
+    """Call `listener(phase)` whenever any Timings enters a phase (None: stop)."""
+    global _phase_listener
+    _phase_listener = listener
+
+
 class Timings(dict):
     """Seconds per phase; `with timings("call"): ...` adds to a phase."""
 
     @contextmanager
     def __call__(self, phase: str):
+        if _phase_listener is not None:
+            _phase_listener(phase)
         started = time.perf_counter()
         try:
             yield

@@ -13,12 +13,15 @@ from pathlib import Path
 # meta gains modes and target.
 # 3: a record's `xfail` (reason, link) becomes `known` (id, category, title, signature, links);
 # the document gains `divergences`, the registry entries of the catalogue folders that ran.
-SCHEMA_VERSION = 3
-STATUSES = ("pass", "fail", "error", "xfail", "xpass", "skip")
+# 4: status `notrun` (an interrupted run); outcome.stopped for a case whose worker was
+# stopped (signal, timeout, memory); meta gains facts (oneDNN, threads, CPU flags), limits,
+# shard, merged_from.
+SCHEMA_VERSION = 4
+STATUSES = ("pass", "fail", "error", "xfail", "xpass", "skip", "notrun")
 # Environment variables that change what TensorFlow computes or how; recorded in meta.
 FLAG_VARIABLES = (
     "TF_ENABLE_ONEDNN_OPTS", "TF_CPP_MIN_LOG_LEVEL", "TF_XLA_FLAGS", "TF_DETERMINISTIC_OPS",
-    "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "CUDA_VISIBLE_DEVICES",
+    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "CUDA_VISIBLE_DEVICES",
     "KERAS_BACKEND", "OPENBLAS_CORETYPE",
 )
 
@@ -33,6 +36,22 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+# CPU features that change which kernels TensorFlow and oneDNN pick, hence the rounding.
+CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16", "neon", "asimd")
+
+
+def cpu_flags() -> list[str]:
+    """The CPU_FLAGS this machine has (Linux /proc/cpuinfo; empty elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                present = set(line.split(":", 1)[1].split())
+                return [f for f in CPU_FLAGS if f in present]
+    except OSError:
+        pass
+    return []
+
+
 def environment(tf_versions: dict | None) -> dict:
     import numpy
 
@@ -44,10 +63,28 @@ def environment(tf_versions: dict | None) -> dict:
         "platform": platform.platform(),
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
+        "cpu_flags": cpu_flags(),
         "flags": {name: os.environ.get(name) for name in FLAG_VARIABLES},
     }
     meta.update(tf_versions or {})
     return meta
+
+
+# The meta keys whose difference between two results files can change the numbers.
+NUMERIC_ENVIRONMENT = ("tensorflow", "keras", "numpy", "python", "platform", "cpu", "cpu_flags", "flags", "facts")
+
+
+def environment_differences(before: dict, after: dict) -> list[tuple[str, object, object]]:
+    """(key, before, after) for each NUMERIC_ENVIRONMENT entry that differs, one level into
+    dicts (facts per target compare as a whole: {"tf.keras": {...}})."""
+    out = []
+    for key in NUMERIC_ENVIRONMENT:
+        a, b = before.get(key), after.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += [(f"{key}.{k}", a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys(), key=str) if a.get(k) != b.get(k)]
+        elif a != b and a is not None and b is not None:  # None: the older file did not record it
+            out.append((key, a, b))
+    return out
 
 
 def _as_json(record) -> dict:

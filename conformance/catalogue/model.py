@@ -49,6 +49,7 @@ class Case:
     calls: int = 1  # how many times the layer is called in a row, each on a fresh input
     input_distribution: dict = field(default_factory=dict)  # mean, std, constant_channels
     isolate: bool = False  # run the tf.keras side in a child process (it may kill its process)
+    timeout: float | None = None  # seconds this case may take, instead of the run's --timeout
     kernel_of: dict | None = None  # initializers: the layer whose kernel shape input_shape is
     via_layer: bool = False  # initializers: sample through that layer's kernel_initializer
     inputs: dict | None = None  # several (or typed) inputs: name -> {shape | values, dtype, range, mean, std, p}
@@ -68,7 +69,7 @@ class Case:
             "target": self.target, "mode": self.mode, "params": self.params, "swept": self.swept,
             "dtype": self.dtype, "input_shapes": self.input_shapes_json(), "inputs": self.inputs,
             "custom": self.custom, "reference": self.reference, "kernel_of": self.kernel_of,
-            "via_layer": self.via_layer, "isolate": self.isolate, "input_values": self.input_values,
+            "via_layer": self.via_layer, "isolate": self.isolate, "timeout": self.timeout, "input_values": self.input_values,
             "input_distribution": self.input_distribution, "call": self.call, "calls": self.calls,
             "seed": self.seed, "expected": self.expect, "tolerance": self.effective_tolerance or None,
             "known": self.known, "skip": self.skip, "tags": list(self.tags),

@@ -15,7 +15,7 @@ from conformance.checks import JUDGES
 from conformance.checks.known import judge_known
 from conformance.checks.verdict import Verdict
 from conformance.ops import check_of, get_op
-from conformance.outcome import Timings
+from conformance.outcome import Timings, harness_error
 from conformance.record import Record
 from conformance.target import get_target
 
@@ -32,7 +32,9 @@ def run_case(case) -> Record:
         record.status, record.message = "skip", case.skip
         return record
     try:
-        verdict = JUDGES[check](op, case, get_target(case.target), timings)
+        target = get_target(case.target)
+        target.reset_random_state(case.seed)
+        verdict = JUDGES[check](op, case, target, timings)
     except NotImplementedError as exc:  # validation refuses these; a case built in code may still get here
         verdict = Verdict("error", f"the reference does not model these arguments yet: {exc}")
     except Exception:  # a bug in the reference or the harness is reported, never fatal
@@ -43,3 +45,41 @@ def run_case(case) -> Record:
     record.status, record.message, record.metrics, record.outcome = status, message, verdict.metrics, verdict.outcome
     record.durations = dict(timings)
     return record
+
+
+def stopped_record(case, stop) -> Record:
+    """The record of a case whose worker was stopped (conformance.runner.worker.Stop). A
+    process killed by a signal while tf.keras ran is tf.keras's crash: a fail, which a
+    recorded `crash:` divergence turns into an xfail, as for a case run with `isolate`. A
+    timeout, a memory overrun, or a death in the reference's or the harness's code cannot be
+    judged: an error. An interrupted case is notrun."""
+    message = stop.describe()
+    if stop.reason == "signal" and stop.side == "tf.keras":
+        error = harness_error("ProcessCrash", message, stop.phase)
+        verdict = Verdict("fail", message, outcome={"keras": {"output_shape": None, "error": error}})
+        if case.known:
+            verdict = judge_known(case.known, verdict)
+    else:
+        verdict = Verdict("notrun" if stop.reason == "interrupted" else "error", message)
+    record = _bare_record(case, verdict.status, verdict.message)
+    record.outcome = {**verdict.outcome, "stopped": stop.to_json()}
+    return record
+
+
+def not_run_record(case, why: str) -> Record:
+    """A case the run never reached (it was interrupted first, or no worker could start)."""
+    return _bare_record(case, "notrun", why)
+
+
+def error_record(case, message: str) -> Record:
+    """A case the harness could not run (a distributed task lost for good, say)."""
+    return _bare_record(case, "error", message)
+
+
+def _bare_record(case, status: str, message: str) -> Record:
+    try:
+        op = get_op(case.op)
+        family, check = op.family, check_of(op, case.call)
+    except KeyError:
+        family, check = "unknown", None
+    return Record(case=case, family=family, check=check, status=status, message=message)

@@ -33,6 +33,12 @@ class Target(Protocol):
     def versions(self) -> dict:
         """Installed versions, for the record's environment (without importing the framework)."""
 
+    def reset_random_state(self, seed) -> None:
+        """Seed every global generator of the framework from the case's seed (reproducible runs)."""
+
+    def environment_facts(self) -> dict:
+        """Settings that change the framework's numbers here (threads, oneDNN, XLA flags)."""
+
     def run_layer(self, op, case, inputs, weights, calls, timings=None):
         """Build the layer, set `weights` by name, call it on each input: a SideOutcome."""
 

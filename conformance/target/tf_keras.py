@@ -68,6 +68,37 @@ def versions() -> dict:
     return out
 
 
+def reset_random_state(seed: int) -> None:
+    """Seed Python's, NumPy's, TensorFlow's and Keras's global generators from the case's
+    seed before it runs, so that a layer built without `seed=` (Dropout, GaussianNoise...)
+    draws the same values in every run, whatever cases its process ran before.
+    tf.random.set_seed also resets TensorFlow's per-op seed counter."""
+    tensorflow().keras.utils.set_random_seed(int(seed))
+
+
+def environment_facts() -> dict:
+    """What changes TensorFlow's numbers on this machine, read inside the process that runs
+    the cases: oneDNN (on by default on x86 Linux unless TF_ENABLE_ONEDNN_OPTS=0), thread
+    pools (0: TensorFlow's default, one thread per core), XLA flags, determinism."""
+    tf = tensorflow()
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        onednn_built = bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        onednn_built = None
+    onednn_env = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    return {
+        "onednn": onednn_built and onednn_env not in ("0", "false", "False"),
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "xla_flags": os.environ.get("XLA_FLAGS"),
+        "tf_xla_flags": os.environ.get("TF_XLA_FLAGS"),
+        "op_determinism": os.environ.get("TF_DETERMINISTIC_OPS"),
+        "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
+    }
+
+
 def variable_name(variable) -> str:
     """The variable's path inside its layer, without the generated numbering: "kernel",
     "query/kernel" (MultiHeadAttention), "forward_lstm/lstm_cell/kernel" (Bidirectional).
@@ -282,6 +313,7 @@ def _isolated_main(sender, case, inputs, weights, calls):
     from conformance.ops import get_op
 
     timings = Timings()
+    reset_random_state(case.seed)
     outcome = run_layer(get_op(case.op), case, inputs, weights, calls, timings)
     sender.send((outcome, dict(timings)))
 
