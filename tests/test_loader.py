@@ -1,6 +1,11 @@
 """The catalogue loader: sweeps, ids, defaults, and a file:line error for every mistake."""
 import pytest
 
+from catalogue_examples import (
+    CASE_MISTAKES, CONV1D_HEAD, DUPLICATE_NAMES, KNOWN_MISTAKES, KNOWN_REGISTRY_IDS, LITERAL_AND_RAGGED_INPUT_VALUES,
+    MALFORMED_VALUE_EXPECTING_AN_ERROR, NOT_PLAIN_YAML, ONE_BROKEN_CASE, OVER_MEMORY_BUDGET, SWEEP_TOO_LARGE,
+    SWEEP_VALUES, UNKNOWN_OP_AND_TOP_LEVEL_KEY, UNMODELLED_ARGUMENTS, unmodelled_document,
+)
 from conformance.catalogue.loader import MAX_SWEEP, load_file, load_paths
 from conformance.catalogue.model import DEFAULT_TOLERANCE
 
@@ -81,43 +86,9 @@ def test_documented_default_tolerance_applies_when_none_is_given(write_catalogue
     assert case.effective_tolerance == DEFAULT_TOLERANCE["float32"]
 
 
-@pytest.mark.parametrize(
-    "body, line, fragment",
-    [
-        # unknown case key, with a did-you-mean
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    parms: {filters: 1}\n", 5, "unknown key 'parms'; did you mean 'params'"),
-        # unknown parameter, with a did-you-mean
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2, stride: 2}\n", 5, "Conv1D has no argument 'stride'; did you mean 'strides'"),
-        # wrong type
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: two, kernel_size: 2}\n", 5, "filters: expected an integer, got 'two'"),
-        # wrong tuple length for the rank
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: [2, 2]}\n", 5, "kernel_size: expected an integer or a list of 1 integers"),
-        # bad dtype
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    dtype: float33\n    params: {filters: 1, kernel_size: 2}\n", 5, "unknown dtype 'float33'; did you mean 'float32'"),
-        # bad shape
-        ("  - name: a\n    input_shape: [1, -5, 2]\n    params: {filters: 1, kernel_size: 2}\n", 4, "input_shape: expected a list of positive integers"),
-        # missing required argument
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {kernel_size: 2}\n", 5, "Conv1D needs filters"),
-        # a sweep key that is not an argument
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    sweep: {stides: [1, 2]}\n", 6, "has no argument 'stides'; did you mean 'strides'"),
-        # an unknown expected error
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    expect: {error: ValueErorr}\n", 6, "unknown exception 'ValueErorr'; did you mean 'ValueError'"),
-        # the old xfail form
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    xfail: {link: x}\n", 6, "`xfail` is replaced by `known: ID`"),
-        # arguments the reference rejects, without saying an error is expected
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 3, strides: 2, dilation_rate: 2}\n", 5, "the reference rejects these arguments"),
-        # a call argument the op does not take
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    call: {training: true}\n", 6, "unknown call argument 'training'; Conv1D takes no call arguments"),
-        # calls out of range
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    calls: 0\n", 6, "calls: expected an integer from 1 to 20, got 0"),
-        # a constant channel that does not exist
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    input_distribution: {constant_channels: [2]}\n", 6, "channels [2] are out of range: the input has 2 along axis -1"),
-        # a tolerance that is not a number
-        ("  - name: a\n    input_shape: [1, 5, 2]\n    params: {filters: 1, kernel_size: 2}\n    tolerance: {rtol: small}\n", 6, "rtol: expected a non-negative number, got 'small'"),
-    ],
-)
+@pytest.mark.parametrize("body, line, fragment", CASE_MISTAKES)
 def test_each_mistake_gets_file_line_and_key(write_catalogue, body, line, fragment):
-    path = write_catalogue("op: Conv1D\ncases:\n" + body, name="bad.yaml")
+    path = write_catalogue(CONV1D_HEAD + body, name="bad.yaml")
     cases, errors = errors_of(path)
     assert cases == []
     assert len(errors) == 1, errors
@@ -126,21 +97,7 @@ def test_each_mistake_gets_file_line_and_key(write_catalogue, body, line, fragme
 
 
 def test_one_broken_case_does_not_stop_the_others(write_catalogue):
-    path = write_catalogue(
-        """
-        op: Conv1D
-        cases:
-          - name: good_one
-            input_shape: [1, 5, 2]
-            params: {filters: 1, kernel_size: 2}
-          - name: broken
-            input_shape: [1, 5, 2]
-            params: {filters: 1, kernel_sise: 2}
-          - name: good_two
-            input_shape: [1, 6, 2]
-            params: {filters: 1, kernel_size: 3}
-        """
-    )
+    path = write_catalogue(ONE_BROKEN_CASE)
     cases, errors = load_file(path)
     assert [c.name for c in cases] == ["good_one"] * 3 + ["good_two"] * 3  # each in three modes
     assert len(errors) == 1 and errors[0].line == 8 and errors[0].key == "params.kernel_sise"
@@ -148,82 +105,43 @@ def test_one_broken_case_does_not_stop_the_others(write_catalogue):
 
 
 def test_duplicate_names_unknown_op_and_top_level_keys(write_catalogue):
-    path = write_catalogue(
-        """
-        op: Conv2d
-        case_list: []
-        cases:
-          - name: a
-            input_shape: [1, 5, 5, 2]
-        """
-    )
+    path = write_catalogue(UNKNOWN_OP_AND_TOP_LEVEL_KEY)
     _, errors = errors_of(path)
     assert any(":1: op: unknown op 'Conv2d'; did you mean 'Conv2D'" in e for e in errors), errors
     assert any(":2: case_list: unknown top-level key 'case_list'" in e for e in errors), errors
 
-    path = write_catalogue(
-        """
-        op: Conv1D
-        cases:
-          - name: a
-            input_shape: [1, 5, 2]
-            params: {filters: 1, kernel_size: 2}
-          - name: a
-            input_shape: [1, 6, 2]
-            params: {filters: 1, kernel_size: 2}
-        """
-    )
+    path = write_catalogue(DUPLICATE_NAMES)
     cases, errors = errors_of(path)
     assert len(cases) == 1
     assert errors == [f"{errors[0].split(':')[0]}:6: name: duplicate case name 'a' (first at line 3)"]
 
 
 def test_invalid_yaml_and_duplicate_keys_name_the_line(write_catalogue):
-    _, errors = errors_of(write_catalogue("op: Conv1D\ncases:\n  - name: a\n    params: {filters: 1\n"))
+    _, errors = errors_of(write_catalogue(NOT_PLAIN_YAML["invalid_yaml"]))
     assert len(errors) == 1 and "not valid YAML" in errors[0]
-    _, errors = errors_of(write_catalogue("op: Conv1D\ncases:\n  - name: a\n    name: b\n"))
+    _, errors = errors_of(write_catalogue(NOT_PLAIN_YAML["duplicate_yaml_key"]))
     assert len(errors) == 1 and ":4:" in errors[0] and "duplicate key 'name'" in errors[0]
 
 
 def test_yaml_is_read_with_the_safe_loader_only(write_catalogue):
-    path = write_catalogue("op: !!python/object/apply:os.system ['echo pwned']\ncases: []\n")
+    path = write_catalogue(NOT_PLAIN_YAML["python_object_tag"])
     cases, errors = errors_of(path)
     assert cases == [] and len(errors) == 1
     assert "is not allowed: a catalogue is plain data" in errors[0] and ":1:" in errors[0]
-    _, errors = errors_of(write_catalogue("op: !!python/name:os.system\ncases: []\n"))
+    _, errors = errors_of(write_catalogue(NOT_PLAIN_YAML["python_name_tag"]))
     assert len(errors) == 1 and ":1:" in errors[0] and "a catalogue is plain data" in errors[0]
 
 
 def test_a_sweep_too_large_to_finish_is_refused(write_catalogue):
-    values = list(range(1, 50))
-    path = write_catalogue(
-        f"""
-        op: Conv1D
-        cases:
-          - name: huge
-            input_shape: [1, 60, 2]
-            params: {{filters: 1}}
-            sweep:
-              kernel_size: {values}
-              strides: {values}
-        """
-    )
+    path = write_catalogue(SWEEP_TOO_LARGE)
     _, errors = errors_of(path)
-    assert len(errors) == 1
+    assert len(errors) == 1 and len(SWEEP_VALUES) == 49
     assert f"expands to {49 * 49} cases, more than the limit of {MAX_SWEEP}" in errors[0]
     assert ":6: sweep:" in errors[0]
 
 
 def test_a_case_over_the_memory_budget_is_refused_before_running(write_catalogue):
-    path = write_catalogue(
-        """
-        op: Conv2D
-        cases:
-          - name: enormous
-            input_shape: [64, 1024, 1024, 8]
-            params: {filters: 8, kernel_size: 3}
-        """
-    )
+    path = write_catalogue(OVER_MEMORY_BUDGET)
     _, errors = errors_of(path)
     assert len(errors) == 1 and "too large" in errors[0] and "budget" in errors[0] and ":4: input_shape:" in errors[0]
 
@@ -249,25 +167,8 @@ def test_known_when_applies_only_to_matching_combinations(write_catalogue, write
 
 
 def test_known_mistakes_name_the_line_and_the_registry(write_catalogue, write_registry):
-    write_registry("stride-two-differs")
-    path = write_catalogue(
-        """
-        op: Conv1D
-        cases:
-          - name: typo
-            input_shape: [1, 9, 2]
-            params: {filters: 1, kernel_size: 2}
-            known: stride-two-diffbest
-          - name: old_form
-            input_shape: [1, 9, 2]
-            params: {filters: 1, kernel_size: 2}
-            xfail: {reason: written before the registry}
-          - name: bad_key
-            input_shape: [1, 9, 2]
-            params: {filters: 1, kernel_size: 2}
-            known: {id: stride-two-differs, reason: no}
-        """
-    )
+    write_registry(*KNOWN_REGISTRY_IDS)
+    path = write_catalogue(KNOWN_MISTAKES)
     cases, errors = errors_of(path)
     assert cases == []
     assert errors[0].endswith(":6: known: no divergence 'stride-two-diffbest' in divergences.yaml; did you mean 'stride-two-differs'?") \
@@ -304,18 +205,7 @@ def test_registry_mistakes_name_the_line_and_key(write_catalogue, tmp_path):
 
 
 def test_input_values_give_the_shape(write_catalogue):
-    path = write_catalogue(
-        """
-        op: Conv1D
-        cases:
-          - name: literal
-            input_values: [[[1.5, -2.0], [0.25, 3.0], [.inf, .nan]]]
-            params: {filters: 1, kernel_size: 2}
-          - name: ragged
-            input_values: [[[1.5, -2.0], [0.25]]]
-            params: {filters: 1, kernel_size: 2}
-        """
-    )
+    path = write_catalogue(LITERAL_AND_RAGGED_INPUT_VALUES)
     cases, errors = errors_of(path)
     assert [c.input_shape for c in cases] == [(1, 3, 2)]
     assert len(errors) == 1 and "not rectangular" in errors[0]
@@ -328,18 +218,9 @@ def test_the_whole_shipped_catalogue_is_valid():
     assert len({c.id for c in cases}) == len(cases)
 
 
-@pytest.mark.parametrize(
-    "body, fragment",
-    [
-        ("    params: {units: 3, stateful: true}\n", "stateful=True carries states between calls"),
-        ("    params: {units: 3, dropout: 0.5}\n    call: {training: true}\n", "Dropout in training is random"),
-        ("    params: {layer: {class_name: GRU, config: {units: 3, recurrent_dropout: 0.2}}}\n    call: {training: true}\n",
-         "Dropout in training is random"),
-    ],
-)
+@pytest.mark.parametrize("body, fragment", UNMODELLED_ARGUMENTS)
 def test_arguments_the_reference_does_not_model_are_refused_at_validation(write_catalogue, body, fragment):
-    op = "Bidirectional" if "layer:" in body else "LSTM"
-    path = write_catalogue(f"op: {op}\ncases:\n  - name: a\n    input_shape: [2, 5, 4]\n" + body, name="unmodelled.yaml")
+    path = write_catalogue(unmodelled_document(body), name="unmodelled.yaml")
     cases, errors = errors_of(path)
     assert cases == [] and len(errors) == 1, errors
     assert "unmodelled.yaml:4:" in errors[0] or "unmodelled.yaml:5:" in errors[0], errors[0]
@@ -350,19 +231,7 @@ def test_arguments_the_reference_does_not_model_are_refused_at_validation(write_
 
 
 def test_a_malformed_value_is_allowed_where_the_case_expects_an_error(write_catalogue):
-    path = write_catalogue(
-        """
-        op: Conv1D
-        cases:
-          - name: filters_of_the_wrong_type_is_rejected
-            input_shape: [1, 9, 2]
-            params: {filters: 1.5, kernel_size: 2}
-            expect: {error: Exception}
-          - name: without_expect
-            input_shape: [1, 9, 2]
-            params: {filters: 1.5, kernel_size: 2}
-        """
-    )
+    path = write_catalogue(MALFORMED_VALUE_EXPECTING_AN_ERROR)
     cases, errors = errors_of(path)
     assert [c.name for c in cases] == ["filters_of_the_wrong_type_is_rejected"]
     assert len(errors) == 1 and "params.filters: expected an integer, got 1.5" in errors[0]

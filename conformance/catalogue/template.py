@@ -2,7 +2,9 @@
 
 Where it goes: the catalogue file that already holds the op's cases (found by the loader,
 so a case that names the op through a sweep or a value set counts), or, for an op with no
-cases yet, a new file named by `file_stem` beside the others.
+cases yet, a new file named by `file_stem` beside the others. A new file starts with the
+modeline that points editors at the catalogue folder's schema (when that folder has one);
+a file appended to keeps its head as its author wrote it.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from conformance.axes import CHECK_MODES, MODES
 from conformance.catalogue import yaml_lines
 from conformance.catalogue.loader import VALUE_SETS_FILE, discover, display_path, load_file
+from conformance.catalogue.schema import SCHEMA_FILE, modeline
 from conformance.ops import check_of, get_op
 
 
@@ -146,7 +149,9 @@ def new_case(op_name: str, name: str, file: str | None, default_dir) -> tuple[Pl
             raise ValueError(f"{path} already has a case named {name!r}")
         per_case_op = data.get("op") != op.name
     else:
-        text, per_case_op = f"op: {op.name}\ncases:\n", False
+        schema = Path(default_dir) / SCHEMA_FILE
+        head = modeline(path, schema) if schema.is_file() else ""
+        text, per_case_op = f"{head}op: {op.name}\ncases:\n", False
     block = _template(op, name, per_case_op)
     updated = _insert_case(path, text, block)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,10 @@ from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
 ATTENTION_CALL = {
-    "mask": P.ParamType("a list [query_mask, value_mask] or an input reference", lambda v: isinstance(v, (list, str)) or v is None),
-    "attention_mask": P.ParamType("a boolean mask or an input reference", lambda v: isinstance(v, (list, str)) or v is None),
+    "mask": P.ParamType("a list [query_mask, value_mask] or an input reference", lambda v: isinstance(v, (list, str)) or v is None,
+                         {"type": ["array", "string", "null"]}),
+    "attention_mask": P.ParamType("a boolean mask or an input reference", lambda v: isinstance(v, (list, str)) or v is None,
+                                   {"type": ["array", "string", "null"]}),
     "use_causal_mask": P.BOOL,
     "return_attention_scores": P.BOOL,
     "training": P.BOOL,

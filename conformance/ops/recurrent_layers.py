@@ -9,8 +9,10 @@ from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
 RECURRENT_CALL = {
-    "mask": P.ParamType("a (batch, time) boolean mask or an input reference", lambda v: isinstance(v, (list, str)) or v is None),
-    "initial_state": P.ParamType("a list of input references", lambda v: isinstance(v, (list, str)) or v is None),
+    "mask": P.ParamType("a (batch, time) boolean mask or an input reference", lambda v: isinstance(v, (list, str)) or v is None,
+                         {"type": ["array", "string", "null"]}),
+    "initial_state": P.ParamType("a list of input references", lambda v: isinstance(v, (list, str)) or v is None,
+                                  {"type": ["array", "string", "null"]}),
     "training": P.BOOL,
 }
 

@@ -16,7 +16,7 @@ _EXAMPLE_SHAPES = {"SpatialDropout2D": [8, 16, 16, 32], "SpatialDropout3D": [4, 
 
 # Any value: the reference's noise_shape_argument says what is accepted (a string, a number or
 # a non-positive entry is the documented rejection a case may expect, as Keras's own tests do).
-NOISE_SHAPE = P.ParamType("a list of positive integers or nulls (other values: the reference rejects them)", lambda v: True)
+NOISE_SHAPE = P.ParamType("a list of positive integers or nulls (other values: the reference rejects them)", lambda v: True, {})
 
 
 def _noise_layer(keras_class: str, types: dict, check: str) -> LayerOp:
