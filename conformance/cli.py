@@ -1,6 +1,8 @@
 """The `conformance` command: run, validate, list, new, ops (and report, once available).
 
-Exit codes: 0 nothing failed; 1 a case is fail, error or xpass; 2 catalogue or usage error.
+Exit codes: 0 nothing failed; 1 a case is fail, error or xpass; 2 catalogue or usage error;
+130 the run was interrupted (Ctrl-C or SIGTERM): results.json holds every finished case and
+the rest as notrun, and `conformance run --resume DIR` runs only those.
 """
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ from pathlib import Path
 
 from conformance.axes import MODES, parse_modes
 from conformance.catalogue.loader import load_paths, registries
+from conformance.runner.worker import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S
 from conformance.selection import SelectionError, select, select_modes
 
 DEFAULT_CASES = "cases"
 DEFAULT_OUT = "reports"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def main(argv=None) -> int:
@@ -32,7 +35,7 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("conformance: interrupted", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `conformance ops | head`: the reader has what it wanted
         sys.stderr.close()
         return EXIT_OK
@@ -51,7 +54,24 @@ def _parser():
     run.add_argument("--compile-cache", metavar="DIR",
                      help="keep XLA's compiled programs in DIR across runs (a subfolder per TensorFlow version)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    run.add_argument("--timeout", type=_positive, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                     help=f"stop a case after SECONDS and record it as timed out (default {DEFAULT_TIMEOUT_S:g}; a case's `timeout:` wins)")
+    run.add_argument("--memory-limit", type=_positive, default=DEFAULT_MEMORY_LIMIT_MB, metavar="MIB",
+                     help=f"stop a worker whose resident memory passes MIB and record its case (default {DEFAULT_MEMORY_LIMIT_MB})")
+    run.add_argument("--resume", metavar="DIR", help="continue the run in DIR: run only the selected cases without a result there "
+                                                      "(or whose definition changed); writes to DIR")
+    run.add_argument("--shard", metavar="I/N", help="run only shard I of N (a deterministic split by case id)")
+    run.add_argument("--durations", metavar="RESULTS", help="with --shard: balance the shards by the durations in this results.json")
+    run.add_argument("--executor", choices=("local", "dask"), default="local",
+                     help="local worker processes (default), or a Dask cluster's workers (needs --scheduler)")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="with --executor dask: the scheduler, e.g. tcp://10.0.0.5:8786")
     run.set_defaults(func=cmd_run)
+
+    merge = sub.add_parser("merge", help="merge the results.json of several shards into one results.json and report")
+    merge.add_argument("results", nargs="+", help="results.json files written by `conformance run --shard`")
+    merge.add_argument("-o", "--out", default=DEFAULT_OUT, help="output folder (default: reports/)")
+    merge.add_argument("--allow-mixed", action="store_true", help="merge files from different versions all the same")
+    merge.set_defaults(func=cmd_merge)
 
     validate = sub.add_parser("validate", help="check catalogue files without running anything")
     validate.add_argument("paths", nargs="*", default=[DEFAULT_CASES])
@@ -72,6 +92,10 @@ def _parser():
     ops = sub.add_parser("ops", help="list the ops a case may name, with their arguments")
     ops.set_defaults(func=cmd_ops)
 
+    schema = sub.add_parser("schema", help="print the JSON Schema of catalogue files (editor completion and checking)")
+    schema.add_argument("-o", "--output", help="write it to this file instead (the repository's copy: cases/catalogue.schema.json)")
+    schema.set_defaults(func=cmd_schema)
+
     new = sub.add_parser("new", help="append a template case for OP to its catalogue file")
     new.add_argument("op")
     new.add_argument("--name", required=True, help="the case name")
@@ -86,6 +110,16 @@ def _parser():
     divergence.add_argument("--markdown", action="store_true", help="with no id: the README's list, as Markdown")
     divergence.set_defaults(func=cmd_divergence)
     return parser
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
 
 
 def _modes(text: str):
@@ -178,48 +212,178 @@ def cmd_ops(args) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args) -> int:
+    from conformance.catalogue.schema import schema_text
+
+    text = schema_text()
+    if not args.output:
+        print(text, end="")
+        return EXIT_OK
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(out)
+    return EXIT_OK
+
+
 def cmd_run(args) -> int:
     from conformance import results
     from conformance.axes import DEFAULT_TARGET
+    from conformance.runner import journal as journals
+    from conformance.runner import shards
     from conformance.runner.session import catalogue_error_records, run_cases, timestamp
+    from conformance.runner.worker import Limits
     from conformance.target import get_target
 
     if args.jobs < 1:
         print(f"conformance: -j/--jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return EXIT_USAGE
+    if (args.executor == "dask") != bool(args.scheduler):
+        print("conformance: --executor dask and --scheduler ADDRESS go together", file=sys.stderr)
+        return EXIT_USAGE
+    if args.durations and not args.shard:
+        print("conformance: --durations balances shards; give --shard I/N with it", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        shard = shards.parse_shard(args.shard) if args.shard else None
+        durations = shards.durations_of(args.durations) if args.durations else None
+    except shards.ShardError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
     cases, errors = _load(args.paths)
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
     cases = select_modes(select(cases, args.expr), args.modes)
+    if shard:
+        cases = shards.shard_cases(cases, *shard, durations)
+    out_dir = Path(args.resume or args.out)
+    kept = _kept_from(out_dir, cases) if args.resume else {}
+    to_run = [c for c in cases if c.id not in kept]
+    if not args.resume:
+        for stale in ("results.json", "report.html"):  # a killed run must not leave the last run's results looking current
+            (out_dir / stale).unlink(missing_ok=True)
     started, clock = timestamp(), time.perf_counter()
     progress = None if args.quiet else _progress_printer()
-    out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     compile_cache = get_target(DEFAULT_TARGET).use_compile_cache(args.compile_cache) if args.compile_cache else None
+    limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_limit)
     worker_log = out_dir / "tensorflow.log"
     worker_log.write_text("")  # one run's worth: TensorFlow's own log lines from the workers
-    records = run_cases(cases, jobs=args.jobs, progress=progress, worker_stderr=worker_log)
-    records += catalogue_error_records(errors)
     meta = results.environment(get_target(DEFAULT_TARGET).versions())
     meta.update(
         target=DEFAULT_TARGET,
         modes=list(args.modes or sorted({c.mode for c in cases}, key=list(MODES).index)),
         started=started,
-        duration_s=round(time.perf_counter() - clock, 3),
         jobs=args.jobs,
+        executor=args.executor if args.executor == "local" else f"dask {args.scheduler}",
+        limits=limits.to_json(),
+        shard=args.shard,
         compile_cache=compile_cache,
         command="conformance " + " ".join(args.argv),
         selection=args.expr,
     )
+    if kept:
+        meta["resumed"] = {"kept": len(kept), "ran": len(to_run)}
+    journal = journals.Journal(out_dir, {k: meta[k] for k in ("started", "command")})
+    for record in kept.values():  # so that a resumed run killed outright still has them
+        journal.write(record)
+    if args.executor == "dask":
+        from conformance.runner.dask_executor import DaskExecutor
+
+        executor = DaskExecutor(args.scheduler, limits)
+    else:
+        from conformance.runner.session import LocalPool
+
+        executor = LocalPool(args.jobs, limits, worker_stderr=worker_log)
+    _print_environment(meta)
+    with _sigterm_as_interrupt():
+        run = run_cases(to_run, executor, progress=progress, journal=journal)
+    records = list(kept.values()) + run.records + catalogue_error_records(errors)
+    meta.update(facts=run.facts.get(DEFAULT_TARGET), duration_s=round(time.perf_counter() - clock, 3))
+    if run.facts.get(DEFAULT_TARGET):
+        print("conformance: " + _facts_line(run.facts[DEFAULT_TARGET]), file=sys.stderr)
     out = results.write(out_dir / "results.json", records, meta, registries(args.paths))
+    journal.close(remove=True)  # results.json now holds all of it
     extra = _write_report(out)
     summary = results.summarize(records)
     line = ", ".join(f"{summary[s]} {s}" for s in results.STATUSES if summary[s]) or "no cases"
     print(f"\n{line} in {meta['duration_s']:.1f}s -> {out}{extra}")
+    if run.interrupted:
+        print(f"conformance: interrupted; `conformance run {' '.join(args.paths)} --resume {out_dir}` runs the {summary['notrun']} cases left",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     if errors:
         return EXIT_USAGE
-    return EXIT_FAILED if summary["fail"] or summary["error"] or summary["xpass"] else EXIT_OK
+    return EXIT_FAILED if summary["fail"] or summary["error"] or summary["xpass"] or summary["notrun"] else EXIT_OK
+
+
+def _kept_from(out_dir: Path, cases) -> dict:
+    """id -> Record of the cases that already have a result in out_dir, for the same definition."""
+    import json
+
+    from conformance.record import Record
+    from conformance.results import jsonable
+    from conformance.runner.journal import finished_records
+
+    previous = finished_records(out_dir)
+    kept = {}
+    for case in cases:
+        record = previous.get(case.id)
+        if record is None:
+            continue
+        definition = json.loads(json.dumps(jsonable(case.to_json())))
+        if all(record.get(k) == v for k, v in definition.items()):
+            kept[case.id] = Record.from_json(record)
+    return kept
+
+
+def _sigterm_as_interrupt():
+    """While the run lasts, SIGTERM (a CI job cancelled, `kill`) stops it as Ctrl-C does."""
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def scope():
+        try:
+            previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        except ValueError:  # not the main thread: leave signals alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return scope()
+
+
+def _print_environment(meta: dict) -> None:
+    """What changes the numbers, before anything runs (the workers add TensorFlow's own facts)."""
+    flags = {k: v for k, v in meta["flags"].items() if v is not None}
+    print(f"conformance: TensorFlow {meta.get('tensorflow')}, Keras {meta.get('keras')}, NumPy {meta['numpy']}, "
+          f"Python {meta['python']}; CPU {meta['cpu']} ({meta['cpu_count']} cores; {' '.join(meta['cpu_flags']) or 'no flags read'}); "
+          f"environment {flags or 'defaults'}", file=sys.stderr)
+
+
+def _facts_line(facts: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in facts.items())
+
+
+def cmd_merge(args) -> int:
+    from conformance.runner import shards
+
+    try:
+        out = shards.write_merged(args.results, args.out, args.allow_mixed)
+    except shards.ShardError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    from conformance import results
+
+    summary = results.summarize(results.read(out)["cases"])
+    line = ", ".join(f"{summary[s]} {s}" for s in results.STATUSES if summary[s]) or "no cases"
+    print(f"{line} from {len(args.results)} file(s) -> {out}{_write_report(out)}")
+    return EXIT_OK
 
 
 def _write_report(results_path: Path) -> str:
@@ -294,7 +458,7 @@ def cmd_divergence(args) -> int:
             return EXIT_FAILED
         print(script, end="")
         return EXIT_OK
-    print(upstream.report(entry, case, script, Path.cwd()))
+    print(upstream.report(entry, case, script, Path.cwd(), upstream.diagnosis_of(case, entry)))
     return EXIT_OK
 
 

@@ -30,6 +30,7 @@ CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "known", "skip", "seed", "tags", "call", "calls", "input_distribution",
     "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs", "modes",
+    "timeout",
 )
 # A file of named value sets shared by the catalogue files of its folder (not a catalogue).
 VALUE_SETS_FILE = "values.yaml"
@@ -43,6 +44,79 @@ EXPECT_KEYS = ("output_shape", "error", "match")
 KNOWN_KEYS = ("id", "when")
 DISTRIBUTION_KEYS = ("mean", "std", "constant_channels", "channel_axis")
 
+# What each key above means: the hover text of `conformance schema` (catalogue/schema.py),
+# kept here so that a key is added and explained in one place; the schema refuses to be
+# generated while a key has no entry.
+FILE_KEY_DOCS = {
+    "op": "The op of every case in this file that names none itself (`conformance ops` lists them).",
+    "defaults": "Case keys merged into every case of the file; the case's own value wins (params, tolerance, "
+                "expect, call and input_distribution merge key by key).",
+    "cases": "The cases: a non-empty list of mappings, each with at least `name`.",
+    "description": "Free text about the file.",
+    "values": "Named values that a case or `defaults` uses as `{set: NAME}`; looked up before the folder's values.yaml.",
+}
+CASE_KEY_DOCS = {
+    "name": "Required. Letters, digits, '_', '-' and '.'; unique in the file. The case id is file::name[swept values].",
+    "op": "The op, if not given at the top of the file (`conformance ops` lists them).",
+    "description": "Free text.",
+    "params": "The op's constructor arguments (checked against the op's argument list and types).",
+    "sweep": "Argument -> list of values: every combination becomes a case. May also sweep op (ops of one kind), "
+             "dtype and input_shape (initializers: shape, kernel_of). A mapping name -> value instead of a list "
+             "names each value in the ids.",
+    "input_shape": "The input's shape, batch first: a list of positive integers.",
+    "input_values": "The input as a literal nested list of numbers (.inf, .nan allowed), instead of input_shape.",
+    "dtype": "float32 (default), float64, float16, bfloat16, or a list of them (swept).",
+    "tolerance": "{rtol, atol}, overriding the dtype's default: |keras - reference| <= atol + rtol * |reference|.",
+    "expect": "{output_shape: [...]} checked on both sides, or {error: ValueError, match: regex}: both sides must raise.",
+    "known": "A known divergence, by its id in divergences.yaml beside the file: ID, {id, when}, or a list of them "
+             "(the first that matches applies); `when` limits it to swept values and the axes op, dtype, mode.",
+    "skip": "A reason; the case is reported as skip.",
+    "seed": "The seed of the generated inputs and weights (default 0).",
+    "tags": "Words for -k and pytest markers.",
+    "call": "Keyword arguments of each call, as the op allows (training, mask, ...); `$name` stands for one of the "
+            "case's `inputs`.",
+    "calls": f"Call the layer this many times in a row (default 1, at most {MAX_CALLS}), each on a fresh input.",
+    "input_distribution": "How generated inputs are drawn: {mean, std} (default 0.25, 1.0), constant_channels "
+                          "along channel_axis (default -1) held at the mean.",
+    "isolate": "true: run the tf.keras side in a child process, so that a call that kills its process becomes "
+               "this case's result.",
+    "shape": "Initializers: the shape of the variable to initialize (instead of input_shape).",
+    "kernel_of": "Initializers: {op, params, input_shape, weight}: take the shape from a layer's kernel "
+                 "(weight defaults to kernel).",
+    "via_layer": "Initializers: true also draws the kernel through that layer's kernel_initializer (needs kernel_of).",
+    "custom": "Custom ops: file.py:Name of your Keras class, in the catalogue's folder.",
+    "reference": "Custom ops: file.py:Name of its NumPy reference, in the catalogue's folder.",
+    "inputs": "Several or typed inputs, by name: name -> {shape | values, dtype, range, mean, std, p}.",
+    "modes": "The execution modes the case runs in (a name or a list); default: its check's modes.",
+    "timeout": "Seconds this case may take, instead of the run's --timeout.",
+}
+INPUT_SPEC_KEY_DOCS = {
+    "shape": "The input's shape (or literal `values`).",
+    "values": "The input as a literal nested list of numbers (or `shape`).",
+    "dtype": "The input's dtype (default: the case's): a float dtype, int32, int64 or bool.",
+    "range": "Integer inputs: [low, high], high excluded.",
+    "mean": "Float inputs: the mean of the normal distribution they are drawn from.",
+    "std": "Float inputs: its standard deviation.",
+    "p": "Boolean inputs: the probability of true.",
+}
+TOLERANCE_KEY_DOCS = {"rtol": "Relative tolerance.", "atol": "Absolute tolerance."}
+EXPECT_KEY_DOCS = {
+    "output_shape": "The output shape both sides must produce.",
+    "error": "The exception both sides must raise (a subclass counts).",
+    "match": "A regular expression the error message must match (with `error`).",
+}
+KNOWN_KEY_DOCS = {
+    "id": "The divergence's id in divergences.yaml beside this file.",
+    "when": "Where it applies: a mapping (or a list of mappings, any of which may match) of a swept key, a "
+            "parameter or an axis (op, dtype, mode) -> a value, or a list of values any of which matches.",
+}
+DISTRIBUTION_KEY_DOCS = {
+    "mean": "The mean of generated inputs (default 0.25).",
+    "std": "Their standard deviation (default 1.0).",
+    "constant_channels": "Channel indices held at the mean (a zero-variance channel).",
+    "channel_axis": "The axis of constant_channels (default -1).",
+}
+
 # Budgets, documented in the README: a sweep entry expanding past MAX_SWEEP cases would
 # not finish in reasonable time; a tensor (input, weight or output) past
 # MAX_TENSOR_ELEMENTS, or all of them together past MAX_CASE_ELEMENTS, would exhaust
@@ -50,8 +124,11 @@ DISTRIBUTION_KEYS = ("mean", "std", "constant_channels", "channel_axis")
 MAX_SWEEP = 2000
 MAX_TENSOR_ELEMENTS = 1 << 24
 MAX_CASE_ELEMENTS = 1 << 26
+# A case's own time limit (`timeout:`) may raise the run's default up to this; past it a
+# case belongs in a benchmark, not a conformance run.
+MAX_TIMEOUT_S = 3600
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -213,7 +290,7 @@ def _load_document(data, lines, shown, source):
             err(path, f"a case is a mapping with at least `name`, got {raw!r}")
             continue
         name = raw.get("name")
-        if not isinstance(name, str) or not _NAME_RE.match(name):
+        if not isinstance(name, str) or not NAME_RE.match(name):
             err(path + ("name",), f"every case needs a `name` of letters, digits, '_', '-' or '.', got {name!r}")
             continue
         base_id = f"{shown}::{name}"
@@ -363,6 +440,8 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
             raise _Problem(path + ("sweep", key), f"{key!r} is both fixed in `params` and swept")
     dtype = case.get("dtype", "float32")
     if isinstance(dtype, list):
+        if not dtype:  # no combination at all: the case would silently vanish
+            raise _Problem(path + ("dtype",), "expected a dtype or a non-empty list of dtypes, got []")
         if "dtype" in sweep:
             raise _Problem(path + ("dtype",), "dtype is both a list and swept")
         axes.append(("dtype", [(None, d) for d in dtype]))
@@ -390,6 +469,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         input_distribution=_check_distribution(case.get("input_distribution", {}), path),
         isolate=case.get("isolate", False),
         via_layer=case.get("via_layer", False),
+        timeout=case.get("timeout"),
     )
     axis_values = {key: [v for _, v in pairs] for key, pairs in axes}
     knowns = _check_known(case.get("known"), path, [k for k, _ in axes] + [k for k in params if k not in sweep],
@@ -406,6 +486,9 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         raise _Problem(path + ("calls",), f"expected an integer from 1 to {MAX_CALLS}, got {calls!r}")
     if not isinstance(fields["isolate"], bool):
         raise _Problem(path + ("isolate",), f"expected true or false, got {fields['isolate']!r}")
+    timeout = fields["timeout"]
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT_S):
+        raise _Problem(path + ("timeout",), f"expected seconds, a number above 0 and at most {MAX_TIMEOUT_S}, got {timeout!r}")
     custom = _user_objects(case, op, path, catalogue_file)
     fields.update(custom=custom.get("custom"), reference=custom.get("reference"))
     input_values = case.get("input_values")
@@ -572,6 +655,11 @@ def _check_number_map(value, path, key, allowed):
     return value
 
 
+# How a generated input is drawn: key -> (lowest, highest, what the value must be)
+_DRAWING_BOUNDS = {"mean": (-math.inf, math.inf, "a number"), "std": (0, math.inf, "a non-negative number"),
+                   "p": (0, 1, "a probability from 0 to 1")}
+
+
 def _check_inputs(value, op, path, call_inputs=frozenset()) -> dict:
     """Named inputs: name -> {shape | values, dtype, range (integers), mean, std, p (booleans)}.
     Names the op does not take are allowed when `call` refers to them."""
@@ -595,10 +683,16 @@ def _check_inputs(value, op, path, call_inputs=frozenset()) -> dict:
         dtype = spec.get("dtype")
         if dtype is not None and dtype not in INPUT_DTYPES:
             raise _Problem(where + ("dtype",), f"unknown dtype {dtype!r}{_did_you_mean(dtype, INPUT_DTYPES)}; allowed: {', '.join(INPUT_DTYPES)}")
-        if dtype in ("int32", "int64") and "shape" in spec:
+        if "range" in spec or (dtype in ("int32", "int64") and "shape" in spec):
             r = spec.get("range")
             if not (isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r) and r[0] < r[1]):
                 raise _Problem(where + ("range",), f"integer inputs need `range: [low, high]` (high excluded), got {r!r}")
+        for key, (low, high, what) in _DRAWING_BOUNDS.items():
+            v = spec.get(key)
+            if key in spec and (not isinstance(v, (int, float)) or isinstance(v, bool) or not low <= v <= high):
+                raise _Problem(where + (key,), f"expected {what}, got {v!r}")
+        if "values" in spec:
+            _shape_of_values(spec["values"], where + ("values",))
     missing = [n for n in required if n not in value]
     if missing:
         raise _Problem(path, f"{op.name} needs the input(s) {', '.join(missing)}")
@@ -786,17 +880,17 @@ def _shape_of_values(values, path) -> list[int]:
     shape, level = [], values
     while isinstance(level, list):
         if not level:
-            raise _Problem(path, "input_values contains an empty list")
+            raise _Problem(path, "contains an empty list")
         shape.append(len(level))
         level = level[0]
 
     def check(v, depth):
         if depth == len(shape):
             if not isinstance(v, (int, float)) or isinstance(v, bool):
-                raise _Problem(path, f"input_values must hold numbers only, found {v!r}")
+                raise _Problem(path, f"must hold numbers only, found {v!r}")
             return
         if not isinstance(v, list) or len(v) != shape[depth]:
-            raise _Problem(path, f"input_values is not rectangular: expected shape {shape}")
+            raise _Problem(path, f"not rectangular: expected shape {shape}")
         for item in v:
             check(item, depth + 1)
 
