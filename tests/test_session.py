@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OBJECTS = textwrap.dedent('''
     import os
     import signal
+    import time
 
     import keras
     import numpy as np
@@ -41,6 +42,9 @@ OBJECTS = textwrap.dedent('''
                     pass
             if self.behaviour == "segfault":
                 os.kill(os.getpid(), signal.SIGSEGV)
+            if self.behaviour == "hog":  # 3 GiB written (so resident), then held
+                held = np.ones(3 * 2**30 // 8)
+                time.sleep(60)
             return self.strength * keras.ops.sum(keras.ops.abs(x))
 
         def get_config(self):
@@ -206,6 +210,28 @@ def test_a_hang_and_a_crash_cost_only_their_own_case(tmp_path):
     assert hang["status"] == "error" and hang["message"] == "timed out after 4 s while tf.keras was running (phase call)"
     assert elapsed < 100  # the hang cost its 4 s, not the run
     assert not (tmp_path / "out" / JOURNAL_FILE).exists()  # a finished run leaves results.json only
+
+
+def test_a_case_past_the_memory_budget_is_stopped_and_recorded(tmp_path):
+    (tmp_path / "objects.py").write_text(OBJECTS)
+    path = tmp_path / "hog.yaml"
+    path.write_text(textwrap.dedent('''
+        cases:
+          - name: hog
+            op: custom.regularizer
+            custom: objects.py:Penalty
+            reference: objects.py:penalty
+            params: {strength: 0.5, behaviour: hog}
+            input_shape: [3, 4]
+    '''))
+    # a worker holding TensorFlow is well under 2 GiB; the case pushes it past 3 GiB
+    result = conformance("run", path, "--memory-limit", 2048, "--out", tmp_path / "out", "-q")
+    assert result.returncode == 1, result.stderr
+    (record,) = by_id(tmp_path / "out" / "results.json").values()
+    stopped = record["outcome"]["stopped"]
+    assert record["status"] == "error" and stopped["reason"] == "memory" and stopped["side"] == "tf.keras"
+    assert stopped["limit"] == 2048 and 2048 < stopped["used"] < 5 * 1024  # the 3 GiB plus TensorFlow at most
+    assert record["message"].startswith("stopped at ") and "past the budget of 2048 MiB" in record["message"]
 
 
 def test_pytest_items_survive_a_hang_and_a_crash(tmp_path):
