@@ -188,12 +188,26 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
     return "\n".join(head) + "\n\n" + "\n".join(body) + "\n"
 
 
-def report(divergence: dict, case: Case | None, script: str | None, root: Path) -> str:
-    """The report as Markdown: what to paste in an upstream issue."""
+def diagnosis_of(case: Case | None, divergence: dict) -> str | None:
+    """The diagnosis sentence of a values divergence (conformance.diagnosis), from running
+    `case` once on both sides; None for other signatures or when the case does not fail."""
+    if case is None or not any("values" in signature for signature in divergence["signature"]):
+        return None
+    from conformance.runner.execute import run_case
+
+    diagnosis = run_case(case).diagnosis
+    return diagnosis["sentence"] if diagnosis else None
+
+
+def report(divergence: dict, case: Case | None, script: str | None, root: Path, diagnosis: str | None = None) -> str:
+    """The report as Markdown: what to paste in an upstream issue; `diagnosis` (one
+    sentence, see diagnosis_of) comes right under the title."""
     seen = divergence.get("seen") or {}
-    lines = [f"# {divergence['title']}", "",
-             f"Known divergence `{divergence['id']}` ({divergence['category']}); seen on tensorflow "
-             f"{seen.get('tensorflow')}, keras {seen.get('keras')}.", ""]
+    lines = [f"# {divergence['title']}", ""]
+    if diagnosis:
+        lines += [f"**Diagnosis** (`{case.id}`): {diagnosis}", ""]
+    lines += [f"Known divergence `{divergence['id']}` ({divergence['category']}); seen on tensorflow "
+              f"{seen.get('tensorflow')}, keras {seen.get('keras')}.", ""]
     if divergence.get("documentation"):
         lines += ["**Documented:** " + divergence["documentation"], ""]
     lines += ["**Observed:** " + divergence["evidence"], ""]

@@ -9,6 +9,7 @@ import numpy as np
 from conformance.axes import MODES
 from conformance.checks.verdict import Verdict, decide
 from conformance.compare import compare_arrays
+from conformance.diagnosis import Evaluation, diagnose
 from conformance.ops import FunctionOp, LayerOp
 from conformance.ops.regularizers import reference_penalty
 from conformance.outcome import SideOutcome, Timings, error_info
@@ -22,6 +23,7 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
         with timings("reference"):
             reference = run_function_reference(op, case, x)
         keras = target.run_function(op, case, x, timings)
+        weights, call = {}, {}
     else:
         inputs, calls = layer_feeds(case, op)
         with timings("reference"):
@@ -29,8 +31,20 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
         # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
         run = target.run_layer_isolated if case.isolate else target.run_layer
         keras = run(op, case, inputs, weights if reference.error is None else None, calls, timings)
+        x, call = inputs[0], calls[0]
     with timings("judge"):
-        return decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
+        verdict = decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
+    if verdict.status == "fail" and reference.output is not None and keras.output is not None and verdict.metrics:
+        # both sides returned and the values differ: what mistake reproduces it? The diagnosis
+        # travels in the metrics, the part of a verdict the runner copies onto the record
+        # (conformance.record.Record.diagnosis). A later call starts from changed state, so
+        # only a single call is re-evaluated under the hypotheses.
+        evaluation = Evaluation(op, x, weights, case.params, call, reference.output, case.dtype) if case.calls == 1 else None
+        with timings("diagnose"):
+            diagnosis = diagnose(case, reference, keras, evaluation)
+        if diagnosis is not None:
+            verdict.metrics["diagnosis"] = diagnosis
+    return verdict
 
 
 def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:

@@ -86,7 +86,7 @@
       c.search = [
         c.id, c.status, c.op, c.dtype, c.mode, str(get(row, "target")), str(get(row, "check")),
         str(get(row, "family")), JSON.stringify(get(row, "params") || {}),
-        get(row, "message") || "", known ? `${known.id || ""} ${known.title || ""}` : "",
+        get(row, "message") || "", get(row, "diagnosis") || "", known ? `${known.id || ""} ${known.title || ""}` : "",
         (outcome[2] && outcome[2].message) || "", (outcome[3] && outcome[3].message) || "",
         (get(row, "tags") || []).join(" "),
       ].join("\n").toLowerCase();
@@ -240,6 +240,8 @@
       el("code", { class: "case-full-id" }, ...breakable(c.id)), " ",
       file ? el("span", { class: "muted" }, file + (line ? ":" + line : "")) : "", " ",
       el("a", { href: "#case=" + encodeURIComponent(c.id), class: "permalink" }, "link")));
+    const diagnosis = get(row, "diagnosis");
+    if (diagnosis) box.appendChild(el("p", { class: "diagnosis" }, el("strong", {}, "Diagnosis: "), String(diagnosis)));
     if (message) box.appendChild(el("pre", { class: "message" }, message));
 
     const grid = el("div", { class: "d-grid" });
