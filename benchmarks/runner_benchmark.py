@@ -10,7 +10,7 @@
    --limit seconds and was killed). Run this script from a checkout of an older commit to get
    the "before" numbers.
 2. Throughput: cases per second over --sample (default: the eager cases of
-   cases/pooling_window.yaml) with 1 and 2 local workers and on a local Dask cluster of 2
+   cases/conv2d.yaml and cases/recurrent_layers.yaml) with 1 and 2 local workers and on a local Dask cluster of 2
    worker processes, wall clock of the `conformance` command (TensorFlow's import in the
    workers included), and the sum of the cases' own recorded seconds.
 3. Scheduling overhead per case: the supervisor's round trip (send the case, phase messages,
@@ -151,7 +151,7 @@ def overhead_per_case(runs: int = 200) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sample", nargs="+", default=[str(ROOT / "cases" / "pooling_window.yaml")])
+    parser.add_argument("--sample", nargs="+", default=[str(ROOT / "cases" / f) for f in ("conv2d.yaml", "recurrent_layers.yaml")])
     parser.add_argument("--limit", type=float, default=300, help="seconds before a scenario run counts as hung")
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--parts", default="lost,throughput,overhead",

@@ -10,7 +10,8 @@ import numpy as np
 
 MAX_MESSAGE = 2000
 # The phases a case's time is split into (record field `durations`).
-PHASES = ("build", "eager", "compile", "call", "reference", "judge")  # eager: the eager run a compiled mode is compared with
+# eager: the eager run a compiled mode is compared with; diagnose: a failure's diagnosis (conformance.diagnosis)
+PHASES = ("build", "eager", "compile", "call", "reference", "judge", "diagnose")
 
 
 @dataclass

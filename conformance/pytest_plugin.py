@@ -33,6 +33,15 @@ def pytest_addoption(parser):
         help="keep XLA's compiled programs in DIR across runs (a subfolder per TensorFlow version)",
     )
     group.addoption(
+        "--conformance-timeout", metavar="SECONDS", type=float, default=None,
+        help="stop a case after SECONDS, recorded as timed out (default: the runner's, 120; a case's `timeout:` wins)",
+    )
+    group.addoption(
+        "--conformance-in-process", action="store_true", default=False,
+        help="run the cases in the pytest process itself (for a debugger) instead of a supervised worker process "
+             "that a hang or a crash cannot take down",
+    )
+    group.addoption(
         "--conformance-out", metavar="DIR", default=None,
         help="write DIR/results.json (and report.html) for the catalogue cases that ran",
     )
@@ -95,9 +104,7 @@ class CaseItem(pytest.Item):
         self.extra_keyword_matches.add(case.mode)  # -k eager selects eager cases (their ids do not say it)
 
     def runtest(self):
-        from conformance.runner.execute import run_case
-
-        self.record = record = run_case(self.case)
+        self.record = record = _run(self.config, self.case)
         status = record.status
         if status == "skip":
             pytest.skip(record.message)
@@ -133,9 +140,39 @@ class CatalogueErrorItem(pytest.Item):
         return self.path, (self.error.line or 1) - 1, "catalogue error"
 
 
+_supervisor = None  # one supervised worker process per pytest process (xdist: per xdist worker)
+
+
+def _run(config, case) -> Record:
+    """The case's record: in a worker process under supervision (a hang, a crash or a memory
+    overrun of one case is that case's result, never the end of the pytest session), or here
+    with --conformance-in-process."""
+    global _supervisor
+    if config.getoption("conformance_in_process"):
+        from conformance.runner.execute import run_case
+
+        return run_case(case)
+    from conformance.runner.session import record_of
+    from conformance.runner.worker import Limits, Supervisor
+
+    if _supervisor is None:
+        timeout = config.getoption("conformance_timeout")
+        _supervisor = Supervisor(Limits(timeout_s=timeout) if timeout else Limits())
+    return record_of(case, _supervisor.run(case))
+
+
+def pytest_unconfigure(config):
+    global _supervisor
+    if _supervisor is not None:
+        _supervisor.close()
+        _supervisor = None
+
+
 def _describe(case, record, exc) -> str:
     kind = "harness error" if isinstance(exc, HarnessError) else "divergence"
-    lines = [f"{kind}: {exc}", f"  case: {case.id} ({case.file}:{case.line})", f"  op: {case.op}  dtype: {case.dtype}  mode: {case.mode}"]
+    diagnosis = record.diagnosis if record else None
+    lines = [f"diagnosis: {diagnosis['sentence']}"] if diagnosis else []  # what explains it, first
+    lines += [f"{kind}: {exc}", f"  case: {case.id} ({case.file}:{case.line})", f"  op: {case.op}  dtype: {case.dtype}  mode: {case.mode}"]
     lines.append(f"  params: {case.params}")
     lines.append(f"  input_shape: {list(case.input_shape)}  tolerance: {case.effective_tolerance}")
     for side in ("reference", "keras"):

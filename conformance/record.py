@@ -21,17 +21,11 @@ class Record:
     metrics: dict | None = None
     outcome: dict = field(default_factory=dict)
     durations: dict = field(default_factory=dict)  # seconds per phase (conformance.outcome.PHASES)
+    diagnosis: dict | None = None  # what explains a failed value comparison (conformance.diagnosis)
 
     @property
     def id(self) -> str:
         return self.case.id
-
-    @property
-    def diagnosis(self) -> dict | None:
-        """What explains a failed value comparison (conformance.diagnosis), None when not
-        computed. The judge leaves it in the verdict's metrics, which the runner copies onto
-        the record; results.json holds it as a field of its own."""
-        return (self.metrics or {}).get("diagnosis")
 
     @property
     def duration_s(self) -> float:
@@ -41,8 +35,7 @@ class Record:
         return {
             **self.case.to_json(),
             "family": self.family, "check": self.check, "status": self.status, "message": self.message,
-            "metrics": {k: v for k, v in self.metrics.items() if k != "diagnosis"} if self.metrics else self.metrics,
-            "diagnosis": self.diagnosis, "outcome": self.outcome,
+            "metrics": self.metrics, "diagnosis": self.diagnosis, "outcome": self.outcome,
             "durations": {k: round(v, 6) for k, v in self.durations.items()}, "duration_s": self.duration_s,
         }
 
@@ -51,7 +44,7 @@ class Record:
         return cls(
             case=Case.from_json(data), family=data.get("family") or "unknown", check=data.get("check"),
             status=data.get("status", "error"), message=data.get("message") or "",
-            metrics={**(data.get("metrics") or {}), "diagnosis": data["diagnosis"]} if data.get("diagnosis") else data.get("metrics"),
+            metrics=data.get("metrics"), diagnosis=data.get("diagnosis"),
             outcome=data.get("outcome") or {},
             durations=data.get("durations") or ({"total": data["duration_s"]} if data.get("duration_s") else {}),
         )

@@ -12,6 +12,7 @@ import pytest
 
 from conformance.catalogue.model import Case
 from conformance.checks.values import judge, run_function_reference, run_reference
+from conformance.checks.verdict import Verdict
 from conformance.diagnosis import HYPOTHESES, Evaluation, diagnose, explaining
 from conformance.diagnosis.structure import describe
 from conformance.ops import FunctionOp, get_op
@@ -458,13 +459,14 @@ def test_a_failed_value_comparison_is_diagnosed_timed_and_recorded():
     timings = Timings()
     verdict = judge(get_op("Conv1D"), case, PlantedTarget(), timings)
     assert verdict.status == "fail"
-    assert verdict.metrics["diagnosis"]["sentence"] == "tf.keras agrees with the reference when the kernel is flipped spatially."
-    assert verdict.metrics["diagnosis"]["tried"] == ["kernel_flipped", "bias_dropped"]  # those that apply
+    assert verdict.diagnosis["sentence"] == "tf.keras agrees with the reference when the kernel is flipped spatially."
+    assert verdict.diagnosis["tried"] == ["kernel_flipped", "bias_dropped"]  # those that apply
     assert timings["diagnose"] > 0
-    record = Record(case=case, family="convolution", check="values", status="xfail", metrics=verdict.metrics)
+    record = Record(case=case, family="convolution", check="values", status="xfail", metrics=verdict.metrics,
+                    diagnosis=verdict.diagnosis)
     data = record.to_json()
     assert data["diagnosis"]["explained_by"] == [{"name": "kernel_flipped", "says": "the kernel is flipped spatially"}]
-    assert "diagnosis" not in data["metrics"] and "diagnosis" in record.metrics
+    assert "diagnosis" not in data["metrics"]
     assert Record.from_json(data).diagnosis == data["diagnosis"]
     assert Record.from_json({**data, "diagnosis": None}).diagnosis is None
 
@@ -478,8 +480,17 @@ def test_a_passing_case_has_no_diagnosis():
 
     timings = Timings()
     verdict = judge(get_op("Conv1D"), case, Honest(), timings)
-    assert verdict.status == "pass" and "diagnosis" not in verdict.metrics and "diagnose" not in timings
+    assert verdict.status == "pass" and verdict.diagnosis is None and "diagnose" not in timings
     assert Record(case=case, family="convolution", status="pass", metrics=verdict.metrics).to_json()["diagnosis"] is None
+
+
+def test_the_runner_keeps_the_diagnosis_of_a_known_divergence():
+    from conformance.checks.known import judge_known
+
+    known = {"id": "conv-flip", "title": "t", "signature": [{"values": {}}]}
+    diagnosis = {"sentence": "s"}
+    failed = Verdict("fail", "values differ", {"n_elements": 4, "max_abs_error": 1.0}, {}, diagnosis)
+    assert judge_known(known, failed).status == "xfail" and judge_known(known, failed).diagnosis == diagnosis
 
 
 def test_the_sentence_opens_the_divergence_report(tmp_path):

@@ -98,6 +98,8 @@ def test_statuses_strict_xfail_junit_and_merged_results_with_xdist(project):
     assert outcomes.get("failed") == 4
     assert "XPASS(strict)" in result.stdout.str()
     assert "not the recorded divergence raises-on-call (tf.keras raises ValueError): values out of tolerance" in result.stdout.str()
+    # the failure's message opens with its diagnosis (no hypothesis survives a zero tolerance)
+    assert "\ndiagnosis: No known mistake reproduces it (2 tried: kernel_flipped, bias_dropped); " in result.stdout.str()
 
     doc = json.loads((project.path / "out" / "results.json").read_text())
     statuses = {r["id"]: r["status"] for r in doc["cases"]}
@@ -154,3 +156,18 @@ def test_a_broken_registry_is_a_failing_item(project):
     result = project.runpytest_subprocess("cases/divergences.yaml", "-p", "no:cacheprovider")
     assert result.parseoutcomes().get("failed") == 1
     assert "divergences.yaml:16: depthwise-accepts.category: unknown category 'accepts-everything'" in result.stdout.str()
+
+
+def test_the_diagnosis_opens_the_failure_message():
+    from conformance.catalogue.model import Case
+    from conformance.pytest_plugin import Divergence, _describe
+    from conformance.record import Record
+
+    case = Case(id="cases/a.yaml::c", file="cases/a.yaml", line=3, name="c", op="Conv1D",
+                params={"filters": 2, "kernel_size": 3}, dtype="float32", input_shape=(2, 7, 3))
+    sentence = "tf.keras agrees with the reference when the kernel is flipped spatially."
+    record = Record(case=case, family="convolution", status="fail", diagnosis={"sentence": sentence})
+    lines = _describe(case, record, Divergence("3 of 10 elements out of tolerance")).splitlines()
+    assert lines[:2] == [f"diagnosis: {sentence}", "divergence: 3 of 10 elements out of tolerance"]
+    undiagnosed = Record(case=case, family="convolution", status="fail")
+    assert _describe(case, undiagnosed, Divergence("x")).splitlines()[0] == "divergence: x"

@@ -4,6 +4,8 @@ divergence is an xfail only when it matches the divergence's signature
 sweep recorded for something else is not hidden."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conformance.catalogue.divergences import describe
 from conformance.checks.verdict import Verdict, raised
 from conformance.outcome import SideOutcome
@@ -13,16 +15,16 @@ def judge_known(known: dict, verdict: Verdict) -> Verdict:
     """The verdict as the catalogue records it: fail -> xfail when the signature matches,
     pass -> xpass; anything else unchanged."""
     if verdict.status == "pass":
-        return Verdict("xpass", f"recorded divergence {known['id']} no longer diverges ({known['title']})",
-                       verdict.metrics, verdict.outcome)
+        return replace(verdict, status="xpass",
+                       message=f"recorded divergence {known['id']} no longer diverges ({known['title']})")
     if verdict.status != "fail":
         return verdict
     if any(_matches(signature, verdict) for signature in known["signature"]):
-        return Verdict("xfail", verdict.message, verdict.metrics, verdict.outcome)
+        return replace(verdict, status="xfail")
     expected = "; or ".join(describe(s) for s in known["signature"])
     message = (f"not the recorded divergence {known['id']} ({expected}): {what_happened(verdict)}. "
                f"{verdict.message}")
-    return Verdict("fail", message, verdict.metrics, verdict.outcome)
+    return replace(verdict, message=message)
 
 
 def what_happened(verdict: Verdict) -> str:

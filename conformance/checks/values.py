@@ -35,15 +35,12 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
     with timings("judge"):
         verdict = decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
     if verdict.status == "fail" and reference.output is not None and keras.output is not None and verdict.metrics:
-        # both sides returned and the values differ: what mistake reproduces it? The diagnosis
-        # travels in the metrics, the part of a verdict the runner copies onto the record
-        # (conformance.record.Record.diagnosis). A later call starts from changed state, so
-        # only a single call is re-evaluated under the hypotheses.
+        # both sides returned and the values differ: what mistake reproduces it? A later call
+        # starts from changed state, so only a single call is re-evaluated under the hypotheses.
         evaluation = Evaluation(op, x, weights, case.params, call, reference.output, case.dtype) if case.calls == 1 else None
         with timings("diagnose"):
             diagnosis = diagnose(case, reference, keras, evaluation)
-        if diagnosis is not None:
-            verdict.metrics["diagnosis"] = diagnosis
+        verdict.diagnosis = diagnosis
     return verdict
 
 

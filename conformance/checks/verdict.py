@@ -23,6 +23,7 @@ class Verdict:
     message: str = ""
     metrics: dict | None = None
     outcome: dict = field(default_factory=dict)
+    diagnosis: dict | None = None  # what explains a failed value comparison (conformance.diagnosis)
 
 
 def raised(side: SideOutcome, expected: str, pattern: str | None) -> bool:

@@ -30,7 +30,8 @@ from conformance.outcome import PHASES
 
 HERE = Path(__file__).parent
 # The case table's default order: what needs attention first.
-STATUS_ORDER = ("fail", "error", "xpass", "xfail", "skip", "pass")
+STATUS_ORDER = ("fail", "error", "xpass", "xfail", "notrun", "skip", "pass")
+NOT_RUN = ("skip", "notrun")  # never judged: left out of the pass rate
 FAILING = ("fail", "error", "xpass")
 # Execution modes, in the order they are shown, and what each means (conformance.axes). A
 # record without `mode` (written before modes existed) ran eagerly.
@@ -45,7 +46,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # TensorFlow colours its messages
 CASE_FIELDS = (
     "id", "status", "op", "family", "dtype", "mode", "target", "check", "file", "line", "params", "input_shapes",
     "input_values", "seed", "expected", "tolerance", "known", "tags", "message", "metrics", "outcome", "duration_s",
-    "durations", "snippet",
+    "durations", "snippet", "diagnosis",
 )
 METRIC_FIELDS = (
     "n_elements", "max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference",
@@ -111,10 +112,12 @@ def main_report(results_path, baseline_path=None, output_path=None) -> Path:
 # ---------------------------------------------------------------- the numbers at the top
 
 def verdict(cases) -> dict:
-    """Counts by status and the pass rate: pass / (total - skip), skipped cases never ran."""
+    """Counts by status and the pass rate: pass / (total - skip - notrun), as skipped cases
+    and those an interrupted run never reached were not judged. A run with notrun cases is
+    incomplete, so not ok."""
     counts = Counter(c.get("status") for c in cases)
     total = len(cases)
-    ran = total - counts["skip"]
+    ran = total - sum(counts[s] for s in NOT_RUN)
     failing = sum(counts[s] for s in FAILING)
     return {
         "counts": {s: counts[s] for s in STATUS_ORDER},
@@ -122,7 +125,8 @@ def verdict(cases) -> dict:
         "ran": ran,
         "pass_rate": counts["pass"] / ran if ran else None,
         "failing": failing,
-        "ok": failing == 0,
+        "notrun": counts["notrun"],
+        "ok": failing == 0 and counts["notrun"] == 0,
     }
 
 
@@ -268,7 +272,7 @@ def family_table(cases) -> list[dict]:
 
 def _count_row(name, counts: Counter) -> dict:
     total = sum(counts.values())
-    ran = total - counts["skip"]
+    ran = total - sum(counts[s] for s in NOT_RUN)
     return {
         "name": name,
         "counts": {s: counts[s] for s in STATUS_ORDER},
@@ -415,8 +419,12 @@ def _first_line(case) -> str:
 
 
 def _meta_changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
-    keys = ("tensorflow", "keras", "numpy", "python", "platform", "cpu", "target", "modes")
-    return [(k, _meta_value(before.get(k)), _meta_value(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+    """What differs between the two runs' environments and settings that can change the
+    numbers: versions, CPU and its flags, TensorFlow's environment variables and the facts
+    the workers read (oneDNN, threads, XLA flags), target and modes."""
+    changes = [(k, a, b) for k, a, b in results.environment_differences(before, after)]
+    changes += [(k, before.get(k), after.get(k)) for k in ("target", "modes") if before.get(k) != after.get(k)]
+    return [(k, _meta_value(a), _meta_value(b)) for k, a, b in changes]
 
 
 def _meta_value(value) -> str:
@@ -480,6 +488,7 @@ def _compact_case(case: dict, strings: dict, lines: dict) -> list:
         "duration_s": _round(case.get("duration_s"), 4),
         "durations": _compact_durations(case.get("durations")),
         "snippet": _snippet_lines(case, lines),
+        "diagnosis": (case.get("diagnosis") or {}).get("sentence"),  # the one sentence the case view opens with
     }
     row = [values[f] for f in CASE_FIELDS]
     while row and row[-1] is None:  # trailing nulls cost bytes and say nothing

@@ -43,6 +43,7 @@ def run_case(case) -> Record:
         verdict = judge_known(case.known, verdict)
     status, message = verdict.status, verdict.message
     record.status, record.message, record.metrics, record.outcome = status, message, verdict.metrics, verdict.outcome
+    record.diagnosis = verdict.diagnosis
     record.durations = dict(timings)
     return record
 

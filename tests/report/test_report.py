@@ -132,12 +132,21 @@ def test_counts_and_pass_rate():
     statuses = ["pass"] * 7 + ["fail"] * 2 + ["error", "xfail", "xpass", "skip", "skip"]
     cases = [make_case(f"cases/a.yaml::c{i}", s) for i, s in enumerate(statuses)]
     v = verdict(cases)
-    assert v["counts"] == {"fail": 2, "error": 1, "xpass": 1, "xfail": 1, "skip": 2, "pass": 7}
+    assert v["counts"] == {"fail": 2, "error": 1, "xpass": 1, "xfail": 1, "notrun": 0, "skip": 2, "pass": 7}
     assert v["total"] == 14 and v["ran"] == 12 and v["failing"] == 4 and not v["ok"]
     assert v["pass_rate"] == pytest.approx(7 / 12)
     html = render(make_document(cases))
     assert "58.3%" in html  # 7/12, rounded down
     assert "4 cases need attention" in html
+
+
+def test_an_interrupted_run_says_it_is_incomplete_and_leaves_notrun_out_of_the_rate():
+    statuses = ["pass"] * 3 + ["notrun"] * 2
+    cases = [make_case(f"cases/a.yaml::c{i}", s) for i, s in enumerate(statuses)]
+    v = verdict(cases)
+    assert v["ran"] == 3 and v["pass_rate"] == 1.0 and v["notrun"] == 2 and not v["ok"]
+    html = render(make_document(cases))
+    assert "Incomplete run" in html and "2 cases did not run" in html
 
 
 def test_pass_rate_is_never_rounded_up_to_100_percent():
@@ -402,7 +411,7 @@ def test_mode_fields_travel_in_the_compact_data():
     # a phase the report does not know travels too, after the known ones
     other = compact_cases([dict(case, durations={"call": 0.25, "warmup": 0.125})])
     durations = dict(zip(other["fields"], other["cases"][0]))["durations"]
-    assert durations == [None, None, None, 0.25, None, None, {"warmup": 0.125}]
+    assert durations == [None, None, None, 0.25] + [None] * (len(other["duration_fields"]) - 4) + [{"warmup": 0.125}]
     metrics = dict(zip(data["metric_fields"], row["metrics"]))
     assert metrics["vs_eager"] == 2.5e-5 and metrics["vs_eager_ratio"] == "inf"
     # a mode shared by many cases is one string, not one per case

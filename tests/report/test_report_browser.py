@@ -71,7 +71,8 @@ def mode_of(case) -> str:
 def _cases():
     special = _mode_cases() + [
         make_case("cases/zoo.yaml::zebra_unique_case", "fail", max_abs_error=0.25,
-                  message="40 of 50 elements out of tolerance; zebra"),
+                  message="40 of 50 elements out of tolerance; zebra",
+                  diagnosis={"sentence": "tf.keras agrees with the reference when the kernel is flipped spatially."}),
         make_case("cases/zoo.yaml::giraffe_case", "pass", op="Conv1D", dtype="float64", max_abs_error=3e-12),
         # catalogue errors repeat their case's id, once per expansion that failed
         make_case("cases/zoo.yaml::twin", "error", max_abs_error=None, op=None, family="catalogue"),
@@ -189,6 +190,8 @@ def test_opening_a_case_shows_its_details(page):
     details = page.locator("#case-rows tr.details-row")
     assert details.is_visible()
     text = details.inner_text()
+    # the diagnosis first, before the verdict's message
+    assert text.index("Diagnosis: tf.keras agrees with the reference when the kernel is flipped spatially.") < text.index("40 of 50")
     for expected in ("filters", "kernel_size", "rtol 1.00e-5, atol 1.00e-5", "max abs error", "0.25",
                      "0.5000010000000001", "worst element", "Reproduce", "Reproduces cases/zoo.yaml::zebra_unique_case"):
         assert expected in text
