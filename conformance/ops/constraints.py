@@ -1,0 +1,40 @@
+"""Constraints: `constraints.<Class>` (tf.keras.constraints.<Class>(**params) applied to a
+tensor, as a layer applies it to a weight after an optimizer step) against
+reference_impl.constraints."""
+from __future__ import annotations
+
+from reference_impl import constraints as ref
+
+from conformance.ops import params as P
+from conformance.ops.registry import FunctionOp, register
+
+FAMILY = "constraints"
+
+# Keras class -> (reference function, typed arguments); `axis` is an integer or a list of
+# integers, as the docstrings document ("set `axis` to `[0, 1, 2]`"), passed on as written.
+CLASSES = {
+    "MaxNorm": (ref.max_norm, {"max_value": P.NUMBER, "axis": P.int_or_list()}),
+    "MinMaxNorm": (ref.min_max_norm, {"min_value": P.NUMBER, "max_value": P.NUMBER, "rate": P.NUMBER, "axis": P.int_or_list()}),
+    "NonNeg": (ref.non_neg, {}),
+    "UnitNorm": (ref.unit_norm, {"axis": P.int_or_list()}),
+}
+# the documented shortcut names of the same classes ("Also available via the shortcut function
+# `keras.constraints.max_norm`")
+ALIASES = {"max_norm": "MaxNorm", "min_max_norm": "MinMaxNorm", "non_neg": "NonNeg", "unit_norm": "UnitNorm"}
+
+
+def _constraint(name: str) -> FunctionOp:
+    function, types = CLASSES[ALIASES.get(name, name)]
+    return FunctionOp(
+        name=f"constraints.{name}",
+        family=FAMILY,
+        params=types,
+        doc=f"tf.keras.constraints.{name}(**params)(x): reference_impl.constraints.{function.__name__}",
+        keras_callable=lambda keras, params: getattr(keras.constraints, name)(**params),
+        compute=lambda x, params: function(x, **params),
+        example={"input_shape": [6, 4], "params": {}},
+    )
+
+
+register(*(_constraint(name) for name in CLASSES))
+register(*(_constraint(alias) for alias in ALIASES))
