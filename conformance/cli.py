@@ -7,6 +7,7 @@ the rest as notrun, and `conformance run --resume DIR` runs only those.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -202,14 +203,26 @@ def cmd_ops(args) -> int:
 
     print("modes:\n" + "".join(f"    {m.name}: {m.doc}\n" for m in MODES.values()))
     for name, op in sorted(all_ops().items()):
-        required = ", ".join(op.required)
-        optional = ", ".join(p for p in op.params if p not in op.required)
         check = check_of(op, {})
         modes = ", ".join(CHECK_MODES[check])
         stochastic = f"; in training (call: {{training: true}}): statistics, modes {', '.join(CHECK_MODES['statistics'])}" if getattr(op, "stochastic", None) else ""
-        print(f"{name}  [{op.family}]\n    required: {required or '-'}\n    optional: {optional}\n"
-              f"    check: {check}, modes: {modes}{stochastic}")
+        print(f"{name}  [{op.family}]\n{describe_arguments(op)}    check: {check}, modes: {modes}{stochastic}")
     return EXIT_OK
+
+
+def describe_arguments(op) -> str:
+    """An op's arguments as `conformance ops` lists them, one a line: name, type (with its
+    range or choices), and `required` or its default; then the rules between arguments."""
+    if op.open_params:
+        return "    arguments: any (the user's own class judges them)\n"
+    if not op.params:
+        return "    arguments: none\n"
+    lines = ["    arguments:"]
+    for arg, kind in op.params.items():
+        given = "required" if arg in op.required else f"default {json.dumps(kind.default)}" if kind.has_default else "optional"
+        lines.append(f"      {arg}: {kind.summary}; {given}")
+    lines += [f"    constraint: {c.rule} ({c.source})" for c in op.constraints]
+    return "\n".join(lines) + "\n"
 
 
 def cmd_schema(args) -> int:

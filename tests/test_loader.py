@@ -234,4 +234,4 @@ def test_a_malformed_value_is_allowed_where_the_case_expects_an_error(write_cata
     path = write_catalogue(MALFORMED_VALUE_EXPECTING_AN_ERROR)
     cases, errors = errors_of(path)
     assert [c.name for c in cases] == ["filters_of_the_wrong_type_is_rejected"]
-    assert len(errors) == 1 and "params.filters: expected an integer, got 1.5" in errors[0]
+    assert len(errors) == 1 and "params.filters: expected an integer (at least 1), got 1.5" in errors[0]

@@ -571,6 +571,13 @@ def _make_case(op, name, path, shown, line, case_id, params, swept, dtype, fixed
         # axis: {axis: -1}): the reference, not the type, judges whether it is rejected
         if problem and "error" not in fields["expect"]:
             raise _Problem(path + (("sweep", key) if key in swept else ("params", key)), problem)
+    if "error" not in fields["expect"]:
+        arguments = op.arguments(concrete)
+        for constraint in op.constraints:
+            problem = constraint.problem(arguments)
+            if problem:
+                where = next((("sweep", n) for n in constraint.names if n in swept), ("params",))
+                raise _Problem(path + where, f"{problem}; if that is the point of the case, add `expect: {{error: ValueError}}`")
 
     distribution = fields["input_distribution"]
     if distribution.get("constant_channels"):

@@ -3,7 +3,8 @@
 Generated from what `conformance validate` itself reads, so that the two cannot drift apart:
 the loader's accepted keys and their descriptions (loader.*_KEYS, *_KEY_DOCS), its limits
 (MAX_CALLS, MODES, DTYPES, KNOWN_ERRORS), and the op registry: every op name, each op's
-arguments with the JSON Schema of their ParamType, its call arguments and its inputs.
+arguments with the JSON Schema of their ParamType (its range as minimum/maximum, its choices
+as an enum, its default as `default`), its call arguments and its inputs.
 tests/test_schema.py checks that the committed copy (cases/catalogue.schema.json) is
 current, that every shipped catalogue file passes, and that schema and loader judge the
 loader tests' malformed examples alike, listing the rules the schema cannot state.
@@ -247,7 +248,14 @@ def _case_rules() -> list[dict]:
 def _param_doc(op, name: str) -> str:
     kind = op.params[name]
     required = "required; " if name in op.required else ""
-    return f"{op.name}: {required}{kind.description}"
+    return f"{op.name}: {required}{kind.summary}"
+
+
+def _argument(op, name: str, schema: dict) -> dict:
+    """An argument's schema with its hover text and, when declared, its default."""
+    described = _described(schema, _param_doc(op, name))
+    kind = op.params[name]
+    return {**described, "default": kind.default} if kind.has_default else described
 
 
 class _ArgumentTypes:
@@ -305,7 +313,7 @@ def _op_rules(op, types: _ArgumentTypes) -> dict:
                        "call": _or_set(call, doc["call"])},
         "if": {"not": _EXPECTS_ERROR},
         "then": {"properties": {
-            "params": _or_set({"properties": {k: _described(types.ref(op.params[k]), _param_doc(op, k)) for k in names}},
+            "params": _or_set({"properties": {k: _argument(op, k, types.ref(op.params[k])) for k in names}},
                               doc["params"]),
             "sweep": _or_set({"properties": {k: _described(types.ref(op.params[k], swept=True), _param_doc(op, k))
                                              for k in names}}, doc["sweep"]),

@@ -225,7 +225,7 @@ def _template(op, name: str, per_case_op: bool) -> str:
     block = (
         f"  - name: {name}\n{op_line}"
         f"{given}"
-        f"    params: {_flow(example['params'])}\n{call}"
+        f"{_params(op, example['params'])}{call}"
         f"    # sweep: {{argument: [value, value]}}     # every combination becomes a case\n"
         f"    # dtype: [float32, float64]\n"
         f"    # modes: [{', '.join(modes)}]   # the default; any of {', '.join(MODES)}\n"
@@ -233,3 +233,23 @@ def _template(op, name: str, per_case_op: bool) -> str:
         f"    # known: {{id: ID, when: {{mode: xla}}}}  # a finding recorded in divergences.yaml beside this file\n"
     )
     return block
+
+
+def _params(op, given: dict) -> str:
+    """The example's arguments, then every other argument with a declared default, commented
+    out at its default with its range or choices: uncommenting one keeps the file valid."""
+    others = [(name, kind) for name, kind in op.params.items() if name not in given and kind.has_default]
+    if not others:
+        return f"    params: {_flow(given)}\n"
+    lines = [f"      # {name}: {_flow(kind.default)}{_rule(kind)}\n" for name, kind in others]
+    if not given:  # a mapping with only comments would be null
+        return "    params: {}   # or, in block style, any of:\n" + "".join(lines)
+    return "    params:\n" + "".join(f"      {k}: {_flow(v)}\n" for k, v in given.items()) + "".join(lines)
+
+
+def _rule(kind) -> str:
+    """What a value may be, as a trailing comment: its choices (unless too many) and range."""
+    rules = [kind.range_text] if kind.range_text else []
+    if kind.choices:
+        rules.append(kind.choices_text if len(kind.choices) <= 8 else f"one of {len(kind.choices)} names (`conformance ops`)")
+    return f"   # {'; '.join(rules)}" if rules else ""

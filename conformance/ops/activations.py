@@ -28,7 +28,7 @@ def _argument_types(function) -> tuple[dict, tuple]:
             types[p.name] = P.NUMBER
         if p.default is inspect.Parameter.empty:
             required.append(p.name)
-    return types, tuple(required)
+    return P.with_defaults(types, function), tuple(required)
 
 
 def _tuple_axes(params: dict) -> dict:
@@ -59,7 +59,7 @@ def _activation_layer(keras_class, function, types, *, weights=None, call_params
     return LayerOp(
         name=keras_class,
         family=FAMILY,
-        params=types,
+        params=P.with_defaults(types, function),
         required=tuple(n for n in ("activation",) if n in types),
         doc=f"tf.keras.layers.{keras_class}: reference_impl.activations.{function.__name__}",
         keras_class=keras_class,
@@ -73,9 +73,12 @@ def _activation_layer(keras_class, function, types, *, weights=None, call_params
 
 register(*(_activation_function(name) for name in sorted(ref.ACTIVATIONS)))
 register(
-    _activation_layer("Activation", ref.activation_layer, {"activation": P.STRING}, example={"input_shape": [2, 8], "params": {"activation": "relu"}}),
-    _activation_layer("ReLU", ref.relu_layer, {"max_value": P.optional(P.NUMBER), "negative_slope": P.NUMBER, "threshold": P.NUMBER}),
-    _activation_layer("LeakyReLU", ref.leaky_relu_layer, {"negative_slope": P.NUMBER}),
+    _activation_layer("Activation", ref.activation_layer, {"activation": P.STRING.one_of(*P.ACTIVATION.choices)},
+                      example={"input_shape": [2, 8], "params": {"activation": "relu"}}),
+    # ReLU: "Float >= 0" for all three; LeakyReLU: "Float >= 0.0" (both raise ValueError below 0)
+    _activation_layer("ReLU", ref.relu_layer, {"max_value": P.optional(P.NON_NEGATIVE), "negative_slope": P.NON_NEGATIVE,
+                                               "threshold": P.NON_NEGATIVE}),
+    _activation_layer("LeakyReLU", ref.leaky_relu_layer, {"negative_slope": P.NON_NEGATIVE}),
     _activation_layer("ELU", ref.elu_layer, {"alpha": P.NUMBER}),
     _activation_layer(
         "PReLU", ref.prelu_layer,

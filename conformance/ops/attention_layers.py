@@ -21,6 +21,38 @@ ATTENTION_CALL = {
 }
 
 
+_DENSE_OBJECTS = {f"{w}_{o}": P.KERAS_OBJECT for w in ("kernel", "bias") for o in ("initializer", "regularizer", "constraint")}
+_COMMON = {"dropout": P.RATE.defaults_to(0.0), "seed": P.optional(P.INT).defaults_to(None), "name": P.STRING,
+           "trainable": P.BOOL, "activity_regularizer": P.KERAS_OBJECT}
+_PROJECTED = {  # MultiHeadAttention and GroupQueryAttention
+    "use_bias": P.BOOL.defaults_to(True), "sliding_window": P.optional(P.POSITIVE_INT).defaults_to(None),
+    "use_gate": P.BOOL.defaults_to(False), "flash_attention": P.optional(P.BOOL).defaults_to(None), **_DENSE_OBJECTS,
+}
+# layer -> its constructor arguments, as the Keras docstrings and the reference's specs state them
+ARGUMENTS = {
+    "Attention": {"use_scale": P.BOOL.defaults_to(False),
+                  "score_mode": P.STRING.one_of(*attention.SCORE_MODES).defaults_to("dot"), **_COMMON},
+    "AdditiveAttention": {"use_scale": P.BOOL.defaults_to(True), **_COMMON},
+    "MultiHeadAttention": {
+        "num_heads": P.POSITIVE_INT, "key_dim": P.POSITIVE_INT, "value_dim": P.optional(P.POSITIVE_INT).defaults_to(None),
+        "output_shape": P.optional(P.int_or_list()).at_least(1).defaults_to(None),
+        "attention_axes": P.optional(P.int_or_list()).defaults_to(None), **_PROJECTED, **_COMMON,
+    },
+    "GroupQueryAttention": {
+        "head_dim": P.POSITIVE_INT, "num_query_heads": P.POSITIVE_INT, "num_key_value_heads": P.POSITIVE_INT,
+        **_PROJECTED, **_COMMON,
+    },
+}
+REQUIRED = {"MultiHeadAttention": ("num_heads", "key_dim"),
+            "GroupQueryAttention": ("head_dim", "num_query_heads", "num_key_value_heads")}
+CONSTRAINTS = {
+    "GroupQueryAttention": (P.Constraint(
+        ("num_query_heads", "num_key_value_heads"), lambda a: a["num_query_heads"] % a["num_key_value_heads"] == 0,
+        "`num_query_heads` must be divisible by `num_key_value_heads`",
+        "Keras GroupQueryAttention.__init__ raises ValueError; the reference too"),),
+}
+
+
 _EXAMPLE_PARAMS = {
     "MultiHeadAttention": {"num_heads": 2, "key_dim": 3},
     "GroupQueryAttention": {"head_dim": 3, "num_query_heads": 2, "num_key_value_heads": 1},
@@ -40,7 +72,9 @@ def _keras_keyword_call(layer, given, call):
 def _attention_layer(name: str) -> LayerOp:
     function = attention.LAYERS[name]
     return LayerOp(
-        name=name, family="attention", params={}, open_params=True,
+        name=name, family="attention", params=ARGUMENTS[name],
+        required=REQUIRED.get(name, ()),
+        constraints=CONSTRAINTS.get(name, ()),
         doc=f"tf.keras.layers.{name}: reference_impl.attention.{function.__name__}",
         keras_class=name,
         input_names=("query", "value", "key"),

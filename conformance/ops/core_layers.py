@@ -1,11 +1,56 @@
 """Core, reshaping and merging layers: each entry of the reference modules' LAYERS as a
-thin mapping. Their arguments are checked by the reference itself (an unknown argument is a
-TypeError there, reported as a catalogue error naming it)."""
+thin mapping. Their arguments are those of the reference's ARGUMENTS tables (the Keras
+constructor arguments with their defaults, and the ones accepted and ignored), typed here by
+name; the reference still judges what needs the input's shape (cropping against the input
+length, a permutation of the input's axes)."""
 from __future__ import annotations
 
 from reference_impl import core, merging, reshaping
 
+from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
+
+# EinsumDense's output_shape: "Int or tuple of ints ... None for a dimension inferred"
+_EINSUM_OUTPUT_SHAPE = P.ParamType(
+    "an integer or a list of integers or nulls",
+    lambda v: P.INT.accepts(v) or (isinstance(v, list) and bool(v) and all(i is None or P.INT.accepts(i) for i in v)),
+    {"anyOf": [{"type": "integer"}, {"type": "array", "minItems": 1, "items": {"type": ["integer", "null"]}}]},
+).at_least(0)
+# argument name -> its type (a function of the layer's spatial rank where the form depends on it)
+_TYPES = {
+    "units": P.POSITIVE_INT, "activation": P.ACTIVATION, "use_bias": P.BOOL,
+    "lora_rank": P.optional(P.POSITIVE_INT), "lora_alpha": P.optional(P.INT),
+    "equation": P.STRING, "output_shape": _EINSUM_OUTPUT_SHAPE, "bias_axes": P.OPTIONAL_STRING,
+    "input_dim": P.POSITIVE_INT, "output_dim": P.POSITIVE_INT, "mask_zero": P.BOOL,
+    "data_format": P.DATA_FORMAT,
+    "target_shape": P.int_list().at_least(-1),  # -1 (at most once): inferred
+    "dims": P.int_list().at_least(1),  # 1-based, the batch axis excluded
+    "n": P.POSITIVE_INT,
+    "cropping": lambda r: P.amounts(r).at_least(0),
+    "padding": lambda r: P.amounts(r).at_least(0),
+    "size": lambda r: (P.POSITIVE_INT if r == 1 else P.int_or_tuple(r).at_least(1)),
+    "interpolation": P.STRING.one_of(*reshaping.INTERPOLATIONS),
+    "axis": P.INT, "axes": P.int_or_tuple(2), "normalize": P.BOOL,
+    # accepted and ignored: they do not change the values
+    "name": P.STRING, "trainable": P.BOOL, "weights": P.ANY,
+}
+
+
+def _argument_types(module, layer: str) -> tuple[dict, tuple]:
+    """(typed arguments with their defaults, required arguments) of `layer` from the
+    reference's table: the Keras arguments, then those accepted and ignored."""
+    defaults, ignored = module.ARGUMENTS[layer]
+    rank = int(layer[-2]) if layer[-2:] in ("1D", "2D", "3D") else None
+
+    def type_of(name):
+        if name.endswith(("_initializer", "_regularizer", "_constraint")):
+            return P.KERAS_OBJECT
+        kind = _TYPES[name]
+        return kind(rank) if callable(kind) else kind
+
+    types = {name: type_of(name) for name in [*defaults, *sorted(ignored)]}
+    required = tuple(n for n, d in defaults.items() if d is core.REQUIRED)
+    return P.with_defaults(types, defaults), required
 
 
 # valid starting points for `conformance new`
@@ -31,11 +76,12 @@ _EXAMPLES = {
 
 def _single_input(module, name: str, family: str, **extra) -> LayerOp:
     function = module.LAYERS[name]
+    types, required = _argument_types(module, name)
     return LayerOp(
         name=name,
         family=family,
-        params={},
-        open_params=True,
+        params=types,
+        required=required,
         doc=f"tf.keras.layers.{name}: reference_impl.{module.__name__.split('.')[-1]}.{function.__name__}",
         keras_class=name,
         predict_weights=lambda params, shape: module.weight_shapes(name, shape, **params),
@@ -48,11 +94,12 @@ def _single_input(module, name: str, family: str, **extra) -> LayerOp:
 def _merging(name: str) -> LayerOp:
     """Several inputs, in the case's order, passed to tf.keras as a list."""
     function = merging.LAYERS[name]
+    types, required = _argument_types(merging, name)
     return LayerOp(
         name=name,
         family="merging",
-        params={},
-        open_params=True,
+        params=types,
+        required=required,
         doc=f"tf.keras.layers.{name}: reference_impl.merging.{function.__name__}",
         keras_class=name,
         input_names=None,
@@ -82,7 +129,8 @@ register(
     *(_single_input(core, name, "core", example={"input_shape": _EXAMPLES[name][0], "params": _EXAMPLES[name][1]})
       for name in core.LAYERS if name != "Embedding"),
     LayerOp(
-        name="Embedding", family="core", params={}, open_params=True,
+        name="Embedding", family="core", params=_argument_types(core, "Embedding")[0],
+        required=_argument_types(core, "Embedding")[1],
         doc="tf.keras.layers.Embedding: reference_impl.core.embedding, and the mask of mask_zero",
         keras_class="Embedding",
         predict_weights=lambda params, shape: core.weight_shapes("Embedding", shape, **params),

@@ -13,17 +13,19 @@ CLASSES = (
     "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
     "Orthogonal", "Identity",
 )
-_TYPES = {"mode": P.STRING, "distribution": P.STRING, "input_axes": P.optional(P.int_or_list()),
-          "output_axes": P.optional(P.int_or_list())}
+# the ranges and choices the reference enforces (VarianceScaling's as its docstring lists them)
+_TYPES = {"mode": P.STRING.one_of(*ref.MODES), "distribution": P.STRING.one_of(*ref.DISTRIBUTIONS),
+          "scale": P.NUMBER.at_least(0, exclusive=True), "stddev": P.NON_NEGATIVE,
+          "input_axes": P.optional(P.int_or_list()), "output_axes": P.optional(P.int_or_list())}
 
 
 def _initializer(keras_class: str) -> InitializerOp:
     # the documented constructor arguments; `seed` is the harness's (one per draw)
-    names = [name for name in ref.arguments(keras_class) if name != "seed"]
+    defaults = {name: default for name, default in ref.arguments(keras_class).items() if name != "seed"}
     return InitializerOp(
         name=f"initializers.{keras_class}",
         family=FAMILY,
-        params={name: _TYPES.get(name, P.NUMBER) for name in names},
+        params={name: _TYPES.get(name, P.NUMBER).defaults_to(default) for name, default in defaults.items()},
         doc=f"tf.keras.initializers.{keras_class}: reference_impl.initializers.expected_distribution",
         keras_class=keras_class,
         distribution=lambda params, shape: ref.expected_distribution(keras_class, tuple(shape), **params),

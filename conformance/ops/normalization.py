@@ -25,7 +25,7 @@ def _normalization_layer(keras_class, function, types, *, call_params=None, stat
     return LayerOp(
         name=keras_class,
         family=FAMILY,
-        params={**types, "epsilon": P.NUMBER} if keras_class != "UnitNormalization" else types,
+        params=P.with_defaults({**types, "epsilon": P.NON_NEGATIVE} if keras_class != "UnitNormalization" else types, function),
         doc=f"tf.keras.layers.{keras_class}: reference_impl.normalization.{function.__name__}",
         keras_class=keras_class,
         predict_weights=lambda params, shape: ref.weight_shapes(keras_class, shape, **params),

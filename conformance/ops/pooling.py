@@ -9,20 +9,26 @@ from conformance.ops.registry import LayerOp, register
 FAMILY = "pooling"
 _EXAMPLE_SPATIAL = (9, 8, 7)
 
+def _window(r):
+    """Max/AveragePooling: sizes at least 1; padding "valid" or "same" (case-insensitive)."""
+    return {"pool_size": P.int_or_tuple(r).at_least(1), "strides": P.optional(P.int_or_tuple(r)).at_least(1),
+            "padding": P.STRING.one_of("valid", "same", ignore_case=True)}
+
+
 # kind -> (reference function, typed arguments for a rank, required arguments, call arguments)
 _KINDS = {
-    "max": (ref.max_pool, lambda r: {"pool_size": P.int_or_tuple(r), "strides": P.optional(P.int_or_tuple(r)), "padding": P.STRING}, (), {}),
-    "average": (ref.average_pool, lambda r: {"pool_size": P.int_or_tuple(r), "strides": P.optional(P.int_or_tuple(r)), "padding": P.STRING}, ("pool_size",), {}),
+    "max": (ref.max_pool, _window, (), {}),
+    "average": (ref.average_pool, _window, ("pool_size",), {}),
     "global_max": (ref.global_max_pool, lambda r: {"keepdims": P.BOOL}, (), {}),
     "global_average": (ref.global_average_pool, lambda r: {"keepdims": P.BOOL}, (), {}),
-    "adaptive_max": (ref.adaptive_max_pool, lambda r: {"output_size": P.int_or_tuple(r)}, ("output_size",), {}),
-    "adaptive_average": (ref.adaptive_average_pool, lambda r: {"output_size": P.int_or_tuple(r)}, ("output_size",), {}),
+    "adaptive_max": (ref.adaptive_max_pool, lambda r: {"output_size": P.int_or_tuple(r).at_least(1)}, ("output_size",), {}),
+    "adaptive_average": (ref.adaptive_average_pool, lambda r: {"output_size": P.int_or_tuple(r).at_least(1)}, ("output_size",), {}),
 }
 
 
 def _pooling_layer(keras_class: str, kind: str, rank: int, call_params=None) -> LayerOp:
     compute, typed, required, _ = _KINDS[kind]
-    types = {**typed(rank), "data_format": P.OPTIONAL_STRING}
+    types = P.with_defaults({**typed(rank), "data_format": P.DATA_FORMAT}, compute)
 
     def predict_weights(params, shape):
         ref.output_shape(kind, shape, rank=rank, **params)  # validates the arguments

@@ -17,6 +17,40 @@ RECURRENT_CALL = {
 }
 
 
+_RECURRENT_OBJECTS = {f"{w}_{o}": P.KERAS_OBJECT for w in ("kernel", "recurrent", "bias")
+                      for o in ("initializer", "regularizer", "constraint")}
+# `dtype` is not an argument of a case: the case's own `dtype` key gives it
+_COMMON = {"name": P.STRING, "trainable": P.BOOL}
+_RNN = {
+    "units": P.POSITIVE_INT, "activation": P.ACTIVATION.defaults_to("tanh"), "use_bias": P.BOOL.defaults_to(True),
+    "return_sequences": P.BOOL.defaults_to(False), "return_state": P.BOOL.defaults_to(False),
+    "go_backwards": P.BOOL.defaults_to(False), "stateful": P.BOOL.defaults_to(False),
+    "zero_output_for_mask": P.BOOL.defaults_to(False),
+    "dropout": P.RATE.defaults_to(0.0), "recurrent_dropout": P.RATE.defaults_to(0.0),  # "Float between 0 and 1"
+    "unroll": P.BOOL.defaults_to(False), "seed": P.optional(P.INT).defaults_to(None),
+    "activity_regularizer": P.KERAS_OBJECT, **_RECURRENT_OBJECTS, **_COMMON,
+}
+_GATED = {  # LSTM and GRU
+    "recurrent_activation": P.ACTIVATION.defaults_to("sigmoid"),
+    "use_cudnn": P.ParamType("true, false or 'auto'", lambda v: isinstance(v, bool) or v == "auto",
+                             {"anyOf": [{"type": "boolean"}, {"enum": ["auto"]}]}).defaults_to("auto"),
+    # no longer documented by Keras 3, still taken (reference_impl.recurrent): any value
+    "implementation": P.ANY,
+}
+_LAYER = {"layer": P.LAYER_CONFIG}
+# layer -> its constructor arguments, from the Keras docstrings (as reference_impl.recurrent reads them)
+ARGUMENTS = {
+    "SimpleRNN": _RNN,
+    "LSTM": {**_RNN, **_GATED, "unit_forget_bias": P.BOOL.defaults_to(True)},
+    "GRU": {**_RNN, **_GATED, "reset_after": P.BOOL.defaults_to(True)},
+    # merge_mode: "One of {"sum", "mul", "concat", "ave", None}"
+    "Bidirectional": {**_LAYER, "merge_mode": P.optional(P.STRING).one_of(*(m for m in recurrent.MERGE_MODES if m)).defaults_to("concat"),
+                      "backward_layer": P.optional(P.LAYER_CONFIG).defaults_to(None), "weights": P.ANY, **_COMMON},
+    "TimeDistributed": {**_LAYER, **_COMMON},
+}
+REQUIRED = {"SimpleRNN": ("units",), "LSTM": ("units",), "GRU": ("units",), "Bidirectional": ("layer",), "TimeDistributed": ("layer",)}
+
+
 _EXAMPLE_PARAMS = {
     "Bidirectional": {"layer": {"class_name": "LSTM", "config": {"units": 4}}},
     "TimeDistributed": {"layer": {"class_name": "Dense", "config": {"units": 3}}},
@@ -26,7 +60,7 @@ _EXAMPLE_PARAMS = {
 def _recurrent_layer(name: str) -> LayerOp:
     function = recurrent.LAYERS[name]
     return LayerOp(
-        name=name, family="recurrent", params={}, open_params=True,
+        name=name, family="recurrent", params=ARGUMENTS[name], required=REQUIRED[name],
         doc=f"tf.keras.layers.{name}: reference_impl.recurrent.{function.__name__}",
         keras_class=name,
         predict_weights=lambda params, shape: recurrent.weight_shapes(name, {"x": shape}, **params),

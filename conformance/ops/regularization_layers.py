@@ -23,7 +23,7 @@ def _noise_layer(keras_class: str, types: dict, check: str) -> LayerOp:
     return LayerOp(
         name=keras_class,
         family=FAMILY,
-        params={**types, "seed": P.optional(P.INT)},
+        params={**P.with_defaults(types, ref.ARGUMENTS[keras_class][0]), "seed": P.optional(P.INT).defaults_to(None)},
         required=tuple(n for n in ("rate", "stddev") if n in types),
         doc=f"tf.keras.layers.{keras_class}: identity at inference; in training, the '{check}' check",
         keras_class=keras_class,
@@ -38,12 +38,14 @@ def _noise_layer(keras_class: str, types: dict, check: str) -> LayerOp:
     )
 
 
+# rate: "Float between 0 and 1" (Keras raises outside); stddev: a standard deviation, >= 0 (the
+# reference's rule; tf.keras's refusal above 1 is the known divergence gaussian-noise-stddev-above-one-rejected)
 register(
-    _noise_layer("Dropout", {"rate": P.NUMBER, "noise_shape": P.optional(NOISE_SHAPE)}, "dropout"),
-    _noise_layer("SpatialDropout1D", {"rate": P.NUMBER}, "dropout"),
-    _noise_layer("SpatialDropout2D", {"rate": P.NUMBER, "data_format": P.OPTIONAL_STRING}, "dropout"),
-    _noise_layer("SpatialDropout3D", {"rate": P.NUMBER, "data_format": P.OPTIONAL_STRING}, "dropout"),
-    _noise_layer("GaussianNoise", {"stddev": P.NUMBER}, "gaussian_noise"),
-    _noise_layer("GaussianDropout", {"rate": P.NUMBER}, "gaussian_dropout"),
-    _noise_layer("AlphaDropout", {"rate": P.NUMBER, "noise_shape": P.optional(NOISE_SHAPE)}, "alpha_dropout"),
+    _noise_layer("Dropout", {"rate": P.RATE, "noise_shape": P.optional(NOISE_SHAPE)}, "dropout"),
+    _noise_layer("SpatialDropout1D", {"rate": P.RATE}, "dropout"),
+    _noise_layer("SpatialDropout2D", {"rate": P.RATE, "data_format": P.DATA_FORMAT}, "dropout"),
+    _noise_layer("SpatialDropout3D", {"rate": P.RATE, "data_format": P.DATA_FORMAT}, "dropout"),
+    _noise_layer("GaussianNoise", {"stddev": P.NON_NEGATIVE}, "gaussian_noise"),
+    _noise_layer("GaussianDropout", {"rate": P.RATE}, "gaussian_dropout"),
+    _noise_layer("AlphaDropout", {"rate": P.RATE, "noise_shape": P.optional(NOISE_SHAPE)}, "alpha_dropout"),
 )

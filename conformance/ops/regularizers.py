@@ -14,7 +14,7 @@ CLASSES = {
     "L1": (ref.l1, {"l1": P.NUMBER}),
     "L2": (ref.l2, {"l2": P.NUMBER}),
     "L1L2": (ref.l1_l2, {"l1": P.NUMBER, "l2": P.NUMBER}),
-    "OrthogonalRegularizer": (ref.orthogonal_regularizer, {"factor": P.NUMBER, "mode": P.STRING}),
+    "OrthogonalRegularizer": (ref.orthogonal_regularizer, {"factor": P.NUMBER, "mode": P.STRING.one_of(*ref.MODES)}),
 }
 ALIASES = {"l1": "L1", "l2": "L2", "l1_l2": "L1L2", "orthogonal_regularizer": "OrthogonalRegularizer"}
 
@@ -24,7 +24,7 @@ def _regularizer(name: str, keras_name: str) -> FunctionOp:
     return FunctionOp(
         name=f"regularizers.{name}",
         family=FAMILY,
-        params=types,
+        params=P.with_defaults(types, function),
         doc=f"tf.keras.regularizers.{keras_name}(**params)(x): reference_impl.regularizers.{function.__name__}",
         keras_callable=lambda keras, params: getattr(keras.regularizers, keras_name)(**params),
         compute=lambda x, params: function(x, **params),
