@@ -78,8 +78,8 @@ CASE_KEY_DOCS = {
     "calls": f"Call the layer this many times in a row (default 1, at most {MAX_CALLS}), each on a fresh input.",
     "input_distribution": "How generated inputs are drawn: {mean, std} (default 0.25, 1.0), constant_channels "
                           "along channel_axis (default -1) held at the mean.",
-    "isolate": "true: run the tf.keras side in a child process, so that a call that kills its process becomes "
-               "this case's result.",
+    "isolate": "true: a hint for a known crasher: its tf.keras side runs in a child of the worker process. "
+               "Every case's crash is already only its own result (the runner supervises each case).",
     "shape": "Initializers: the shape of the variable to initialize (instead of input_shape).",
     "kernel_of": "Initializers: {op, params, input_shape, weight}: take the shape from a layer's kernel "
                  "(weight defaults to kernel).",
@@ -88,7 +88,8 @@ CASE_KEY_DOCS = {
     "reference": "Custom ops: file.py:Name of its NumPy reference, in the catalogue's folder.",
     "inputs": "Several or typed inputs, by name: name -> {shape | values, dtype, range, mean, std, p}.",
     "modes": "The execution modes the case runs in (a name or a list); default: its check's modes.",
-    "timeout": "Seconds this case may take, instead of the run's --timeout.",
+    "timeout": "Seconds this case may take, instead of the run's --timeout (default 120); past it the case is an "
+               "error naming whose code was running.",
 }
 INPUT_SPEC_KEY_DOCS = {
     "shape": "The input's shape (or literal `values`).",

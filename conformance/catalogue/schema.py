@@ -379,7 +379,8 @@ def _file_op_is(name: str) -> dict:
 
 def catalogue_schema() -> dict:
     """The JSON Schema of a catalogue file."""
-    ops = all_ops()
+    # by name: the registry's order is the order its family modules happened to be imported in
+    ops = dict(sorted(all_ops().items()))
     case_properties = _properties(loader.CASE_KEYS, loader.CASE_KEY_DOCS, _case_values(ops), "CASE_KEYS")
     case = {
         "type": "object", "required": ["name"], "additionalProperties": False,

@@ -8,7 +8,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from conformance.ops.params import ParamType
+from conformance.ops.params import Constraint, ParamType
 
 # Modules that register ops; each is a thin mapping of one family onto the kinds below.
 FAMILY_MODULES = (
@@ -17,6 +17,7 @@ FAMILY_MODULES = (
     "conformance.ops.normalization",
     "conformance.ops.activations",
     "conformance.ops.regularizers",
+    "conformance.ops.constraints",
     "conformance.ops.initializers",
     "conformance.ops.custom",
     "conformance.ops.regularization_layers",
@@ -28,17 +29,29 @@ FAMILY_MODULES = (
 
 @dataclass(frozen=True)
 class Op:
-    """What every op declares: its catalogue name, family and parameter types."""
+    """What every op declares: its catalogue name, family and typed arguments (each with its
+    range, choices and default, conformance.ops.params), and the rules between them."""
 
     name: str
     family: str
     params: Mapping[str, ParamType]
     required: tuple[str, ...] = ()
+    # rules between arguments, each documented by Keras or enforced by the reference
+    constraints: tuple[Constraint, ...] = ()
     doc: str = ""
     # A valid starting point for `conformance new`: {"input_shape": [...], "params": {...}}
     example: Mapping = field(default_factory=dict)
     # True when the arguments are the user's own (a custom class): any names are accepted
     open_params: bool = False
+
+    def arguments(self, given: dict) -> dict:
+        """`given` with the declared default of every argument it does not give."""
+        return {**{n: t.default for n, t in self.params.items() if t.has_default}, **given}
+
+    def constraint_problems(self, given: dict) -> list[str]:
+        """What the case's arguments break of the op's constraints."""
+        arguments = self.arguments(given)
+        return [p for p in (c.problem(arguments) for c in self.constraints) if p]
 
 
 @dataclass(frozen=True)
