@@ -308,6 +308,97 @@ def test_softmax_over_another_axis():
     assert explained_by(case, ev, planted) == ["softmax_over_another_axis"]
 
 
+# --- constraints ----------------------------------------------------------------------------
+
+
+def constraint_kernel(shape=(6, 5), seed=3, small=2):
+    """A Dense kernel (in, units) of random non-integer values whose column norms are 1.99,
+    3.30, 8.3e-4 (column `small`, scaled by 1e-3), 1.18 and 3.10: on both sides of MaxNorm's
+    limit 2 and of the bounds [1.5, 2.5], one far below them."""
+    w = np.random.default_rng(seed).normal(0.2, 0.8, size=shape)
+    w[:, small] *= 1e-3
+    return w
+
+
+def rescaled_with_epsilon(w, desired, epsilon=1e-7):
+    """Each output unit (last axis) rescaled to desired(norm) dividing by norm + epsilon, unit by
+    unit, as tf.keras's constraints do (w * desired / (epsilon + norm))."""
+    out = np.empty_like(w)
+    for j in range(w.shape[-1]):
+        unit = w[..., j]
+        norm = np.sqrt(np.sum(unit * unit))
+        out[..., j] = unit * (desired(norm) / (norm + epsilon))
+    return out
+
+
+CONSTRAINT_PLANTS = [
+    ("constraints.MaxNorm", {"max_value": 2.0, "axis": 0}, lambda n: min(n, 2.0)),
+    ("constraints.max_norm", {}, lambda n: min(n, 2.0)),  # the documented defaults max_value=2, axis=0
+    ("constraints.MinMaxNorm", {"min_value": 1.5, "max_value": 2.5, "rate": 0.75, "axis": 0},
+     lambda n: 0.75 * min(max(n, 1.5), 2.5) + 0.25 * n),
+    ("constraints.UnitNorm", {"axis": 0}, lambda n: 1.0),
+]
+
+
+@pytest.mark.parametrize("op_name, params, desired", CONSTRAINT_PLANTS, ids=[p[0] for p in CONSTRAINT_PLANTS])
+def test_epsilon_added_to_norm(op_name, params, desired):
+    w = constraint_kernel()
+    norms = np.sqrt(np.sum(w * w, axis=0))
+    assert norms.min() < 1e-3 and (norms < 2).sum() >= 2 and (norms > 2.5).sum() >= 2
+    case, ev = evaluate(op_name, params, input_values=w.tolist())
+    planted = rescaled_with_epsilon(np.asarray(ev.x, dtype=np.float64), desired)
+    assert explained_by(case, ev, planted) == ["epsilon_added_to_norm"]
+
+
+def test_epsilon_added_to_norm_over_several_axes_and_in_float32():
+    # a Conv2D kernel (3, 3, 2, 4), norms over [0, 1, 2], filter 1 of small norm
+    w = np.random.default_rng(5).normal(0.1, 0.3, size=(3, 3, 2, 4))
+    w[..., 1] *= 1e-4
+    case, ev = evaluate("constraints.UnitNorm", {"axis": [0, 1, 2]}, input_values=w.tolist())
+    planted = rescaled_with_epsilon(np.asarray(ev.x, dtype=np.float64), lambda n: 1.0)
+    assert explained_by(case, ev, planted) == ["epsilon_added_to_norm"]
+    # the tiny_column case: (3e-8, -4e-8), norm 5e-8, beside an ordinary column, computed in float32
+    tolerance = {"rtol": 1e-5, "atol": 1e-12}
+    for op_name, desired in (("constraints.MaxNorm", lambda n: min(n, np.float32(2))),
+                             ("constraints.MinMaxNorm", lambda n: min(max(n, np.float32(0)), np.float32(1)))):
+        case, ev = evaluate(op_name, {"axis": 0}, dtype="float32", input_values=[[3e-8, 1.0], [-4e-8, 0.5]],
+                            tolerance=tolerance)
+        planted = rescaled_with_epsilon(np.asarray(ev.x, dtype=np.float32), desired, np.float32(1e-7))
+        assert planted.dtype == np.float32
+        assert explained_by(case, ev, planted.astype(np.float64)) == ["epsilon_added_to_norm"]
+
+
+def test_epsilon_added_to_norm_not_named_for_a_correct_output_or_another_mistake():
+    w = constraint_kernel()
+    case, ev = evaluate("constraints.MaxNorm", {"max_value": 2.0, "axis": 0}, input_values=w.tolist())
+    reference = SideOutcome(output=ev.reference)
+    assert diagnose(case, reference, SideOutcome(output=ev.reference.copy()), ev) is None
+    assert explaining(ev, ev.reference, case.effective_tolerance) == (["epsilon_added_to_norm"], [])
+    # in float32 the fuzz factor is invisible beside ordinary norms: not named for the honest output
+    ordinary = np.delete(w, 2, axis=1)
+    case32, ev32 = evaluate("constraints.UnitNorm", {"axis": 0}, dtype="float32", input_values=ordinary.tolist())
+    honest32 = rescaled_with_epsilon(np.asarray(ev32.x, dtype=np.float32), lambda n: np.float32(1), np.float32(1e-7))
+    assert explaining(ev32, honest32.astype(np.float64), case32.effective_tolerance)[1] == []
+    # every column rescaled to the limit (a projection onto the sphere, not the ball): not this mistake
+    sphere = rescaled_with_epsilon(w, lambda n: 2.0, 0.0)
+    diagnosis = diagnose(case, reference, SideOutcome(output=sphere), ev)
+    assert diagnosis["explained_by"] == [] and diagnosis["tried"] == ["epsilon_added_to_norm"]
+    assert diagnosis["sentence"].startswith("No known mistake reproduces it (1 tried: epsilon_added_to_norm)")
+    # NonNeg divides by nothing; no other family tries it
+    case, ev = evaluate("constraints.NonNeg", {}, [6, 5])
+    assert explaining(ev, np.abs(ev.x), case.effective_tolerance) == ([], [])
+    assert [h.families for h in HYPOTHESES if h.name == "epsilon_added_to_norm"] == [("constraints",)]
+    assert all("constraints" not in h.families for h in HYPOTHESES if h.name != "epsilon_added_to_norm")
+
+
+def test_epsilon_added_to_norm_sentence():
+    case, ev = evaluate("constraints.UnitNorm", {"axis": 0}, input_values=constraint_kernel().tolist())
+    planted = rescaled_with_epsilon(np.asarray(ev.x, dtype=np.float64), lambda n: 1.0)
+    diagnosis = diagnose(case, SideOutcome(output=ev.reference), SideOutcome(output=planted), ev)
+    assert diagnosis["sentence"] == ("tf.keras agrees with the reference when a fuzz factor (Keras's epsilon, 1e-7) "
+                                     "is added to the norm it divides by.")
+
+
 # --- the mechanism ----------------------------------------------------------------------------
 
 EVALUATED = [
@@ -322,6 +413,8 @@ EVALUATED = [
     ("LSTM", {"units": 3}, [2, 5, 4], {"call": {"mask": MASK}}),
     ("Softmax", {}, [2, 3, 5], {"call": {"mask": [[True, False, True, True, False]]}}),
     ("LeakyReLU", {}, [3, 8], {}),
+    ("constraints.MinMaxNorm", {"min_value": 1.5, "max_value": 2.5, "rate": 0.75, "axis": 0}, [6, 5], {}),
+    ("constraints.unit_norm", {"axis": [0, 1, 2]}, [3, 3, 2, 4], {}),
 ]
 
 

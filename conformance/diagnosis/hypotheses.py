@@ -23,8 +23,10 @@ from typing import Callable
 import numpy as np
 
 from conformance.diagnosis.evaluation import Evaluation
+from conformance.ops import constraints as constraint_ops
 from conformance.ops.regularizers import ALIASES, CLASSES
 from reference_impl import activations as ref_activations
+from reference_impl import constraints as ref_constraints
 from reference_impl import normalization as ref_normalization
 
 Candidates = dict  # detail phrase -> the output the reference gives with the mistake made
@@ -484,6 +486,29 @@ def softmax_over_another_axis(ev: Evaluation):
     return {f"(axis {other} instead of axis {documented})": ev.run(params={**ev.params, "axis": other})}
 
 
+# --- weight constraints ---------------------------------------------------------------------
+
+NORM_CONSTRAINTS = ("MaxNorm", "MinMaxNorm", "UnitNorm")  # the constraints that rescale by a norm
+KERAS_EPSILON = 1e-7  # keras.config.epsilon()'s default, Keras's fuzz factor
+
+
+def epsilon_added_to_norm(ev: Evaluation):
+    """w * desired / (||w|| + 1e-7) instead of the documented w * desired / ||w||, for each
+    slice (the desired norm the documented one of the same ||w||: min(||w||, max_value), the
+    rate's mix of ||w|| and its clip, or 1): the reference's output rescaled by
+    ||w|| / (||w|| + 1e-7), with ||w|| from the reference's norms() over the op's axis. A zero
+    slice stays zero either way; a non-finite norm keeps the reference."""
+    kind, _, name = ev.op.name.partition(".")
+    if kind != "constraints" or constraint_ops.ALIASES.get(name, name) not in NORM_CONSTRAINTS:
+        return None
+    function = constraint_ops.CLASSES[constraint_ops.ALIASES.get(name, name)][0]
+    axis = ev.params.get("axis", inspect.signature(function).parameters["axis"].default)
+    norm = ref_constraints.norms(ev.x, axis)
+    with np.errstate(invalid="ignore", over="ignore"):
+        factor = np.where(np.isfinite(norm), norm / (norm + KERAS_EPSILON), 1.0)
+    return {"": ev.reference * factor}
+
+
 HYPOTHESES: tuple[Hypothesis, ...] = (
     Hypothesis("kernel_flipped", "the kernel is flipped spatially", ("convolution",), kernel_flipped),
     Hypothesis("kernel_in_out_swapped", "the kernel's last two axes (input and output channels) are swapped",
@@ -527,5 +552,7 @@ HYPOTHESES: tuple[Hypothesis, ...] = (
                ("recurrent",), output_of_another_time_step),
     Hypothesis("softmax_over_another_axis", "the softmax is taken over another axis",
                ("activations",), softmax_over_another_axis),
+    Hypothesis("epsilon_added_to_norm", "a fuzz factor (Keras's epsilon, 1e-7) is added to the norm it divides by",
+               ("constraints",), epsilon_added_to_norm),
 )
 BY_NAME = {h.name: h for h in HYPOTHESES}
