@@ -48,6 +48,33 @@ class WideNormal(keras.initializers.Initializer):
         return {"stddev": self.stddev}
 
 
+class Clip(keras.constraints.Constraint):
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def __call__(self, w):
+        return keras.ops.clip(w, self.low, self.high)
+
+    def get_config(self):
+        return {"low": self.low, "high": self.high}
+
+
+class ClipForgetsItsBounds(Clip):
+    """A planted fault: get_config loses the upper bound."""
+
+    def get_config(self):
+        return {"low": self.low, "high": 10.0}
+
+
+def clip(w, low, high):
+    return np.clip(np.asarray(w, dtype=np.float64), low, high)
+
+
+def clip_from_above_only(w, low, high):
+    """A planted fault in the reference: the lower bound forgotten."""
+    return np.minimum(np.asarray(w, dtype=np.float64), high)
+
+
 def normal(shape, stddev):
     from reference_impl.initializers import Distribution
 
@@ -118,3 +145,37 @@ def test_a_three_percent_scale_error_of_an_initializer_is_caught(tmp_path):
     record = run_case(case)
     assert record.status == "fail"
     assert record.message.startswith("samples:") and "std" in record.message
+
+
+def constraint_catalogue(tmp_path, custom, reference):
+    path = catalogue(tmp_path, custom)
+    path.write_text(
+        "cases:\n  - name: k\n    op: custom.constraint\n"
+        f"    custom: {custom}\n    reference: {reference}\n    input_shape: [3, 4, 5]\n"
+        "    params: {low: -0.2, high: 0.3}\n    dtype: [float32, float64]\n"
+    )
+    cases, errors = load_file(path)
+    assert errors == [] and len(cases) == 2
+    return cases
+
+
+def test_a_correct_custom_constraint_passes(tmp_path):
+    for case in constraint_catalogue(tmp_path, "objs.py:Clip", "objs.py:clip"):
+        record = run_case(case)
+        assert record.status == "pass", record.message
+
+
+def test_a_constraint_that_disagrees_with_its_reference_is_caught_on_a_tensor_and_in_a_layer(tmp_path):
+    for case in constraint_catalogue(tmp_path, "objs.py:Clip", "objs.py:clip_from_above_only"):
+        record = run_case(case)
+        assert record.status == "fail"
+        assert record.message.startswith("projected weights:")
+        assert "Dense(kernel_constraint=...).kernel.constraint(kernel):" in record.message
+
+
+def test_a_constraint_config_that_does_not_round_trip_is_caught_also_through_the_layer(tmp_path):
+    (case, _) = constraint_catalogue(tmp_path, "objs.py:ClipForgetsItsBounds", "objs.py:clip")
+    record = run_case(case)
+    assert record.status == "fail"
+    assert "the from_config copy differs from the original" in record.message
+    assert "of the Dense.from_config copy differs from the original" in record.message

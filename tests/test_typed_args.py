@@ -12,6 +12,7 @@ from conformance.ops import all_ops, get_op
 OPEN_ON_PURPOSE = {
     "custom.regularizer": "the user's own Keras class: its constructor, not the harness, defines its arguments",
     "custom.initializer": "the user's own Keras class: its constructor, not the harness, defines its arguments",
+    "custom.constraint": "the user's own Keras class: its constructor, not the harness, defines its arguments",
 }
 
 

@@ -713,7 +713,7 @@ def _user_objects(case, op, path, catalogue_file) -> dict:
     if not isinstance(op, CustomOp):
         for key in keys:
             if key in case:
-                raise _Problem(path + (key,), f"{key!r} is for custom ops (custom.regularizer, custom.initializer), not {op.name}")
+                raise _Problem(path + (key,), f"{key!r} is for custom ops (custom.regularizer, custom.initializer, custom.constraint), not {op.name}")
         return {}
     out = {}
     for key in keys:

@@ -341,7 +341,7 @@ def _op_rules(op, types: _ArgumentTypes) -> dict:
                                                                              doc["inputs"])}}})
         rules["properties"]["inputs"] = _or_set(inputs, doc["inputs"])
     if not isinstance(op, CustomOp):
-        never += [(k, "for custom ops (custom.regularizer, custom.initializer)") for k in ("custom", "reference")]
+        never += [(k, "for custom ops (custom.regularizer, custom.initializer, custom.constraint)") for k in ("custom", "reference")]
     for key, reason in never:
         rules["properties"][key] = {"description": f"{key!r} is {reason}", "not": {}}
     return rules

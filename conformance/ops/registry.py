@@ -132,8 +132,9 @@ class CustomOp(Op):
     NumPy reference (`reference: file.py:function`): its values, the get_config/from_config
     round trip, Keras serialization, and its use inside a layer.
 
-    kind: "regularizer" (reference(x, **params) -> penalty) or "initializer"
-    (reference(shape, **params) -> a reference_impl.initializers.Distribution).
+    kind: "regularizer" (reference(x, **params) -> penalty), "constraint" (reference(w,
+    **params) -> the projected w, same shape) or "initializer" (reference(shape, **params) ->
+    a reference_impl.initializers.Distribution).
     """
 
     kind: str = ""
