@@ -7,7 +7,9 @@ the rest as notrun, and `conformance run --resume DIR` runs only those.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -333,8 +335,6 @@ def cmd_run(args) -> int:
 
 def _kept_from(out_dir: Path, cases) -> dict:
     """id -> Record of the cases that already have a result in out_dir, for the same definition."""
-    import json
-
     from conformance.record import Record
     from conformance.results import jsonable
     from conformance.runner.journal import finished_records
@@ -351,24 +351,18 @@ def _kept_from(out_dir: Path, cases) -> dict:
     return kept
 
 
+@contextlib.contextmanager
 def _sigterm_as_interrupt():
     """While the run lasts, SIGTERM (a CI job cancelled, `kill`) stops it as Ctrl-C does."""
-    import contextlib
-    import signal
-
-    @contextlib.contextmanager
-    def scope():
-        try:
-            previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-        except ValueError:  # not the main thread: leave signals alone
-            yield
-            return
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-
-    return scope()
+    try:
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_environment(meta: dict) -> None:

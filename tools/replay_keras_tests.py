@@ -645,15 +645,9 @@ class _Body:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, (ast.Tuple, ast.List)):
-            items = []
-            for element in node.elts:
-                if isinstance(element, ast.Starred):
-                    value = self.expr(element.value)
-                    if not isinstance(value, (list, tuple)):
-                        return Unknown(_text(node))
-                    items.extend(value)
-                else:
-                    items.append(self.expr(element))
+            items = self._spread(node.elts, node)
+            if isinstance(items, Unknown):
+                return items
             return tuple(items) if isinstance(node, ast.Tuple) else items
         if isinstance(node, ast.Dict):
             out = {}
@@ -818,16 +812,24 @@ class _Body:
                 if isinstance(item, LayerObject) and not item.handed_to:
                     item.handed_to = _text(node.func)
 
-    def _arguments(self, node: ast.Call) -> tuple[list, dict] | Unknown:
-        args = []
-        for a in node.args:
-            if isinstance(a, ast.Starred):
-                spread = self.expr(a.value)
-                if not isinstance(spread, (list, tuple)):
-                    return Unknown(_text(a))
-                args.extend(spread)
+    def _spread(self, elements, node) -> list | Unknown:
+        """The values of `elements` (a literal's items, a call's positional arguments), each
+        *starred one expanded; Unknown (naming `node`) when a starred one is not a sequence."""
+        items = []
+        for element in elements:
+            if isinstance(element, ast.Starred):
+                value = self.expr(element.value)
+                if not isinstance(value, (list, tuple)):
+                    return Unknown(_text(node))
+                items.extend(value)
             else:
-                args.append(self.expr(a))
+                items.append(self.expr(element))
+        return items
+
+    def _arguments(self, node: ast.Call) -> tuple[list, dict] | Unknown:
+        args = self._spread(node.args, node)
+        if isinstance(args, Unknown):
+            return args
         kwargs = {}
         for k in node.keywords:
             value = self.expr(k.value)
