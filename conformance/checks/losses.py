@@ -1,0 +1,59 @@
+"""The loss check: a loss class's reduced value (or a function form's per-sample losses) against
+the reference's, within the case's tolerance, in the case's mode.
+
+Inputs are named (y_true, y_pred, sample_weight; circle's ref_labels and ref_embeddings): a case
+gives them as `inputs:` or gives `input_shape` (y_pred's shape) and the op derives the others
+(LossOp.specs). Each generated input has its own stream of the case seed and is mapped into the
+loss's domain by the op (LossOp.prepare: probabilities, labels, ...), then rounded to its dtype,
+so both sides get the same numbers; literal `values:` are taken as written.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.checks.values import compare_outputs
+from conformance.checks.verdict import Verdict, decide
+from conformance.diagnosis import diagnose
+from conformance.outcome import SideOutcome, Timings, error_info
+from conformance.runner.inputs import make_named_input, numpy_dtype, round_to
+from conformance.catalogue.model import Case
+
+
+def loss_inputs(op, case: Case) -> dict:
+    """name -> (values, the dtype tf.keras gets them in): integer labels as their spec says
+    (int32 by default), floats in their spec's dtype or the case's."""
+    specs = case.inputs or op.specs(tuple(case.input_shape), case.params)
+    drawn = {name: make_named_input(name, spec, case.dtype, case.seed) for name, spec in specs.items()}
+    literal = {name for name, spec in specs.items() if "values" in spec}
+    prepared = op.prepare(drawn, case.params, literal)
+    out = {}
+    for name, value in prepared.items():
+        declared = specs[name].get("dtype")
+        if np.issubdtype(np.asarray(value).dtype, np.integer) or value.dtype == bool:
+            out[name] = (value, np.dtype(declared or "int32") if value.dtype != bool else np.bool_)
+        else:  # a float, or labels the op made float (one-hot): the spec's float dtype or the case's
+            dtype = declared if declared and declared.startswith(("float", "bfloat")) else case.dtype
+            out[name] = (round_to(value, dtype), numpy_dtype(dtype))
+    return out
+
+
+def run_loss_reference(op, case: Case, inputs: dict) -> SideOutcome:
+    try:
+        values = {name: value for name, (value, _) in inputs.items()}
+        return SideOutcome(output=np.asarray(op.compute(values, case.params), dtype=np.float64))
+    except (ValueError, TypeError) as exc:  # the documented rejection of the arguments or inputs
+        return SideOutcome(error=error_info(exc, "call"))
+
+
+def judge(op, case: Case, target, timings: Timings) -> Verdict:
+    inputs = loss_inputs(op, case)
+    with timings("reference"):
+        reference = run_loss_reference(op, case, inputs)
+    keras = target.run_loss(op, case, inputs, timings)
+    with timings("judge"):
+        verdict = decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
+    if verdict.status == "fail" and reference.output is not None and keras.output is not None and verdict.metrics:
+        # no implementation mistake is modelled for losses: the diagnosis describes the error
+        with timings("diagnose"):
+            verdict.diagnosis = diagnose(case, reference, keras, None)
+    return verdict
