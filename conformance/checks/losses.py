@@ -46,6 +46,9 @@ def run_loss_reference(op, case: Case, inputs: dict) -> SideOutcome:
 
 
 def judge(op, case: Case, target, timings: Timings) -> Verdict:
+    if case.input_values is not None:  # one literal array cannot say which input it is
+        return Verdict("error", f"{op.name} takes named inputs: give literal values as `inputs: {{y_true: {{values: ...}}, "
+                                "y_pred: {values: ...}}`, not `input_values`")
     inputs = loss_inputs(op, case)
     with timings("reference"):
         reference = run_loss_reference(op, case, inputs)
