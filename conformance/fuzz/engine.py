@@ -188,7 +188,7 @@ class Fuzzer:
             keep_invalid = spec.pop(KEEP_INVALID_KEY)
             if state["target"] is not None:
                 state["shrink_runs"] += 1
-                if state["shrink_runs"] > self.hypothesis_shrink_runs:
+                if state["shrink_runs"] > _shrink_runs(self.hypothesis_shrink_runs, state["target"][0]):
                     raise _StopShrinking()
             elif time.monotonic() > deadline or self._enough(stats):
                 return  # the op's budget is spent: the batch's remaining examples pass at once
@@ -291,7 +291,7 @@ class Fuzzer:
             return (is_divergence(verdict) and self.known.match(case, verdict) is None
                     and same_divergence(signature, subject, verdict))
 
-        shrunk, runs = greedy(spec, still, self.greedy_shrink_runs)
+        shrunk, runs = greedy(spec, still, _shrink_runs(self.greedy_shrink_runs, signature))
         name = f"fuzz_{next(iter(signature))}_{len(findings) + 1}"
         spec_run, case, verdict = self._run(shrunk, name, file)
         if not same_divergence(signature, subject, verdict):  # flaky: keep what Hypothesis found
@@ -379,6 +379,15 @@ class Fuzzer:
         data = self.summary(budget_s)
         (self.out / "fuzz.json").write_text(json.dumps(data, indent=1, default=str) + "\n", encoding="utf-8")
         return data
+
+
+# A crash costs a new worker process (TensorFlow imported again, twice: the supervisor reruns
+# the culprit alone) and a hang its whole time limit: shrinking such a divergence gets fewer runs.
+COSTLY_SHRINK_RUNS = 12
+
+
+def _shrink_runs(runs: int, signature: dict) -> int:
+    return min(runs, COSTLY_SHRINK_RUNS) if {"crash", "stopped"} & set(signature) else runs
 
 
 def _short(case) -> str:
