@@ -47,6 +47,8 @@ CHECK_MODES: dict[str, tuple[str, ...]] = {
     "distribution": (REFERENCE_MODE,),  # initializers: samples against the documented distribution
     "statistics": (REFERENCE_MODE,),  # random layers in training: masks and noise, statistically
     "custom": (REFERENCE_MODE,),  # the user's own objects against the user's own reference
+    "loss": tuple(MODES),  # losses: the (reduced) loss against the reference
+    "training": tuple(MODES),  # a layer's weights after optimizer steps (`train:`) against the reference's update
 }
 
 TARGETS = ("tf.keras",)

@@ -10,8 +10,10 @@ import numpy as np
 
 MAX_MESSAGE = 2000
 # The phases a case's time is split into (record field `durations`).
-# eager: the eager run a compiled mode is compared with; diagnose: a failure's diagnosis (conformance.diagnosis)
-PHASES = ("build", "eager", "compile", "call", "reference", "judge", "diagnose")
+# eager: the eager run a compiled mode is compared with; diagnose: a failure's diagnosis (conformance.diagnosis);
+# reference gradient: the reference's directional derivatives (conformance.checks.gradients; the
+# target's gradient is computed in the same call as its output, so it is part of compile and call)
+PHASES = ("build", "eager", "compile", "call", "reference", "reference gradient", "judge", "diagnose")
 
 
 @dataclass
@@ -23,6 +25,13 @@ class SideOutcome:
     state: dict = field(default_factory=dict)  # state variables after the last call, further outputs, losses
     eager_output: np.ndarray | None = None  # in a compiled mode: the same layer's eager output
     error_bound: np.ndarray | None = None  # reference only: the formula's own rounding bound per element
+    # target only, when asked for (conformance.checks.gradients): the vector-Jacobian product
+    # of a cotangent, {"inputs": {name: array}, "weights": {name: array}} over the float
+    # inputs and the trainable weights, or the error computing it raised
+    gradients: dict | None = None
+    gradient_error: dict | None = None
+    # target only, for a `train:` case: per optimizer step {"weights": before, "gradients": applied}
+    steps: list | None = None
 
     @property
     def shape(self):

@@ -542,7 +542,7 @@ def test_structure_of_nan_at_infinite_inputs():
 class PlantedTarget:
     """A target whose layer output is the reference's with the kernel flipped."""
 
-    def run_layer(self, op, case, inputs, weights, calls, timings):
+    def run_layer(self, op, case, inputs, weights, calls, timings, cotangent=None):
         flipped = {**weights, "kernel": weights["kernel"][::-1]}
         return SideOutcome(output=op.compute(inputs[0], flipped, case.params, calls[0]))
 
@@ -568,7 +568,7 @@ def test_a_passing_case_has_no_diagnosis():
     case = make_case("Conv1D", {"filters": 2, "kernel_size": 3}, [2, 7, 3])
 
     class Honest:
-        def run_layer(self, op, case, inputs, weights, calls, timings):
+        def run_layer(self, op, case, inputs, weights, calls, timings, cotangent=None):
             return SideOutcome(output=op.compute(inputs[0], weights, case.params, calls[0]))
 
     timings = Timings()

@@ -106,7 +106,7 @@ def test_a_wrong_value_planted_in_a_missing_kernel_sweep_is_a_fail(missing_kerne
         def __getattr__(self, name):
             return getattr(real, name)
 
-        def run_layer(self, op, case, inputs, weights, calls, timings=None):
+        def run_layer(self, op, case, inputs, weights, calls, timings=None, cotangent=None):
             from conformance.checks.values import run_reference
 
             reference, _ = run_reference(op, case, inputs, calls)

@@ -102,16 +102,16 @@ def test_attention_masks_of_equal_shape_reach_both_sides_as_a_list():
 
 
 def test_a_regularizer_finds_its_weights_by_the_last_part_of_their_path():
-    from conformance.checks.values import _regularized_weights
+    from conformance.checks.values import argument_weights
 
     mha = {"query/kernel": 0, "key/kernel": 0, "value/kernel": 0, "attention_output/kernel": 0, "query/bias": 0}
-    assert _regularized_weights("kernel", mha, "kernel_regularizer") == ["query/kernel", "key/kernel", "value/kernel",
+    assert argument_weights("kernel", mha, "kernel_regularizer") == ["query/kernel", "key/kernel", "value/kernel",
                                                                            "attention_output/kernel"]
     lstm = {"lstm_cell/kernel": 0, "lstm_cell/recurrent_kernel": 0, "lstm_cell/bias": 0}
-    assert _regularized_weights("recurrent", lstm, "recurrent_regularizer") == ["lstm_cell/recurrent_kernel"]
-    assert _regularized_weights("bias", lstm, "bias_regularizer") == ["lstm_cell/bias"]
-    assert _regularized_weights("depthwise", {"kernel": 0, "bias": 0}, "depthwise_regularizer") == ["kernel"]
+    assert argument_weights("recurrent", lstm, "recurrent_regularizer") == ["lstm_cell/recurrent_kernel"]
+    assert argument_weights("bias", lstm, "bias_regularizer") == ["lstm_cell/bias"]
+    assert argument_weights("depthwise", {"kernel": 0, "bias": 0}, "depthwise_regularizer") == ["kernel"]
     separable = {"depthwise_kernel": 0, "pointwise_kernel": 0, "bias": 0}
-    assert _regularized_weights("pointwise", separable, "pointwise_regularizer") == ["pointwise_kernel"]
+    assert argument_weights("pointwise", separable, "pointwise_regularizer") == ["pointwise_kernel"]
     with pytest.raises(ValueError, match="gamma_regularizer has no weight to regularize"):
-        _regularized_weights("gamma", {"beta": 0}, "gamma_regularizer")
+        argument_weights("gamma", {"beta": 0}, "gamma_regularizer")

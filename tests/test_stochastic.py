@@ -78,7 +78,7 @@ class RaisingTarget:
     def __init__(self, kind, message):
         self.error = {"type": kind, "bases": ["Exception"], "message": message, "phase": "call"}
 
-    def run_layer(self, op, case, inputs, weights, calls, timings=None):
+    def run_layer(self, op, case, inputs, weights, calls, timings=None, cotangent=None):
         return SideOutcome(error=self.error)
 
 

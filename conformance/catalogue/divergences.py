@@ -22,6 +22,10 @@ Signatures (one mapping, or a list of them: any may match):
              nonfinite: true|false, shape: true}   bounds on the worst error (output and state), whether
                                                    the failure is NaN/Inf where the reference has a
                                                    number (or the reverse), and whether it is the shape
+    gradients: {of: [inputs/x, weights/kernel]}    the forward values agree and the gradient check fails
+                                                   (conformance.checks.gradients); `of`, optional: only
+                                                   for these variables ("raised": tf.keras raised
+                                                   computing the gradient)
 """
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ CATEGORIES = {
 }
 ENTRY_KEYS = ("category", "title", "documentation", "evidence", "links", "seen", "signature", "script")
 REQUIRED_KEYS = ("category", "title", "evidence", "seen", "signature")
-SIGNATURE_KINDS = ("raises", "crash", "accepts", "values")
+SIGNATURE_KINDS = ("raises", "crash", "accepts", "values", "gradients")
 VALUES_KEYS = ("max_abs_error", "max_rel_error", "nonfinite", "shape")
 SIGNALS = ("SIGFPE", "SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL", "SIGKILL")
 _ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -197,6 +201,11 @@ def signature_problem(signature) -> str | None:
     elif kind == "accepts":
         if spec is not True:
             return f"accepts: expected true, got {spec!r}"
+    elif kind == "gradients":
+        spec = {} if spec is None else spec
+        if not isinstance(spec, dict) or set(spec) - {"of"} or not (
+                isinstance(spec.get("of", []), list) and all(isinstance(n, str) for n in spec.get("of", []))):
+            return f"gradients: expected {{of: [inputs/NAME, weights/NAME, raised]}} (or nothing), got {spec!r}"
     else:
         spec = {} if spec is None else spec
         if not isinstance(spec, dict) or set(spec) - set(VALUES_KEYS):
@@ -220,6 +229,9 @@ def describe(signature: dict) -> str:
         return f"the process running tf.keras is killed by {spec}"
     if kind == "accepts":
         return "tf.keras returns an output where an error is expected"
+    if kind == "gradients":
+        of = (spec or {}).get("of")
+        return "the gradient check fails" + (f" for {', '.join(of)} only" if of else "")
     spec = spec or {}
     parts = ["the output's shape differs" if spec.get("shape") else "values out of tolerance"]
     if spec.get("nonfinite") is True:

@@ -30,7 +30,7 @@ CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "known", "skip", "seed", "tags", "call", "calls", "input_distribution",
     "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs", "modes",
-    "timeout",
+    "timeout", "gradients", "train",
 )
 # A file of named value sets shared by the catalogue files of its folder (not a catalogue).
 VALUE_SETS_FILE = "values.yaml"
@@ -88,6 +88,12 @@ CASE_KEY_DOCS = {
     "reference": "Custom ops: file.py:Name of its NumPy reference, in the catalogue's folder.",
     "inputs": "Several or typed inputs, by name: name -> {shape | values, dtype, range, mean, std, p}.",
     "modes": "The execution modes the case runs in (a name or a list); default: its check's modes.",
+    "train": "{optimizer: SGD, learning_rate, steps, loss: sum | mean, trainable}: run optimizer steps on the "
+             "layer's output and judge its weights after each against the reference's update "
+             "w <- constraint(w - lr * (dloss/dw + dpenalty/dw)).",
+    "gradients": "{skip: REASON}: do not check this case's gradients (an input on a kink on purpose, say), with "
+                 "the reason. By default every layer and function case with a floating output has its gradients "
+                 "checked.",
     "timeout": "Seconds this case may take, instead of the run's --timeout (default 120); past it the case is an "
                "error naming whose code was running.",
 }
@@ -471,6 +477,8 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         isolate=case.get("isolate", False),
         via_layer=case.get("via_layer", False),
         timeout=case.get("timeout"),
+        gradients_skip=_check_gradients(case.get("gradients"), path),
+        train=_check_train(case.get("train"), op, path),
     )
     axis_values = {key: [v for _, v in pairs] for key, pairs in axes}
     knowns = _check_known(case.get("known"), path, [k for k, _ in axes] + [k for k in params if k not in sweep],
@@ -530,7 +538,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         except _Problem as p:
             out.append(p)
             continue
-        for mode in modes or DEFAULT_MODES[check_of(this_op, base.call)]:
+        for mode in modes or DEFAULT_MODES[check_of(this_op, base.call, base.train)]:
             axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode}
             out.append(replace(base, mode=mode, id=mode_id(base_id, mode), known=_known_for(knowns, axes_here, labels)))
     return out
@@ -790,6 +798,50 @@ def _check_distribution(value, path) -> dict:
     if not isinstance(axis, int) or isinstance(axis, bool):
         raise _Problem(path + ("input_distribution", "channel_axis"), f"expected an integer axis, got {axis!r}")
     return dict(value)
+
+
+TRAIN_KEYS = ("optimizer", "learning_rate", "steps", "loss", "trainable")
+TRAIN_OPTIMIZERS = ("SGD",)  # plain SGD: w <- w - lr * g, which the reference states exactly
+TRAIN_LOSSES = ("sum", "mean")  # what the step minimises: the sum or the mean of the layer's output
+MAX_TRAIN_STEPS = 10
+
+
+def _check_train(value, op, path) -> dict | None:
+    """`train: {optimizer: SGD, learning_rate: 0.1, steps: 2, loss: sum, trainable: true}`, with
+    its defaults filled in; None when absent."""
+    if value is None:
+        return None
+    where = path + ("train",)
+    if not isinstance(value, dict):
+        raise _Problem(where, f"expected a mapping of {', '.join(TRAIN_KEYS)}, got {value!r}")
+    for key in value:
+        if key not in TRAIN_KEYS:
+            raise _Problem(where + (key,), f"unknown key {key!r}{_did_you_mean(key, TRAIN_KEYS)}; allowed: {', '.join(TRAIN_KEYS)}")
+    if not isinstance(op, LayerOp):
+        raise _Problem(where, f"{op.name} is not a layer: only a layer's weights are trained")
+    train = {"optimizer": "SGD", "learning_rate": 0.1, "steps": 2, "loss": "sum", "trainable": True, **value}
+    if train["optimizer"] not in TRAIN_OPTIMIZERS:
+        raise _Problem(where + ("optimizer",), f"expected one of {', '.join(TRAIN_OPTIMIZERS)}, got {train['optimizer']!r}")
+    lr = train["learning_rate"]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise _Problem(where + ("learning_rate",), f"expected a positive number, got {lr!r}")
+    steps = train["steps"]
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_TRAIN_STEPS:
+        raise _Problem(where + ("steps",), f"expected an integer from 1 to {MAX_TRAIN_STEPS}, got {steps!r}")
+    if train["loss"] not in TRAIN_LOSSES:
+        raise _Problem(where + ("loss",), f"expected one of {', '.join(TRAIN_LOSSES)}, got {train['loss']!r}")
+    if not isinstance(train["trainable"], bool):
+        raise _Problem(where + ("trainable",), f"expected true or false, got {train['trainable']!r}")
+    return train
+
+
+def _check_gradients(value, path) -> str | None:
+    """`gradients: {skip: REASON}` -> REASON; absent -> None (checked)."""
+    if value is None:
+        return None
+    if not (isinstance(value, dict) and set(value) == {"skip"} and isinstance(value["skip"], str) and value["skip"].strip()):
+        raise _Problem(path + ("gradients",), f"expected {{skip: REASON}}, the reason not to check this case's gradients, got {value!r}")
+    return value["skip"]
 
 
 def _check_tolerance(value, path) -> dict:

@@ -55,6 +55,8 @@ class Case:
     inputs: dict | None = None  # several (or typed) inputs: name -> {shape | values, dtype, range, mean, std, p}
     custom: str | None = None  # custom ops: "/abs/path/file.py:Class", the user's Keras object
     reference: str | None = None  # custom ops: "/abs/path/file.py:function", the user's reference
+    gradients_skip: str | None = None  # why this case's gradients are not checked (`gradients: {skip: REASON}`)
+    train: dict | None = None  # optimizer steps whose weights are judged: {optimizer, learning_rate, steps, loss, trainable}
     mode: str = REFERENCE_MODE  # how the target calls the op (conformance.axes.MODES)
     target: str = DEFAULT_TARGET
 
@@ -72,7 +74,7 @@ class Case:
             "via_layer": self.via_layer, "isolate": self.isolate, "timeout": self.timeout, "input_values": self.input_values,
             "input_distribution": self.input_distribution, "call": self.call, "calls": self.calls,
             "seed": self.seed, "expected": self.expect, "tolerance": self.effective_tolerance or None,
-            "known": self.known, "skip": self.skip, "tags": list(self.tags),
+            "known": self.known, "skip": self.skip, "gradients_skip": self.gradients_skip, "train": self.train, "tags": list(self.tags),
         }
 
     @classmethod

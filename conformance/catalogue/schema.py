@@ -232,6 +232,14 @@ def _case_values(ops) -> dict:
         "reference": {"type": "string", "pattern": r"^[^:]+\.py:[^:]+$"},
         "inputs": {"type": "object", "minProperties": 1, "additionalProperties": _or_set({"$ref": "#/$defs/input_spec"})},
         "modes": _one_of_or_list({"enum": list(MODES)}, unique=True),
+        "train": {"type": "object", "additionalProperties": False, "properties": {
+            "optimizer": {"enum": list(loader.TRAIN_OPTIMIZERS)},
+            "learning_rate": {"type": "number", "exclusiveMinimum": 0},
+            "steps": {"type": "integer", "minimum": 1, "maximum": loader.MAX_TRAIN_STEPS},
+            "loss": {"enum": list(loader.TRAIN_LOSSES)},
+            "trainable": {"type": "boolean"}}},
+        "gradients": {"type": "object", "required": ["skip"], "additionalProperties": False,
+                      "properties": {"skip": {"type": "string", "minLength": 1}}},
         "timeout": {"anyOf": [{"type": "null"}, {"type": "number", "exclusiveMinimum": 0, "maximum": loader.MAX_TIMEOUT_S}]},
     }
 

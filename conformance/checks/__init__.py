@@ -10,15 +10,20 @@ serialization) is one module here and one entry in each of those two tables.
 - initializers.py: samples of an initializer against its documented distribution
   (distribution.py holds the statistics, which never import a framework);
 - random_layers.py: random layers in training, statistically;
-- custom.py: a user's own object against the user's own reference.
+- custom.py: a user's own object against the user's own reference;
+- losses.py: a loss on its named inputs (y_true, y_pred, sample_weight) against the reference;
+- training.py: a layer's weights after optimizer steps (`train:`): gradients, constraints,
+  frozen weights (gradients.py holds the gradient comparison the values check uses too).
 """
 from __future__ import annotations
 
-from conformance.checks import custom, initializers, random_layers, values
+from conformance.checks import custom, initializers, losses, random_layers, training, values
 
 JUDGES = {
     "values": values.judge,
     "distribution": initializers.judge,
     "statistics": random_layers.judge,
     "custom": custom.judge,
+    "loss": losses.judge,
+    "training": training.judge,
 }

@@ -34,6 +34,8 @@ def what_happened(verdict: Verdict) -> str:
     if reference_error:
         return "tf.keras returned an output where the reference raises"
     metrics = verdict.metrics or {}
+    if (metrics.get("gradients") or {}).get("failed"):
+        return f"the forward values agree, the gradient check fails for {', '.join(metrics['gradients']['failed'])}"
     if _shape_failure(verdict):
         return "the output's shape differs"
     worst_abs, worst_rel, nonfinite = _worst(metrics)
@@ -52,8 +54,11 @@ def _shape_failure(verdict: Verdict) -> bool:
 
 
 def _worst(metrics: dict) -> tuple[float, float, bool]:
-    """The worst errors over the output and the state variables (losses, moving statistics)."""
-    parts = [metrics, *(metrics.get("state") or {}).values()]
+    """The worst errors over the output, the state variables (losses, moving statistics) and
+    the weights after training steps."""
+    parts = [metrics, *(metrics.get("state") or {}).values(),
+             # a training case (conformance.checks.training): each weight after each step
+             *(w for step in metrics.get("steps") or [] for w in (step.get("weights") or {}).values())]
     worst_abs = max((float(p.get("max_abs_error", 0.0)) for p in parts), default=0.0)
     worst_rel = max((float(p.get("max_rel_error", 0.0)) for p in parts), default=0.0)
     nonfinite = any(p.get("n_nonfinite_mismatch", 0) for p in parts)
@@ -73,8 +78,12 @@ def _matches(signature: dict, verdict: Verdict) -> bool:
         return bool(keras_error) and keras_error["type"] == "ProcessCrash" and spec in keras_error["message"]
     if kind == "accepts":
         return bool(reference_error) and not keras_error
-    # values: both sides returned and the check's comparison failed
-    if keras_error or reference_error:
+    failed_gradients = ((verdict.metrics or {}).get("gradients") or {}).get("failed")
+    if kind == "gradients":
+        of = (spec or {}).get("of")
+        return bool(failed_gradients) and (of is None or set(failed_gradients) <= set(of))
+    # values: both sides returned and the check's comparison of the forward values failed
+    if keras_error or reference_error or failed_gradients:
         return False
     spec = spec or {}
     metrics = verdict.metrics or {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.axes import MODES
+from conformance.checks import gradients
 from conformance.checks.verdict import Verdict, decide
 from conformance.compare import compare_arrays
 from conformance.diagnosis import Evaluation, diagnose
@@ -22,18 +23,34 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
         (x,) = make_inputs(case)[:1]
         with timings("reference"):
             reference = run_function_reference(op, case, x)
-        keras = target.run_function(op, case, x, timings)
+        v, not_checked = _cotangent(op, case, reference)
+        keras = target.run_function(op, case, x, timings, **({"cotangent": v} if v is not None else {}))
         weights, call = {}, {}
+
+        def forward(inputs, weights):
+            return np.asarray(op.compute(inputs["x"], case.params), dtype=np.float64)
     else:
         inputs, calls = layer_feeds(case, op)
         with timings("reference"):
             reference, weights = run_reference(op, case, inputs, calls)
+        v, not_checked = _cotangent(op, case, reference)
         # When the reference rejects the arguments there are no weights to set: tf.keras is just tried.
         run = target.run_layer_isolated if case.isolate else target.run_layer
-        keras = run(op, case, inputs, weights if reference.error is None else None, calls, timings)
+        keras = run(op, case, inputs, weights if reference.error is None else None, calls, timings,
+                    **({"cotangent": v} if v is not None else {}))
         x, call = inputs[0], calls[0]
+
+        def forward(inputs, weights):
+            # the moved float inputs over the case's own (integer ids and masks stay as they are)
+            given = {**(x if isinstance(x, dict) else {"x": x}), **inputs}
+            return split_outputs(op.compute(given["x"] if op.input_names == ("x",) else given, weights, case.params, call))[0]
     with timings("judge"):
         verdict = decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
+    if v is not None and verdict.status == "pass":
+        with timings("reference gradient"):
+            _judge_gradients(verdict, case, forward, x, weights, keras, v, reference)
+    elif verdict.metrics is not None:
+        verdict.metrics["gradients"] = {"not_checked": not_checked or "the forward values diverge"}
     if verdict.status == "fail" and reference.output is not None and keras.output is not None and verdict.metrics:
         # both sides returned and the values differ: what mistake reproduces it? A later call
         # starts from changed state, so only a single call is re-evaluated under the hypotheses.
@@ -44,6 +61,29 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
     return verdict
 
 
+def _cotangent(op, case: Case, reference: SideOutcome):
+    """(the cotangent of the gradient check, None) or (None, why it is not checked)."""
+    why = gradients.not_checked(op, case, reference)
+    return (None, why) if why else (gradients.cotangent(case, np.shape(reference.output)), None)
+
+
+def _judge_gradients(verdict: Verdict, case: Case, forward, x, weights: dict, keras: SideOutcome, v, reference: SideOutcome) -> None:
+    """Add the gradient check's result to a passing forward verdict: metrics["gradients"], and
+    a fail with its messages when tf.keras's gradient is wrong or cannot be computed."""
+    if keras.gradient_error is not None:
+        error = keras.gradient_error
+        verdict.metrics["gradients"] = {"error": error, "failed": ["raised"]}
+        verdict.status, verdict.message = "fail", f"gradients: tf.keras raised {error['type']} computing them: {error['message']}"
+        return
+    named = x if isinstance(x, dict) else {"x": x}
+    float_inputs = {n: a for n, a in named.items() if np.issubdtype(np.asarray(a).dtype, np.floating)}
+    messages, metrics = gradients.judge(case, forward, float_inputs, weights, keras.gradients, v, reference.output,
+                                        None if case.tolerance else reference.error_bound)
+    verdict.metrics["gradients"] = metrics
+    if messages:
+        verdict.status, verdict.message = "fail", "gradients: " + "; ".join(messages)
+
+
 def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:
     try:
         return SideOutcome(output=np.asarray(op.compute(x, case.params), dtype=np.float64))
@@ -51,7 +91,7 @@ def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:
         return SideOutcome(error=error_info(exc, "call"))
 
 
-def _split_outputs(output) -> tuple:
+def split_outputs(output) -> tuple:
     """A layer's result as (main output, {"output_1": ..., ...}) for layers returning several."""
     if isinstance(output, (tuple, list)):
         return np.asarray(output[0], dtype=np.float64), {f"output_{i}": np.asarray(o, dtype=np.float64) for i, o in enumerate(output[1:], 1)}
@@ -71,13 +111,13 @@ def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
     try:
         for x, call in zip(inputs, calls):
             at_call = dict(current)
-            output, extras = _split_outputs(op.compute(x, current, case.params, call))
+            output, extras = split_outputs(op.compute(x, current, case.params, call))
             if op.update_state is not None:
                 current.update(op.update_state(x, current, case.params, call))
         state = {name: current[name] for name in op.state if name in current}
         state.update(extras)
         if regularized(case.params):
-            state["losses"] = np.float64(_reference_losses(case.params, at_call, output))
+            state["losses"] = np.float64(reference_losses(case.params, at_call, output))
         bound = None
         if op.error_bound is not None and case.dtype:
             bound = op.error_bound(x, at_call, case.params, call, unit_roundoff(case.dtype))
@@ -95,7 +135,7 @@ def regularized(params: dict) -> bool:
     return any(k.endswith("_regularizer") and v is not None for k, v in params.items())
 
 
-def _reference_losses(params: dict, weights: dict, output) -> float:
+def reference_losses(params: dict, weights: dict, output) -> float:
     """The documented sum behind layer.losses: each weight regularizer's penalty of its
     weight, plus the activity regularizer's penalty of the output divided by the batch size
     ("so that the relative weighting ... does not change with the batch size").
@@ -114,7 +154,7 @@ def _reference_losses(params: dict, weights: dict, output) -> float:
         if key == "activity_regularizer":
             total += penalty(output) / output.shape[0]
             continue
-        for name in _regularized_weights(key[: -len("_regularizer")], weights, key):
+        for name in argument_weights(key[: -len("_regularizer")], weights, key):
             prefix, _, last = name.rpartition("/")
             factors = [f"{prefix}/lora_{last}_a".lstrip("/"), f"{prefix}/lora_{last}_b".lstrip("/")]
             trainable = factors if all(f in weights for f in factors) else [name]
@@ -122,7 +162,7 @@ def _reference_losses(params: dict, weights: dict, output) -> float:
     return total
 
 
-def _regularized_weights(base: str, weights: dict, key: str) -> list[str]:
+def argument_weights(base: str, weights: dict, key: str) -> list[str]:
     """The weights `<base>_regularizer` applies to: those named `base` (or `<base>_kernel`:
     separable's depthwise and pointwise, recurrent; else `kernel`: DepthwiseConv's
     depthwise_regularizer), by the last part of their path, so that a recurrent layer's

@@ -33,8 +33,26 @@ def _constraint(name: str) -> FunctionOp:
         keras_callable=lambda keras, params: getattr(keras.constraints, name)(**params),
         compute=lambda x, params: function(x, **params),
         example={"input_shape": [6, 4], "params": {}},
+        # Keras applies a constraint to a weight after the optimizer's update, outside any
+        # gradient: its derivative is nothing a user relies on
+        no_gradients="a constraint projects a weight after the optimizer's update, outside any gradient",
     )
 
 
 register(*(_constraint(name) for name in CLASSES))
 register(*(_constraint(alias) for alias in ALIASES))
+
+
+def reference_constraint(identifier):
+    """The reference projection for a layer's *_constraint argument: a name ('max_norm',
+    'MaxNorm'), or a serialized {"class_name": ..., "config": {...}}; None for no constraint."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str) and ALIASES.get(identifier, identifier) in CLASSES:
+        function = CLASSES[ALIASES.get(identifier, identifier)][0]
+        return lambda w: function(w)
+    if isinstance(identifier, dict) and identifier.get("class_name") in CLASSES:
+        function = CLASSES[identifier["class_name"]][0]
+        config = identifier.get("config", {})
+        return lambda w: function(w, **config)
+    raise ValueError(f"no reference for the constraint {identifier!r}; use a name or a {{class_name, config}} of {', '.join(CLASSES)}")

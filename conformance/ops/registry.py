@@ -24,6 +24,7 @@ FAMILY_MODULES = (
     "conformance.ops.core_layers",
     "conformance.ops.attention_layers",
     "conformance.ops.recurrent_layers",
+    "conformance.ops.losses",
 )
 
 
@@ -43,6 +44,8 @@ class Op:
     example: Mapping = field(default_factory=dict)
     # True when the arguments are the user's own (a custom class): any names are accepted
     open_params: bool = False
+    # Why the gradient check (conformance.checks.gradients) does not apply to this op, if it does not
+    no_gradients: str | None = None
 
     def arguments(self, given: dict) -> dict:
         """`given` with the declared default of every argument it does not give."""
@@ -140,14 +143,42 @@ class CustomOp(Op):
     kind: str = ""
 
 
-def check_of(op: Op, call: dict) -> str:
+@dataclass(frozen=True)
+class LossOp(Op):
+    """A loss: tf.keras.losses.<Class>(**params, dtype=...)(y_true, y_pred, sample_weight=...)
+    or the function form tf.keras.losses.<function>(y_true, y_pred, **params), against the
+    reference's compute(inputs, params).
+
+    keras_callable(keras, params, dtype) -> callable of the inputs dict (`keras` is tf.keras)
+    compute(inputs, params) -> float64 loss (per sample for a function, reduced for a class)
+    prepare(inputs, params, literal) -> the inputs with each generated one mapped into the
+    loss's domain (labels, probabilities, ...), given to both sides; the names in `literal`
+    (the case's `values:`) are used as written.
+    specs(input_shape, params) -> {input name: spec} for a case that gives `input_shape` instead
+    of `inputs` (a spec as a case's `inputs` entry: shape, dtype, range).
+    """
+
+    keras_callable: Callable[[object, dict, str], Callable] = field(default=None, repr=False)
+    compute: Callable[[dict, dict], np.ndarray] = field(default=None, repr=False)
+    prepare: Callable[[dict, dict, set], dict] = field(default=None, repr=False)
+    specs: Callable[[tuple, dict], dict] = field(default=None, repr=False)
+    input_names: tuple[str, ...] = ("y_true", "y_pred", "sample_weight")
+    required_inputs: tuple[str, ...] = ("y_true", "y_pred")
+
+
+def check_of(op: Op, call: dict, train: dict | None = None) -> str:
     """What a case of `op` compares (a name in conformance.axes.CHECK_MODES): samples of an
     initializer against its distribution; a user's object against the user's reference; a
-    random layer in training statistically; everything else by value."""
+    loss against the reference's loss; a layer with `train:` by its weights after optimizer
+    steps; a random layer in training statistically; everything else by value."""
     if isinstance(op, InitializerOp):
         return "distribution"
     if isinstance(op, CustomOp):
         return "custom"
+    if isinstance(op, LossOp):
+        return "loss"
+    if isinstance(op, LayerOp) and train:
+        return "training"
     if isinstance(op, LayerOp) and op.stochastic and (call or {}).get("training"):
         return "statistics"
     return "values"

@@ -51,7 +51,7 @@ CASE_FIELDS = (
 METRIC_FIELDS = (
     "n_elements", "max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference",
     "worst_tolerance_ratio", "n_out_of_tolerance", "fraction_out_of_tolerance", "n_nonfinite_mismatch",
-    "error_histogram", "error_map", "vs_eager", "vs_eager_ratio",
+    "error_histogram", "error_map", "vs_eager", "vs_eager_ratio", "gradients",
 )
 # A case's `durations` travel as a list in this order (seconds; compile only in compiled modes;
 # eager: the eager run a compiled mode is compared with). A phase not listed here follows as
@@ -503,9 +503,29 @@ def _compact_metrics(metrics):
     histogram = metrics.get("error_histogram")
     if histogram:  # the decade edges are the same for every case: report.js knows them
         row[METRIC_FIELDS.index("error_histogram")] = [histogram.get("counts"), histogram.get("zeros"), histogram.get("decades")]
+    if metrics.get("gradients") is not None:
+        row[METRIC_FIELDS.index("gradients")] = _compact_gradients(metrics["gradients"])
     while row and row[-1] is None:
         row.pop()
     return row
+
+
+def _compact_gradients(gradients: dict):
+    """The gradient check (conformance.checks.gradients) as the report shows it: the reason it
+    was not checked (a string), or one row per variable, [group/name, error / allowed, tf.keras's
+    <g, u>, the reference's <v, J u>, allowed, one-sided interval or null, unresolved]."""
+    if "not_checked" in gradients:
+        return gradients["not_checked"]
+    if "error" in gradients:
+        error = gradients["error"]
+        return f"tf.keras raised {error.get('type')} computing the gradient: {error.get('message', '')[:300]}"
+
+    def short(x):  # results.json keeps non-finite numbers as strings ("inf", "nan")
+        return float(f"{x:.6g}") if isinstance(x, (int, float)) else x
+
+    return [[f"{group}/{name}", short(e.get("ratio")), short(e.get("keras")), short(e.get("reference")),
+             short(e.get("allowed")), e.get("one_sided"), bool(e.get("unresolved"))]
+            for group in ("inputs", "weights") for name, e in sorted((gradients.get(group) or {}).items())]
 
 
 def _compact_durations(durations):

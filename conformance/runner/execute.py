@@ -26,7 +26,7 @@ def run_case(case) -> Record:
         op = get_op(case.op)
     except KeyError as exc:
         return Record(case=case, family="unknown", status="error", message=f"harness error: {exc}")
-    check = check_of(op, case.call)
+    check = check_of(op, case.call, case.train)
     record = Record(case=case, family=op.family, check=check, durations=timings)
     if case.skip:
         record.status, record.message = "skip", case.skip
@@ -80,7 +80,7 @@ def error_record(case, message: str) -> Record:
 def _bare_record(case, status: str, message: str) -> Record:
     try:
         op = get_op(case.op)
-        family, check = op.family, check_of(op, case.call)
+        family, check = op.family, check_of(op, case.call, case.train)
     except KeyError:
         family, check = "unknown", None
     return Record(case=case, family=family, check=check, status=status, message=message)

@@ -37,7 +37,7 @@ TF_KERAS_PHASES = ("build", "eager", "compile", "call")
 def side_of(phase: str | None) -> str:
     if phase in TF_KERAS_PHASES:
         return "tf.keras"
-    return "reference" if phase == "reference" else "harness"
+    return "reference" if phase in ("reference", "reference gradient") else "harness"
 
 
 @dataclasses.dataclass(frozen=True)

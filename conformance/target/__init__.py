@@ -39,14 +39,24 @@ class Target(Protocol):
     def environment_facts(self) -> dict:
         """Settings that change the framework's numbers here (threads, oneDNN, XLA flags)."""
 
-    def run_layer(self, op, case, inputs, weights, calls, timings=None):
-        """Build the layer, set `weights` by name, call it on each input: a SideOutcome."""
+    def run_layer(self, op, case, inputs, weights, calls, timings=None, cotangent=None):
+        """Build the layer, set `weights` by name, call it on each input: a SideOutcome. With
+        a `cotangent`, also its vector-Jacobian product over the float inputs and trainable
+        weights (SideOutcome.gradients), in the case's mode."""
 
     def run_layer_isolated(self, op, case, inputs, weights, calls, timings=None):
         """run_layer in a child process, for calls that may kill their process."""
 
-    def run_function(self, op, case, x, timings=None):
-        """The op's callable (an activation, a regularizer) applied to x: a SideOutcome."""
+    def train_layer(self, op, case, x, weights, call, timings=None):
+        """`case.train`'s optimizer steps on the layer: a SideOutcome whose `steps` hold the
+        weights before each step and the gradients it applied, and `state` the weights after."""
+
+    def run_function(self, op, case, x, timings=None, cotangent=None):
+        """The op's callable (an activation, a regularizer) applied to x: a SideOutcome (with a
+        `cotangent`, also its vector-Jacobian product with respect to x)."""
+
+    def run_loss(self, op, case, inputs, timings=None):
+        """A loss (class or function form) on its named inputs (name -> (values, dtype)): a SideOutcome."""
 
     def draw_initializer(self, op, case, shape, seeds):
         """One draw per seed, stacked; state says whether seeded draws repeat."""

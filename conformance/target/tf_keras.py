@@ -118,14 +118,20 @@ def variable_name(variable) -> str:
     return "/".join(re.sub(r"_\d+$", "", part) for part in parts)
 
 
-def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings: Timings | None = None) -> SideOutcome:
+def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings: Timings | None = None,
+              cotangent: np.ndarray | None = None) -> SideOutcome:
     """Build tf.keras.layers.<op.keras_class>(**params), set `weights` by name, then call it
     on each of `inputs` in turn with that call's arguments, in the case's mode; keep the
     last output (and any further outputs), the op's state variables, and the regularization
     losses. In a compiled mode the same built layer is first called eagerly (its result is
     `eager_output`, for metrics.vs_eager), then once more compiled to trace and compile
     (timed as "compile"), its variables restored after each, so that the calls that count
-    start from the state the eager calls started from."""
+    start from the state the eager calls started from.
+
+    With a `cotangent` (one call only), the call also takes the vector-Jacobian product of the
+    cotangent with the main output (`gradients`, conformance.checks.gradients; _with_vjp): one
+    traced program gives both, as a train step does. If that call raises, the output alone is
+    tried again, so a failing gradient (`gradient_error`) never costs the forward comparison."""
     from conformance.runner.inputs import keras_dtype
 
     tf = tensorflow()
@@ -169,27 +175,80 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         if problem:
             return SideOutcome(error=harness_error("WeightLayoutMismatch", problem, phase))
         feeds = [(tensors(x), arguments(call)) for x, call in zip(inputs, calls)]
-        initial = _snapshot(layer) if MODES[case.mode].compiled else None
-        phase = f"{case.mode} compile"
-        compiled, eager_output = _in_case_mode(
-            case, step, lambda: [step(*feed) for feed in feeds][-1][0], feeds[0], timings,
-            reset=lambda: _restore(layer, initial))
-        with timings("call"):
-            for i, (given, call) in enumerate(feeds):
-                phase = "call" if len(feeds) == 1 else f"call {i + 1} of {len(feeds)}"
-                output, losses = compiled(given, call)
-        extras = {}
-        if isinstance(output, (tuple, list)):
-            output, rest = output[0], output[1:]
-            extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
-        variables = {variable_name(v): v for v in layer.weights}
-        state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
-        state.update(extras)
-        if regularized:
-            state["losses"] = np.float64(0.0 if losses is None else float(losses))
-        return SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
+        initial = _snapshot(layer) if MODES[case.mode].compiled or cotangent is not None else None
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
+    trainable = layer.trainable_weights
+
+    def attempt(cotangent):
+        phase = f"{case.mode} compile"
+        try:
+            fn, args = step, feeds[0]
+            if cotangent is not None:
+                fn, args = _with_vjp(step, trainable), (*feeds[0], tf.constant(cotangent))
+            compiled, eager_output = _in_case_mode(
+                case, fn, lambda: [step(*feed) for feed in feeds][-1][0], args, timings,
+                reset=lambda: _restore(layer, initial))
+            with timings("call"):
+                for i, (given, call) in enumerate(feeds):
+                    phase = "call" if len(feeds) == 1 else f"call {i + 1} of {len(feeds)}"
+                    result = compiled(*args) if cotangent is not None else compiled(given, call)
+            output, losses, grads = result if cotangent is not None else (*result, None)
+            extras = {}
+            if isinstance(output, (tuple, list)):
+                output, rest = output[0], output[1:]
+                extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
+            variables = {variable_name(v): v for v in layer.weights}
+            state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
+            state.update(extras)
+            if regularized:
+                state["losses"] = np.float64(0.0 if losses is None else float(losses))
+            outcome = SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
+            if grads is not None:
+                outcome.gradients = _named_gradients(feeds[0][0], trainable, grads)
+            return outcome
+        except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
+            return SideOutcome(error=error_info(exc, phase))
+
+    outcome = attempt(cotangent)
+    if cotangent is not None and outcome.error is not None:
+        # the output and its gradient came from one call: was it the gradient that failed?
+        _restore(layer, initial)
+        outcome, gradient_error = attempt(None), outcome.error
+        if outcome.error is None:
+            outcome.gradient_error = gradient_error
+    return outcome
+
+
+def _with_vjp(step, trainable):
+    """step(given, call) -> (output, losses) as fn(given, call, cotangent) -> (output, losses,
+    gradients): the vector-Jacobian product v^T J of the cotangent v with the main output, with
+    respect to the floating tensors of `given` (in their order) and the `trainable` variables,
+    by tf.GradientTape in the same call. In a compiled mode the output and the gradient then
+    come from one traced (and, under XLA, compiled) program, as in a user's train step; an
+    input or a weight the output does not depend on gets zeros."""
+    tf = tensorflow()
+
+    def fn(given, call, cotangent):
+        watched = [t for t in given.values() if t.dtype.is_floating]
+        with tf.GradientTape() as tape:
+            tape.watch(watched)
+            output, losses = step(given, call)
+            main = output[0] if isinstance(output, (tuple, list)) else output
+            projected = tf.reduce_sum(main * tf.cast(cotangent, main.dtype))
+        grads = tape.gradient(projected, watched + list(trainable), unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        # an embedding's gradient comes as IndexedSlices (the rows looked up): made dense
+        return output, losses, [tf.convert_to_tensor(g) for g in grads]
+
+    return fn
+
+
+def _named_gradients(given: dict, trainable, grads) -> dict:
+    """{"inputs": {name: array}, "weights": {name: array}} from _with_vjp's gradients."""
+    names = [n for n, t in given.items() if t.dtype.is_floating]
+    arrays = [np.asarray(g).astype(np.float64) for g in grads]
+    return {"inputs": dict(zip(names, arrays[:len(names)])),
+            "weights": {variable_name(v): a for v, a in zip(trainable, arrays[len(names):])}}
 
 
 def _in_case_mode(case, fn, run_eagerly, first_args, timings, reset=lambda: None):
@@ -238,7 +297,7 @@ def _named_x(x):
     return x["x"] if isinstance(x, dict) else x
 
 
-def run_function(op, case, x: np.ndarray, timings: Timings | None = None) -> SideOutcome:
+def run_function(op, case, x: np.ndarray, timings: Timings | None = None, cotangent: np.ndarray | None = None) -> SideOutcome:
     """tf.keras's callable for `op` (made from the case params) applied to x, in the case's
     mode; in a compiled mode the eager result is kept as `eager_output` and the first
     compiled call (trace and compile) is timed apart."""
@@ -249,14 +308,32 @@ def run_function(op, case, x: np.ndarray, timings: Timings | None = None) -> Sid
         with timings("build"):
             function = op.keras_callable(tf.keras, case.params)
             tensor = tf.constant(x.astype(_np_dtype(case.dtype)))
-        phase = f"{case.mode} compile"
-        compiled, eager_output = _in_case_mode(case, function, lambda: function(tensor), (tensor,), timings)
-        phase = "call"
-        with timings("call"):
-            output = compiled(tensor)
-        return SideOutcome(output=np.asarray(output).astype(np.float64), eager_output=eager_output)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
+
+    def attempt(cotangent):
+        phase = f"{case.mode} compile"
+        try:
+            fn, args = (lambda given, call: (function(given["x"]), None)), ({"x": tensor}, {})
+            if cotangent is not None:
+                fn, args = _with_vjp(fn, []), (*args, tf.constant(cotangent))
+            compiled, eager_output = _in_case_mode(case, fn, lambda: function(tensor), args, timings)
+            phase = "call"
+            with timings("call"):
+                output, _, *grads = compiled(*args)
+            outcome = SideOutcome(output=np.asarray(output).astype(np.float64), eager_output=eager_output)
+            if grads:
+                outcome.gradients = _named_gradients(args[0], [], grads[0])
+            return outcome
+        except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
+            return SideOutcome(error=error_info(exc, phase))
+
+    outcome = attempt(cotangent)
+    if cotangent is not None and outcome.error is not None:
+        outcome, gradient_error = attempt(None), outcome.error
+        if outcome.error is None:
+            outcome.gradient_error = gradient_error
+    return outcome
 
 
 def _np_dtype(dtype: str):
@@ -367,7 +444,9 @@ def draw_layer_kernels(op, case, seeds) -> SideOutcome:
     weight = spec.get("weight", "kernel")
     # the argument that initializes `weight` (DepthwiseConv's variable "kernel" takes
     # depthwise_initializer; SeparableConv's pointwise_kernel takes pointwise_initializer)
-    candidates = (f"{weight}_initializer", f"{weight.removesuffix('_kernel')}_initializer", "depthwise_initializer")
+    # (by the last part of the weight's path: LSTM's "lstm_cell/recurrent_kernel" takes recurrent_initializer)
+    base = weight.rpartition("/")[2]
+    candidates = (f"{base}_initializer", f"{base.removesuffix('_kernel')}_initializer", "depthwise_initializer")
     argument = next(c for c in candidates if c in layer_op.params)
     phase = "construct"
     try:
@@ -400,3 +479,13 @@ def check_custom_object(op, case, cls, reference) -> tuple[list[str], dict]:
     from conformance.target.tf_keras_custom import check_custom_object as check
 
     return check(op, case, cls, reference)
+
+
+from conformance.target.tf_keras_losses import run_loss  # noqa: E402,F401  (a loss: tf_keras_losses.py)
+
+
+def train_layer(op, case, x, weights, call, timings=None):
+    """Optimizer steps on the layer (tf_keras_training.py)."""
+    from conformance.target.tf_keras_training import train_layer as train
+
+    return train(op, case, x, weights, call, timings)

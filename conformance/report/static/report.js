@@ -251,6 +251,7 @@
     const hasError = metrics && (metrics[M.n_elements] != null || metrics[M.max_abs_error] != null);
     if (hasError) grid.appendChild(section("Error", kvTable(metricFacts(metrics)), histogram(metrics, get(row, "tolerance"))));
     if (metrics && (metrics[M.vs_eager] != null || metrics[M.vs_eager_ratio] != null)) grid.appendChild(vsEager(c, metrics));
+    if (metrics && metrics[M.gradients] != null) grid.appendChild(gradientSection(metrics[M.gradients]));
     const map = metrics ? metrics[M.error_map] : null;
     if (map && map.values && map.values.length) {
       const where = section("Where the error is", heatMap(map));
@@ -324,6 +325,24 @@
         " ", el("span", { class: "badge st-" + twin.status }, twin.status)) : "");
     if (departs) box.classList.add("departs");
     return box;
+  }
+
+  // The gradient check: per input and trainable weight, tf.keras's <g, u> against the
+  // reference's directional derivative <v, J u>, and their error over what is allowed
+  function gradientSection(g) {
+    if (typeof g === "string") return section("Gradients", el("p", { class: "muted" }, "not checked: " + g));
+    const head = el("tr", {}, ...["variable", "error / allowed", "tf.keras ⟨g, u⟩", "reference ⟨v, J u⟩", "allowed"].map((h) => el("th", {}, h)));
+    const rows = g.map(([name, ratio, keras, reference, allowed, oneSided, unresolved]) => el("tr",
+      { class: ratio > 1 ? "departs" : "" },
+      el("td", {}, el("code", {}, String(name))),
+      el("td", {}, unresolved ? "unresolved" : fmt(ratio, 3)),
+      el("td", {}, exact(keras)),
+      el("td", {}, oneSided ? `between ${fmt(oneSided[0], 6)} and ${fmt(oneSided[1], 6)} (kink)` : exact(reference)),
+      el("td", {}, fmt(allowed, 3))));
+    return section("Gradients", el("table", { class: "kv gradients" }, head, ...rows),
+      el("p", { class: "muted note" }, "For a random cotangent v of the output and a random direction u of each " +
+        "variable, tf.keras's vector-Jacobian product g = Jᵀv dotted with u, against the reference's central " +
+        "difference along u. Above 1, the gradient of that variable is wrong."));
   }
 
   function metricFacts(m) {

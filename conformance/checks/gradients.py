@@ -1,0 +1,168 @@
+"""The gradient check: tf.keras's backward pass against the reference, for every layer and
+function case with a floating output whose forward values agree.
+
+tf.keras computes the vector-Jacobian product g = J^T v of a cotangent v with the main output,
+with respect to each floating input and each trainable weight, with tf.GradientTape inside
+the case's mode (conformance.target). The reference needs no gradient code: for each of those
+variables w and a random direction u over it, the directional derivative
+
+    <v, J u> = d/dt <v, f(w + t u)> at t = 0
+
+of the float64 reference f is taken by central differences with Richardson extrapolation
+(reference_impl.gradients.directional_derivative), and must equal <g, u>, computed from
+tf.keras's gradient in float64 (the adjoint identity). One direction per variable names the
+variable that is wrong.
+
+Tolerance: reference_impl.gradients.gradient_tolerance, the finite difference's own error
+estimate plus 2**7 units of the dtype's roundoff on the size of the two dot products without
+cancellation (its docstring derives and calibrates it). A case that states its own forward
+`tolerance` is allowed that tolerance projected on u too, atol sum|u| + rtol sum|g u|, where
+larger (an element-wise error of atol + rtol |g_i| moves <g, u> by at most that).
+
+An op whose forward formula carries its own rounding bound (LayerOp.error_bound: a
+normalization at inputs with a large offset, whose output is ill-conditioned) computes its
+gradient from the same ill-conditioned quantities: the bound relative to the output's size,
+max(bound) / max|output|, times the sums' size max(M_out, M_in), is allowed on top.
+
+Kinks (relu at 0, max-pool ties, |x| at 0, a hard function's corner): where the derivative
+along u does not exist the finite difference does not converge. It is retried once with a
+step 64 times smaller (a kink just inside the first steps moves out of reach); if the second
+difference still shows a jump at the point itself, the check accepts any value between the
+one-sided derivatives D+ and D- (widened by the dtype's part of the tolerance): every
+convention for the derivative at the kink (relu'(0) = 0 or 1, a subgradient) gives such a
+value when one element sits at a convex or concave kink, which is what a generated input
+meets; Keras documents no convention. Otherwise the variable is reported "unresolved" and not
+judged. A case whose inputs sit on kinks on purpose (edge values) may opt out with
+`gradients: {skip: REASON}`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.runner.inputs import round_to
+from reference_impl.gradients import directional_derivative, fd_accuracy, gradient_dot, gradient_tolerance
+
+COTANGENT_STREAM, DIRECTION_STREAM = 3, 4
+RETRY_STEP_DIVISOR = 64.0
+# At a kink the one-sided derivatives are extrapolated in all powers of h, with no error estimate
+# of their own: 1e-6 of the sums' size covers their truncation at the steps used.
+KINK_MARGIN = 1e-6
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+def not_checked(op, case, reference) -> str | None:
+    """Why this case's gradients are not checked, or None when they are."""
+    if case.gradients_skip:
+        return case.gradients_skip
+    if op.no_gradients:
+        return op.no_gradients
+    if case.dtype not in FLOAT_DTYPES:
+        return "the case has no floating dtype"
+    if case.expect.get("error"):
+        return "the case expects an error"
+    if case.calls != 1:
+        return "a case of several calls judges state, not gradients"
+    if case.isolate:
+        return "a known crasher (isolate) runs its forward pass only"
+    if reference.output is None or not np.issubdtype(np.asarray(reference.output).dtype, np.floating):
+        return "no floating output"
+    if not np.all(np.isfinite(reference.output)):
+        return "the output is not finite everywhere: no finite difference there"
+    return None
+
+
+def cotangent(case, shape) -> np.ndarray:
+    """v: normal(0, 1) over the output, rounded to the case dtype (both sides get the same v)."""
+    return round_to(np.random.default_rng([case.seed, COTANGENT_STREAM]).normal(size=tuple(shape)), case.dtype)
+
+
+def judge(case, forward, inputs: dict, weights: dict, keras_gradients: dict, v, value_at_point,
+          forward_bound=None) -> tuple[list[str], dict]:
+    """Compare tf.keras's gradients with the reference's directional derivatives.
+
+    forward(inputs, weights) -> the reference's main output (float64), for dicts of the float
+    inputs and weights (names as keras_gradients has them); `v` the cotangent both used;
+    `value_at_point` the reference's output at the point (saves an evaluation per variable);
+    `forward_bound` the op's per-element rounding bound of the output, if it has one.
+    Returns (messages, metrics): metrics["inputs"] and metrics["weights"] map each name to
+    {keras, reference, error, allowed, ratio, fd_error, evaluations, one_sided, unresolved},
+    "worst_input" / "worst_weight" name the largest ratio of each (error / allowed: above 1
+    fails), "failed" lists the failing variables and "unresolved" those not judged."""
+    messages, metrics = [], {"inputs": {}, "weights": {}}
+    conditioning = 0.0
+    if forward_bound is not None and np.max(np.abs(value_at_point), initial=0.0) > 0:
+        conditioning = float(np.max(forward_bound) / np.max(np.abs(value_at_point)))
+        metrics["conditioning"] = conditioning
+    missing = sorted(set(keras_gradients["weights"]) - set(weights))
+    if missing:
+        messages.append(f"tf.keras has trainable weights the reference does not know: {', '.join(missing)}")
+    for group, given in (("inputs", inputs), ("weights", weights)):
+        for index, (name, g) in enumerate(sorted(keras_gradients[group].items())):
+            if name not in given:
+                continue
+            u = np.random.default_rng([case.seed, DIRECTION_STREAM, index, *f"{group}/{name}".encode()]).normal(size=g.shape)
+
+            def f(w, group=group, name=name):
+                moved = {name: w}
+                return forward({**inputs, **moved}, weights) if group == "inputs" else forward(inputs, {**weights, **moved})
+
+            entry = _compare(case, g, u, f, given[name], v, value_at_point, conditioning)
+            metrics[group][name] = entry
+            if entry["ratio"] > 1:
+                what = "input" if group == "inputs" else "weight"
+                messages.append(
+                    f"gradient of {what} {name!r}: tf.keras gives <g, u> = {entry['keras']:.9g}, the reference's "
+                    f"directional derivative is {entry['reference']:.9g}"
+                    + (f" (one-sided: between {entry['one_sided'][0]:.9g} and {entry['one_sided'][1]:.9g})" if entry["one_sided"] else "")
+                    + f"; error {entry['error']:.3g}, allowed {entry['allowed']:.3g}")
+    for group, label in (("inputs", "worst_input"), ("weights", "worst_weight")):
+        if metrics[group]:
+            name = max(metrics[group], key=lambda n: metrics[group][n]["ratio"])
+            metrics[label] = {"name": name, "ratio": metrics[group][name]["ratio"]}
+    metrics["failed"] = [f"{g}/{n}" for g in ("inputs", "weights") for n, e in metrics[g].items() if e["ratio"] > 1]
+    metrics["unresolved"] = [f"{g}/{n}" for g in ("inputs", "weights") for n, e in metrics[g].items() if e["unresolved"]]
+    return messages, metrics
+
+
+def _compare(case, g, u, phi_output, point, v, value_at_point, conditioning=0.0) -> dict:
+    keras_value, gradient_magnitude, l1 = gradient_dot(g, u)
+    try:
+        derivative = _resolve(phi_output, point, u, v, value_at_point, case.dtype)
+    except ValueError as exc:  # a non-finite value near the point: no finite difference
+        return {"keras": keras_value, "reference": None, "unresolved": True, "note": str(exc)[:300],
+                "error": None, "allowed": None, "ratio": 0.0, "one_sided": None}
+    flat = case.tolerance and case.effective_tolerance
+    extra = flat["atol"] * l1 + flat["rtol"] * gradient_magnitude if flat else 0.0
+    ill_conditioned = conditioning * max(derivative.magnitude, gradient_magnitude)
+    entry = {"keras": keras_value, "reference": derivative.value, "fd_error": derivative.error,
+             "evaluations": derivative.evaluations, "one_sided": None, "unresolved": False}
+    if derivative.converged:
+        allowed = max(gradient_tolerance(derivative, case.dtype, gradient_magnitude=gradient_magnitude, direction_l1=l1)
+                      + ill_conditioned, extra)
+        error = abs(keras_value - derivative.value)
+    elif derivative.kinks:
+        # at a kink: between the one-sided derivatives, widened by the dtype's part of the tolerance
+        low, high = sorted(derivative.one_sided)
+        entry["one_sided"] = [low, high]
+        dtype_part = gradient_tolerance(derivative._replace(error=0.0, converged=True), case.dtype,
+                                        gradient_magnitude=gradient_magnitude, direction_l1=l1)
+        allowed = max(dtype_part + ill_conditioned + KINK_MARGIN * max(derivative.magnitude, gradient_magnitude), extra)
+        error = max(low - keras_value, keras_value - high, 0.0)
+    else:
+        entry.update(unresolved=True, error=None, allowed=None, ratio=0.0)
+        return entry
+    if not np.isfinite(keras_value):
+        error = float("inf")
+    entry.update(error=error, allowed=allowed, ratio=error / allowed if allowed > 0 else (0.0 if error == 0 else float("inf")))
+    return entry
+
+
+def _resolve(f, point, u, v, value_at_point, dtype):
+    """The directional derivative, retried once with a smaller step when it does not converge."""
+    derivative = directional_derivative(f, point, u, v, value_at_point=value_at_point, rtol=fd_accuracy(dtype))
+    if not derivative.converged:
+        retry = directional_derivative(f, point, u, v, value_at_point=value_at_point, rtol=fd_accuracy(dtype),
+                                       step=derivative.step / RETRY_STEP_DIVISOR)
+        if retry.converged or retry.error < derivative.error:
+            derivative = retry
+    return derivative
