@@ -1,0 +1,29 @@
+"""Under XLA (tf.function(jit_compile=True)), the gradient of a float64 Conv3D with
+dilation_rate=(1, 2, 3) and padding="same" is NaN: every element of the kernel's gradient and
+some of the input's, while the forward values are right, eager gives finite gradients, and
+float32, padding="valid" and a uniform dilation (2, 2, 2) are fine. A float64 model with such a
+layer cannot be trained under jit_compile.
+
+Recorded in cases/conv3d.yaml (dilation_sweep) as xla-conv3d-float64-dilated-gradient-nan.
+"""
+import numpy as np
+import tensorflow as tf
+
+rng = np.random.default_rng(0)
+for dtype in ("float64", "float32"):
+    x = tf.constant(rng.normal(0.25, 1.0, size=(2, 7, 6, 8, 5)).astype(dtype))
+    for dilation, padding in [((1, 2, 3), "same"), ((1, 2, 3), "valid"), ((2, 2, 2), "same")]:
+        layer = tf.keras.layers.Conv3D(4, 2, dilation_rate=dilation, padding=padding, dtype=dtype)
+        layer.build(x.shape)
+        v = tf.constant(rng.normal(size=layer(x).shape).astype(dtype))
+
+        def vjp(x, v):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                projected = tf.reduce_sum(layer(x) * v)
+            return tape.gradient(projected, [x, layer.kernel])
+
+        for mode, fn in [("eager", vjp), ("xla", tf.function(vjp, jit_compile=True))]:
+            gx, gk = (g.numpy() for g in fn(x, v))
+            print(f"{dtype} dilation {dilation} {padding:5s} {mode:5s}: NaN in the input gradient "
+                  f"{int(np.isnan(gx).sum())}/{gx.size}, in the kernel gradient {int(np.isnan(gk).sum())}/{gk.size}")
