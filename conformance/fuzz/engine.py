@@ -4,7 +4,9 @@ is neither a recorded one nor one already found is shrunk (Hypothesis, then the 
 of conformance.fuzz.shrink) and written as a ready catalogue case.
 
 Budget. Each op gets an equal share of what is left of the run's budget (time an op does not
-use goes to the ones after it). Hypothesis runs in batches of `batch` examples, each batch
+use goes to the ones after it), and at least half of an equal share of the whole budget, so a
+run whose early findings took long to shrink overruns its budget rather than skipping the last
+ops. Hypothesis runs in batches of `batch` examples, each batch
 seeded from `--seed` and its index, so a run is reproducible: the same seed draws the same
 examples in the same order (how many fit in the budget depends on the machine). Once an
 op's time is up, the examples left in a batch return at once, so a batch is large: each
@@ -156,7 +158,9 @@ class Fuzzer:
     def run(self, ops, budget_s: float) -> dict:
         deadline = time.monotonic() + budget_s
         for i, op in enumerate(ops):
-            share = max(0.0, (deadline - time.monotonic()) / (len(ops) - i))
+            # an equal share of what is left, but never below half of an equal share of the
+            # whole: shrinking the findings of early ops must not starve the last families
+            share = max((deadline - time.monotonic()) / (len(ops) - i), budget_s / len(ops) / 2)
             self.fuzz_op(op, share)
             self.write_summary(budget_s)
         return self.write_summary(budget_s)
