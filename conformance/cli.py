@@ -112,6 +112,11 @@ def _parser():
     divergence.add_argument("--script", action="store_true", help="print only the standalone script")
     divergence.add_argument("--markdown", action="store_true", help="with no id: the README's list, as Markdown")
     divergence.set_defaults(func=cmd_divergence)
+
+    fuzz = sub.add_parser("fuzz", help="search ops' arguments for divergences; write each new one as a minimal case")
+    from conformance.fuzz.command import add_arguments as add_fuzz_arguments
+    add_fuzz_arguments(fuzz)
+    fuzz.set_defaults(func=cmd_fuzz)
     return parser
 
 
@@ -433,6 +438,12 @@ def cmd_new(args) -> int:
     print(f"{'created' if placement.created else 'appended to'} {path} ({placement.reason}{also}):\n{text}")
     print(f"next: edit it, then `conformance validate {path}` and `conformance run {path} -k {args.name}`")
     return EXIT_OK
+
+
+def cmd_fuzz(args) -> int:
+    from conformance.fuzz.command import run
+
+    return run(args)
 
 
 def cmd_divergence(args) -> int:

@@ -11,9 +11,9 @@ import numpy as np
 MAX_MESSAGE = 2000
 # The phases a case's time is split into (record field `durations`).
 # eager: the eager run a compiled mode is compared with; diagnose: a failure's diagnosis (conformance.diagnosis);
-# reference gradient: the reference's directional derivatives (conformance.checks.gradients; the
-# target's gradient is computed in the same call as its output, so it is part of compile and call)
-PHASES = ("build", "eager", "compile", "call", "reference", "reference gradient", "judge", "diagnose")
+# gradient: the target's vector-Jacobian product in the case's mode (its trace and compile included);
+# reference gradient: the reference's directional derivatives (conformance.checks.gradients)
+PHASES = ("build", "eager", "compile", "call", "gradient", "reference", "reference gradient", "judge", "diagnose")
 
 
 @dataclass

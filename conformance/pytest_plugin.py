@@ -45,6 +45,11 @@ def pytest_addoption(parser):
         "--conformance-out", metavar="DIR", default=None,
         help="write DIR/results.json (and report.html) for the catalogue cases that ran",
     )
+    group.addoption(
+        "--conformance-fuzz", metavar="DURATION", default=None,
+        help="also fuzz the collected cases' ops for DURATION in all (30s, 5m), one item per op family that fails "
+             "when it finds a divergence not recorded; found cases go to --conformance-out/fuzz (else a temporary folder)",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -249,3 +254,63 @@ def pytest_configure(config):
     out = config.getoption("conformance_out")
     if out and not hasattr(config, "workerinput"):  # only the controller writes the merged file
         config.pluginmanager.register(_Collector(Path(out)), "conformance-collector")
+
+
+class NewDivergence(Exception):
+    """The fuzzer found a divergence that no recorded one explains."""
+
+
+class FuzzItem(pytest.Item):
+    """A bounded fuzz pass over one family's ops (conformance.fuzz), the ops those of the
+    collected catalogue cases; it fails when a new divergence is found, naming the minimal
+    case written for each."""
+
+    def __init__(self, *, ops, budget_s, catalogue, **kwargs):
+        super().__init__(**kwargs)
+        self.ops, self.budget_s, self.catalogue = ops, budget_s, catalogue
+
+    def runtest(self):
+        import tempfile
+
+        from conformance.fuzz import Fuzzer, KnownDivergences, resolve_ops
+        from conformance.fuzz.execute import verdict_of_record
+
+        out = self.config.getoption("conformance_out")
+        folder = Path(out) / "fuzz" if out else Path(tempfile.mkdtemp(prefix="conformance-fuzz-"))
+        fuzzer = Fuzzer(folder, lambda case: verdict_of_record(_run(self.config, case)), KnownDivergences(self.catalogue))
+        summary = fuzzer.run(resolve_ops(self.ops), self.budget_s)
+        if summary["new"]:
+            raise NewDivergence("\n".join(f"{f['op']}: {f['name']} in {f['file']}: {f['message'][:300]}" for f in summary["new"]))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, NewDivergence):
+            return f"new divergences found by fuzzing (each a minimal catalogue case):\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return "conformance-fuzz", None, f"fuzz {self.name}"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    budget = config.getoption("conformance_fuzz")
+    if not budget:
+        return
+    from conformance.fuzz import parse_budget, resolve_ops
+    from conformance.ops import get_op
+
+    try:
+        seconds = parse_budget(budget)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--conformance-fuzz: {exc}") from None
+    cases = [item.case for item in items if isinstance(item, CaseItem)]
+    try:
+        ops = resolve_ops(sorted({c.op for c in cases}))
+    except ValueError:
+        return  # only custom ops: nothing the fuzzer can draw
+    families: dict[str, list[str]] = {}
+    for op in ops:
+        families.setdefault(op.family, []).append(op.name)
+    catalogue = sorted({str(Path(c.file)) for c in cases if c.file and Path(c.file).is_file()})
+    for family, names in families.items():
+        items.append(FuzzItem.from_parent(session, name=f"fuzz[{family.replace(' ', '_')}]", ops=names,
+                                          budget_s=seconds / len(families), catalogue=catalogue))

@@ -577,11 +577,13 @@ def _weights(layer, **given):
 
 
 def _finish(y, layer, bias):
-    """activation(y + bias), back in the layer's data_format."""
+    """activation(y + bias) of the output in the layer's data_format: the activation is a
+    function applied to the layer's output tensor as the layer returns it, so one that works
+    along an axis (softmax, log_softmax, glu, sparsemax: axis=-1) works along the output's last
+    axis, which with channels_first is the last spatial axis, not the channels."""
     if bias is not None:
         y = y + bias
-    y = np.asarray(layer.activation(y), dtype=np.float64)
-    return from_channels_last(y, layer.data_format)
+    return np.asarray(layer.activation(from_channels_last(y, layer.data_format)), dtype=np.float64)
 
 
 def _depthwise(x, kernel, layer):

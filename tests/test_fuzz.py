@@ -52,7 +52,7 @@ class PlantedTarget:
     def reset_random_state(self, seed):
         pass
 
-    def run_layer(self, op, case, inputs, weights, calls, timings=None):
+    def run_layer(self, op, case, inputs, weights, calls, timings=None, cotangent=None):
         if weights is None:  # the reference rejected the arguments: so does this target
             try:
                 op.predict_weights(case.params, tuple(np.shape(inputs[0])))
@@ -66,7 +66,7 @@ class PlantedTarget:
 
     run_layer_isolated = run_layer
 
-    def run_function(self, op, case, x, timings=None):
+    def run_function(self, op, case, x, timings=None, cotangent=None):
         return SideOutcome(output=np.asarray(op.compute(x, case.params), dtype=np.float64))
 
 

@@ -114,8 +114,9 @@ def test_tf_keras_conv_gradients_pass_end_to_end(mode):
     assert record.status == "pass", record.message
     checked = record.metrics["gradients"]
     assert set(checked["weights"]) == {"kernel", "bias"} and checked["failed"] == []
-    assert record.durations["reference gradient"] > 0
-    assert ("compile" in record.durations) == (mode == "xla")  # the gradient comes from the compiled call
+    # the gradient is a program of its own (its trace and compile timed with it), the forward's is apart
+    assert record.durations["gradient"] > 0 and record.durations["reference gradient"] > 0
+    assert ("compile" in record.durations) == (mode == "xla")
 
 
 def test_celu_gradient_at_zero_is_the_recorded_divergence():

@@ -9,6 +9,7 @@ the others from loading.
 """
 from __future__ import annotations
 
+import collections
 import difflib
 import itertools
 import json
@@ -528,19 +529,23 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
     line = yaml_lines.line_of(lines, path)
     ops_by_name = {each.name: each for each in ops}
     out = []
+    seen_of_op = collections.Counter()  # the combination's place among those of its op (sweep_index)
     for combo in itertools.product(*(pairs for _, pairs in axes)):
         swept = {key: value for (key, _), (_, value) in zip(axes, combo)}
         labels = {key: label for (key, _), (label, _) in zip(axes, combo) if label is not None}
         base_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v, labels.get(k)) for k, v in swept.items())}]" if swept else "")
         try:
             this_op = ops_by_name[swept["op"]] if "op" in swept else op
+            index = seen_of_op[this_op.name]
+            seen_of_op[this_op.name] += 1
             base = _make_case(this_op, name, path, shown, line, base_id, params, swept, dtype, fixed_shape, fields)
         except _Problem as p:
             out.append(p)
             continue
         for mode in modes or DEFAULT_MODES[check_of(this_op, base.call, base.train)]:
             axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode}
-            out.append(replace(base, mode=mode, id=mode_id(base_id, mode), known=_known_for(knowns, axes_here, labels)))
+            out.append(replace(base, mode=mode, id=mode_id(base_id, mode), known=_known_for(knowns, axes_here, labels),
+                               sweep_index=index))
     return out
 
 

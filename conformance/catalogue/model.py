@@ -56,6 +56,7 @@ class Case:
     custom: str | None = None  # custom ops: "/abs/path/file.py:Class", the user's Keras object
     reference: str | None = None  # custom ops: "/abs/path/file.py:function", the user's reference
     gradients_skip: str | None = None  # why this case's gradients are not checked (`gradients: {skip: REASON}`)
+    sweep_index: int = 0  # the combination's place among its op's in its entry's sweep (0: the first); not recorded
     train: dict | None = None  # optimizer steps whose weights are judged: {optimizer, learning_rate, steps, loss, trainable}
     mode: str = REFERENCE_MODE  # how the target calls the op (conformance.axes.MODES)
     target: str = DEFAULT_TARGET

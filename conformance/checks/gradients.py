@@ -26,8 +26,10 @@ max(bound) / max|output|, times the sums' size max(M_out, M_in), is allowed on t
 
 Kinks (relu at 0, max-pool ties, |x| at 0, a hard function's corner): where the derivative
 along u does not exist the finite difference does not converge. It is retried once with a
-step 64 times smaller (a kink just inside the first steps moves out of reach); if the second
-difference still shows a jump at the point itself, the check accepts any value between the
+step 64 times smaller (a kink just inside the first steps moves out of reach). A derivative
+that still falls short of the accuracy asked but whose error estimate is below 1e-6 of the
+sums' size is judged coarsely, to 1e-6 of that size; if the second difference shows a
+jump at the point itself, the check accepts any value between the
 one-sided derivatives D+ and D- (widened by the dtype's part of the tolerance): every
 convention for the derivative at the kink (relu'(0) = 0 or 1, a subgradient) gives such a
 value when one element sits at a convex or concave kink, which is what a generated input
@@ -36,6 +38,9 @@ judged. A case whose inputs sit on kinks on purpose (edge values) may opt out wi
 `gradients: {skip: REASON}`.
 """
 from __future__ import annotations
+
+import os
+import zlib
 
 import numpy as np
 
@@ -47,7 +52,29 @@ RETRY_STEP_DIVISOR = 64.0
 # At a kink the one-sided derivatives are extrapolated in all powers of h, with no error estimate
 # of their own: 1e-6 of the sums' size covers their truncation at the steps used.
 KINK_MARGIN = 1e-6
+# A finite difference that did not reach the accuracy asked is still judged, coarsely (to this
+# fraction of the sums' size), while its error estimate is below that fraction: a wrong slope
+# (celu's 2 for 1 at 0) is caught, the finite difference's own trouble is not taken for a bug.
+UNRESOLVED_FRACTION = 1e-6
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
+
+# Under XLA the gradient is a second compiled program, about 2.4 times the forward's compile
+# time, and XLA compilation is most of the catalogue's time: one XLA case in XLA_SAMPLE has its
+# gradient checked (by the CRC-32 of its id, so the same ones every run), and the first
+# combination of every op in every sweep, so that every entry and every op has one, and every
+# case whose recorded divergence is a gradient's.
+# CONFORMANCE_ALL_GRADIENTS=1 in the environment checks every one.
+XLA_SAMPLE = 4
+ALL_GRADIENTS_VARIABLE = "CONFORMANCE_ALL_GRADIENTS"
+
+
+def sampled_out(case) -> bool:
+    if case.mode != "xla" or case.sweep_index == 0 or os.environ.get(ALL_GRADIENTS_VARIABLE, "") not in ("", "0"):
+        return False
+    if case.known and any("gradients" in signature for signature in case.known.get("signature", [])):
+        return False  # a recorded gradient divergence is always checked (else it would xpass)
+    return zlib.crc32(case.id.encode()) % XLA_SAMPLE != 0
 
 
 def not_checked(op, case, reference) -> str | None:
@@ -56,6 +83,9 @@ def not_checked(op, case, reference) -> str | None:
         return case.gradients_skip
     if op.no_gradients:
         return op.no_gradients
+    if sampled_out(case):
+        return (f"sampled out: the first of each sweep and one other XLA case in {XLA_SAMPLE} have their gradient checked "
+                f"({ALL_GRADIENTS_VARIABLE}=1 checks every one)")
     if case.dtype not in FLOAT_DTYPES:
         return "the case has no floating dtype"
     if case.expect.get("error"):
@@ -136,9 +166,15 @@ def _compare(case, g, u, phi_output, point, v, value_at_point, conditioning=0.0)
     ill_conditioned = conditioning * max(derivative.magnitude, gradient_magnitude)
     entry = {"keras": keras_value, "reference": derivative.value, "fd_error": derivative.error,
              "evaluations": derivative.evaluations, "one_sided": None, "unresolved": False}
-    if derivative.converged:
-        allowed = max(gradient_tolerance(derivative, case.dtype, gradient_magnitude=gradient_magnitude, direction_l1=l1)
-                      + ill_conditioned, extra)
+    if derivative.converged or (not derivative.kinks and derivative.error < UNRESOLVED_FRACTION * derivative.magnitude):
+        # not converged to the accuracy asked (a second derivative that jumps, as elu's at 0, in
+        # float64: the estimate is then no bound) but with an error estimate well below the
+        # sums' size: judged coarsely, to UNRESOLVED_FRACTION of that size
+        entry["fd_converged"] = derivative.converged
+        allowed = max(gradient_tolerance(derivative._replace(converged=True), case.dtype, gradient_magnitude=gradient_magnitude,
+                                         direction_l1=l1) + ill_conditioned, extra)
+        if not derivative.converged:
+            allowed = max(allowed, UNRESOLVED_FRACTION * max(derivative.magnitude, gradient_magnitude))
         error = abs(keras_value - derivative.value)
     elif derivative.kinks:
         # at a kink: between the one-sided derivatives, widened by the dtype's part of the tolerance

@@ -31,7 +31,7 @@ POLL_S = 0.1
 
 # Phases (conformance.outcome.PHASES) in which tf.keras's code runs; "reference" is the
 # reference's; anything else (inputs, judging) is the harness's.
-TF_KERAS_PHASES = ("build", "eager", "compile", "call")
+TF_KERAS_PHASES = ("build", "eager", "compile", "call", "gradient")
 
 
 def side_of(phase: str | None) -> str:

@@ -128,10 +128,10 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
     (timed as "compile"), its variables restored after each, so that the calls that count
     start from the state the eager calls started from.
 
-    With a `cotangent` (one call only), the call also takes the vector-Jacobian product of the
-    cotangent with the main output (`gradients`, conformance.checks.gradients; _with_vjp): one
-    traced program gives both, as a train step does. If that call raises, the output alone is
-    tried again, so a failing gradient (`gradient_error`) never costs the forward comparison."""
+    With a `cotangent` (one call only), the layer is then restored to its weights at the call
+    and the vector-Jacobian product of the cotangent with its main output is taken in the
+    case's mode, in a program of its own (`gradients`, or `gradient_error` when it raises;
+    conformance.checks.gradients)."""
     from conformance.runner.inputs import keras_dtype
 
     tf = tensorflow()
@@ -178,55 +178,54 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         initial = _snapshot(layer) if MODES[case.mode].compiled or cotangent is not None else None
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
-    trainable = layer.trainable_weights
-
-    def attempt(cotangent):
-        phase = f"{case.mode} compile"
-        try:
-            fn, args = step, feeds[0]
-            if cotangent is not None:
-                fn, args = _with_vjp(step, trainable), (*feeds[0], tf.constant(cotangent))
-            compiled, eager_output = _in_case_mode(
-                case, fn, lambda: [step(*feed) for feed in feeds][-1][0], args, timings,
-                reset=lambda: _restore(layer, initial))
-            with timings("call"):
-                for i, (given, call) in enumerate(feeds):
-                    phase = "call" if len(feeds) == 1 else f"call {i + 1} of {len(feeds)}"
-                    result = compiled(*args) if cotangent is not None else compiled(given, call)
-            output, losses, grads = result if cotangent is not None else (*result, None)
-            extras = {}
-            if isinstance(output, (tuple, list)):
-                output, rest = output[0], output[1:]
-                extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
-            variables = {variable_name(v): v for v in layer.weights}
-            state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
-            state.update(extras)
-            if regularized:
-                state["losses"] = np.float64(0.0 if losses is None else float(losses))
-            outcome = SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
-            if grads is not None:
-                outcome.gradients = _named_gradients(feeds[0][0], trainable, grads)
-            return outcome
-        except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
-            return SideOutcome(error=error_info(exc, phase))
-
-    outcome = attempt(cotangent)
-    if cotangent is not None and outcome.error is not None:
-        # the output and its gradient came from one call: was it the gradient that failed?
-        _restore(layer, initial)
-        outcome, gradient_error = attempt(None), outcome.error
-        if outcome.error is None:
-            outcome.gradient_error = gradient_error
+    phase = f"{case.mode} compile"
+    try:
+        compiled, eager_output = _in_case_mode(
+            case, step, lambda: [step(*feed) for feed in feeds][-1][0], feeds[0], timings,
+            reset=lambda: _restore(layer, initial))
+        with timings("call"):
+            for i, (given, call) in enumerate(feeds):
+                phase = "call" if len(feeds) == 1 else f"call {i + 1} of {len(feeds)}"
+                output, losses = compiled(given, call)
+        extras = {}
+        if isinstance(output, (tuple, list)):
+            output, rest = output[0], output[1:]
+            extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
+        variables = {variable_name(v): v for v in layer.weights}
+        state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
+        state.update(extras)
+        if regularized:
+            state["losses"] = np.float64(0.0 if losses is None else float(losses))
+        outcome = SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
+    except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
+        return SideOutcome(error=error_info(exc, phase))
+    if cotangent is not None:
+        _restore(layer, initial)  # the weights at the call
+        outcome.gradients, outcome.gradient_error = _gradients_in_mode(case, _with_vjp(step, layer.trainable_weights),
+                                                                       feeds[0], cotangent, timings)
     return outcome
+
+
+def _gradients_in_mode(case, vjp, feed, cotangent, timings):
+    """(gradients, None), or (None, the error raised): `vjp` (_with_vjp) in the case's mode, in a
+    program of its own, so that the output judged is the forward program's, as a user's
+    predict runs it (a fused forward and backward program can hide a forward bug: XLA's bilinear
+    resize is right in one). Its trace and compilation are timed with the call as "gradient"."""
+    tf = tensorflow()
+    given, call = feed
+    try:
+        with timings("gradient"):
+            _, _, grads = MODES[case.mode].wrap(tf, vjp)(given, call, tf.constant(cotangent))
+            return _named_gradients(given, vjp.trainable, grads), None
+    except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
+        return None, error_info(exc, "gradient")
 
 
 def _with_vjp(step, trainable):
     """step(given, call) -> (output, losses) as fn(given, call, cotangent) -> (output, losses,
     gradients): the vector-Jacobian product v^T J of the cotangent v with the main output, with
     respect to the floating tensors of `given` (in their order) and the `trainable` variables,
-    by tf.GradientTape in the same call. In a compiled mode the output and the gradient then
-    come from one traced (and, under XLA, compiled) program, as in a user's train step; an
-    input or a weight the output does not depend on gets zeros."""
+    by tf.GradientTape; an input or a weight the output does not depend on gets zeros."""
     tf = tensorflow()
 
     def fn(given, call, cotangent):
@@ -240,6 +239,7 @@ def _with_vjp(step, trainable):
         # an embedding's gradient comes as IndexedSlices (the rows looked up): made dense
         return output, losses, [tf.convert_to_tensor(g) for g in grads]
 
+    fn.trainable = list(trainable)
     return fn
 
 
@@ -311,28 +311,18 @@ def run_function(op, case, x: np.ndarray, timings: Timings | None = None, cotang
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
 
-    def attempt(cotangent):
-        phase = f"{case.mode} compile"
-        try:
-            fn, args = (lambda given, call: (function(given["x"]), None)), ({"x": tensor}, {})
-            if cotangent is not None:
-                fn, args = _with_vjp(fn, []), (*args, tf.constant(cotangent))
-            compiled, eager_output = _in_case_mode(case, fn, lambda: function(tensor), args, timings)
-            phase = "call"
-            with timings("call"):
-                output, _, *grads = compiled(*args)
-            outcome = SideOutcome(output=np.asarray(output).astype(np.float64), eager_output=eager_output)
-            if grads:
-                outcome.gradients = _named_gradients(args[0], [], grads[0])
-            return outcome
-        except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
-            return SideOutcome(error=error_info(exc, phase))
-
-    outcome = attempt(cotangent)
-    if cotangent is not None and outcome.error is not None:
-        outcome, gradient_error = attempt(None), outcome.error
-        if outcome.error is None:
-            outcome.gradient_error = gradient_error
+    phase = f"{case.mode} compile"
+    try:
+        compiled, eager_output = _in_case_mode(case, function, lambda: function(tensor), (tensor,), timings)
+        phase = "call"
+        with timings("call"):
+            output = compiled(tensor)
+        outcome = SideOutcome(output=np.asarray(output).astype(np.float64), eager_output=eager_output)
+    except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
+        return SideOutcome(error=error_info(exc, phase))
+    if cotangent is not None:
+        vjp = _with_vjp(lambda given, call: (function(given["x"]), None), [])
+        outcome.gradients, outcome.gradient_error = _gradients_in_mode(case, vjp, ({"x": tensor}, {}), cotangent, timings)
     return outcome
 
 
