@@ -49,6 +49,8 @@ def smallest_case(cases: list[Case]) -> Case | None:
 
 def writable(case: Case) -> bool:
     """Can this case be written as a script of numpy and tensorflow alone?"""
+    if case.train:  # optimizer steps: the generated script shows forward values only
+        return False
     op = get_op(case.op)
     if isinstance(op, FunctionOp):
         return op.family in ("activations", "regularizers")
@@ -75,6 +77,8 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
 
     if not writable(case):
         return None
+    if any("gradients" in signature for signature in divergence["signature"]):
+        return None  # the generated script shows forward values; a gradient's needs its hand-written script
     op = get_op(case.op)
     kind = next(iter(divergence["signature"][0]))
     tol = case.effective_tolerance

@@ -1,5 +1,6 @@
 """The `conformance` command: exit codes, messages, results.json, and `new`."""
 import json
+import os
 
 from conformance.catalogue.loader import load_file
 from conformance.cli import main
@@ -126,10 +127,12 @@ def test_compile_cache_keeps_xla_programs_per_tensorflow_version(write_catalogue
     cache = tmp_path / "xla-cache"
     command = [sys.executable, "-m", "conformance.cli", "run", str(path), "--modes", "xla", "-k", "small",
                "--out", str(tmp_path / "out"), "-q", "--compile-cache", str(cache)]
-    assert subprocess.run(command, capture_output=True).returncode == 0
+    # every XLA gradient checked, so that each case has two programs: its forward and its gradient
+    environment = {**os.environ, "CONFORMANCE_ALL_GRADIENTS": "1"}
+    assert subprocess.run(command, capture_output=True, env=environment).returncode == 0
     (folder,) = cache.iterdir()
     assert folder.name.startswith("tf-2.")  # one folder per TensorFlow version and XLA flags
-    assert len(list(folder.glob("*.pb"))) == 2  # one program per case (two paddings)
+    assert len(list(folder.glob("*.pb"))) == 4  # a forward and a gradient program per case (two paddings)
     doc = json.loads((tmp_path / "out" / "results.json").read_text())
     assert doc["meta"]["compile_cache"] == str(folder)
 

@@ -65,7 +65,7 @@ FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 # combination of every op in every sweep, so that every entry and every op has one, and every
 # case whose recorded divergence is a gradient's.
 # CONFORMANCE_ALL_GRADIENTS=1 in the environment checks every one.
-XLA_SAMPLE = 4
+XLA_SAMPLE = 8
 ALL_GRADIENTS_VARIABLE = "CONFORMANCE_ALL_GRADIENTS"
 
 

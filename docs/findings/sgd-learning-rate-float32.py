@@ -11,10 +11,14 @@ import tensorflow as tf
 
 start = np.array([1.0, -2.0, 3.0])
 g = tf.constant([10.0, 10.0, 10.0], tf.float64)
+print(f"tensorflow {tf.__version__}, keras {tf.keras.__version__}")
+worst = 0.0
 for lr in (0.05, 0.1, 0.5):
     variable = tf.Variable(start, dtype=tf.float64)
     optimizer = tf.keras.optimizers.SGD(learning_rate=lr)
     optimizer.apply_gradients([(g, variable)])
     applied = float((start[0] - variable.numpy()[0]) / 10.0)
+    worst = max(worst, abs(applied - lr) / lr)
     print(f"SGD(learning_rate={lr!r}) on a float64 variable: applied learning rate {applied!r} "
           f"(float32({lr}) = {float(np.float32(lr))!r}); learning_rate variable dtype {optimizer.learning_rate.dtype}")
+raise SystemExit(0 if worst > 1e-12 else 1)  # 0 while the divergence is there
