@@ -161,17 +161,14 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         return output, (tf.add_n([tf.cast(loss, tf.float64) for loss in layer.losses]) if regularized and layer.losses else None)
 
     phase = "construct"
+
+    def at(name):
+        nonlocal phase
+        phase = name
+
     try:
         with timings("build"):
-            params = op.keras_params(tf.keras, case.params, case.dtype) if op.keras_params else case.params
-            layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
-            phase = "build"
-            if op.input_names == ("x",):
-                layer.build(tuple(np.shape(_named_x(inputs[0]))))
-            else:  # layers of several inputs build on their first call: make one, untimed
-                invoke(layer, tensors(inputs[0]), {})
-            phase = "set weights"
-            problem = None if weights is None else _set_weights(layer, weights, case.dtype)
+            layer, problem = built_layer(op, case, inputs[0], lambda: tensors(inputs[0]), weights, invoke, at)
         if problem:
             return SideOutcome(error=harness_error("WeightLayoutMismatch", problem, phase))
         feeds = [(tensors(x), arguments(call)) for x, call in zip(inputs, calls)]
@@ -219,6 +216,23 @@ def _gradients_in_mode(case, vjp, feed, cotangent, timings):
             return _named_gradients(given, vjp.trainable, grads), None
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return None, error_info(exc, "gradient")
+
+
+def built_layer(op, case, x, given, weights: dict | None, invoke, at=lambda phase: None):
+    """(layer, problem): tf.keras.layers.<op.keras_class>(**params) in the case's dtype, built
+    for the first input `x` (a layer of several inputs builds on a first call with `given()`,
+    its tensors), with `weights` set by name; `problem` names a weight layout that differs from
+    the documented one. `at(phase)` hears each phase as it starts, for the caller's errors."""
+    tf = tensorflow()
+    params = op.keras_params(tf.keras, case.params, case.dtype) if op.keras_params else case.params
+    layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
+    at("build")
+    if op.input_names == ("x",):
+        layer.build(tuple(np.shape(_named_x(x))))
+    else:  # layers of several inputs build on their first call: make one, untimed
+        invoke(layer, given(), {})
+    at("set weights")
+    return layer, None if weights is None else _set_weights(layer, weights, case.dtype)
 
 
 def _with_vjp(step, trainable):

@@ -15,7 +15,7 @@ def train_layer(op, case, x, weights: dict, call: dict, timings: Timings | None 
     "gradients": {name: array}} per step, over the trainable weights (every weight is listed
     under "weights"), and `state`: every weight after the last step."""
     from conformance.runner.inputs import keras_dtype
-    from conformance.target.tf_keras import _named_x, _set_weights, tensorflow, variable_name
+    from conformance.target.tf_keras import built_layer, tensorflow, variable_name
 
     tf = tensorflow()
     timings = Timings() if timings is None else timings
@@ -27,17 +27,14 @@ def train_layer(op, case, x, weights: dict, call: dict, timings: Timings | None 
                  for k, v in call.items()}
     invoke = op.keras_call or (lambda layer, given, call: layer(given["x"], **call))
     phase = "construct"
+
+    def at(name):
+        nonlocal phase
+        phase = name
+
     try:
         with timings("build"):
-            params = op.keras_params(tf.keras, case.params, case.dtype) if op.keras_params else case.params
-            layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
-            phase = "build"
-            if op.input_names == ("x",):
-                layer.build(tuple(np.shape(_named_x(x))))
-            else:
-                invoke(layer, given, {})
-            phase = "set weights"
-            problem = _set_weights(layer, weights, case.dtype)
+            layer, problem = built_layer(op, case, x, lambda: given, weights, invoke, at)
             if problem:
                 return SideOutcome(error=harness_error("WeightLayoutMismatch", problem, phase))
             layer.trainable = train["trainable"]
