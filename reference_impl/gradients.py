@@ -339,13 +339,8 @@ def directional_derivative(f, point, direction, cotangent=None, *, value_at_poin
     first_step(point, direction). Returns a Derivative (see `derivative`).
     """
     p, u = _as_arrays(point), _as_arrays(direction)
-    if set(p) != set(u):
-        raise ValueError(f"`direction` must have the names of `point` {sorted(p, key=str)}. "
-                         f"Received: direction names {sorted(u, key=str)}")
+    _check_alike("direction", u, "point", p, "of the point ")
     for name in p:
-        if p[name].shape != u[name].shape:
-            raise ValueError(f"`direction[{name!r}]` must have the shape of the point {p[name].shape}. "
-                             f"Received: {u[name].shape}")
         _finite(f"point[{name!r}]", p[name])
         _finite(f"direction[{name!r}]", u[name])
     single = not isinstance(point, Mapping)
@@ -373,6 +368,18 @@ def fd_accuracy(dtype):
     return max(1e-3 * ROUNDING_FACTOR * u, FLOAT64_FD_ACCURACY)
 
 
+def _check_alike(name, arrays, like_name, like, shape_of=""):
+    """`arrays` must have the names of `like` and, name by name, its shapes (a ValueError names
+    the argument and what it received)."""
+    if set(arrays) != set(like):
+        raise ValueError(f"`{name}` must have the names of `{like_name}` {sorted(like, key=str)}. "
+                         f"Received: {name} names {sorted(arrays, key=str)}")
+    for key in like:
+        if arrays[key].shape != like[key].shape:
+            raise ValueError(f"`{name}[{key!r}]` must have the shape {shape_of}{like[key].shape}. "
+                             f"Received: {arrays[key].shape}")
+
+
 def gradient_dot(gradient, direction):
     """(<g, u>, sum |g| |u|, sum |u|) in float64 over every name of the direction.
 
@@ -380,12 +387,7 @@ def gradient_dot(gradient, direction):
     arrays). The first is b of the check, the second M_in, the third what the flush floor scales.
     """
     g, u = _as_arrays(gradient), _as_arrays(direction)
-    if set(g) != set(u):
-        raise ValueError(f"`gradient` must have the names of `direction` {sorted(u, key=str)}. "
-                         f"Received: gradient names {sorted(g, key=str)}")
-    for name in u:
-        if g[name].shape != u[name].shape:
-            raise ValueError(f"`gradient[{name!r}]` must have the shape {u[name].shape}. Received: {g[name].shape}")
+    _check_alike("gradient", g, "direction", u)
     dot = math.fsum(float(np.sum(g[n] * u[n])) for n in u)
     magnitude = math.fsum(float(np.sum(np.abs(g[n] * u[n]))) for n in u)
     l1 = math.fsum(float(np.sum(np.abs(u[n]))) for n in u)
