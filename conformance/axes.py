@@ -9,7 +9,9 @@ holds the two axes that are the harness's own vocabulary:
   what it means, and how a call is wrapped (`wrap(tf, fn)`, given the TensorFlow module so
   that this file never imports it). Validation, ids, `--modes`, `conformance ops`,
   `conformance new` and the report all read this table.
-- TARGETS: what is tested; conformance.target maps each name onto an adapter.
+- TARGETS: what is tested (tf.keras, the default, and Keras 2 as `tf_keras`); conformance.target
+  maps each name onto an adapter. A target other than the default is written in case ids as
+  modes are (`f.yaml::name[a=1-float32-xla-tf_keras]`), and runs in worker processes of its own.
 """
 from __future__ import annotations
 
@@ -48,10 +50,29 @@ CHECK_MODES: dict[str, tuple[str, ...]] = {
     "statistics": (REFERENCE_MODE,),  # random layers in training: masks and noise, statistically
     "custom": (REFERENCE_MODE,),  # the user's own objects against the user's own reference
     "loss": tuple(MODES),  # losses: the (reduced) loss against the reference
+    "metric": tuple(MODES),  # metrics: result() after several update_state calls, and after reset_state
+    "optimizer": tuple(MODES),  # optimizers: variables and slot variables after each apply_gradients step
     "training": tuple(MODES),  # a layer's weights after optimizer steps (`train:`) against the reference's update
 }
 
-TARGETS = ("tf.keras",)
+@dataclass(frozen=True)
+class Target:
+    name: str
+    doc: str
+    package: str  # the distribution that provides it (its version goes in the record)
+    # Environment a worker process of this target starts with: TensorFlow reads
+    # TF_USE_LEGACY_KERAS when `tf.keras` is first touched, so one process serves one target.
+    environment: dict
+
+
+TARGETS: dict[str, Target] = {
+    target.name: target
+    for target in (
+        Target("tf.keras", "Keras 3 on TensorFlow, as tf.keras", "keras", {}),
+        Target("tf_keras", "Keras 2, the tf_keras package: what tf.keras is with TF_USE_LEGACY_KERAS=1",
+               "tf_keras", {"TF_USE_LEGACY_KERAS": "1"}),
+    )
+}
 DEFAULT_TARGET = "tf.keras"
 
 
@@ -61,4 +82,13 @@ def parse_modes(text: str) -> tuple[str, ...]:
     unknown = [m for m in names if m not in MODES]
     if unknown or not names:
         raise ValueError(f"unknown mode(s) {', '.join(map(repr, unknown)) or repr(text)}; modes: {', '.join(MODES)}")
+    return names
+
+
+def parse_targets(text: str) -> tuple[str, ...]:
+    """"tf.keras,tf_keras" -> ("tf.keras", "tf_keras"); a ValueError names an unknown target."""
+    names = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    unknown = [t for t in names if t not in TARGETS]
+    if unknown or not names:
+        raise ValueError(f"unknown target(s) {', '.join(map(repr, unknown)) or repr(text)}; targets: {', '.join(TARGETS)}")
     return names

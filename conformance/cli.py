@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from conformance.axes import MODES, parse_modes
+from conformance.axes import DEFAULT_TARGET, MODES, TARGETS, parse_modes, parse_targets
 from conformance.catalogue.loader import load_paths, registries
 from conformance.runner.worker import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT_S
 from conformance.selection import SelectionError, select, select_modes
@@ -52,6 +52,9 @@ def _parser():
     run.add_argument("paths", nargs="*", default=[DEFAULT_CASES], help="catalogue files or folders (default: cases/)")
     run.add_argument("-k", dest="expr", help="select cases by id substring, op, mode or tag (and/or/not)")
     run.add_argument("--modes", type=_modes, help=f"run only these execution modes, comma-separated ({','.join(MODES)}; default: each case's own)")
+    run.add_argument("--target", type=_targets, default=(DEFAULT_TARGET,), metavar="TARGETS",
+                     help=f"what to test, comma-separated ({','.join(TARGETS)}; default {DEFAULT_TARGET}); "
+                          "tf_keras is Keras 2 (pip install -e '.[keras2]')")
     run.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
     run.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: reports/)")
     run.add_argument("--compile-cache", metavar="DIR",
@@ -84,7 +87,15 @@ def _parser():
     listing.add_argument("paths", nargs="*", default=[DEFAULT_CASES])
     listing.add_argument("-k", dest="expr")
     listing.add_argument("--modes", type=_modes, help="list only these execution modes, comma-separated")
+    listing.add_argument("--target", type=_targets, default=(DEFAULT_TARGET,), metavar="TARGETS",
+                         help=f"list the cases of these targets, comma-separated ({','.join(TARGETS)})")
     listing.set_defaults(func=cmd_list)
+
+    cover = sub.add_parser("coverage", help="per Keras namespace: public classes in the installed Keras, and how many the catalogue exercises")
+    cover.add_argument("paths", nargs="*", default=[DEFAULT_CASES])
+    cover.add_argument("--target", choices=tuple(TARGETS), default=DEFAULT_TARGET, help="the Keras to count (default tf.keras)")
+    cover.add_argument("--json", action="store_true", help="the table as JSON")
+    cover.set_defaults(func=cmd_coverage)
 
     report = sub.add_parser("report", help="render the HTML report from a results.json")
     report.add_argument("results", help="a results.json written by `conformance run` or the pytest plugin")
@@ -137,12 +148,19 @@ def _modes(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _load(paths):
+def _targets(text: str):
+    try:
+        return parse_targets(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _load(paths, targets=(DEFAULT_TARGET,)):
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         print(f"conformance: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return None, None
-    return load_paths(paths)
+    return load_paths(paths, targets)
 
 
 def _print_errors(errors):
@@ -151,14 +169,15 @@ def _print_errors(errors):
 
 
 def cmd_validate(args) -> int:
-    cases, errors = _load(args.paths)
+    cases, errors = _load(args.paths, tuple(TARGETS))  # every target: a divergence may be recorded for one only
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
     _warn_stale_divergences(args.paths, cases)
     files = len({c.file for c in cases})
     verdict = f"{len(errors)} error(s)" if errors else "ok"
-    print(f"{verdict}: {len(cases)} cases in {files} file(s)")
+    default = sum(1 for c in cases if c.target == DEFAULT_TARGET)
+    print(f"{verdict}: {default} cases in {files} file(s) ({len(cases)} over the targets {', '.join(TARGETS)})")
     return EXIT_USAGE if errors else EXIT_OK
 
 
@@ -179,7 +198,7 @@ def _warn_stale_divergences(paths, cases) -> None:
 
 
 def cmd_list(args) -> int:
-    cases, errors = _load(args.paths)
+    cases, errors = _load(args.paths, args.target)
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
@@ -270,7 +289,7 @@ def cmd_run(args) -> int:
     except shards.ShardError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    cases, errors = _load(args.paths)
+    cases, errors = _load(args.paths, args.target)
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
@@ -290,9 +309,12 @@ def cmd_run(args) -> int:
     limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_limit)
     worker_log = out_dir / "tensorflow.log"
     worker_log.write_text("")  # one run's worth: TensorFlow's own log lines from the workers
-    meta = results.environment(get_target(DEFAULT_TARGET).versions())
+    versions = {}
+    for name in args.target:
+        versions.update(get_target(name).versions())
+    meta = results.environment(versions)
     meta.update(
-        target=DEFAULT_TARGET,
+        target=args.target[0] if len(args.target) == 1 else list(args.target),
         modes=list(args.modes or sorted({c.mode for c in cases}, key=list(MODES).index)),
         started=started,
         jobs=args.jobs,
@@ -320,9 +342,10 @@ def cmd_run(args) -> int:
     with _sigterm_as_interrupt():
         run = run_cases(to_run, executor, progress=progress, journal=journal)
     records = list(kept.values()) + run.records + catalogue_error_records(errors)
-    meta.update(facts=run.facts.get(DEFAULT_TARGET), duration_s=round(time.perf_counter() - clock, 3))
-    if run.facts.get(DEFAULT_TARGET):
-        print("conformance: " + _facts_line(run.facts[DEFAULT_TARGET]), file=sys.stderr)
+    first = next((run.facts[t] for t in args.target if run.facts.get(t)), None)
+    meta.update(facts=first, duration_s=round(time.perf_counter() - clock, 3))
+    if first:
+        print("conformance: " + _facts_line(first), file=sys.stderr)
     out = results.write(out_dir / "results.json", records, meta, registries(args.paths))
     journal.close(remove=True)  # results.json now holds all of it
     extra = _write_report(out)
@@ -373,13 +396,35 @@ def _sigterm_as_interrupt():
 def _print_environment(meta: dict) -> None:
     """What changes the numbers, before anything runs (the workers add TensorFlow's own facts)."""
     flags = {k: v for k, v in meta["flags"].items() if v is not None}
-    print(f"conformance: TensorFlow {meta.get('tensorflow')}, Keras {meta.get('keras')}, NumPy {meta['numpy']}, "
+    kerases = ", ".join(f"{label} {meta[key]}" for key, label in (("keras", "Keras"), ("tf_keras", "tf_keras (Keras 2)")) if meta.get(key))
+    print(f"conformance: TensorFlow {meta.get('tensorflow')}, {kerases or 'Keras not found'}, NumPy {meta['numpy']}, "
           f"Python {meta['python']}; CPU {meta['cpu']} ({meta['cpu_count']} cores; {' '.join(meta['cpu_flags']) or 'no flags read'}); "
           f"environment {flags or 'defaults'}", file=sys.stderr)
 
 
 def _facts_line(facts: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in facts.items())
+
+
+def cmd_coverage(args) -> int:
+    from conformance import coverage
+    from conformance.ops import all_ops
+    from conformance.target import get_target
+
+    cases, errors = _load(args.paths, (args.target,))
+    if cases is None:
+        return EXIT_USAGE
+    _print_errors(errors)
+    target = get_target(args.target)
+    keras = target.tensorflow().keras
+    rows = coverage.coverage(keras, cases, all_ops())
+    versions = target.versions()
+    version = versions.get(TARGETS[args.target].package)
+    if args.json:
+        print(json.dumps({"target": args.target, "version": version, "namespaces": rows}, indent=1))
+    else:
+        print(coverage.markdown(rows, args.target, version))
+    return EXIT_USAGE if errors else EXIT_OK
 
 
 def cmd_merge(args) -> int:
@@ -450,7 +495,7 @@ def cmd_divergence(args) -> int:
     from conformance import upstream
     from conformance.catalogue.divergences import did_you_mean
 
-    cases, errors = _load(args.paths)
+    cases, errors = _load(args.paths, tuple(TARGETS))  # a divergence may be recorded for Keras 2 only
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
@@ -468,7 +513,8 @@ def cmd_divergence(args) -> int:
               f"{did_you_mean(args.id, entries)}", file=sys.stderr)
         return EXIT_USAGE
     entry = entries[args.id].to_json()
-    case = upstream.smallest_case(upstream.cases_of(cases, args.id))
+    # the generated script is written for tf.keras (Keras 3): a Keras 2 finding shows by its own script
+    case = upstream.smallest_case([c for c in upstream.cases_of(cases, args.id) if c.target == DEFAULT_TARGET])
     script = upstream.standalone_script(case, entry) if case else None
     if args.script:
         if script is None:

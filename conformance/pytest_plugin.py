@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.axes import parse_modes
+from conformance.axes import DEFAULT_TARGET, parse_modes, parse_targets
 from conformance.catalogue.divergences import REGISTRY_FILE, load_registry
 from conformance.catalogue.loader import CatalogueError, load_file, looks_like_catalogue
 from conformance.record import Record
@@ -27,6 +27,10 @@ def pytest_addoption(parser):
     group.addoption(
         "--conformance-modes", metavar="MODES", default=None,
         help="collect only these execution modes, comma-separated (eager,function,xla); default: each case's own",
+    )
+    group.addoption(
+        "--conformance-target", metavar="TARGETS", default=None,
+        help="collect the cases of these targets, comma-separated (tf.keras, the default; tf_keras: Keras 2)",
     )
     group.addoption(
         "--conformance-compile-cache", metavar="DIR", default=None,
@@ -75,7 +79,8 @@ class HarnessError(Exception):
 
 class CatalogueFile(pytest.File):
     def collect(self):
-        cases, errors = load_file(self.path)
+        targets = self.config.getoption("conformance_target")
+        cases, errors = load_file(self.path, parse_targets(targets) if targets else (DEFAULT_TARGET,))
         modes = self.config.getoption("conformance_modes")
         for case in select_modes(cases, parse_modes(modes) if modes else None):
             item = CaseItem.from_parent(self, name=case.id.split("::", 1)[1], case=case)
@@ -107,6 +112,7 @@ class CaseItem(pytest.Item):
             self.add_marker(tag)
         self.add_marker("conformance")
         self.extra_keyword_matches.add(case.mode)  # -k eager selects eager cases (their ids do not say it)
+        self.extra_keyword_matches.add(case.target)  # and -k tf.keras the default target's
 
     def runtest(self):
         self.record = record = _run(self.config, self.case)
@@ -210,12 +216,16 @@ class _Collector:
 
     def pytest_sessionfinish(self, session):
         from conformance import results
-        from conformance.axes import DEFAULT_TARGET, MODES
+        from conformance.axes import DEFAULT_TARGET, MODES, TARGETS
         from conformance.target import get_target
 
-        meta = results.environment(get_target(DEFAULT_TARGET).versions())
+        targets = [t for t in TARGETS if any(r.case.target == t for r in self.records)] or [DEFAULT_TARGET]
+        versions = {}
+        for name in targets:
+            versions.update(get_target(name).versions())
+        meta = results.environment(versions)
         meta.update(
-            target=DEFAULT_TARGET,
+            target=targets[0] if len(targets) == 1 else targets,
             modes=[m for m in MODES if any(r.case.mode == m for r in self.records)],
             started=self.started,
             duration_s=round(time.perf_counter() - self.clock, 3),
@@ -244,6 +254,12 @@ def pytest_configure(config):
             parse_modes(modes)
         except ValueError as exc:
             raise pytest.UsageError(f"--conformance-modes: {exc}") from None
+    targets = config.getoption("conformance_target")
+    if targets:
+        try:
+            parse_targets(targets)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--conformance-target: {exc}") from None
     cache = config.getoption("conformance_compile_cache")
     if cache and not hasattr(config, "workerinput"):  # the workers inherit the flag
         for name in TARGETS:

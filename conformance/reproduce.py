@@ -115,11 +115,14 @@ def snippet(record: dict) -> str:
     from conformance.ops import LayerOp, get_op
 
     op = get_op(record["op"])
-    if not isinstance(op, LayerOp) or record.get("inputs") or op.keras_params or op.stochastic and (record.get("call") or {}).get("training"):
+    keras2 = record.get("target") == "tf_keras"
+    if keras2 or not isinstance(op, LayerOp) or record.get("inputs") or op.keras_params or op.stochastic and (record.get("call") or {}).get("training"):
         from conformance.catalogue.model import Case
 
         fields = {k: v for k, v in Case.from_json(record).to_json().items() if v not in (None, {}, [], False)}
-        return _REPLAY.format(case_id=record["id"], record=_literal(fields))
+        # a Keras 2 case replays through the harness, in a process whose tf.keras is Keras 2
+        prelude = "import os\nos.environ['TF_USE_LEGACY_KERAS'] = '1'  # the tf_keras target: tf.keras is Keras 2\n" if keras2 else ""
+        return prelude + _REPLAY.format(case_id=record["id"], record=_literal(fields))
     shape = record["input_shapes"]["x"]
     distribution = record.get("input_distribution") or {}
     mean, std = distribution.get("mean", INPUT_MEAN), distribution.get("std", INPUT_STD)

@@ -12,6 +12,7 @@ initializers) names its hand-written script (`script:` in the registry) instead.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +78,11 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
 
     if not writable(case):
         return None
-    if any("gradients" in signature for signature in divergence["signature"]):
-        return None  # the generated script shows forward values; a gradient's needs its hand-written script
+    if any("gradients" in signature or "serialization" in signature for signature in divergence["signature"]):
+        return None  # the generated script shows forward values; a gradient's or a round trip's needs its hand-written script
     op = get_op(case.op)
+    if op.keras_call is not None and divergence.get("script"):
+        return None  # a layer called its own way (a mask, several outputs): the hand-written script shows it
     kind = next(iter(divergence["signature"][0]))
     tol = case.effective_tolerance
     if isinstance(op, FunctionOp):
@@ -137,11 +140,14 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
         f"x = np.array({np.asarray(x).tolist()!r}).astype({x_dtype or 'dtype'})",
         f"weights = {_literal(weights)}",
     ]
-    body = [setup + f"run = {mode_fn}  # mode: {case.mode}"]
+    prepare = setup + f"run = {mode_fn}  # mode: {case.mode}"
+    # where the finding is an error, building the layer is inside the `try`: it may be what raises
+    body = [] if kind in ("accepts", "raises", "crash") or (expected is None and reference.error) else [prepare]
+    inside = textwrap.indent(prepare, "    ") + "\n"
     if kind == "accepts" or (expected is None and reference.error):
         message = (reference.error or {}).get("message", "")
         body.append(
-            "try:\n"
+            "try:\n" + inside +
             "    out = run(tf.constant(x))\n"
             "except Exception as exc:\n"
             "    print('tf.keras raises', type(exc).__name__, '- as documented')\n"
@@ -153,7 +159,7 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
     elif kind in ("raises", "crash"):
         body.append(
             f"expected = {_literal(expected)}\n"
-            "try:\n"
+            "try:\n" + inside +
             "    out = np.asarray(run(tf.constant(x)))\n"
             "except Exception as exc:\n"
             "    print('tf.keras raises', type(exc).__name__ + ':', str(exc).strip().splitlines()[-1][:300])\n"
@@ -248,7 +254,8 @@ def markdown_list(divergences: dict, counts: dict | None = None) -> str:
         for d in sorted(entries, key=lambda d: d.id):
             n = f", {counts[d.id]} cases" if counts and d.id in counts else ""
             links = "".join(f" [{_short(u)}]({u})" for u in d.links)
-            lines.append(f"- `{d.id}`{n}: {d.title}.{links}")
+            seen_in = {("tf_keras",): " (Keras 2)", ("tf.keras", "tf_keras"): " (Keras 3 and Keras 2)"}.get(tuple(d.targets), "")
+            lines.append(f"- `{d.id}`{seen_in}{n}: {d.title}.{links}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

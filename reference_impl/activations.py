@@ -258,6 +258,13 @@ def hard_sigmoid(x):
     return np.clip(_f64(x) + 3.0, 0.0, 6.0) / 6.0
 
 
+def hard_sigmoid_keras2(x):
+    """Keras 2's hard_sigmoid (tf_keras.activations.hard_sigmoid, whose docstring defines it as
+    "if x < -2.5: return 0; if x > 2.5: return 1; if -2.5 <= x <= 2.5: return 0.2 * x + 0.5"):
+    slope 0.2 where Keras 3's has 1/6; evaluated as clip(0.2 x + 0.5, 0, 1)."""
+    return np.clip(0.2 * _f64(x) + 0.5, 0.0, 1.0)
+
+
 def hard_silu(x):
     """hard_silu(x) = hard_swish(x) = 0 for x < -3, x for x > 3, x * (x + 3) / 6 between (0 at -inf)."""
     x = _f64(x)

@@ -91,7 +91,7 @@ def test_modes_mistakes_name_the_line(write_catalogue, write_registry):
     assert [str(e).split("case.yaml:")[1] for e in errors] == [
         "6: modes: unknown mode 'jit'; modes: eager, function, xla",
         "10: known.when.mode: unknown mode in 'compiled'; modes: eager, function, xla",
-        "14: known.when.device: 'device' is neither a parameter of this case nor an axis; may name: filters, kernel_size, op, dtype, mode",
+        "14: known.when.device: 'device' is neither a parameter of this case nor an axis; may name: filters, kernel_size, op, dtype, mode, target",
     ]
 
 

@@ -163,7 +163,7 @@ def test_known_when_applies_only_to_matching_combinations(write_catalogue, write
     assert errors == []
     assert [c.known for c in cases] == [None, {"id": "stride-two-differs", "category": "wrong-result",
                                                "title": "stride-two-differs title", "links": [],
-                                               "signature": [{"values": {"max_abs_error": 0.5}}]}]
+                                               "signature": [{"values": {"max_abs_error": 0.5}}], "targets": ["tf.keras"]}]
 
 
 def test_known_mistakes_name_the_line_and_the_registry(write_catalogue, write_registry):

@@ -63,7 +63,7 @@ SOURCE = textwrap.dedent('''
 
         def test_not_mapped(self):
             layers.Dense(units=compute_units())(np.ones((2, 3)))
-            layers.Masking()(np.ones((2, 3)))
+            layers.TextVectorization()(np.ones((2, 3)))
             layers.Dense(2)(some_tensor)
             layer = layers.Dense(3)
             layer.get_config()
@@ -106,7 +106,7 @@ def test_extracts_cases_and_counts_skips(replay):
         replay.NOT_REACHED: 1,          # the second constructor in the assertRaises block
         replay.ERROR_TYPE: 1,           # KeyError is not an error a case can expect
         replay.NON_LITERAL_ARG: 1,      # units=compute_units()
-        replay.NOT_IN_CATALOGUE: 1,     # Masking
+        replay.NOT_IN_CATALOGUE: 1,     # TextVectorization
         replay.INPUT_NOT_LITERAL: 1,    # Dense(2)(some_tensor)
         replay.NEVER_CALLED: 1,         # Dense(3), only configured
         replay.SKIPPED_ON_TF: 1,        # skipif(backend.backend() == "tensorflow")

@@ -9,7 +9,9 @@ An entry:
       documentation: the sentence of the docs it contradicts, quoted
       evidence: what was observed, how it was shown (a standalone script, exact differences)
       links: [upstream issues or pull requests]
-      seen: {tensorflow: 2.21.0, keras: 3.15.1}   # the versions it was observed on
+      seen: {tensorflow: 2.21.0, keras: 3.15.1}   # the versions it was observed on (keras: the target's package)
+      targets: [tf.keras]                  # optional: the targets it was seen in (conformance.axes.TARGETS;
+                                           # default tf.keras); a case of another target does not get it
       signature: {values: {max_abs_error: 1e-6}}   # what the failure must look like
       script: docs/findings/file.py        # optional: the standalone script, relative to the repository
 
@@ -26,6 +28,10 @@ Signatures (one mapping, or a list of them: any may match):
                                                    (conformance.checks.gradients); `of`, optional: only
                                                    for these variables ("raised": tf.keras raised
                                                    computing the gradient)
+    serialization: {via: [from_config, serialize,  the forward values and gradients agree and a copy of
+                          keras_file]}             the layer through these round trips changes its config
+                                                   or outputs, or raises (conformance.checks.serialization);
+                                                   `via`, optional: only these round trips
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from conformance.axes import DEFAULT_TARGET, TARGETS
 from conformance.catalogue import yaml_lines
 
 REGISTRY_FILE = "divergences.yaml"
@@ -50,9 +57,10 @@ CATEGORIES = {
     "ieee-edge": (False, "inf/NaN handling where the documentation gives no promise; the reference gives the limit"),
     "documentation-mismatch": (False, "the code is reasonable, the documentation says otherwise"),
 }
-ENTRY_KEYS = ("category", "title", "documentation", "evidence", "links", "seen", "signature", "script")
+ENTRY_KEYS = ("category", "title", "documentation", "evidence", "links", "seen", "signature", "script", "targets")
 REQUIRED_KEYS = ("category", "title", "evidence", "seen", "signature")
-SIGNATURE_KINDS = ("raises", "crash", "accepts", "values", "gradients")
+SIGNATURE_KINDS = ("raises", "crash", "accepts", "values", "gradients", "serialization")
+SERIALIZATION_ROUND_TRIPS = ("from_config", "serialize", "keras_file")  # conformance.target.tf_keras_serialization
 VALUES_KEYS = ("max_abs_error", "max_rel_error", "nonfinite", "shape")
 SIGNALS = ("SIGFPE", "SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL", "SIGKILL")
 _ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -69,6 +77,7 @@ class Divergence:
     documentation: str = ""
     links: tuple = ()
     script: str | None = None
+    targets: tuple = (DEFAULT_TARGET,)
     file: str = ""
     line: int = 0
 
@@ -79,12 +88,12 @@ class Divergence:
     def compact(self) -> dict:
         """What a case record carries: enough to judge a failure and name the finding."""
         return {"id": self.id, "category": self.category, "title": self.title, "signature": list(self.signature),
-                "links": list(self.links)}
+                "links": list(self.links), "targets": list(self.targets)}
 
     def to_json(self) -> dict:
         return {"id": self.id, "category": self.category, "counts_against": self.counts_against, "title": self.title,
                 "documentation": self.documentation, "evidence": self.evidence, "links": list(self.links),
-                "seen": dict(self.seen), "signature": list(self.signature), "script": self.script,
+                "seen": dict(self.seen), "signature": list(self.signature), "script": self.script, "targets": list(self.targets),
                 "file": self.file, "line": self.line}
 
 
@@ -163,6 +172,9 @@ def _entry(key, raw, shown, lines) -> Divergence:
     seen = raw["seen"]
     if not isinstance(seen, dict) or set(seen) != {"tensorflow", "keras"} or not all(isinstance(v, str) for v in seen.values()):
         fail(("seen",), f"expected {{tensorflow: VERSION, keras: VERSION}} (versions as strings), got {seen!r}")
+    targets = raw.get("targets", [DEFAULT_TARGET])
+    if not isinstance(targets, list) or not targets or any(t not in TARGETS for t in targets):
+        fail(("targets",), f"expected a non-empty list of targets from {', '.join(TARGETS)}, got {targets!r}")
     signature = raw["signature"]
     alternatives = signature if isinstance(signature, list) else [signature]
     if not alternatives:
@@ -173,7 +185,7 @@ def _entry(key, raw, shown, lines) -> Divergence:
             fail(("signature", i) if isinstance(signature, list) else ("signature",), problem)
     return Divergence(id=key, category=raw["category"], title=raw["title"].strip(), evidence=raw["evidence"].strip(),
                       seen=dict(seen), signature=tuple(alternatives), documentation=(raw.get("documentation") or "").strip(),
-                      links=tuple(links), script=raw.get("script"), file=shown,
+                      links=tuple(links), script=raw.get("script"), targets=tuple(targets), file=shown,
                       line=yaml_lines.line_of(lines, ("divergences", key)) or 0)
 
 
@@ -206,6 +218,15 @@ def signature_problem(signature) -> str | None:
         if not isinstance(spec, dict) or set(spec) - {"of"} or not (
                 isinstance(spec.get("of", []), list) and all(isinstance(n, str) for n in spec.get("of", []))):
             return f"gradients: expected {{of: [inputs/NAME, weights/NAME, raised]}} (or nothing), got {spec!r}"
+    elif kind == "serialization":
+        spec = {} if spec is None else spec
+        via = spec.get("via", []) if isinstance(spec, dict) else None
+        if not isinstance(spec, dict) or set(spec) - {"via"} or not isinstance(via, list) or not via and "via" in spec:
+            return f"serialization: expected {{via: [{', '.join(SERIALIZATION_ROUND_TRIPS)}]}} (or nothing), got {spec!r}"
+        for name in via:
+            if name not in SERIALIZATION_ROUND_TRIPS:
+                return (f"serialization.via: unknown round trip {name!r}{did_you_mean(name, SERIALIZATION_ROUND_TRIPS)}; "
+                        f"round trips: {', '.join(SERIALIZATION_ROUND_TRIPS)}")
     else:
         spec = {} if spec is None else spec
         if not isinstance(spec, dict) or set(spec) - set(VALUES_KEYS):
@@ -232,6 +253,9 @@ def describe(signature: dict) -> str:
     if kind == "gradients":
         of = (spec or {}).get("of")
         return "the gradient check fails" + (f" for {', '.join(of)} only" if of else "")
+    if kind == "serialization":
+        via = (spec or {}).get("via")
+        return "a serialization round trip changes the layer" + (f" ({', '.join(via)} only)" if via else "")
     spec = spec or {}
     parts = ["the output's shape differs" if spec.get("shape") else "values out of tolerance"]
     if spec.get("nonfinite") is True:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from conformance.axes import CHECK_MODES as DEFAULT_MODES, MODES
+from conformance.axes import CHECK_MODES as DEFAULT_MODES, DEFAULT_TARGET, MODES, TARGETS
 from conformance.catalogue import user_code, yaml_lines
 from conformance.catalogue.divergences import REGISTRY_FILE, did_you_mean as _registry_did_you_mean, load_registry
 from conformance.catalogue.model import (
@@ -36,7 +36,7 @@ CASE_KEYS = (
 # A file of named value sets shared by the catalogue files of its folder (not a catalogue).
 VALUE_SETS_FILE = "values.yaml"
 # Axes any case has, which `known.when` may name even when the case does not sweep them.
-CASE_AXES = ("op", "dtype", "mode")
+CASE_AXES = ("op", "dtype", "mode", "target")
 INPUT_SPEC_KEYS = ("shape", "values", "dtype", "range", "mean", "std", "p")
 INPUT_DTYPES = DTYPES + ("int32", "int64", "bool")
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
@@ -213,10 +213,10 @@ def discover(paths) -> list[Path]:
     return unique
 
 
-def load_paths(paths) -> tuple[list[Case], list[CatalogueError]]:
+def load_paths(paths, targets=(DEFAULT_TARGET,)) -> tuple[list[Case], list[CatalogueError]]:
     cases, errors = [], []
     for path in discover(paths):
-        c, e = load_file(path)
+        c, e = load_file(path, targets)
         cases.extend(c)
         errors.extend(e)
     return cases, errors + registry_errors(paths)
@@ -237,7 +237,9 @@ def registry_errors(paths) -> list[CatalogueError]:
     return [CatalogueError(e.file, e.line, e.key, e.message) for _, problems in _registries_of(paths) for e in problems]
 
 
-def load_file(path) -> tuple[list[Case], list[CatalogueError]]:
+def load_file(path, targets=(DEFAULT_TARGET,)) -> tuple[list[Case], list[CatalogueError]]:
+    """The cases of one catalogue file, each in every one of `targets` (conformance.axes.TARGETS)
+    and its modes, and the problems found, each naming file, line and key."""
     path = Path(path)
     shown = display_path(path)
     try:
@@ -248,10 +250,10 @@ def load_file(path) -> tuple[list[Case], list[CatalogueError]]:
         data, lines = yaml_lines.load(text)
     except yaml_lines.YamlError as exc:
         return [], [CatalogueError(shown, exc.line, "", str(exc))]
-    return _load_document(data, lines, shown, path)
+    return _load_document(data, lines, shown, path, targets)
 
 
-def _load_document(data, lines, shown, source):
+def _load_document(data, lines, shown, source, targets=(DEFAULT_TARGET,)):
     errors: list[CatalogueError] = []
 
     def err(path, message, case_id=None):
@@ -307,7 +309,7 @@ def _load_document(data, lines, shown, source):
             continue
         names[name] = yaml_lines.line_of(lines, path)
         try:
-            expanded = _expand_case(raw, defaults, file_op, path, lines, shown, source)
+            expanded = _expand_case(raw, defaults, file_op, path, lines, shown, source, targets)
         except _Problem as p:
             err(p.path, p.message, base_id)
             continue
@@ -409,7 +411,7 @@ def _sweep_axes(sweep: dict, ops: list, path) -> list[tuple[str, list[tuple[str 
     return axes
 
 
-def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
+def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, targets=(DEFAULT_TARGET,)):
     if "xfail" in raw:
         raise _Problem(path + ("xfail",), f"`xfail` is replaced by `known: ID`, the id of an entry of {REGISTRY_FILE} "
                                           "in this folder (see the README's section on known divergences)")
@@ -542,10 +544,11 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file):
         except _Problem as p:
             out.append(p)
             continue
-        for mode in modes or DEFAULT_MODES[check_of(this_op, base.call, base.train)]:
-            axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode}
-            out.append(replace(base, mode=mode, id=mode_id(base_id, mode), known=_known_for(knowns, axes_here, labels),
-                               sweep_index=index))
+        for target in targets:
+            for mode in modes or DEFAULT_MODES[check_of(this_op, base.call, base.train)]:
+                axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode, "target": target}
+                out.append(replace(base, mode=mode, target=target, id=mode_id(base_id, mode, target),
+                                   known=_known_for(knowns, axes_here, labels), sweep_index=index))
     return out
 
 
@@ -915,6 +918,8 @@ def _check_known(value, path, swept_keys, axis_values, folder) -> list[dict]:
                     raise _Problem(q + (k,), f"{k!r} is neither a parameter of this case nor an axis; may name: {', '.join(allowed)}")
                 if k == "mode" and any(m not in MODES for m in (v if isinstance(v, list) else [v])):
                     raise _Problem(q + (k,), f"unknown mode in {v!r}; modes: {', '.join(MODES)}")
+                if k == "target" and any(t not in TARGETS for t in (v if isinstance(v, list) else [v])):
+                    raise _Problem(q + (k,), f"unknown target in {v!r}; targets: {', '.join(TARGETS)}")
         out.append({"divergence": divergence.compact(),
                     "when": [{k: _alternatives(v, axis_values.get(k)) for k, v in c.items()} for c in conditions]})
     return out
@@ -935,6 +940,8 @@ def _known_for(knowns: list[dict], axes: dict, labels: dict) -> dict | None:
         return all(axes.get(k) in accepted or (k in labels and labels[k] in accepted) for k, accepted in condition.items())
 
     for entry in knowns:
+        if axes["target"] not in entry["divergence"]["targets"]:
+            continue  # a divergence is recorded for the targets it was seen in
         if not entry["when"] or any(matches(c) for c in entry["when"]):
             return entry["divergence"]
     return None

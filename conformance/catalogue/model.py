@@ -106,15 +106,18 @@ class Case:
         return {} if self.input_shape is None else {"x": list(self.input_shape)}
 
 
-def mode_id(base_id: str, mode: str) -> str:
-    """The id of a case in `mode`: the mode is the last element in the brackets, and the
-    reference mode (eager) is not written, so eager ids stay as they were before modes:
-    `f.yaml::name[a=1-float32]` (eager), `f.yaml::name[a=1-float32-xla]`, `f.yaml::name[xla]`."""
-    if mode == REFERENCE_MODE:
+def mode_id(base_id: str, mode: str, target: str = DEFAULT_TARGET) -> str:
+    """The id of a case in `mode` (and `target`): each is the last element in the brackets,
+    mode then target, and the reference mode (eager) and the default target (tf.keras) are
+    not written, so ids stay as they were before modes and targets:
+    `f.yaml::name[a=1-float32]` (eager), `f.yaml::name[a=1-float32-xla]`, `f.yaml::name[xla]`,
+    `f.yaml::name[a=1-float32-tf_keras]` (eager, Keras 2)."""
+    elements = [e for e, default in ((mode, REFERENCE_MODE), (target, DEFAULT_TARGET)) if e != default]
+    if not elements:
         return base_id
     if base_id.endswith("]"):
-        return f"{base_id[:-1]}-{mode}]"
-    return f"{base_id}[{mode}]"
+        return f"{base_id[:-1]}-{'-'.join(elements)}]"
+    return f"{base_id}[{'-'.join(elements)}]"
 
 
 def referenced_inputs(call) -> set:

@@ -171,7 +171,8 @@ def _loss_class(name: str) -> LossOp:
     types = {**_types(name, function, names), "reduction": REDUCTION}
 
     def keras_callable(keras, params, dtype):
-        loss = getattr(keras.losses, name)(**_keras_arguments(params), dtype=dtype)
+        # dtype None: a Keras without the argument (Keras 2's losses compute in their inputs' dtype)
+        loss = getattr(keras.losses, name)(**_keras_arguments(params), **({} if dtype is None else {"dtype": dtype}))
         return lambda inputs: loss(inputs["y_true"], inputs["y_pred"], sample_weight=inputs.get("sample_weight"))
 
     def compute(inputs, params):

@@ -27,6 +27,7 @@ import jinja2
 from conformance import results
 from conformance.axes import MODES as AXES_MODES, REFERENCE_MODE
 from conformance.outcome import PHASES
+from conformance.report.migration import migration_view
 
 HERE = Path(__file__).parent
 # The case table's default order: what needs attention first.
@@ -51,7 +52,7 @@ CASE_FIELDS = (
 METRIC_FIELDS = (
     "n_elements", "max_abs_error", "max_rel_error", "worst_index", "worst_keras", "worst_reference",
     "worst_tolerance_ratio", "n_out_of_tolerance", "fraction_out_of_tolerance", "n_nonfinite_mismatch",
-    "error_histogram", "error_map", "vs_eager", "vs_eager_ratio", "gradients",
+    "error_histogram", "error_map", "vs_eager", "vs_eager_ratio", "gradients", "serialization",
 )
 # A case's `durations` travel as a list in this order (seconds; compile only in compiled modes;
 # eager: the eager run a compiled mode is compared with). A phase not listed here follows as
@@ -79,6 +80,7 @@ def render(document: dict, baseline_document: dict | None = None) -> str:
         mode_rows=mode_table(cases, meta),
         families=family_table(cases),
         divergences=divergence_table(document),
+        migration=migration_view(cases),
         environment=environment_rows(meta),
         meta=meta,
         schema_version=document.get("schema_version"),
@@ -505,6 +507,8 @@ def _compact_metrics(metrics):
         row[METRIC_FIELDS.index("error_histogram")] = [histogram.get("counts"), histogram.get("zeros"), histogram.get("decades")]
     if metrics.get("gradients") is not None:
         row[METRIC_FIELDS.index("gradients")] = _compact_gradients(metrics["gradients"])
+    if metrics.get("serialization") is not None:
+        row[METRIC_FIELDS.index("serialization")] = _compact_serialization(metrics["serialization"])
     while row and row[-1] is None:
         row.pop()
     return row
@@ -526,6 +530,19 @@ def _compact_gradients(gradients: dict):
     return [[f"{group}/{name}", short(e.get("ratio")), short(e.get("keras")), short(e.get("reference")),
              short(e.get("allowed")), e.get("one_sided"), bool(e.get("unresolved"))]
             for group in ("inputs", "weights") for name, e in sorted((gradients.get(group) or {}).items())]
+
+
+def _compact_serialization(serialization: dict):
+    """The serialization check (conformance.checks.serialization) as the report shows it: the
+    reason it was not checked (a string), or one row per round trip, [name, null when the copy
+    is the same or what changed, or the reason it was not checked]."""
+    from conformance.checks.serialization import problem
+
+    not_checked = serialization.get("not_checked")
+    if isinstance(not_checked, str):
+        return not_checked
+    rows = [[name, problem(name, entry)] for name, entry in (serialization.get("round_trips") or {}).items()]
+    return rows + [[name, f"not checked: {why}"] for name, why in (not_checked or {}).items()]
 
 
 def _compact_durations(durations):

@@ -15,6 +15,7 @@ from conformance.checks import JUDGES
 from conformance.checks.known import judge_known
 from conformance.checks.verdict import Verdict
 from conformance.ops import check_of, get_op
+from conformance.ops.keras2 import TARGET as KERAS2_TARGET, documented_by, documented_limitation, migration
 from conformance.outcome import Timings, harness_error
 from conformance.record import Record
 from conformance.target import get_target
@@ -33,16 +34,28 @@ def run_case(case) -> Record:
         return record
     try:
         target = get_target(case.target)
+        missing = target.unsupported(op, case)
+        if missing:
+            record.status, record.message = "skip", missing
+            return record
         target.reset_random_state(case.seed)
-        verdict = JUDGES[check](op, case, target, timings)
+        # the op as the case's target documents it (Keras 2's defaults and formulas where they differ)
+        verdict = JUDGES[check](documented_by(op, case.target), case, target, timings)
     except NotImplementedError as exc:  # validation refuses these; a case built in code may still get here
         verdict = Verdict("error", f"the reference does not model these arguments yet: {exc}")
     except Exception:  # a bug in the reference or the harness is reported, never fatal
         verdict = Verdict("error", "harness error:\n" + traceback.format_exc(limit=6))
+    allowed = documented_limitation(op, case, ((verdict.outcome or {}).get("keras") or {}).get("error")) \
+        if verdict.status == "fail" else None
+    if allowed:  # Keras 2 documents this as not supported, and it raised
+        verdict = Verdict("skip", f"documented as not supported by Keras 2 ({allowed}); it raised", outcome=verdict.outcome)
     if case.known:
         verdict = judge_known(case.known, verdict)
     status, message = verdict.status, verdict.message
     record.status, record.message, record.metrics, record.outcome = status, message, verdict.metrics, verdict.outcome
+    notes = migration(op, case) if case.target == KERAS2_TARGET else []
+    if notes:  # what Keras 2 documents differently for this case (the report's migration view)
+        record.outcome = {**(record.outcome or {}), "migration": notes}
     record.diagnosis = verdict.diagnosis
     record.durations = dict(timings)
     return record

@@ -117,7 +117,8 @@ class LocalPool:
                     except Exception:  # a bug of the supervision itself: this case says so, the others go on
                         result = error_record(cases[i], "harness error while supervising this case:\n" + traceback.format_exc(limit=6))
                         supervisor.close()
-                    self.facts = self.facts or supervisor.facts
+                    for name, facts in supervisor.facts.items():  # per target
+                        self.facts.setdefault(name, facts)
                     if isinstance(result, Stop) and result.reason == "interrupted":
                         return
                     deliver(i, record_of(cases[i], result))

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from conformance.axes import DEFAULT_TARGET, TARGETS
+
 # Defaults, documented in the README. The slowest catalogue case takes about 8 s (an XLA
 # compile on 2 cores); a case past 120 s is stuck, not slow. A case's `timeout:` overrides it.
 DEFAULT_TIMEOUT_S = 120.0
@@ -31,7 +33,7 @@ POLL_S = 0.1
 
 # Phases (conformance.outcome.PHASES) in which tf.keras's code runs; "reference" is the
 # reference's; anything else (inputs, judging) is the harness's.
-TF_KERAS_PHASES = ("build", "eager", "compile", "call", "gradient")
+TF_KERAS_PHASES = ("build", "eager", "compile", "call", "gradient", "serialization")
 
 
 def side_of(phase: str | None) -> str:
@@ -99,9 +101,13 @@ class CaseWorker:
     worker) may not start multiprocessing children, while any process may start a subprocess.
     The two talk over a multiprocessing Pipe whose child end is handed down as a descriptor."""
 
-    def __init__(self, stderr_path=None):
+    def __init__(self, stderr_path=None, target: str = DEFAULT_TARGET):
         parent_end, child_end = multiprocessing.Pipe()
         env = dict(os.environ)
+        # A process serves one target: Keras 2 is what tf.keras becomes when TensorFlow starts
+        # with TF_USE_LEGACY_KERAS=1, and the two keep global state apart (seeds, policies).
+        env.update(TARGETS[target].environment)
+        self.target = target
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         # A fixed string-hash seed: Keras prints sets in some error messages, and their order
@@ -110,7 +116,7 @@ class CaseWorker:
         log = open(stderr_path, "ab") if stderr_path else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "conformance.runner.worker", str(child_end.fileno())],
+                [sys.executable, "-m", "conformance.runner.worker", str(child_end.fileno()), target],
                 pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                 # its own process group: killed together with its children (an `isolate` case's),
                 # and a terminal's Ctrl-C reaches only the supervisor, which decides what to keep
@@ -220,24 +226,21 @@ class CaseWorker:
         self.conn.close()
 
 
-def _worker_main(fd: int):
+def _worker_main(fd: int, name: str):
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = multiprocessing.connection.Connection(fd)
-    from conformance.axes import TARGETS
     from conformance.outcome import listen_to_phases
     from conformance.runner.execute import run_case
     from conformance.target import get_target
 
     from conformance.results import FLAG_VARIABLES
 
-    facts = {}
-    for name in TARGETS:
-        target = get_target(name)
-        target.tensorflow()  # paid once, before the first case
-        # the variables as this process sees them: a Dask nanny sets OMP_NUM_THREADS=1, say
-        facts[name] = {**target.environment_facts(),
-                       "environment": {k: os.environ[k] for k in FLAG_VARIABLES if k in os.environ}}
+    target = get_target(name)
+    target.tensorflow()  # paid once, before the first case
+    # the variables as this process sees them: a Dask nanny sets OMP_NUM_THREADS=1, say
+    facts = {name: {**target.environment_facts(),
+                    "environment": {k: os.environ[k] for k in FLAG_VARIABLES if k in os.environ}}}
     listen_to_phases(lambda phase: conn.send(("phase", phase)))
     conn.send(("ready", facts))
     while True:
@@ -265,42 +268,43 @@ def _die_with_parent() -> None:
 
 
 class Supervisor:
-    """Runs cases one at a time in a worker it replaces whenever a case kills, hangs or
-    outgrows it. A case whose worker dies after running others is rerun alone in a fresh
-    worker: the earlier cases may have left the process broken, and an innocent case gets its
-    real result; a case that kills a fresh worker is the culprit."""
+    """Runs cases one at a time, each in a worker of its target, which it replaces whenever a
+    case kills, hangs or outgrows it. A case whose worker dies after running others is rerun
+    alone in a fresh worker: the earlier cases may have left the process broken, and an
+    innocent case gets its real result; a case that kills a fresh worker is the culprit."""
 
     def __init__(self, limits: Limits | None = None, stderr_path=None):
         self.limits = limits or Limits()
         self.stderr_path = stderr_path
-        self.worker: CaseWorker | None = None
-        self.facts: dict = {}
+        self.workers: dict[str, CaseWorker] = {}  # target -> its worker, started on its first case
+        self.facts: dict = {}  # target -> the environment facts its worker reported
 
     def run(self, case, stop_event=None):
         """The case's Record, or a Stop (it was stopped; the caller makes its record)."""
         first: Stop | None = None
         while True:
-            if self.worker is None:
-                self.worker = CaseWorker(self.stderr_path)
-                self.facts = self.worker.facts
-            fresh = self.worker.cases_run == 0
-            result = self.worker.run(case, self.limits, stop_event)
+            worker = self.workers.get(case.target)
+            if worker is None:
+                worker = self.workers[case.target] = CaseWorker(self.stderr_path, case.target)
+                self.facts.update(worker.facts)
+            fresh = worker.cases_run == 0
+            result = worker.run(case, self.limits, stop_event)
             if not isinstance(result, Stop):
                 record = result
                 if first is not None:
                     record.outcome["reran"] = f"{first.describe()} after earlier cases; rerun alone in a fresh worker"
                 return record
-            self.worker = None  # dead or killed
+            del self.workers[case.target]  # dead or killed
             if result.reason == "signal" and not fresh and first is None:
                 first = result
                 continue
             return dataclasses.replace(result, attempts=2) if first is not None else result
 
     def close(self) -> None:
-        if self.worker is not None:
-            self.worker.close()
-            self.worker = None
+        for worker in self.workers.values():
+            worker.close()
+        self.workers = {}
 
 
-if __name__ == "__main__":  # started by CaseWorker: python -m conformance.runner.worker FD
-    _worker_main(int(sys.argv[1]))
+if __name__ == "__main__":  # started by CaseWorker: python -m conformance.runner.worker FD TARGET
+    _worker_main(int(sys.argv[1]), sys.argv[2])

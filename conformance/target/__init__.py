@@ -2,9 +2,10 @@
 
 A target is a module that provides the members of `Target` below. Today there is one,
 tf.keras (Keras 3 on TensorFlow, `tf_keras.py`, with `tf_keras_custom.py` for user-defined
-objects). A second target (Keras 2 through the `tf_keras` package, say) is a second module
-with the same members, named in conformance.axes.TARGETS and mapped in `TARGET_MODULES`;
-the checks and the runner do not change.
+objects), and Keras 2 through the `tf_keras` package (`keras2.py`, which drives the same
+adapter in a process where `tf.keras` is Keras 2). A target is a module with the members
+below, named in conformance.axes.TARGETS and mapped in `TARGET_MODULES`; the checks and the
+runner do not change.
 
 Every member takes the case, so the target applies the case's mode itself
 (conformance.axes.MODES: how a call is wrapped) and records build, compile and call time in
@@ -33,6 +34,10 @@ class Target(Protocol):
     def versions(self) -> dict:
         """Installed versions, for the record's environment (without importing the framework)."""
 
+    def unsupported(self, op, case) -> str | None:
+        """Why this target cannot run the case as written (the op or an argument does not exist
+        in it), or None: the case is then a skip with that reason, not a failure."""
+
     def reset_random_state(self, seed) -> None:
         """Seed every global generator of the framework from the case's seed (reproducible runs)."""
 
@@ -58,6 +63,14 @@ class Target(Protocol):
     def run_loss(self, op, case, inputs, timings=None):
         """A loss (class or function form) on its named inputs (name -> (values, dtype)): a SideOutcome."""
 
+    def run_metric(self, op, case, batches, timings=None):
+        """A stateful metric: update_state on each batch but the last (name -> (values, dtype))
+        and result(), then reset_state(), the last batch and result(): a SideOutcome."""
+
+    def run_optimizer(self, op, case, variables, gradients, timings=None):
+        """An optimizer built on the named variables, one apply_gradients per step (a dict of
+        gradients each): a SideOutcome whose `steps` hold the variables and slots after each."""
+
     def draw_initializer(self, op, case, shape, seeds):
         """One draw per seed, stacked; state says whether seeded draws repeat."""
 
@@ -68,7 +81,7 @@ class Target(Protocol):
         """A user's Keras object against the user's reference: (messages, metrics)."""
 
 
-TARGET_MODULES = {"tf.keras": "conformance.target.tf_keras"}
+TARGET_MODULES = {"tf.keras": "conformance.target.tf_keras", "tf_keras": "conformance.target.keras2"}
 MEMBERS = tuple(name for name in Target.__dict__ if not name.startswith("_"))
 
 

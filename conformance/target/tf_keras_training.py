@@ -59,15 +59,15 @@ def train_layer(op, case, x, weights: dict, call: dict, timings: Timings | None 
 
         phase = f"{case.mode} train step"
         compiled = MODES[case.mode].wrap(tf, step)
-        names = [variable_name(v) for v in layer.trainable_variables]
+        names = [variable_name(v, layer) for v in layer.trainable_variables]
         steps = []
         with timings("call"):
             for i in range(train["steps"]):
                 phase = f"train step {i + 1} of {train['steps']}"
-                before = {variable_name(v): np.asarray(v).astype(np.float64) for v in layer.weights}
+                before = {variable_name(v, layer): np.asarray(v).astype(np.float64) for v in layer.weights}
                 grads = compiled(given, arguments)
                 steps.append({"weights": before, "gradients": {n: np.asarray(g).astype(np.float64) for n, g in zip(names, grads)}})
-        after = {variable_name(v): np.asarray(v).astype(np.float64) for v in layer.weights}
+        after = {variable_name(v, layer): np.asarray(v).astype(np.float64) for v in layer.weights}
         return SideOutcome(state=after, steps=steps)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))

@@ -1,0 +1,174 @@
+"""What Keras 2 (the tf_keras target) documents differently from Keras 3, as thin changes to
+an op's reference: the reference follows each target's own documentation.
+
+Each entry quotes the Keras 2 docstring or signature it comes from. Two kinds of difference:
+- `defaults`: an argument Keras 2 documents with another default; the reference is given
+  Keras 2's value when the case leaves the argument out (tf_keras itself is called with the
+  case's arguments only, so its default is what is tested);
+- `compute`: a function Keras 2 defines by another formula (and, for an activation, every
+  layer's `activation=` naming it: `ACTIVATIONS`).
+Arguments Keras 2 merely names differently are the target adapter's business
+(conformance.target.keras2.RENAMED); ops and arguments it lacks are skipped there.
+
+`documented_by(op, target)` is the op as the target documents it; `migration(op, case)` says
+which of these differences a case meets (the report's migration view).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass, field
+from typing import Callable
+
+from reference_impl import activations as ref_activations
+
+TARGET = "tf_keras"
+
+
+@dataclass(frozen=True)
+class Keras2Semantics:
+    documentation: str  # the Keras 2 docstring or signature that says it
+    defaults: dict = field(default_factory=dict)  # argument -> Keras 2's documented default
+    compute: Callable | None = None  # the op's compute under Keras 2's formula
+
+
+# Activations Keras 2 defines by another formula, by name (a layer's `activation=` too).
+ACTIVATIONS = {
+    "hard_sigmoid": ref_activations.hard_sigmoid_keras2,
+}
+_HARD_SIGMOID_DOC = ('tf_keras.activations.hard_sigmoid: "if x < -2.5: return 0; if x > 2.5: return 1; '
+                     'if -2.5 <= x <= 2.5: return 0.2 * x + 0.5" (Keras 3: relu6(x + 3) / 6, slope 1/6)')
+
+KERAS2 = {
+    "regularizers.l1_l2": Keras2Semantics(
+        'tf_keras.regularizers.l1_l2(l1=0.01, l2=0.01) (Keras 3: keras.regularizers.l1_l2 is L1L2(l1=0.0, l2=0.0))',
+        defaults={"l1": 0.01, "l2": 0.01}),
+    "activations.hard_sigmoid": Keras2Semantics(
+        _HARD_SIGMOID_DOC, compute=lambda x, params: ref_activations.hard_sigmoid_keras2(x)),
+}
+
+
+@dataclass(frozen=True)
+class Limitation:
+    """Something Keras 2's documentation says does not work: a case of `ops` whose arguments
+    satisfy `applies` and where Keras 2 raises an error matching `raises` is not judged (a skip
+    that quotes the documentation), as "not supported" in a docstring allows an error; where
+    it computes, its values are judged as usual."""
+    ops: tuple
+    applies: Callable[[dict], bool]
+    raises: str  # regular expression on the error's type and message
+    documentation: str
+
+
+def _unequal(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(set(value)) > 1
+
+
+LIMITATIONS = (
+    Limitation(("Conv1D", "Conv2D", "Conv3D"), lambda p: p.get("data_format") == "channels_first", r"NHWC|NDHWC",
+               'tf_keras.layers.Conv2D (and Conv1D, Conv3D): "Note that the `channels_first` format is currently '
+               'not supported by TensorFlow on CPU."'),
+    Limitation(("Conv2DTranspose",), lambda p: _unequal(p.get("dilation_rate")), r"dilation_rate",
+               'tf_keras.layers.Conv2DTranspose: "dilation_rate: an integer, specifying the dilation rate for all '
+               'spatial dimensions ... Specifying different dilation rates for different dimensions is not supported."'),
+)
+
+
+def documented_limitation(op, case, keras_error: dict | None) -> str | None:
+    """The documentation that allows `keras_error` (a record's error: type, message) for this
+    Keras 2 case, or None."""
+    import re
+
+    if case.target != TARGET or not keras_error:
+        return None
+    text = f"{keras_error.get('type')}: {keras_error.get('message')}"
+    for limitation in LIMITATIONS:
+        if op.name in limitation.ops and limitation.applies(case.params) and re.search(limitation.raises, text):
+            return limitation.documentation
+    return None
+
+
+def documented_by(op, target: str):
+    """`op` with its reference as `target` documents it (itself for tf.keras, and for every op
+    Keras 2 documents as Keras 3 does)."""
+    if target != TARGET:
+        return op
+    semantics = KERAS2.get(op.name)
+    changes = {}
+    if semantics and semantics.compute:
+        changes["compute"] = semantics.compute
+    defaults = semantics.defaults if semantics else {}
+    # every reference callable of the op that takes the case's params (compute, predict_output,
+    # update_state, ...) sees Keras 2's defaults and Keras 2's activation formulas
+    for name, index in PARAMS_POSITION.get(type(op).__name__, {}).items():
+        value = changes.get(name, getattr(op, name, None))
+        if value is not None:
+            changes[name] = _with_keras2_params(value, index, defaults)
+    return dataclasses.replace(op, **changes)
+
+
+def migration(op, case) -> list[dict]:
+    """The documented Keras 2 -> 3 differences this case meets: a default it leaves out, a
+    formula it evaluates (the op's own, or an activation named by an argument)."""
+    out = []
+    semantics = KERAS2.get(op.name)
+    if semantics:
+        for name, value in semantics.defaults.items():
+            if name not in case.params:
+                out.append({"cause": "default changed", "argument": name, "keras2": value,
+                            "documentation": semantics.documentation})
+        if semantics.compute:
+            out.append({"cause": "formula changed", "argument": None, "documentation": semantics.documentation})
+    for name, value in _activation_arguments(case.params):
+        if value in ACTIVATIONS:
+            out.append({"cause": "formula changed", "argument": f"{name}={value}",
+                        "documentation": KERAS2[f"activations.{value}"].documentation})
+    return out
+
+
+def _activation_arguments(value, path=""):
+    """(dotted argument name, activation name) of every `*activation` string argument, at any depth."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            name = f"{path}.{k}" if path else str(k)
+            if str(k).endswith("activation") and isinstance(v, str):
+                yield name, v
+            else:
+                yield from _activation_arguments(v, name)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _activation_arguments(v, f"{path}[{i}]")
+
+
+# Where each reference callable of an op kind takes the case's params (conformance.ops.registry).
+PARAMS_POSITION = {
+    "LayerOp": {"compute": 2, "update_state": 2, "error_bound": 2, "predict_weights": 0, "predict_output": 0,
+                "check_modelled": 0},
+    "FunctionOp": {"compute": 1},
+    "LossOp": {"compute": 1, "prepare": 1, "specs": 1},
+    "InitializerOp": {"distribution": 0},
+}
+
+
+def _keras2_activations(value):
+    """Every `*activation` argument naming a function Keras 2 defines otherwise, as that function,
+    at any depth (a wrapped layer's or a cell's config)."""
+    if isinstance(value, dict):
+        return {k: ACTIVATIONS.get(v, v) if k.endswith("activation") and isinstance(v, str) else _keras2_activations(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keras2_activations(v) for v in value]
+    return value
+
+
+def _with_keras2_params(fn, index: int, defaults: dict):
+    def keras2(params):
+        return _keras2_activations({**defaults, **params} if isinstance(params, dict) else params)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        if len(args) > index:
+            args = (*args[:index], keras2(args[index]), *args[index + 1:])
+        return fn(*args, **kwargs)
+
+    return wrapped
