@@ -12,12 +12,14 @@ serialization) is one module here and one entry in each of those two tables.
 - random_layers.py: random layers in training, statistically;
 - custom.py: a user's own object against the user's own reference;
 - losses.py: a loss on its named inputs (y_true, y_pred, sample_weight) against the reference;
+- metrics.py: a stateful metric's result() after several update_state calls and after reset_state;
+- optimizers.py: an optimizer's variables and slot variables after each step against the reference;
 - training.py: a layer's weights after optimizer steps (`train:`): gradients, constraints,
   frozen weights (gradients.py holds the gradient comparison the values check uses too).
 """
 from __future__ import annotations
 
-from conformance.checks import custom, initializers, losses, random_layers, training, values
+from conformance.checks import custom, initializers, losses, metrics, optimizers, random_layers, training, values
 
 JUDGES = {
     "values": values.judge,
@@ -25,5 +27,7 @@ JUDGES = {
     "statistics": random_layers.judge,
     "custom": custom.judge,
     "loss": losses.judge,
+    "metric": metrics.judge,
+    "optimizer": optimizers.judge,
     "training": training.judge,
 }

@@ -25,6 +25,11 @@ FAMILY_MODULES = (
     "conformance.ops.attention_layers",
     "conformance.ops.recurrent_layers",
     "conformance.ops.losses",
+    "conformance.ops.recurrent_cells",
+    "conformance.ops.core_more",
+    "conformance.ops.preprocessing_layers",
+    "conformance.ops.metrics",
+    "conformance.ops.optimizers",
 )
 
 
@@ -166,6 +171,46 @@ class LossOp(Op):
     required_inputs: tuple[str, ...] = ("y_true", "y_pred")
 
 
+@dataclass(frozen=True)
+class MetricOp(Op):
+    """A stateful metric: tf.keras.metrics.<keras_class>(**params, dtype=...), update_state on
+    `calls` fresh batches, result(); then reset_state(), one more batch and result() again,
+    against the reference's compute(batches, params) on the batches seen each time.
+
+    compute(batches, params) -> float64 result from a list of input dicts (y_true, y_pred,
+    sample_weight; Mean and Sum: values, sample_weight)
+    prepare(inputs, params, literal), specs(input_shape, params): as LossOp's, per batch.
+    keras_params(keras, params) -> the constructor arguments as tf.keras takes them (`keras` is
+    tf.keras: MeanMetricWrapper's fn by name); None: as they are.
+    """
+
+    keras_class: str = ""
+    compute: Callable[[list, dict], np.ndarray] = field(default=None, repr=False)
+    prepare: Callable[[dict, dict, set], dict] = field(default=None, repr=False)
+    specs: Callable[[tuple, dict], dict] = field(default=None, repr=False)
+    keras_params: Callable | None = field(default=None, repr=False)
+    input_names: tuple[str, ...] = ("y_true", "y_pred", "sample_weight")
+    required_inputs: tuple[str, ...] = ("y_true", "y_pred")
+
+
+@dataclass(frozen=True)
+class OptimizerOp(Op):
+    """An optimizer: tf.keras.optimizers.<keras_class>(**params) built on the case's variables
+    (named `inputs`), then one apply_gradients per step (`calls` steps, each with generated
+    gradients), against the reference's compute(variables, gradients, params) -> after each
+    step {"variables": {name: array}, "slots": {name: {slot: array}}}.
+
+    slots: tf.keras's slot variable suffix (`<variable>_<suffix>`) -> the reference's slot name;
+    the slots so named are compared after each step too.
+    """
+
+    keras_class: str = ""
+    compute: Callable[[dict, list, dict], list] = field(default=None, repr=False)
+    slots: Mapping[str, str] = field(default_factory=dict)
+    input_names: tuple[str, ...] | None = None  # any variable names
+    required_inputs: tuple[str, ...] = ()
+
+
 def check_of(op: Op, call: dict, train: dict | None = None) -> str:
     """What a case of `op` compares (a name in conformance.axes.CHECK_MODES): samples of an
     initializer against its distribution; a user's object against the user's reference; a
@@ -177,6 +222,10 @@ def check_of(op: Op, call: dict, train: dict | None = None) -> str:
         return "custom"
     if isinstance(op, LossOp):
         return "loss"
+    if isinstance(op, MetricOp):
+        return "metric"  # a metric's result over several update_state calls
+    if isinstance(op, OptimizerOp):
+        return "optimizer"  # variables and slots after each optimizer step
     if isinstance(op, LayerOp) and train:
         return "training"
     if isinstance(op, LayerOp) and op.stochastic and (call or {}).get("training"):

@@ -1,0 +1,103 @@
+"""Optimizers: every keras.optimizers class we model as `optimizers.<Class>`, a thin mapping onto
+reference_impl.optimizers. A case names its variables as `inputs` (name -> {shape} or
+{values}; or `input_shape` for one variable `w`) and its number of steps as `calls`; each step
+gets generated gradients (conformance.checks.optimizers). The learning rate may be a number or
+a schedule of keras.optimizers.schedules given as {class_name, config}; LossScaleOptimizer's
+inner_optimizer is {class_name, config} too.
+
+Left out, with the reason: Muon (its docstring gives no update rule, only the
+Newton-Schulz coefficients and a link to an implementation, and it picks AdamW or Muon per
+variable by the variable's layer path); ScheduleFreeAdamW (its docstring describes the method
+only in words: "an interpolation between momentum and x", with no formula for either);
+MultiOptimizer and OptimizerMap (dispatchers onto other optimizers by variable path, no update
+rule of their own); Optimizer (the base class).
+"""
+from __future__ import annotations
+
+from reference_impl import optimizers as ref
+
+from conformance.ops import params as P
+from conformance.ops.registry import OptimizerOp, register
+
+FAMILY = "optimizers"
+
+SCHEDULES = ("ExponentialDecay", "PiecewiseConstantDecay", "PolynomialDecay", "InverseTimeDecay", "CosineDecay",
+             "CosineDecayRestarts")
+LEARNING_RATE = P.ParamType(
+    "a positive number or a schedule {class_name: <keras.optimizers.schedules class>, config: {...}}",
+    lambda v: (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0)
+    or (isinstance(v, dict) and v.get("class_name") in SCHEDULES and isinstance(v.get("config", {}), dict)),
+    {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+               {"type": "object", "required": ["class_name"],
+                "properties": {"class_name": {"enum": list(SCHEDULES)}, "config": {"type": "object"}}}]},
+)
+OPTIONAL_POSITIVE = P.optional(P.NUMBER.at_least(0, exclusive=True))
+TYPES = {
+    "learning_rate": LEARNING_RATE,
+    "momentum": P.NUMBER, "nesterov": P.BOOL, "rho": P.NUMBER, "epsilon": P.NON_NEGATIVE, "centered": P.BOOL,
+    "beta_1": P.NUMBER.between(0, 1), "beta_2": P.NUMBER.between(0, 1), "amsgrad": P.BOOL,
+    "initial_accumulator_value": P.NUMBER, "learning_rate_power": P.NUMBER,
+    "l1_regularization_strength": P.NUMBER, "l2_regularization_strength": P.NUMBER,
+    "l2_shrinkage_regularization_strength": P.NUMBER, "beta": P.NUMBER,
+    "beta_2_decay": P.NUMBER, "epsilon_1": P.NON_NEGATIVE, "epsilon_2": P.NON_NEGATIVE, "clip_threshold": P.NUMBER.at_least(0, exclusive=True),
+    "relative_step": P.BOOL,
+    "weight_decay": P.optional(P.NON_NEGATIVE), "clipnorm": OPTIONAL_POSITIVE, "clipvalue": OPTIONAL_POSITIVE,
+    "global_clipnorm": OPTIONAL_POSITIVE, "use_ema": P.BOOL, "ema_momentum": P.NUMBER.between(0, 1),
+    "ema_overwrite_frequency": P.optional(P.INT.at_least(1)),
+    "gradient_accumulation_steps": P.optional(P.INT.at_least(1)),
+}
+# tf.keras's slot variables, named `<variable>_<suffix>`, -> the reference's names for them
+# (the docs' or the cited paper's: SGD's velocity, Adam's m and v, Adamax's m and u, Ftrl's n and z)
+SLOTS = {
+    "SGD": {"momentum": "velocity"},
+    "RMSprop": {"velocity": "velocity", "momentum": "momentum", "average_gradient": "average_gradient"},
+    "Adam": {"momentum": "m", "velocity": "v", "velocity_hat": "v_hat"},
+    "AdamW": {"momentum": "m", "velocity": "v", "velocity_hat": "v_hat"},
+    "Adamax": {"momentum": "m", "norm": "u"},
+    "Nadam": {"momentum": "m", "velocity": "v"},
+    "Adagrad": {"accumulator": "accumulator"},
+    "Adadelta": {"accumulated_grad": "accumulated_grad", "accumulated_delta_var": "accumulated_delta"},
+    "Ftrl": {"accumulator": "n", "linear": "z"},
+    "Lion": {"momentum": "m"},
+    "Lamb": {"momentum": "m", "velocity": "v"},
+    "Adafactor": {"velocity": "v"},  # the factored r and c of matrices carry no per-variable name in tf.keras
+}
+
+
+def _optimizer(name: str) -> OptimizerOp:
+    defaults = ref.arguments(name, {})
+    types = P.with_defaults({n: TYPES[n] for n in defaults}, defaults)
+
+    def compute(variables, gradients, params):
+        return ref.run(name, params, variables, gradients)
+
+    return OptimizerOp(
+        name=f"optimizers.{name}", family=FAMILY, params=types, keras_class=name, slots=SLOTS[name],
+        doc=f"tf.keras.optimizers.{name}(**params).apply_gradients per step: reference_impl.optimizers ({name})",
+        compute=compute, example={"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
+                                  "params": {"learning_rate": 0.1}},
+    )
+
+
+def _loss_scale() -> OptimizerOp:
+    inner = P.ParamType("an optimizer {class_name: SGD, config: {...}}",
+                        lambda v: isinstance(v, dict) and v.get("class_name") in ref.RULES and isinstance(v.get("config", {}), dict),
+                        {"type": "object", "required": ["class_name"],
+                         "properties": {"class_name": {"enum": list(ref.RULES)}, "config": {"type": "object"}}})
+    types = {"inner_optimizer": inner, "initial_scale": P.NUMBER.at_least(0, exclusive=True).defaults_to(32768.0),
+             "dynamic_growth_steps": P.INT.at_least(1).defaults_to(2000)}
+
+    def compute(variables, gradients, params):
+        return ref.run("LossScaleOptimizer", params, variables, gradients)
+
+    return OptimizerOp(
+        name="optimizers.LossScaleOptimizer", family=FAMILY, params=types, required=("inner_optimizer",),
+        keras_class="LossScaleOptimizer", slots={}, compute=compute,
+        doc="tf.keras.optimizers.LossScaleOptimizer(inner, ...).apply_gradients per step: the inner rule on gradients / scale",
+        example={"inputs": {"kernel": {"shape": [3, 4]}}, "calls": 3,
+                 "params": {"inner_optimizer": {"class_name": "SGD", "config": {"learning_rate": 0.1}}, "initial_scale": 4.0}},
+    )
+
+
+register(*(_optimizer(name) for name in ref.RULES))
+register(_loss_scale())

@@ -1,0 +1,198 @@
+"""reference_impl.optimizers against hand calculations with concrete numbers: one or two steps
+of each rule worked out by hand in the comments, the schedules at given steps, and the base
+step's clipping, weight decay, EMA, gradient accumulation and loss scaling."""
+import math
+
+import numpy as np
+import pytest
+
+from reference_impl import optimizers as R
+
+
+def steps(name, params, w, grads):
+    return R.run(name, params, {"w": np.asarray(w, float)}, [{"w": np.asarray(g, float)} for g in grads])
+
+
+def test_sgd_momentum_and_nesterov_by_hand():
+    # w = 1, g = 2 then 1, lr 0.1, momentum 0.5
+    # step 1: v = -0.2, w = 0.8; step 2: v = 0.5 * -0.2 - 0.1 = -0.2, w = 0.6
+    out = steps("SGD", {"learning_rate": 0.1, "momentum": 0.5}, [1.0], [[2.0], [1.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([0.8])
+    assert out[1]["variables"]["w"] == pytest.approx([0.6])
+    assert out[1]["slots"]["w"]["velocity"] == pytest.approx([-0.2])
+    # nesterov: step 1: v = -0.2, w = 1 + 0.5 * -0.2 - 0.2 = 0.7
+    out = steps("SGD", {"learning_rate": 0.1, "momentum": 0.5, "nesterov": True}, [1.0], [[2.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([0.7])
+
+
+def test_adam_two_steps_by_hand():
+    # lr 0.1, b1 0.5, b2 0.75, eps 0; g = 2 then -1
+    # t=1: m = 1, v = 1, alpha = 0.1 sqrt(0.25) / 0.5 = 0.1 -> w = 1 - 0.1 * 1 / 1 = 0.9
+    # t=2: m = 0.5 - 0.5 = 0, so w stays 0.9; v = 0.75 + 0.25 = 1
+    p = {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0}
+    out = steps("Adam", p, [1.0], [[2.0], [-1.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([0.9])
+    assert out[1]["slots"]["w"]["m"] == pytest.approx([0.0])
+    assert out[1]["slots"]["w"]["v"] == pytest.approx([1.0])
+    assert out[1]["variables"]["w"] == pytest.approx([0.9])
+    # amsgrad: g = 2 then 0.5: v = 1 then 0.75 + 0.0625 = 0.8125, v_hat = max(1, 0.8125) = 1
+    # t=2: m = 0.5 + 0.25 = 0.75, alpha = 0.1 sqrt(1 - 0.5625) / 0.75 = 0.1 * 0.661438 / 0.75
+    out = steps("Adam", {**p, "amsgrad": True}, [1.0], [[2.0], [0.5]])
+    assert out[1]["slots"]["w"]["v_hat"] == pytest.approx([1.0])
+    assert out[1]["variables"]["w"] == pytest.approx([0.9 - 0.1 * math.sqrt(0.4375) / 0.75 * 0.75 / 1.0])
+    # epsilon hat is added to sqrt(v): t=1 with eps 1: w = 1 - 0.1 * 1 / (1 + 1) = 0.95
+    assert steps("Adam", {**p, "epsilon": 1.0}, [1.0], [[2.0]])[0]["variables"]["w"] == pytest.approx([0.95])
+
+
+def test_adamw_decays_before_the_adam_step():
+    # lr 0.1, wd 0.5: w = 2 -> 2 - 0.1 * 0.5 * 2 = 1.9, then the Adam step of test above: -0.1
+    p = {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0, "weight_decay": 0.5}
+    assert steps("AdamW", p, [2.0], [[2.0]])[0]["variables"]["w"] == pytest.approx([1.8])
+
+
+def test_rmsprop_by_hand():
+    # rho 0.5, lr 0.1, eps 0.5: v = 0.5 * 4 = 2, step = 0.1 * 2 / (sqrt 2 + 0.5)
+    out = steps("RMSprop", {"learning_rate": 0.1, "rho": 0.5, "epsilon": 0.5}, [1.0], [[2.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([1 - 0.2 / (math.sqrt(2) + 0.5)])
+    # centered: mg = 1, v - mg^2 = 1, step = 0.1 * 2 / (1 + 0.5); momentum 0.5: mom = that step
+    out = steps("RMSprop", {"learning_rate": 0.1, "rho": 0.5, "epsilon": 0.5, "centered": True, "momentum": 0.5},
+                [1.0], [[2.0], [2.0]])
+    first = 0.2 / 1.5
+    assert out[0]["variables"]["w"] == pytest.approx([1 - first])
+    # step 2: v = 1 + 2 = 3, mg = 0.5 + 1 = 1.5, var = 0.75; mom = 0.5 first + 0.2 / (sqrt 0.75 + 0.5)
+    assert out[1]["variables"]["w"] == pytest.approx([1 - first - (0.5 * first + 0.2 / (math.sqrt(0.75) + 0.5))])
+
+
+def test_adamax_adagrad_adadelta_by_hand():
+    # Adamax: b1 0.5, b2 0.5, eps 0: m = 1, u = 2, w = 1 - 0.1 / 0.5 * 1 / 2 = 0.9
+    # t=2, g = -1: m = 0, u = max(1, 1) = 1 -> no move
+    out = steps("Adamax", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.5, "epsilon": 0.0}, [1.0], [[2.0], [-1.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([0.9])
+    assert out[1]["slots"]["w"]["u"] == pytest.approx([1.0])
+    assert out[1]["variables"]["w"] == pytest.approx([0.9])
+    # Adagrad: acc 0.1 + 4 = 4.1, w = 1 - 0.1 * 2 / sqrt(4.1 + 0.9) = 1 - 0.2 / sqrt 5
+    out = steps("Adagrad", {"learning_rate": 0.1, "epsilon": 0.9}, [1.0], [[2.0]])
+    assert out[0]["slots"]["w"]["accumulator"] == pytest.approx([4.1])
+    assert out[0]["variables"]["w"] == pytest.approx([1 - 0.2 / math.sqrt(5)])
+    # Adadelta: rho 0.5, eps 1: E[g2] = 2, dx = -sqrt(0 + 1) / sqrt(2 + 1) * 2, E[dx2] = 0.5 dx^2
+    out = steps("Adadelta", {"learning_rate": 1.0, "rho": 0.5, "epsilon": 1.0}, [1.0], [[2.0]])
+    dx = -2 / math.sqrt(3)
+    assert out[0]["variables"]["w"] == pytest.approx([1 + dx])
+    assert out[0]["slots"]["w"]["accumulated_delta"] == pytest.approx([0.5 * dx * dx])
+
+
+def test_nadam_follows_dozats_schedule():
+    # b1 0.5, b2 0.5, eps 0, lr 0.1, g = 2: mu1 = 0.5 (1 - 0.5 * 0.96^0.004), mu2 likewise at t = 2
+    mu1 = 0.5 * (1 - 0.5 * 0.96 ** 0.004)
+    mu2 = 0.5 * (1 - 0.5 * 0.96 ** 0.008)
+    m, v = 1.0, 2.0
+    m_hat = mu2 * m / (1 - mu1 * mu2) + (1 - mu1) * 2 / (1 - mu1)
+    v_hat = v / 0.5
+    out = steps("Nadam", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.5, "epsilon": 0.0}, [1.0], [[2.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([1 - 0.1 * m_hat / math.sqrt(v_hat)])
+    assert float(out[0]["slots"]["w"]["mu_product"]) == pytest.approx(mu1)
+
+
+def test_ftrl_by_hand():
+    # lr 0.5, n0 0.1, g = 0.3, w0 = 1: n = 0.19, sigma = (sqrt .19 - sqrt .1) / .5, z = 0.3 - sigma
+    n = 0.19
+    sigma = (math.sqrt(n) - math.sqrt(0.1)) / 0.5
+    z = 0.3 - sigma
+    plain = steps("Ftrl", {"learning_rate": 0.5}, [1.0], [[0.3]])[0]
+    assert plain["slots"]["w"]["z"] == pytest.approx([z])
+    assert plain["variables"]["w"] == pytest.approx([-z / (math.sqrt(n) / 0.5)])
+    # l1 above |z| zeroes w; l2 and beta enter the denominator as documented
+    assert steps("Ftrl", {"learning_rate": 0.5, "l1_regularization_strength": 1.0}, [1.0], [[0.3]])[0]["variables"]["w"] == [0.0]
+    out = steps("Ftrl", {"learning_rate": 0.5, "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.3,
+                         "beta": 0.2}, [1.0], [[0.3]])[0]
+    assert out["variables"]["w"] == pytest.approx([(np.sign(z) * 0.01 - z) / ((0.2 + math.sqrt(n)) / 0.5 + 0.3)])
+    # shrinkage: z gets g + 2 * 0.25 * w, n the plain g
+    out = steps("Ftrl", {"learning_rate": 0.5, "l2_shrinkage_regularization_strength": 0.25}, [1.0], [[0.3]])[0]
+    assert out["slots"]["w"]["n"] == pytest.approx([n])
+    assert out["slots"]["w"]["z"] == pytest.approx([0.8 - sigma])
+
+
+def test_lion_and_lamb_by_hand():
+    # Lion: c = 0.5 * 0 + 0.5 * -3 < 0 -> w = 1 + 0.1; m = 0.9 * 0 + 0.1 * -3
+    out = steps("Lion", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.9}, [1.0, 2.0], [[-3.0, 0.0]])[0]
+    assert out["variables"]["w"] == pytest.approx([1.1, 2.0])
+    assert out["slots"]["w"]["m"] == pytest.approx([-0.3, 0.0])
+    # Lamb, eps 0, t = 1: r = g / |g| = [1, -1], ||w|| = 5 (w = [3, 4]), ||r|| = sqrt 2
+    out = steps("Lamb", {"learning_rate": 0.1, "epsilon": 0.0}, [3.0, 4.0], [[2.0, -0.5]])[0]
+    assert out["variables"]["w"] == pytest.approx([3 - 0.1 * 5 / math.sqrt(2), 4 + 0.1 * 5 / math.sqrt(2)])
+
+
+def test_adafactor_vector_and_factored_matrix():
+    # vector, t = 1: decay = 1 - 1 = 0, so v = g^2 + eps1, u = g / |g| = sign; RMS(u) = 1 <= 1
+    # alpha = max(1e-3, RMS(w)) * min(lr, 1) with w = [3, 4]: RMS = sqrt(12.5)
+    out = steps("Adafactor", {"learning_rate": 0.5}, [3.0, 4.0], [[2.0, -1.0]])[0]
+    a = math.sqrt(12.5) * 0.5
+    assert out["variables"]["w"] == pytest.approx([3 - a, 4 + a])
+    # matrix, t = 1: r = row means of g^2, c = column means, v = r c / mean(r): compare with loops
+    g = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 1.0]])
+    w = np.ones((3, 2))
+    out = R.run("Adafactor", {"learning_rate": 0.5, "epsilon_1": 0.0}, {"w": w}, [{"w": g}])[0]
+    r = [sum(x * x for x in row) / 2 for row in g.tolist()]
+    c = [sum(g[i][j] ** 2 for i in range(3)) / 3 for j in range(2)]
+    v = [[r[i] * c[j] / (sum(r) / 3) for j in range(2)] for i in range(3)]
+    u = np.array([[g[i][j] / math.sqrt(v[i][j]) for j in range(2)] for i in range(3)])
+    u = u / max(1.0, math.sqrt(float(np.mean(u * u))))
+    assert out["variables"]["w"] == pytest.approx(w - 0.5 * 1.0 * u)
+    assert out["slots"]["w"]["r"] == pytest.approx(r)
+    # relative_step=False keeps lr at t = 2 (1 / sqrt 2 < 0.9 would cap it otherwise)
+    two = [[2.0, -1.0], [1.0, 1.0]]
+    capped = steps("Adafactor", {"learning_rate": 0.9}, [3.0, 4.0], two)
+    constant = steps("Adafactor", {"learning_rate": 0.9, "relative_step": False}, [3.0, 4.0], two)
+    assert not np.allclose(capped[1]["variables"]["w"], constant[1]["variables"]["w"])
+
+
+@pytest.mark.parametrize("name, config, expected", [
+    ("ExponentialDecay", {"initial_learning_rate": 1.0, "decay_steps": 2, "decay_rate": 0.25}, [1.0, 0.5, 0.25, 0.125]),
+    ("ExponentialDecay", {"initial_learning_rate": 1.0, "decay_steps": 2, "decay_rate": 0.25, "staircase": True}, [1.0, 1.0, 0.25, 0.25]),
+    ("PiecewiseConstantDecay", {"boundaries": [1, 2], "values": [1.0, 0.5, 0.1]}, [1.0, 1.0, 0.5, 0.1]),
+    ("PolynomialDecay", {"initial_learning_rate": 1.0, "decay_steps": 2, "end_learning_rate": 0.0, "power": 2.0}, [1.0, 0.25, 0.0, 0.0]),
+    ("PolynomialDecay", {"initial_learning_rate": 1.0, "decay_steps": 2, "end_learning_rate": 0.0, "cycle": True}, [1.0, 0.5, 0.0, 0.25]),
+    ("InverseTimeDecay", {"initial_learning_rate": 1.0, "decay_steps": 2, "decay_rate": 1.0}, [1.0, 1 / 1.5, 0.5, 0.4]),
+    ("InverseTimeDecay", {"initial_learning_rate": 1.0, "decay_steps": 2, "decay_rate": 1.0, "staircase": True}, [1.0, 1.0, 0.5, 0.5]),
+    ("CosineDecay", {"initial_learning_rate": 1.0, "decay_steps": 2, "alpha": 0.5}, [1.0, 0.75, 0.5, 0.5]),
+    ("CosineDecay", {"initial_learning_rate": 0.0, "decay_steps": 2, "warmup_target": 1.0, "warmup_steps": 2}, [0.0, 0.5, 1.0, 0.5]),
+    ("CosineDecayRestarts", {"initial_learning_rate": 1.0, "first_decay_steps": 2, "t_mul": 1.0, "m_mul": 0.5}, [1.0, 0.5, 0.5, 0.25]),
+])
+def test_schedules_at_given_steps(name, config, expected):
+    assert [R.schedule({"class_name": name, "config": config}, s) for s in range(4)] == pytest.approx(expected)
+
+
+def test_clipping_by_hand():
+    # clipnorm 1 on [3, 4] (norm 5): [0.6, 0.8]; SGD lr 1 moves w by that
+    assert steps("SGD", {"learning_rate": 1.0, "clipnorm": 1.0}, [0.0, 0.0], [[3.0, 4.0]])[0]["variables"]["w"] == pytest.approx([-0.6, -0.8])
+    assert steps("SGD", {"learning_rate": 1.0, "clipvalue": 1.0}, [0.0, 0.0], [[3.0, -0.5]])[0]["variables"]["w"] == pytest.approx([-1.0, 0.5])
+    # global norm over two variables: [3] and [4] -> 5, clipped to 2.5: [1.5], [2]
+    out = R.run("SGD", {"learning_rate": 1.0, "global_clipnorm": 2.5}, {"a": np.zeros(1), "b": np.zeros(1)},
+                [{"a": np.array([3.0]), "b": np.array([4.0])}])[0]
+    assert out["variables"]["a"] == pytest.approx([-1.5]) and out["variables"]["b"] == pytest.approx([-2.0])
+
+
+def test_ema_and_accumulation_by_hand():
+    # SGD lr 1, g = 1 each step from w = 0: w = -1, -2, -3; EMA (m 0.5): -1, -1.5, -2.25
+    # with overwrite every 2 steps: after step 2 w = -1.5, step 3: w = -2.5, ema = 0.5 * -1.5 + 0.5 * -2.5 = -2
+    p = {"learning_rate": 1.0, "use_ema": True, "ema_momentum": 0.5}
+    out = steps("SGD", p, [0.0], [[1.0]] * 3)
+    assert [o["variables"]["w"][0] for o in out] == pytest.approx([-1.0, -2.0, -3.0])
+    out = steps("SGD", {**p, "ema_overwrite_frequency": 2}, [0.0], [[1.0]] * 3)
+    assert [o["variables"]["w"][0] for o in out] == pytest.approx([-1.0, -1.5, -2.5])
+    # accumulation of 2: nothing moves at step 1, step 2 applies the mean (1 + 3) / 2
+    out = steps("SGD", {"learning_rate": 1.0, "gradient_accumulation_steps": 2}, [0.0], [[1.0], [3.0]])
+    assert out[0]["variables"]["w"] == [0.0] and out[0]["learning_rate"] is None
+    assert out[1]["variables"]["w"] == pytest.approx([-2.0])
+
+
+def test_loss_scale_divides_and_grows():
+    # scale 4, growth every 2 finite steps: g / 4, g / 4, then g / 8
+    p = {"inner_optimizer": {"class_name": "SGD", "config": {"learning_rate": 1.0}}, "initial_scale": 4.0, "dynamic_growth_steps": 2}
+    out = steps("LossScaleOptimizer", p, [0.0], [[8.0]] * 3)
+    assert [o["variables"]["w"][0] for o in out] == pytest.approx([-2.0, -4.0, -5.0])
+    assert [o["loss_scale"] for o in out] == [4.0, 8.0, 8.0]
+    # a non-finite gradient skips the step and halves the scale
+    out = steps("LossScaleOptimizer", p, [0.0], [[8.0], [np.inf], [8.0]])
+    assert [o["variables"]["w"][0] for o in out] == pytest.approx([-2.0, -2.0, -6.0])
+    assert [o["loss_scale"] for o in out] == [4.0, 2.0, 2.0]
