@@ -19,11 +19,12 @@ from conformance.runner.inputs import make_named_input, numpy_dtype, round_to
 from conformance.catalogue.model import Case
 
 
-def loss_inputs(op, case: Case) -> dict:
-    """name -> (values, the dtype tf.keras gets them in): integer labels as their spec says
-    (int32 by default), floats in their spec's dtype or the case's."""
+def loss_inputs(op, case: Case, call_index: int = 0) -> dict:
+    """name -> (values, the dtype tf.keras gets them in), drawn from stream `call_index` (a
+    metric's batches); integer labels as their spec says (int32 by default), floats in their
+    spec's dtype or the case's."""
     specs = case.inputs or op.specs(tuple(case.input_shape), case.params)
-    drawn = {name: make_named_input(name, spec, case.dtype, case.seed) for name, spec in specs.items()}
+    drawn = {name: make_named_input(name, spec, case.dtype, case.seed, call_index) for name, spec in specs.items()}
     literal = {name for name, spec in specs.items() if "values" in spec}
     prepared = op.prepare(drawn, case.params, literal)
     out = {}

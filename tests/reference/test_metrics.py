@@ -1,0 +1,393 @@
+"""reference_impl.metrics: hand-computed results (an AUC on six points by every summation method,
+counts, IoUs, R2, F-scores), the docstrings' examples, and independent formulations (loops over
+entries and thresholds, the Mann-Whitney statistic for the ROC area, numerical integration of the
+interpolated PR curve, weighted means accumulated batch by batch)."""
+import math
+
+import numpy as np
+import pytest
+
+from reference_impl import losses as L
+from reference_impl import metrics as M
+
+
+def close(got, want, rtol=1e-13, atol=1e-15):
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+def batch(y_true, y_pred, sample_weight=None):
+    out = {"y_true": np.asarray(y_true, dtype=np.float64), "y_pred": np.asarray(y_pred, dtype=np.float64)}
+    if sample_weight is not None:
+        out["sample_weight"] = np.asarray(sample_weight, dtype=np.float64)
+    return out
+
+
+# --- AUC on six points, by hand ----------------------------------------------------------------
+
+LABELS = [1, 0, 1, 1, 0, 0]
+SCORES = [0.9, 0.8, 0.6, 0.35, 0.3, 0.1]
+# num_thresholds=3: thresholds [-1e-7, 0.5, 1 + 1e-7]
+#   -eps : every score above: tp 3, fp 3, fn 0, tn 0 -> tpr 1,   fpr 1,   precision 1/2
+#   0.5  : 0.9, 0.8, 0.6 above: tp 2, fp 1, fn 1, tn 2 -> tpr 2/3, fpr 1/3, precision 2/3
+#   1+eps: none above: tp 0, fp 0, fn 3, tn 3 -> tpr 0, fpr 0, precision 0 (0/0 read as 0)
+SIX = [batch(LABELS, SCORES)]
+
+
+@pytest.mark.parametrize("curve, method, want", [
+    ("ROC", "interpolation", (2 / 3) * (1 + 2 / 3) / 2 + (1 / 3) * (2 / 3 + 0) / 2),  # 2/3
+    ("ROC", "minoring", (2 / 3) * (2 / 3) + (1 / 3) * 0),                            # 4/9
+    ("ROC", "majoring", (2 / 3) * 1 + (1 / 3) * (2 / 3)),                            # 8/9
+    ("PR", "minoring", (1 / 3) * (1 / 2) + (2 / 3) * 0),                             # 1/6
+    ("PR", "majoring", (1 / 3) * (2 / 3) + (2 / 3) * (2 / 3)),                       # 2/3
+    # Davis & Goadrich: segment 1 (p 6 -> 3, tp 3 -> 2): slope 1/3, intercept 1, area (1/3)(1 + ln 2)/3;
+    # segment 2 (p 3 -> 0, tp 2 -> 0): slope 2/3, intercept 0, area (2/3)(2)/3
+    ("PR", "interpolation", (1 + math.log(2)) / 9 + 4 / 9),
+])
+def test_auc_on_six_points_by_hand(curve, method, want):
+    close(M.result("AUC", SIX, num_thresholds=3, curve=curve, summation_method=method), want)
+
+
+def test_auc_docstring_example():
+    # "tp = [2, 1, 0], fp = [2, 0, 0], fn = [0, 1, 2], tn = [0, 2, 2] ... auc = 0.75"; weighted 1.0
+    close(M.result("AUC", [batch([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])], num_thresholds=3), 0.75)
+    close(M.result("AUC", [batch([0, 0, 1, 1], [0, 0.5, 0.3, 0.9], [1, 0, 0, 1])], num_thresholds=3), 1.0)
+    c = M.confusion_counts(np.array([[0], [0], [1], [1]], bool), np.array([[0], [0.5], [0.3], [0.9]]),
+                           np.ones((4, 1)), M.curve_thresholds(3))
+    assert [c[k][:, 0].tolist() for k in ("tp", "fp", "fn", "tn")] == [[2, 1, 0], [2, 0, 0], [0, 1, 2], [0, 2, 2]]
+
+
+def test_roc_area_with_fine_thresholds_is_the_mann_whitney_statistic():
+    # scores at least 1/1000 apart and off the grid: each bucket holds one score, so the
+    # trapezoids sum to the fraction of (positive, negative) pairs ordered correctly
+    rng = np.random.default_rng(3)
+    scores = (rng.permutation(900)[:40] + 0.5) / 1000
+    labels = rng.random(40) < 0.4
+    pairs = [(p, n) for p in scores[labels] for n in scores[~labels]]
+    want = np.mean([1.0 if p > n else 0.0 for p, n in pairs])
+    close(M.result("AUC", [batch(labels, scores)], num_thresholds=1001), want, rtol=1e-12)
+
+
+def test_pr_interpolation_is_the_integral_of_precision_along_linear_counts():
+    # integrate precision d(recall) numerically where tp and fp move linearly between thresholds
+    rng = np.random.default_rng(4)
+    labels, scores = rng.random(30) < 0.5, rng.random(30)
+    cuts = M.curve_thresholds(6)
+    c = M.confusion_counts(labels[:, None], scores[:, None], np.ones((30, 1)), cuts)
+    tp, fp, positives = c["tp"][:, 0], c["fp"][:, 0], c["tp"][0, 0] + c["fn"][0, 0]
+    total = 0.0
+    for i in range(len(cuts) - 1):
+        n = 100000
+        s = (np.arange(n) + 0.5) / n  # midpoints, from threshold i + 1 (s = 0) to i (s = 1)
+        tp_s = tp[i + 1] + s * (tp[i] - tp[i + 1])
+        p_s = tp_s + fp[i + 1] + s * (fp[i] - fp[i + 1])
+        precision = np.where(p_s > 0, tp_s / np.where(p_s > 0, p_s, 1.0), 0.0)
+        total += np.sum(precision) * (tp[i] - tp[i + 1]) / n / positives
+    close(M.result("AUC", [batch(labels, scores)], num_thresholds=6, curve="PR"), total, rtol=1e-6)
+
+
+def test_auc_minoring_and_majoring_bound_the_interpolation():
+    rng = np.random.default_rng(5)
+    b = [batch(rng.random(25) < 0.5, rng.random(25), rng.random(25))]
+    for curve in ("ROC", "PR"):
+        low, mid, high = (M.result("AUC", b, num_thresholds=8, curve=curve, summation_method=m)
+                          for m in ("minoring", "interpolation", "majoring"))
+        assert low <= mid <= high
+
+
+def test_auc_given_thresholds_and_multi_label():
+    y_true = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    y_pred = np.array([[0.9, 0.2], [0.4, 0.7], [0.6, 0.3], [0.2, 0.8]])
+    # column 0 alone: positives 0.9, 0.6; negatives 0.4, 0.2: thresholds [-eps, 0.5, 1 + eps]
+    # -> ROC points (1, 1), (0, 1), (0, 0): area 1
+    col0 = M.result("AUC", [batch(y_true[:, 0], y_pred[:, 0])], thresholds=[0.5])
+    col1 = M.result("AUC", [batch(y_true[:, 1], y_pred[:, 1])], thresholds=[0.5])
+    close(col0, 1.0)
+    # column 1: positives 0.7, 0.3; negatives 0.2, 0.8 -> at 0.5 tpr 1/2, fpr 1/2: area 1/2
+    close(col1, 0.5)
+    close(M.result("AUC", [batch(y_true, y_pred)], thresholds=[0.5], multi_label=True), 0.75)
+    close(M.result("AUC", [batch(y_true, y_pred)], thresholds=[0.5], multi_label=True, label_weights=[3, 1]),
+          (3 * 1.0 + 1 * 0.5) / 4)
+    # without multi_label, label_weights weigh each prediction by its column: weight 0 drops column 1
+    close(M.result("AUC", [batch(y_true, y_pred)], thresholds=[0.5], label_weights=[1, 0]), col0)
+    # from_logits: the sigmoid of the logits
+    logits = np.log(y_pred / (1 - y_pred))
+    close(M.result("AUC", [batch(y_true, logits)], from_logits=True, num_thresholds=9),
+          M.result("AUC", [batch(y_true, y_pred)], num_thresholds=9), rtol=1e-12)
+
+
+# --- counts, precision, recall: loops ------------------------------------------------------------
+
+def loop_counts(y_true, y_pred, weights, threshold):
+    tp = fp = fn = tn = 0.0
+    for t, p, w in zip(np.ravel(y_true), np.ravel(y_pred), np.ravel(weights)):
+        if p > threshold:
+            tp, fp = (tp + w, fp) if t else (tp, fp + w)
+        else:
+            fn, tn = (fn + w, tn) if t else (fn, tn + w)
+    return tp, fp, fn, tn
+
+
+def test_counts_precision_recall_against_loops_over_two_batches():
+    rng = np.random.default_rng(6)
+    batches = [batch(rng.random((5, 3)) < 0.4, rng.random((5, 3)), rng.random((5, 1)) + 0.2) for _ in range(2)]
+    thresholds = [0.2, 0.5, 0.75]
+    sums = np.zeros((3, 4))
+    for b in batches:
+        w = np.broadcast_to(b["sample_weight"], b["y_true"].shape)
+        sums += [loop_counts(b["y_true"], b["y_pred"], w, t) for t in thresholds]
+    tp, fp, fn, tn = sums.T
+    for name, want in (("TruePositives", tp), ("FalsePositives", fp), ("FalseNegatives", fn), ("TrueNegatives", tn)):
+        close(M.result(name, batches, thresholds=thresholds), want)
+    close(M.result("Precision", batches, thresholds=thresholds), tp / (tp + fp))
+    close(M.result("Recall", batches, thresholds=thresholds), tp / (tp + fn))
+    close(M.result("TruePositives", batches), sum(loop_counts(b["y_true"], b["y_pred"], np.broadcast_to(
+        b["sample_weight"], b["y_true"].shape), 0.5)[0] for b in batches))
+
+
+def test_precision_recall_docstring_examples():
+    close(M.result("Precision", [batch([0, 1, 1, 1], [1, 0, 1, 1])]), 2 / 3)
+    close(M.result("Precision", [batch([0, 1, 1, 1], [1, 0, 1, 1], [0, 0, 1, 0])]), 1.0)
+    close(M.result("Recall", [batch([0, 1, 1, 1], [1, 0, 1, 1])]), 2 / 3)
+    # top_k over a row of ties: the first k entries ("over y_true[:2]")
+    close(M.result("Precision", [batch([0, 0, 1, 1], [1, 1, 1, 1])], top_k=2), 0.0)
+    close(M.result("Precision", [batch([0, 0, 1, 1], [1, 1, 1, 1])], top_k=4), 0.5)
+    close(M.result("TruePositives", [batch([0, 1, 1, 1], [1, 0, 1, 1], [0, 0, 1, 0])]), 1.0)
+
+
+def test_top_k_and_class_id_by_hand():
+    y_true = [[0, 1, 0, 1], [1, 0, 0, 0]]
+    y_pred = [[0.1, 0.4, 0.3, 0.2], [0.5, 0.6, 0.05, 0.7]]
+    # top 2: row 0 classes 1, 2 (tp 1, fp 1, fn 1); row 1 classes 3, 1 (tp 0, fp 2, fn 1)
+    close(M.result("Precision", [batch(y_true, y_pred)], top_k=2), 1 / 4)
+    close(M.result("Recall", [batch(y_true, y_pred)], top_k=2), 1 / 3)
+    # with a threshold too: row 0 keeps none above 0.45 ... row 1 keeps 0.7, 0.6
+    close(M.result("Precision", [batch(y_true, y_pred)], top_k=2, thresholds=0.45), 0.0)
+    # class_id 1 alone: predictions 0.4 (label 1), 0.6 (label 0) at 0.5 -> tp 0, fp 1, fn 1
+    close(M.result("Precision", [batch(y_true, y_pred)], class_id=1), 0.0)
+    close(M.result("Recall", [batch(y_true, y_pred)], class_id=1, thresholds=0.3), 1.0)
+    # class_id after top_k: class 3 is in row 1's top 2 (label 0) and not in row 0's (label 1)
+    close(M.result("Recall", [batch(y_true, y_pred)], class_id=3, top_k=2), 0.0)
+    close(M.result("Precision", [batch(y_true, y_pred)], class_id=3, top_k=3), 1 / 2)
+
+
+def test_empty_denominators_give_zero():
+    close(M.result("Precision", [batch([1, 0], [0.1, 0.2])]), 0.0)
+    close(M.result("Recall", [batch([0, 0], [0.9, 0.2])]), 0.0)
+
+
+# --- rates at a constrained rate ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name, argument, target, weights, want", [
+    ("PrecisionAtRecall", "recall", 0.5, None, 0.5),
+    ("PrecisionAtRecall", "recall", 0.5, [2, 2, 2, 1, 1], 1 / 3),
+    ("SensitivityAtSpecificity", "specificity", 0.5, None, 0.5),
+    ("SensitivityAtSpecificity", "specificity", 0.5, [1, 1, 2, 2, 1], 1 / 3),
+    ("SpecificityAtSensitivity", "sensitivity", 0.5, None, 2 / 3),
+    ("SpecificityAtSensitivity", "sensitivity", 0.5, [1, 1, 2, 2, 2], 0.5),
+])
+def test_rate_at_rate_docstring_examples(name, argument, target, weights, want):
+    b = [batch([0, 0, 0, 1, 1], [0, 0.3, 0.8, 0.3, 0.8], weights)]
+    close(M.result(name, b, **{argument: target}), want)
+
+
+def test_recall_at_precision_docstring_and_unreachable():
+    close(M.result("RecallAtPrecision", [batch([0, 0, 1, 1], [0, 0.5, 0.3, 0.9])], precision=0.8), 0.5)
+    close(M.result("RecallAtPrecision", [batch([0, 0, 1, 1], [0, 0.5, 0.3, 0.9], [1, 0, 0, 1])], precision=0.8), 1.0)
+    # every positive scores below every negative: no threshold reaches precision 0.9
+    close(M.result("RecallAtPrecision", [batch([0, 1, 0, 1], [0.9, 0.2, 0.8, 0.3])], precision=0.9), 0.0)
+
+
+def test_rate_at_rate_against_a_brute_force_loop():
+    rng = np.random.default_rng(7)
+    labels, scores = rng.random(20) < 0.5, rng.random(20)
+    cuts = M.curve_thresholds(9)
+    rates = []
+    for t in cuts:
+        tp, fp, fn, tn = loop_counts(labels, scores, np.ones(20), t)
+        rates.append({"precision": tp / (tp + fp) if tp + fp else 0.0, "recall": tp / (tp + fn),
+                      "specificity": tn / (tn + fp)})
+    for name, value, constrained in (("PrecisionAtRecall", "precision", "recall"),
+                                     ("RecallAtPrecision", "recall", "precision"),
+                                     ("SensitivityAtSpecificity", "recall", "specificity"),
+                                     ("SpecificityAtSensitivity", "specificity", "recall")):
+        argument = {"PrecisionAtRecall": "recall", "RecallAtPrecision": "precision",
+                    "SensitivityAtSpecificity": "specificity", "SpecificityAtSensitivity": "sensitivity"}[name]
+        for target in (0.2, 0.6, 0.9):
+            feasible = [r[value] for r in rates if r[constrained] >= target]
+            close(M.result(name, [batch(labels, scores)], num_thresholds=9, **{argument: target}), max(feasible, default=0.0))
+
+
+# --- IoU ------------------------------------------------------------------------------------------
+
+def test_iou_docstring_examples_by_hand():
+    b = [batch([0, 0, 1, 1], [0, 1, 0, 1], [0.3, 0.3, 0.3, 0.1])]
+    # cm = [[0.3, 0.3], [0.3, 0.1]]: iou = [0.3 / 0.9, 0.1 / 0.7]
+    close(M.result("MeanIoU", b, num_classes=2), (0.3 / 0.9 + 0.1 / 0.7) / 2)
+    close(M.result("IoU", b, num_classes=2, target_class_ids=[0]), 0.3 / 0.9)
+    close(M.result("BinaryIoU", [batch([0, 1, 0, 1], [0.1, 0.2, 0.4, 0.7], [0.2, 0.3, 0.4, 0.1])], threshold=0.3),
+          (0.2 / (0.6 + 0.5 - 0.2) + 0.1 / (0.4 + 0.5 - 0.1)) / 2)
+    y_true = [[0, 0, 1], [1, 0, 0], [0, 1, 0], [1, 0, 0]]
+    y_pred = [[0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.5, 0.3, 0.1], [0.1, 0.4, 0.5]]
+    one_hot = [batch(y_true, y_pred, [0.1, 0.2, 0.3, 0.4])]
+    close(M.result("OneHotIoU", one_hot, num_classes=3, target_class_ids=[0, 2]), (0 / 0.9 + 0.1 / 0.7) / 2)
+    close(M.result("OneHotMeanIoU", one_hot, num_classes=3), (0 + 0 + 0.1 / 0.7) / 3)
+
+
+def test_iou_ignore_class_dense_inputs_and_the_binary_threshold():
+    # ignore class 2: the entries labelled 2 leave the matrix
+    b = [batch([0, 2, 1, 2, 1], [0, 1, 1, 2, 2])]
+    # kept: (0, 0), (1, 1), (1, 2): iou 0: 1/1, 1: 1/2, 2: 0/1
+    close(M.result("MeanIoU", b, num_classes=3, ignore_class=2), (1 + 0.5 + 0) / 3)
+    # dense labels and scores along axis 1 (classes first)
+    y_true = np.array([[[1, 0], [0, 1]]])      # classes on axis 1: labels [0, 1]
+    y_pred = np.array([[[0.2, 0.1], [0.8, 0.9]]])  # argmax over axis 1: [1, 1]
+    close(M.result("MeanIoU", [batch(y_true, y_pred)], num_classes=2, sparse_y_true=False, sparse_y_pred=False, axis=1),
+          (0 + 1 / 2) / 2)
+    # "1 for values that are larger or equal to the threshold"
+    close(M.result("BinaryIoU", [batch([1, 0], [0.5, 0.2])], threshold=0.5), 1.0)
+
+
+def test_iou_over_batches_against_a_loop_confusion_matrix():
+    rng = np.random.default_rng(8)
+    batches = [batch(rng.integers(0, 4, (3, 5)), rng.integers(0, 4, (3, 5)), rng.random((3, 5))) for _ in range(3)]
+    cm = np.zeros((4, 4))
+    for b in batches:
+        for t, p, w in zip(b["y_true"].ravel(), b["y_pred"].ravel(), b["sample_weight"].ravel()):
+            cm[int(t), int(p)] += w
+    iou = [cm[c, c] / (cm[c, :].sum() + cm[:, c].sum() - cm[c, c]) for c in range(4)]
+    close(M.result("MeanIoU", batches, num_classes=4), np.mean(iou))
+    close(M.result("IoU", batches, num_classes=4, target_class_ids=[3, 1]), (iou[3] + iou[1]) / 2)
+
+
+# --- R2, F-scores ---------------------------------------------------------------------------------
+
+def test_r2_docstring_example_and_adjusted_by_hand():
+    b = [batch([[1], [4], [3]], [[2], [4], [4]])]
+    # mean 8/3; residuals 1 + 0 + 1 = 2; spread 25/9 + 16/9 + 1/9 = 42/9; 1 - 18/42 = 4/7
+    close(M.result("R2Score", b), 4 / 7)
+    close(M.result("R2Score", b, num_regressors=1), 1 - (3 / 7) * (3 - 1) / (3 - 1 - 1))
+
+
+def test_r2_aggregations_and_weights_against_a_loop():
+    rng = np.random.default_rng(9)
+    batches = [batch(rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.random((4, 1)) + 0.5) for _ in range(2)]
+    t = np.concatenate([b["y_true"] for b in batches])
+    p = np.concatenate([b["y_pred"] for b in batches])
+    w = np.concatenate([b["sample_weight"][:, 0] for b in batches])
+    scores, spreads = [], []
+    for j in range(3):
+        centre = sum(wi * ti for wi, ti in zip(w, t[:, j])) / w.sum()
+        residual = sum(wi * (ti - pi) ** 2 for wi, ti, pi in zip(w, t[:, j], p[:, j]))
+        spread = sum(wi * (ti - centre) ** 2 for wi, ti in zip(w, t[:, j]))
+        scores.append(1 - residual / spread)
+        spreads.append(spread)
+    close(M.result("R2Score", batches, class_aggregation=None), scores, rtol=1e-12)
+    close(M.result("R2Score", batches), np.mean(scores), rtol=1e-12)
+    close(M.result("R2Score", batches, class_aggregation="variance_weighted_average"),
+          np.dot(spreads, scores) / np.sum(spreads), rtol=1e-12)
+
+
+def test_f_scores_docstring_examples_and_averages_by_hand():
+    y_true = [[1, 1, 1], [1, 0, 0], [1, 1, 0]]
+    y_pred = [[0.2, 0.6, 0.7], [0.2, 0.6, 0.6], [0.6, 0.8, 0.0]]
+    b = [batch(y_true, y_pred)]
+    # at 0.5: class 0 tp 1, fn 2; class 1 tp 2, fp 1; class 2 tp 1, fp 1
+    close(M.result("F1Score", b, threshold=0.5), [0.5, 0.8, 2 / 3])
+    close(M.result("FBetaScore", b, beta=2.0, threshold=0.5), [5 * 1 * (1 / 3) / (4 + 1 / 3), 5 * (2 / 3) / (4 * 2 / 3 + 1),
+                                                              5 * 0.5 / (4 * 0.5 + 1)])
+    close(M.result("F1Score", b, threshold=0.5, average="macro"), (0.5 + 0.8 + 2 / 3) / 3)
+    # micro: tp 4, fp 2, fn 2 -> precision = recall = 2/3
+    close(M.result("F1Score", b, threshold=0.5, average="micro"), 2 / 3)
+    # weighted by support (true instances per class: 3, 2, 1)
+    close(M.result("F1Score", b, threshold=0.5, average="weighted"), (3 * 0.5 + 2 * 0.8 + 1 * 2 / 3) / 6)
+    # threshold None: one-hot at each row's argmax, classes 2, 1, 1 (no ties): class 0 tp 0; class 1
+    # tp 1 (row 2), fp 1 (row 1), fn 1 (row 0): 1/2; class 2 tp 1: 1
+    untied = [[0.2, 0.6, 0.7], [0.2, 0.6, 0.5], [0.6, 0.8, 0.0]]
+    close(M.result("F1Score", [batch(y_true, untied)]), [0.0, 0.5, 1.0])
+
+
+# --- the mean metrics -----------------------------------------------------------------------------
+
+def test_means_accumulate_over_batches_of_different_sizes():
+    b1 = batch([[0.0, 1.0], [2.0, 2.0]], [[1.0, 1.0], [2.0, 0.0]], [1.0, 3.0])   # mse per sample 0.5, 2
+    b2 = batch([[1.0, 1.0]], [[0.0, -1.0]], [0.5])                               # mse 2.5
+    close(M.result("MeanSquaredError", [b1, b2]), (0.5 * 1 + 2 * 3 + 2.5 * 0.5) / 4.5)
+    close(M.result("RootMeanSquaredError", [b1, b2]), math.sqrt((0.5 * 1 + 2 * 3 + 2.5 * 0.5) / 4.5))
+    close(M.result("MeanAbsoluteError", [b1, b2]), (0.5 * 1 + 1 * 3 + 1.5 * 0.5) / 4.5)
+
+
+def test_mean_and_sum_docstring_examples():
+    values = {"values": np.array([1.0, 3.0, 5.0, 7.0])}
+    close(M.result("Mean", [values]), 4.0)
+    close(M.result("Mean", [{**values, "sample_weight": np.array([1, 1, 0, 0])}]), 2.0)
+    close(M.result("Sum", [values]), 16.0)
+    close(M.result("Sum", [{**values, "sample_weight": np.array([1, 1, 0, 0])}]), 4.0)
+
+
+def test_accuracies_docstring_examples():
+    close(M.result("Accuracy", [batch([[1], [2], [3], [4]], [[0], [2], [3], [4]], [1, 1, 0, 0])]), 0.5)
+    close(M.result("BinaryAccuracy", [batch([[1], [1], [0], [0]], [[0.98], [1], [0], [0.6]])]), 0.75)
+    close(M.result("CategoricalAccuracy", [batch([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]], [0.7, 0.3])]), 0.3)
+    close(M.result("SparseCategoricalAccuracy", [batch([[2], [1]], [[0.1, 0.6, 0.3], [0.05, 0.95, 0]], [0.7, 0.3])]), 0.3)
+    close(M.result("TopKCategoricalAccuracy", [batch([[0, 0, 1], [0, 1, 0]], [[0.1, 0.9, 0.8], [0.05, 0.95, 0]])], k=1), 0.5)
+    close(M.result("SparseTopKCategoricalAccuracy", [batch([2, 1], [[1, 0, 3], [1, 2, 3]])], k=1, from_sorted_ids=True), 0.5)
+
+
+def test_top_k_accuracy_against_a_sort():
+    rng = np.random.default_rng(10)
+    scores, labels = rng.random((12, 6)), rng.integers(0, 6, 12)
+    for k in (1, 2, 5):
+        want = np.mean([label in np.argsort(-row)[:k] for row, label in zip(scores, labels)])
+        close(M.result("SparseTopKCategoricalAccuracy", [batch(labels, scores)], k=k), want)
+        close(M.result("TopKCategoricalAccuracy", [batch(np.eye(6)[labels], scores)], k=k), want)
+
+
+def test_probabilistic_metrics_are_the_per_sample_losses_averaged():
+    rng = np.random.default_rng(11)
+    t, p, w = L.softmax(rng.normal(size=(5, 4))), L.softmax(rng.normal(size=(5, 4))), rng.random(5)
+    for name, loss in (("KLDivergence", L.kl_divergence), ("CategoricalCrossentropy", L.categorical_crossentropy),
+                       ("Poisson", L.poisson), ("LogCoshError", L.log_cosh)):
+        close(M.result(name, [batch(t, p, w)]), np.dot(w, loss(t, p)) / w.sum())
+    close(M.result("CosineSimilarity", [batch(t, p)]), np.mean(-L.cosine_similarity(t, p)))
+
+
+def test_sparse_crossentropy_ignore_class_leaves_the_entries_out():
+    y_pred = np.array([[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.2, 0.2, 0.6]])
+    close(M.result("SparseCategoricalCrossentropy", [batch([0, 1, 2], y_pred)], ignore_class=1),
+          -(math.log(0.7) + math.log(0.6)) / 2)
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError, match="summation_method"):
+        M.result("AUC", SIX, summation_method="trapezoid")
+    with pytest.raises(ValueError, match="num_thresholds"):
+        M.result("AUC", SIX, num_thresholds=1)
+    with pytest.raises(ValueError, match="class_id"):
+        M.result("Precision", [batch([[1, 0]], [[0.5, 0.2]])], class_id=2)
+    with pytest.raises(ValueError, match="class indices"):
+        M.result("MeanIoU", [batch([0, 3], [0, 1])], num_classes=3)
+    with pytest.raises(ValueError, match="average"):
+        M.result("F1Score", [batch([[1, 0]], [[0.5, 0.2]])], average="samples")
+
+
+def test_correlations_docstring_examples_and_numpy_formulas():
+    b = [batch([[0, 1, 0.5], [1, 1, 0.2]], [[0.1, 0.9, 0.5], [1, 0.9, 0.2]])]
+    close(M.result("PearsonCorrelation", b), 0.9966996338993913)
+    close(M.result("ConcordanceCorrelation", b), 0.9816320385426076)
+    rng = np.random.default_rng(12)
+    t, p = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    pearson = [np.corrcoef(ti, pi)[0, 1] for ti, pi in zip(t, p)]
+    close(M.result("PearsonCorrelation", [batch(t, p)]), np.mean(pearson), rtol=1e-12)
+    # Lin's concordance from the biased covariance matrix
+    lin = [2 * np.cov(ti, pi, bias=True)[0, 1] / (ti.var() + pi.var() + (ti.mean() - pi.mean()) ** 2) for ti, pi in zip(t, p)]
+    close(M.result("ConcordanceCorrelation", [batch(t, p)]), np.mean(lin), rtol=1e-12)
+    close(M.result("PearsonCorrelation", [batch(t, p)], axis=0), np.mean([np.corrcoef(t[:, j], p[:, j])[0, 1] for j in range(6)]),
+          rtol=1e-12)
+
+
+def test_thresholds_one_value_each_and_their_range():
+    b = [batch([0, 1, 1], [0.3, 0.6, 0.2])]
+    assert np.ndim(M.result("Precision", b, thresholds=[0.4])) == 0
+    close(M.result("TruePositives", b, thresholds=[0.1, 0.4]), [2.0, 1.0])
+    with pytest.raises(ValueError, match="thresholds"):
+        M.result("Recall", b, thresholds=[0.5, 1.5])
