@@ -1,0 +1,81 @@
+"""The numeric preprocessing layers (Rescaling, Resizing, CenterCrop, Normalization with mean and
+variance given, Discretization, CategoryEncoding, IntegerLookup): reference_impl.preprocessing
+as thin mappings. The integer layers take a typed integer input (`inputs: {x: {dtype: int32,
+range: [...]}}`); CategoryEncoding's count_weights is an input referred to from `call`."""
+from __future__ import annotations
+
+from reference_impl import preprocessing as ref
+
+from conformance.ops import params as P
+from conformance.ops.registry import LayerOp, register
+
+FAMILY = "preprocessing"
+_COMMON = {"name": P.STRING, "trainable": P.BOOL}
+def _numbers_up_to_rank_2(v) -> bool:
+    def row(r):
+        return isinstance(r, list) and bool(r) and all(P.NUMBER.accepts(i) for i in r)
+    return P.NUMBER.accepts(v) or row(v) or (isinstance(v, list) and bool(v) and all(row(r) for r in v))
+
+
+# a number, a list of numbers or a list of such lists: Normalization's mean and variance (the
+# kept axes are at most two here), Discretization's boundaries
+_NUMBERS = P.ParamType(
+    "a number, a list of numbers or a list of lists of numbers", _numbers_up_to_rank_2,
+    {"anyOf": [{"type": "number"}, {"type": "array", "minItems": 1, "items": {"type": "number"}},
+               {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 1, "items": {"type": "number"}}}]})
+_INTS = P.ParamType("a list of integers", lambda v: isinstance(v, list) and all(P.INT.accepts(i) for i in v),
+                    {"type": "array", "items": {"type": "integer"}})
+_SIZE = {"height": P.POSITIVE_INT, "width": P.POSITIVE_INT, "data_format": P.DATA_FORMAT.defaults_to(None)}
+_ENCODING = P.STRING.one_of(*ref.ENCODINGS)
+# Normalization's axis: "Integer, tuple of integers, or None"
+_AXIS = P.ParamType("an integer, a list of integers or null",
+                    lambda v: v is None or P.INT.accepts(v) or (isinstance(v, list) and all(P.INT.accepts(i) for i in v)),
+                    {"anyOf": [{"type": ["integer", "null"]}, {"type": "array", "items": {"type": "integer"}}]})
+
+# layer -> (typed arguments, required, example)
+ARGUMENTS = {
+    "Rescaling": ({"scale": P.NUMBER, "offset": P.NUMBER.defaults_to(0.0)}, ("scale",),
+                  {"input_shape": [2, 4, 5, 3], "params": {"scale": 0.5, "offset": -1.0}}),
+    "Resizing": ({**_SIZE, "interpolation": P.STRING.one_of(*ref.INTERPOLATIONS).defaults_to("bilinear"),
+                  "crop_to_aspect_ratio": P.BOOL.defaults_to(False), "pad_to_aspect_ratio": P.BOOL.defaults_to(False),
+                  "fill_mode": P.STRING.one_of("constant").defaults_to("constant"),
+                  "fill_value": P.NUMBER.defaults_to(0.0), "antialias": P.BOOL.defaults_to(False)},
+                 ("height", "width"), {"input_shape": [2, 5, 7, 3], "params": {"height": 3, "width": 4}}),
+    "CenterCrop": (_SIZE, ("height", "width"), {"input_shape": [2, 6, 7, 3], "params": {"height": 3, "width": 4}}),
+    "Normalization": ({"axis": _AXIS.defaults_to(-1), "mean": _NUMBERS,
+                       "variance": _NUMBERS.at_least(0, exclusive=True), "invert": P.BOOL.defaults_to(False)},
+                      ("mean", "variance"), {"input_shape": [4, 3], "params": {"mean": [0.5, 1.0, -1.0], "variance": [1.0, 2.0, 0.5]}}),
+    "Discretization": ({"bin_boundaries": _NUMBERS, "output_mode": P.STRING.one_of("int", *ref.ENCODINGS).defaults_to("int")},
+                       ("bin_boundaries",), {"input_shape": [3, 5], "params": {"bin_boundaries": [0.0, 1.0, 2.0]}}),
+    "CategoryEncoding": ({"num_tokens": P.POSITIVE_INT, "output_mode": _ENCODING.defaults_to("multi_hot")}, ("num_tokens",),
+                         {"inputs": {"x": {"shape": [4, 3], "dtype": "int32", "range": [0, 6]}},
+                          "params": {"num_tokens": 6, "output_mode": "count"}}),
+    "IntegerLookup": ({"vocabulary": _INTS, "oov_method": P.STRING.one_of("floormod", "farmhash").defaults_to("floormod"), "num_oov_indices": P.INT.at_least(0).defaults_to(1),
+                       "mask_token": P.optional(P.INT).defaults_to(None), "oov_token": P.INT.defaults_to(-1),
+                       "invert": P.BOOL.defaults_to(False),
+                       "output_mode": P.STRING.one_of("int", *ref.ENCODINGS).defaults_to("int")},
+                      ("vocabulary",), {"inputs": {"x": {"shape": [3, 4], "dtype": "int32", "range": [0, 8]}},
+                                        "params": {"vocabulary": [3, 5, 7, 1]}}),
+}
+_CALL = {
+    "CategoryEncoding": {"count_weights": P.ParamType("an input reference ($name)", lambda v: isinstance(v, str) or v is None,
+                                                      {"type": ["string", "null"]})},
+}
+
+
+def _layer(name: str) -> LayerOp:
+    function = ref.LAYERS[name]
+    types, required, example = ARGUMENTS[name]
+    return LayerOp(
+        name=name, family=FAMILY, params={**types, **_COMMON}, required=required,
+        doc=f"tf.keras.layers.{name}: reference_impl.preprocessing.{function.__name__}",
+        keras_class=name,
+        predict_weights=lambda params, shape: ref.weight_shapes(name, shape, **params),
+        predict_output=lambda params, shape: ref.output_shape(name, shape, **params),
+        compute=lambda x, weights, params, call: function(x, **params, **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})}),
+        call_params=_CALL.get(name, {}),
+        example=example,
+    )
+
+
+register(*(_layer(name) for name in ref.LAYERS))

@@ -1,0 +1,355 @@
+"""Keras 3 numeric preprocessing layers in NumPy float64: Rescaling, Resizing, CenterCrop,
+Normalization (mean and variance given), Discretization, CategoryEncoding, IntegerLookup.
+
+Layer functions take (x, weights, **params) like reference_impl.core's (none has weights);
+`weight_shapes` and `output_shape` are pure functions of the arguments; LAYERS maps the Keras
+class names. Images are (batch, height, width, channels), or (batch, channels, height, width)
+with data_format="channels_first".
+
+Rescaling(scale, offset=0.0): y = x * scale + offset ("multiplying by `scale` and adding `offset`").
+
+Resizing(height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False): the layer
+docstring names the methods; what they compute is tf.image.resize's documentation, which the
+layer calls (reference_impl.reshaping states and checks it for UpSampling2D; its kernels are
+reused here): separable, half-pixel centers, output pixel i of an axis of n -> m pixels samples
+the input at c_i = (i + 0.5) * n / m - 0.5, and
+
+    nearest   y_i = x[min(floor((i + 0.5) * n / m), n - 1)]    (the input pixel [t, t + 1) that
+              holds the output pixel's centre; a centre on a border goes to the later pixel)
+    bilinear, bicubic (Keys, a = -1/2), lanczos3, lanczos5 (kernel K of radius r):
+              y_i = sum_t K(s (c_i - t)) x_t / sum_t K(s (c_i - t)) over the input pixels t
+              with |s (c_i - t)| < r (taps outside the image dropped, the rest renormalized),
+              s = m / n when antialias and downsampling (the kernel stretched by n / m, "an
+              anti-aliasing filter when downsampling"), else s = 1.
+
+crop_to_aspect_ratio ("the largest possible window in the image ... that matches the target
+aspect ratio"): the centred window of height min(H, floor(W * height / width)) and width
+min(W, floor(H * width / height)), starting at floor((H - h_crop) / 2), floor((W - w_crop) / 2),
+is resized. pad_to_aspect_ratio ("evenly padded on the short side"): with P_h = max(H,
+floor(W * height / width)) and P_w = max(W, floor(H * width / height)), floor((P_h - H) / 2)
+rows of fill_value are added above and as many below, floor((P_w - W) / 2) columns on each
+side, then the image is resized. The docstrings do not say how a fractional window size or an
+odd total pad is rounded: the reading taken is floor, and "evenly" as the same amount on both
+sides (an odd total pad loses its last pixel; a total pad of 1 pads nothing).
+
+CenterCrop(height, width) ("crops the central portion of the images to a target size"): when
+H >= height and W >= width, y = x[(H - height) // 2 :][: height] and likewise for the width
+("If the input height/width is even and the target height/width is odd (or inversely), the
+input image is left-padded by 1 pixel": the offset is rounded down). When the image is smaller
+than the target in either dimension, "it will be resized and cropped so as to return the
+largest possible window in the image that matches the target aspect ratio": Resizing(height,
+width, crop_to_aspect_ratio=True), bilinear.
+
+Normalization(axis=-1, mean, variance, invert=False): "(input - mean) / sqrt(var)", with mean
+and variance "broadcast to the shape of the kept axes" by NumPy's broadcasting rules (a value
+that cannot be is an error) and placed on those axes (`axis`: the axes with a separate mean
+and variance, None for one scalar); invert=True "turn[s] a normalized input back into its original form":
+y = x * sqrt(var) + mean. (adapt() is not modelled.)
+
+Discretization(bin_boundaries, output_mode="int"): the bins (-inf, b_0), [b_0, b_1), ...,
+[b_{k-1}, inf), so index(x) = #{j : b_j <= x} (a value on a boundary goes to the upper bin).
+output_mode "one_hot", "multi_hot", "count" encode the indices as CategoryEncoding does, with
+num_tokens = len(bin_boundaries) + 1.
+
+CategoryEncoding(num_tokens, output_mode="multi_hot") on integer inputs of rank 1 or 2:
+    one_hot    each element -> a vector of num_tokens with a 1 at its value; a last dimension of
+               size 1 is encoded on that dimension, otherwise a new last dimension is added;
+    multi_hot  each sample (the last dimension; a rank-1 input is one sample) -> a 1 for each
+               value present;
+    count      as multi_hot, the number of times each value appears (with count_weights, the
+               sum of the weights of its occurrences).
+
+IntegerLookup(vocabulary, num_oov_indices=1, mask_token=None, oov_token=-1, invert=False,
+output_mode="int"): indices in the order of get_vocabulary(): the mask token first (if any,
+and in "int" output only: "In other output modes, the token will not appear in the vocabulary
+and instances of the mask token in the input will be dropped"), then the num_oov_indices OOV
+indices, then the vocabulary. A value of the vocabulary maps to its position there plus the
+number of indices before it, the mask token to 0, any other value to the OOV index
+first_oov + value mod num_oov_indices (oov_method="floormod", the default: "uses `token %
+num_oov_indices`"); with num_oov_indices=0 such a value is an error. invert maps indices back
+to values (OOV indices to oov_token). output_mode "one_hot", "multi_hot", "count" encode the
+indices over the vocabulary size as CategoryEncoding does, a dropped mask token counting nothing.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from reference_impl.conv import data_format_argument
+from reference_impl.reshaping import _KERNELS
+
+INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5")  # Resizing docstring
+ENCODINGS = ("one_hot", "multi_hot", "count")
+_IGNORED = frozenset({"name", "trainable", "dtype"})
+
+
+def _f64(x):
+    return np.asarray(x, dtype=np.float64)
+
+
+def _check(layer, ignored, extra=()):
+    unknown = sorted(set(ignored) - _IGNORED - set(extra))
+    if unknown:
+        raise TypeError(f"Unexpected keyword argument(s) for {layer}: {', '.join(unknown)}")
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+def _number(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
+    return float(value)
+
+
+# --- Rescaling -----------------------------------------------------------------------------------
+
+
+def rescaling(x, weights=None, *, scale, offset=0.0, **ignored):
+    """y = x * scale + offset."""
+    _check("Rescaling", ignored)
+    return _f64(x) * _number("scale", scale) + _number("offset", offset)
+
+
+# --- Resizing and CenterCrop --------------------------------------------------------------------
+
+
+def resize_matrix(n, m, interpolation, antialias=False):
+    """(m, n) matrix of the 1-D resize of n input pixels to m (module docstring)."""
+    i = np.arange(m)
+    if interpolation == "nearest":
+        source = np.minimum(np.floor((i + 0.5) * n / m).astype(int), n - 1)
+        return (source[:, None] == np.arange(n)[None, :]).astype(float)
+    kernel, radius = _KERNELS[interpolation]
+    s = m / n if antialias and m < n else 1.0
+    d = s * (((i + 0.5) * n / m - 0.5)[:, None] - np.arange(n)[None, :])
+    w = np.where(np.abs(d) < radius, kernel(d), 0.0)
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def _image(x, data_format):
+    """x as (batch, H, W, C), and the function that puts a result back in the data format."""
+    x = _f64(x)
+    if x.ndim != 4:
+        raise ValueError(f"Expected a batch of images of rank 4. Received: x.shape={x.shape}")
+    if data_format_argument(data_format) == "channels_first":
+        return np.moveaxis(x, 1, -1), lambda y: np.moveaxis(y, -1, 1)
+    return x, lambda y: y
+
+
+def _crop_window(h_in, w_in, height, width):
+    """(top, left, crop height, crop width) of the largest centred window of the target ratio."""
+    crop_h = min(h_in, (w_in * height) // width)
+    crop_w = min(w_in, (h_in * width) // height)
+    return (h_in - crop_h) // 2, (w_in - crop_w) // 2, crop_h, crop_w
+
+
+def _resize_image(x, height, width, interpolation, antialias):
+    mh = resize_matrix(x.shape[1], height, interpolation, antialias)
+    mw = resize_matrix(x.shape[2], width, interpolation, antialias)
+    return np.einsum("ph,bhwc,qw->bpqc", mh, x, mw, optimize=True)
+
+
+def _resizing_arguments(height, width, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_mode):
+    height, width = _positive_int("height", height), _positive_int("width", width)
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"`interpolation` must be one of {', '.join(INTERPOLATIONS)}. Received: {interpolation!r}")
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be True.")
+    if fill_mode != "constant":
+        raise ValueError(f"Only fill_mode='constant' is supported. Received: fill_mode={fill_mode!r}")
+    return height, width
+
+
+def resizing(x, weights=None, *, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+             pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False, data_format=None,
+             **ignored):
+    """Resize to (height, width), after cropping or padding to the aspect ratio if asked."""
+    _check("Resizing", ignored)
+    height, width = _resizing_arguments(height, width, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_mode)
+    x, back = _image(x, data_format)
+    h_in, w_in = x.shape[1:3]
+    if crop_to_aspect_ratio:
+        top, left, crop_h, crop_w = _crop_window(h_in, w_in, height, width)
+        x = x[:, top:top + crop_h, left:left + crop_w]
+    if pad_to_aspect_ratio:
+        pad_h, pad_w = max(h_in, (w_in * height) // width), max(w_in, (h_in * width) // height)
+        top, left = (pad_h - h_in) // 2, (pad_w - w_in) // 2
+        padded = np.full((x.shape[0], h_in + 2 * top, w_in + 2 * left, x.shape[3]), _number("fill_value", fill_value))
+        padded[:, top:top + h_in, left:left + w_in] = x
+        x = padded
+    return back(_resize_image(x, height, width, interpolation, antialias))
+
+
+def center_crop(x, weights=None, *, height, width, data_format=None, **ignored):
+    """The central height x width window (offsets rounded down); a smaller image is resized
+    (bilinear) from the largest centred window of the target aspect ratio."""
+    _check("CenterCrop", ignored)
+    height, width = _positive_int("height", height), _positive_int("width", width)
+    image, back = _image(x, data_format)
+    h_in, w_in = image.shape[1:3]
+    if h_in < height or w_in < width:
+        return resizing(x, height=height, width=width, crop_to_aspect_ratio=True, data_format=data_format)
+    top, left = (h_in - height) // 2, (w_in - width) // 2
+    return back(image[:, top:top + height, left:left + width])
+
+
+# --- Normalization ----------------------------------------------------------------------------
+
+
+def _kept_mask(ndim, axis):
+    """Which axes keep a separate mean and variance."""
+    if axis is None:
+        return (False,) * ndim
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    kept = {a % ndim for a in axes}
+    if 0 in kept and ndim > 1:
+        raise ValueError(f"`axis` may not contain the batch axis 0. Received: axis={axis!r}")
+    return tuple(i in kept for i in range(ndim))
+
+
+def _kept_shape(shape, axis):
+    """The input's size on the kept axes, 1 elsewhere: the shape mean and variance take."""
+    return tuple(n if k else 1 for n, k in zip(shape, _kept_mask(len(shape), axis)))
+
+
+def normalization(x, weights=None, *, mean, variance, axis=-1, invert=False, **ignored):
+    """(x - mean) / sqrt(variance), or with invert x * sqrt(variance) + mean, mean and variance
+    broadcast to the kept axes."""
+    _check("Normalization", ignored)
+    if mean is None or variance is None:
+        raise NotImplementedError("Normalization without mean and variance needs adapt(), which is not modelled")
+    x = _f64(x)
+    shape = _kept_shape(x.shape, axis)
+    kept = tuple(n for n, k in zip(shape, _kept_mask(x.ndim, axis)) if k)
+    mean, variance = (np.broadcast_to(v, kept).reshape(shape) for v in (_f64(mean), _f64(variance)))
+    return x * np.sqrt(variance) + mean if invert else (x - mean) / np.sqrt(variance)
+
+
+# --- Discretization, CategoryEncoding, IntegerLookup -----------------------------------------
+
+
+def encode(indices, num_tokens, output_mode, count_weights=None):
+    """one_hot / multi_hot / count of integer indices in [0, num_tokens) (module docstring)."""
+    indices = np.asarray(indices)
+    if indices.size and (indices.min() < 0 or indices.max() >= num_tokens):
+        raise ValueError(f"Input values must be in the range 0 <= value < num_tokens={num_tokens}. "
+                         f"Received: min={indices.min()}, max={indices.max()}")
+    one_hot = (indices[..., None] == np.arange(num_tokens)).astype(float)
+    if output_mode == "one_hot":
+        return one_hot[..., 0, :] if indices.ndim >= 1 and indices.shape[-1] == 1 else one_hot
+    weighted = one_hot if count_weights is None else one_hot * _f64(count_weights)[..., None]
+    counts = weighted.sum(axis=-2) if indices.ndim >= 1 else weighted
+    if output_mode == "multi_hot":
+        return (one_hot.sum(axis=-2) > 0).astype(float)
+    if output_mode == "count":
+        return counts
+    raise ValueError(f"`output_mode` must be one of {', '.join(ENCODINGS)}. Received: {output_mode!r}")
+
+
+def discretization(x, weights=None, *, bin_boundaries, output_mode="int", **ignored):
+    """index = #{j : b_j <= x}; encoded with len(bin_boundaries) + 1 tokens unless "int"."""
+    _check("Discretization", ignored)
+    if bin_boundaries is None:
+        raise NotImplementedError("Discretization without bin_boundaries needs adapt(), which is not modelled")
+    boundaries = _f64(bin_boundaries)
+    if boundaries.ndim != 1 or np.any(np.diff(boundaries) < 0):
+        raise ValueError(f"`bin_boundaries` must be a sorted list of numbers. Received: {bin_boundaries!r}")
+    index = np.searchsorted(boundaries, _f64(x), side="right")
+    return index if output_mode == "int" else encode(index, boundaries.size + 1, output_mode)
+
+
+def category_encoding(x, weights=None, *, num_tokens, output_mode="multi_hot", count_weights=None, **ignored):
+    """The encoding of integer inputs of rank 1 or 2 (module docstring)."""
+    _check("CategoryEncoding", ignored)
+    x = np.asarray(x)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"CategoryEncoding takes inputs of rank 1 or 2. Received: x.shape={x.shape}")
+    if output_mode not in ENCODINGS:
+        raise ValueError(f"`output_mode` must be one of {', '.join(ENCODINGS)}. Received: {output_mode!r}")
+    return encode(x, _positive_int("num_tokens", num_tokens), output_mode, count_weights if output_mode == "count" else None)
+
+
+def _lookup_table(vocabulary, num_oov_indices, mask_token):
+    """({value: index}, size) with `mask_token` (None: no mask index) first, then the OOV indices."""
+    vocabulary = [int(v) for v in vocabulary]
+    if len(set(vocabulary)) != len(vocabulary):
+        raise ValueError(f"The vocabulary must not repeat a value. Received: vocabulary={vocabulary}")
+    if mask_token is not None and mask_token in vocabulary:
+        raise ValueError(f"The vocabulary must not contain the mask token. Received: mask_token={mask_token}")
+    offset = (mask_token is not None) + num_oov_indices
+    return {v: offset + i for i, v in enumerate(vocabulary)}, offset + len(vocabulary)
+
+
+def integer_lookup(x, weights=None, *, vocabulary, num_oov_indices=1, mask_token=None, oov_token=-1, invert=False,
+                   output_mode="int", oov_method="floormod", **ignored):
+    """Value -> index in [mask token, OOV indices, vocabulary], or index -> value with invert."""
+    _check("IntegerLookup", ignored, ("vocabulary_dtype",))
+    if vocabulary is None:
+        raise NotImplementedError("IntegerLookup without a vocabulary needs adapt(), which is not modelled")
+    if oov_method != "floormod":
+        raise NotImplementedError(f"oov_method={oov_method!r} (a hash) is not modelled")
+    if isinstance(num_oov_indices, bool) or not isinstance(num_oov_indices, numbers.Integral) or num_oov_indices < 0:
+        raise ValueError(f"`num_oov_indices` must be a non-negative integer. Received: {num_oov_indices!r}")
+    encoded = output_mode != "int"
+    if encoded and invert:
+        raise ValueError("`output_mode` must be 'int' when `invert` is True.")
+    table, size = _lookup_table(vocabulary, int(num_oov_indices), None if encoded else mask_token)
+    x = np.asarray(x).astype(np.int64)
+    if invert:
+        values = np.full(size, oov_token, dtype=np.int64)
+        for value, index in table.items():
+            values[index] = value
+        if mask_token is not None:
+            values[0] = mask_token
+        if x.size and (x.min() < 0 or x.max() >= size):
+            raise ValueError(f"Indices must be in [0, {size}). Received: min={x.min()}, max={x.max()}")
+        return values[x]
+    vocab = np.array(list(table), dtype=np.int64)
+    found = x[..., None] == vocab
+    masked = (x == mask_token) if mask_token is not None else np.zeros(x.shape, bool)
+    oov = ~found.any(axis=-1) & ~masked
+    if num_oov_indices == 0 and oov.any():
+        raise ValueError(f"num_oov_indices=0 and the input holds values outside the vocabulary: {sorted(set(x[oov].tolist()))}")
+    first_oov = 0 if encoded or mask_token is None else 1
+    index = np.where(found.any(axis=-1), (found * np.array(list(table.values()))).sum(axis=-1),
+                     first_oov + np.mod(x, max(int(num_oov_indices), 1)))
+    if not encoded:
+        return np.where(masked, 0, index)
+    one_hot = (index[..., None] == np.arange(size)) & ~masked[..., None]
+    if output_mode == "one_hot":
+        return one_hot[..., 0, :].astype(np.int64) if x.ndim >= 1 and x.shape[-1] == 1 else one_hot.astype(np.int64)
+    if output_mode == "multi_hot":
+        return one_hot.any(axis=-2).astype(np.int64)
+    if output_mode == "count":
+        return one_hot.sum(axis=-2).astype(np.int64)
+    raise ValueError(f"`output_mode` must be 'int' or one of {', '.join(ENCODINGS)}. Received: {output_mode!r}")
+
+
+LAYERS = {
+    "Rescaling": rescaling, "Resizing": resizing, "CenterCrop": center_crop, "Normalization": normalization,
+    "Discretization": discretization, "CategoryEncoding": category_encoding, "IntegerLookup": integer_lookup,
+}
+
+
+def weight_shapes(layer_name, input_shape, **params):
+    """None of these layers has weights (Normalization with mean and variance given keeps them
+    as constants)."""
+    if layer_name not in LAYERS:
+        raise ValueError(f"`layer_name` must be one of {', '.join(LAYERS)}. Received: {layer_name!r}")
+    output_shape(layer_name, input_shape, **params)
+    return {}
+
+
+def output_shape(layer_name, input_shape, **params):
+    """The output's shape, from the layer applied to zeros of the input's shape (every rule above
+    is shape-only)."""
+    zeros = np.zeros(tuple(input_shape), dtype=np.int64 if layer_name in ("CategoryEncoding", "IntegerLookup") else float)
+    if layer_name == "IntegerLookup" and params.get("vocabulary"):
+        zeros = zeros + int(params["vocabulary"][0]) if not params.get("invert") else zeros
+    return tuple(np.shape(LAYERS[layer_name](zeros, **params)))
