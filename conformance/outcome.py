@@ -12,8 +12,9 @@ MAX_MESSAGE = 2000
 # The phases a case's time is split into (record field `durations`).
 # eager: the eager run a compiled mode is compared with; diagnose: a failure's diagnosis (conformance.diagnosis);
 # gradient: the target's vector-Jacobian product in the case's mode (its trace and compile included);
+# serialization: the target's round trips of a layer (conformance.checks.serialization);
 # reference gradient: the reference's directional derivatives (conformance.checks.gradients)
-PHASES = ("build", "eager", "compile", "call", "gradient", "reference", "reference gradient", "judge", "diagnose")
+PHASES = ("build", "eager", "compile", "call", "gradient", "serialization", "reference", "reference gradient", "judge", "diagnose")
 
 
 @dataclass
@@ -32,6 +33,9 @@ class SideOutcome:
     gradient_error: dict | None = None
     # target only, for a `train:` case: per optimizer step {"weights": before, "gradients": applied}
     steps: list | None = None
+    # target only, a layer case (conformance.checks.serialization): what the round trips of the
+    # layer through get_config/from_config, Keras serialization and a .keras file gave back
+    serialization: dict | None = None
 
     @property
     def shape(self):

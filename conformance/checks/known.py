@@ -36,6 +36,8 @@ def what_happened(verdict: Verdict) -> str:
     metrics = verdict.metrics or {}
     if (metrics.get("gradients") or {}).get("failed"):
         return f"the forward values agree, the gradient check fails for {', '.join(metrics['gradients']['failed'])}"
+    if (metrics.get("serialization") or {}).get("alone"):
+        return f"the forward values and gradients agree, the serialization check fails for {', '.join(metrics['serialization']['failed'])}"
     if _shape_failure(verdict):
         return "the output's shape differs"
     worst_abs, worst_rel, nonfinite = _worst(metrics)
@@ -79,6 +81,14 @@ def _matches(signature: dict, verdict: Verdict) -> bool:
     if kind == "accepts":
         return bool(reference_error) and not keras_error
     failed_gradients = ((verdict.metrics or {}).get("gradients") or {}).get("failed")
+    # a round trip that changed the layer (conformance.checks.serialization) is a failure of its
+    # own: only a `serialization` signature matches it, and only when it is the case's only failure
+    serialization = (verdict.metrics or {}).get("serialization") or {}
+    if kind == "serialization":
+        via = (spec or {}).get("via")
+        return bool(serialization.get("alone")) and (via is None or set(serialization["failed"]) <= set(via))
+    if serialization.get("failed"):
+        return False
     if kind == "gradients":
         of = (spec or {}).get("of")
         return bool(failed_gradients) and (of is None or set(failed_gradients) <= set(of))

@@ -1,13 +1,15 @@
 """The values check: a layer's or a function's output, further outputs, state variables
 after the calls and regularization losses, element by element against the float64
 reference, within the case's tolerance. In a compiled mode the target also reports its
-eager output, and metrics.vs_eager says how far the mode moved from it."""
+eager output, and metrics.vs_eager says how far the mode moved from it. A layer case's
+gradients are checked too (gradients.py), and in eager mode its copies through its config,
+Keras serialization and a .keras file (serialization.py)."""
 from __future__ import annotations
 
 import numpy as np
 
 from conformance.axes import MODES
-from conformance.checks import gradients
+from conformance.checks import gradients, serialization
 from conformance.checks.verdict import Verdict, decide
 from conformance.compare import compare_arrays
 from conformance.diagnosis import Evaluation, diagnose
@@ -58,6 +60,9 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
         with timings("diagnose"):
             diagnosis = diagnose(case, reference, keras, evaluation)
         verdict.diagnosis = diagnosis
+    if isinstance(op, LayerOp) and verdict.metrics is not None:
+        # the layer's copies (from its config, serialization, a .keras file) against the layer itself
+        serialization.judge(verdict, keras.serialization)
     return verdict
 
 

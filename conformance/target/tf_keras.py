@@ -68,6 +68,11 @@ def versions() -> dict:
     return out
 
 
+def unsupported(op, case) -> None:
+    """Every op of the catalogue is Keras 3's: nothing is missing here."""
+    return None
+
+
 def reset_random_state(seed: int) -> None:
     """Seed Python's and NumPy's generators from the case's seed and drop Keras's global
     SeedGenerator before the case runs, so that a layer built without `seed=` (Dropout,
@@ -109,12 +114,22 @@ def environment_facts() -> dict:
     }
 
 
-def variable_name(variable) -> str:
+def variable_name(variable, layer=None) -> str:
     """The variable's path inside its layer, without the generated numbering: "kernel",
     "query/kernel" (MultiHeadAttention), "forward_lstm/lstm_cell/kernel" (Bidirectional).
     The layer's own name and the _1, _2 suffixes Keras adds depend on what the process
-    built before, so they are dropped."""
-    parts = getattr(variable, "path", variable.name).split(":")[0].split("/")[1:] or [variable.name]
+    built before, so they are dropped. Keras 3 gives every variable its `path`, the layer's
+    name first; a Keras 2 variable has only its name ("kernel:0"), which starts with the
+    layer's name (give `layer`) when the layer was built by a call, and not when by build()."""
+    if hasattr(variable, "path"):
+        parts = variable.path.split("/")[1:] or [variable.name]
+    else:
+        from conformance.target.keras2 import keras3_name
+
+        name = variable.name.split(":")[0]
+        if layer is not None and name.startswith(layer.name + "/"):
+            name = name[len(layer.name) + 1:]
+        parts = (keras3_name(layer, variable, name) if layer is not None else name).split("/")
     return "/".join(re.sub(r"_\d+$", "", part) for part in parts)
 
 
@@ -172,7 +187,7 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         if problem:
             return SideOutcome(error=harness_error("WeightLayoutMismatch", problem, phase))
         feeds = [(tensors(x), arguments(call)) for x, call in zip(inputs, calls)]
-        initial = _snapshot(layer) if MODES[case.mode].compiled or cotangent is not None else None
+        initial = _snapshot(layer)  # restored between compiled runs, for the gradient and the serialization check
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
     phase = f"{case.mode} compile"
@@ -188,7 +203,7 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         if isinstance(output, (tuple, list)):
             output, rest = output[0], output[1:]
             extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
-        variables = {variable_name(v): v for v in layer.weights}
+        variables = {variable_name(v, layer): v for v in layer.weights}
         state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
         state.update(extras)
         if regularized:
@@ -196,9 +211,11 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         outcome = SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
+    # the serialization check: the layer's copies from its config, serialization and a .keras file (tf_keras_serialization.py)
+    outcome.serialization = round_trips(op, case, layer, invoke, feeds, weights, lambda: _restore(layer, initial), outcome, timings)
     if cotangent is not None:
         _restore(layer, initial)  # the weights at the call
-        outcome.gradients, outcome.gradient_error = _gradients_in_mode(case, _with_vjp(step, layer.trainable_weights),
+        outcome.gradients, outcome.gradient_error = _gradients_in_mode(case, _with_vjp(step, layer.trainable_weights, layer),
                                                                        feeds[0], cotangent, timings)
     return outcome
 
@@ -213,7 +230,7 @@ def _gradients_in_mode(case, vjp, feed, cotangent, timings):
     try:
         with timings("gradient"):
             _, _, grads = MODES[case.mode].wrap(tf, vjp)(given, call, tf.constant(cotangent))
-            return _named_gradients(given, vjp.trainable, grads), None
+            return _named_gradients(given, vjp.trainable, grads, vjp.layer), None
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return None, error_info(exc, "gradient")
 
@@ -235,7 +252,7 @@ def built_layer(op, case, x, given, weights: dict | None, invoke, at=lambda phas
     return layer, None if weights is None else _set_weights(layer, weights, case.dtype)
 
 
-def _with_vjp(step, trainable):
+def _with_vjp(step, trainable, layer=None):
     """step(given, call) -> (output, losses) as fn(given, call, cotangent) -> (output, losses,
     gradients): the vector-Jacobian product v^T J of the cotangent v with the main output, with
     respect to the floating tensors of `given` (in their order) and the `trainable` variables,
@@ -249,20 +266,23 @@ def _with_vjp(step, trainable):
             output, losses = step(given, call)
             main = output[0] if isinstance(output, (tuple, list)) else output
             projected = tf.reduce_sum(main * tf.cast(cotangent, main.dtype))
-        grads = tape.gradient(projected, watched + list(trainable), unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        # an embedding's gradient comes as IndexedSlices (the rows looked up): made dense
-        return output, losses, [tf.convert_to_tensor(g) for g in grads]
+        sources = watched + list(trainable)
+        grads = tape.gradient(projected, sources)
+        # an unused input or weight gets zeros, made here (UnconnectedGradients.ZERO cannot make
+        # them for a Keras 3 variable); an embedding's gradient comes as IndexedSlices: made dense
+        return output, losses, [tf.zeros(s.shape, s.dtype) if g is None else tf.convert_to_tensor(g)
+                                for s, g in zip(sources, grads)]
 
-    fn.trainable = list(trainable)
+    fn.trainable, fn.layer = list(trainable), layer
     return fn
 
 
-def _named_gradients(given: dict, trainable, grads) -> dict:
+def _named_gradients(given: dict, trainable, grads, layer=None) -> dict:
     """{"inputs": {name: array}, "weights": {name: array}} from _with_vjp's gradients."""
     names = [n for n, t in given.items() if t.dtype.is_floating]
     arrays = [np.asarray(g).astype(np.float64) for g in grads]
     return {"inputs": dict(zip(names, arrays[:len(names)])),
-            "weights": {variable_name(v): a for v, a in zip(trainable, arrays[len(names):])}}
+            "weights": {variable_name(v, layer): a for v, a in zip(trainable, arrays[len(names):])}}
 
 
 def _in_case_mode(case, fn, run_eagerly, first_args, timings, reset=lambda: None):
@@ -348,7 +368,7 @@ def _np_dtype(dtype: str):
 
 def _set_weights(layer, weights: dict, dtype: str) -> str | None:
     """Assign the reference's weights by variable name; a name or shape mismatch is a finding."""
-    variables = {variable_name(v): v for v in layer.weights}
+    variables = {variable_name(v, layer): v for v in layer.weights}
     keras_layout = {n: list(v.shape) for n, v in variables.items()}
     ref_layout = {n: list(w.shape) for n, w in weights.items()}
     if keras_layout != ref_layout:
@@ -460,7 +480,7 @@ def draw_layer_kernels(op, case, seeds) -> SideOutcome:
             layer = layer_class(**spec.get("params", {}), **{argument: initializer}, dtype=case.dtype)
             phase = "build"
             layer.build(tuple(spec["input_shape"]))
-            variables = {variable_name(v): v for v in layer.weights}
+            variables = {variable_name(v, layer): v for v in layer.weights}
             draws.append(np.asarray(variables[weight]).astype(np.float64))
         return SideOutcome(output=np.stack(draws))
     except Exception as exc:
@@ -486,6 +506,7 @@ def check_custom_object(op, case, cls, reference) -> tuple[list[str], dict]:
 
 
 from conformance.target.tf_keras_losses import run_loss  # noqa: E402,F401  (a loss: tf_keras_losses.py)
+from conformance.target.tf_keras_serialization import round_trips  # noqa: E402  (the serialization check)
 
 
 def train_layer(op, case, x, weights, call, timings=None):
@@ -493,3 +514,5 @@ def train_layer(op, case, x, weights, call, timings=None):
     from conformance.target.tf_keras_training import train_layer as train
 
     return train(op, case, x, weights, call, timings)
+from conformance.target.tf_keras_metrics import run_metric  # noqa: E402,F401  (a metric: tf_keras_metrics.py)
+from conformance.target.tf_keras_optimizers import run_optimizer  # noqa: E402,F401  (an optimizer: tf_keras_optimizers.py)

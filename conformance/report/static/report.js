@@ -252,6 +252,7 @@
     if (hasError) grid.appendChild(section("Error", kvTable(metricFacts(metrics)), histogram(metrics, get(row, "tolerance"))));
     if (metrics && (metrics[M.vs_eager] != null || metrics[M.vs_eager_ratio] != null)) grid.appendChild(vsEager(c, metrics));
     if (metrics && metrics[M.gradients] != null) grid.appendChild(gradientSection(metrics[M.gradients]));
+    if (metrics && metrics[M.serialization] != null) grid.appendChild(serializationSection(metrics[M.serialization]));
     const map = metrics ? metrics[M.error_map] : null;
     if (map && map.values && map.values.length) {
       const where = section("Where the error is", heatMap(map));
@@ -343,6 +344,16 @@
       el("p", { class: "muted note" }, "For a random cotangent v of the output and a random direction u of each " +
         "variable, tf.keras's vector-Jacobian product g = Jᵀv dotted with u, against the reference's central " +
         "difference along u. Above 1, the gradient of that variable is wrong."));
+  }
+
+  // The serialization check: the layer's copies from get_config/from_config, Keras
+  // serialization and a .keras file, each the same as the layer or what changed
+  function serializationSection(s) {
+    if (typeof s === "string") return section("Serialization", el("p", { class: "muted" }, "not checked: " + s));
+    const rows = s.map(([name, problem]) => el("tr", { class: problem && !problem.startsWith("not checked") ? "departs" : "" },
+      el("td", {}, el("code", {}, String(name))),
+      el("td", {}, problem || "same config, bitwise the same outputs")));
+    return section("Serialization", el("table", { class: "kv serialization" }, ...rows));
   }
 
   function metricFacts(m) {
