@@ -248,18 +248,13 @@ def pytest_configure(config):
     from conformance.axes import TARGETS
     from conformance.target import get_target
 
-    modes = config.getoption("conformance_modes")
-    if modes:
-        try:
-            parse_modes(modes)
-        except ValueError as exc:
-            raise pytest.UsageError(f"--conformance-modes: {exc}") from None
-    targets = config.getoption("conformance_target")
-    if targets:
-        try:
-            parse_targets(targets)
-        except ValueError as exc:
-            raise pytest.UsageError(f"--conformance-target: {exc}") from None
+    for option, parse in (("conformance_modes", parse_modes), ("conformance_target", parse_targets)):
+        text = config.getoption(option)
+        if text:
+            try:
+                parse(text)
+            except ValueError as exc:
+                raise pytest.UsageError(f"--{option.replace('_', '-')}: {exc}") from None
     cache = config.getoption("conformance_compile_cache")
     if cache and not hasattr(config, "workerinput"):  # the workers inherit the flag
         for name in TARGETS:
