@@ -133,3 +133,24 @@ def test_celu_gradient_at_zero_is_the_recorded_divergence():
     assert celu.status == "xfail", celu.message
     assert celu.metrics["gradients"]["failed"] == ["inputs/x"]
     assert elu.status == "pass", elu.message
+
+
+def test_compiled_modes_check_a_deterministic_sample_of_gradients(monkeypatch):
+    from types import SimpleNamespace
+    import zlib
+
+    monkeypatch.delenv(gradients.ALL_GRADIENTS_VARIABLE, raising=False)
+
+    def case(mode, index, sweep_index=1, known=None):
+        return SimpleNamespace(mode=mode, id=f"cases/x.yaml::c[{index}-{mode}]", sweep_index=sweep_index, known=known)
+
+    for mode, every in (("function", 4), ("xla", 8)):
+        kept = [i for i in range(400) if not gradients.sampled_out(case(mode, i))]
+        assert kept == [i for i in range(400) if zlib.crc32(f"cases/x.yaml::c[{i}-{mode}]".encode()) % every == 0]
+        assert 400 / every * 0.7 < len(kept) < 400 / every * 1.3
+        assert not gradients.sampled_out(case(mode, kept[-1] + 1, sweep_index=0))  # the first of its sweep
+        recorded = {"signature": [{"gradients": "inputs"}]}
+        assert not any(gradients.sampled_out(case(mode, i, known=recorded)) for i in range(50))
+    assert not any(gradients.sampled_out(case("eager", i)) for i in range(50))
+    monkeypatch.setenv(gradients.ALL_GRADIENTS_VARIABLE, "1")
+    assert not any(gradients.sampled_out(case("function", i)) for i in range(50))

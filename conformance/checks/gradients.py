@@ -59,22 +59,24 @@ UNRESOLVED_FRACTION = 1e-6
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
-# Under XLA the gradient is a second compiled program, about 2.4 times the forward's compile
-# time, and XLA compilation is most of the catalogue's time: one XLA case in XLA_SAMPLE has its
-# gradient checked (by the CRC-32 of its id, so the same ones every run), and the first
-# combination of every op in every sweep, so that every entry and every op has one, and every
-# case whose recorded divergence is a gradient's.
+# In a compiled mode the gradient is a program of its own, traced (and under XLA compiled) apart
+# from the forward: about 2.4 times the forward's compile time under XLA, and twice the forward's
+# trace in `function`, where it was a sixth of the whole catalogue's time. So a deterministic
+# sample of each compiled mode has its gradient checked: one case in GRADIENT_SAMPLE[mode] (by the
+# CRC-32 of its id, so the same ones every run), and the first combination of every op in every
+# sweep, so that every entry and every op has one, and every case whose recorded divergence is a
+# gradient's. Eager gradients, which the compiled ones are meant to equal, are all checked.
 # CONFORMANCE_ALL_GRADIENTS=1 in the environment checks every one.
-XLA_SAMPLE = 8
+GRADIENT_SAMPLE = {"xla": 8, "function": 4}
 ALL_GRADIENTS_VARIABLE = "CONFORMANCE_ALL_GRADIENTS"
 
 
 def sampled_out(case) -> bool:
-    if case.mode != "xla" or case.sweep_index == 0 or os.environ.get(ALL_GRADIENTS_VARIABLE, "") not in ("", "0"):
+    if case.mode not in GRADIENT_SAMPLE or case.sweep_index == 0 or os.environ.get(ALL_GRADIENTS_VARIABLE, "") not in ("", "0"):
         return False
     if case.known and any("gradients" in signature for signature in case.known.get("signature", [])):
         return False  # a recorded gradient divergence is always checked (else it would xpass)
-    return zlib.crc32(case.id.encode()) % XLA_SAMPLE != 0
+    return zlib.crc32(case.id.encode()) % GRADIENT_SAMPLE[case.mode] != 0
 
 
 def not_checked(op, case, reference) -> str | None:
@@ -84,8 +86,8 @@ def not_checked(op, case, reference) -> str | None:
     if op.no_gradients:
         return op.no_gradients
     if sampled_out(case):
-        return (f"sampled out: the first of each sweep and one other XLA case in {XLA_SAMPLE} have their gradient checked "
-                f"({ALL_GRADIENTS_VARIABLE}=1 checks every one)")
+        return (f"sampled out: the first of each sweep and one other {case.mode} case in {GRADIENT_SAMPLE[case.mode]} have "
+                f"their gradient checked ({ALL_GRADIENTS_VARIABLE}=1 checks every one)")
     if case.dtype not in FLOAT_DTYPES:
         return "the case has no floating dtype"
     if case.expect.get("error"):
