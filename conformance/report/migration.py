@@ -9,16 +9,20 @@ target element (`[...-tf_keras]`). Causes, in the order a reader wants them:
 - "Keras 2 diverges" / "Keras 3 diverges" / "both diverge": one target departs from its own
   documentation (fail or xfail) where the other does not;
 - "not in Keras 2": the op or an argument does not exist there (the Keras 2 case is skipped);
-- "documented limitation": Keras 2 documents the case as not supported and raised (skipped).
+- "documented limitation": Keras 2 documents the case as not supported and raised (skipped);
+- "rejection not in Keras 2": the case expects an error that only Keras 3's documentation
+  states (the Keras 2 case is skipped).
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from conformance.ops.keras2 import REJECTION_PREFIX
+
 KERAS2, KERAS3 = "tf_keras", "tf.keras"
 DIVERGING = ("fail", "xfail", "error")
 CAUSES = ("default changed", "formula changed", "Keras 2 diverges", "Keras 3 diverges", "both diverge", "not in Keras 2",
-          "documented limitation")
+          "documented limitation", "rejection not in Keras 2")
 ROWS_PER_OP = 12
 
 
@@ -36,6 +40,8 @@ def causes_of(keras3: dict, keras2: dict) -> list[tuple[str, str]]:
         return [("not in Keras 2", keras2["message"].removeprefix("not in Keras 2: "))]
     if keras2.get("status") == "skip" and (keras2.get("message") or "").startswith("documented as not supported"):
         return [("documented limitation", keras2["message"])]
+    if keras2.get("status") == "skip" and (keras2.get("message") or "").startswith(REJECTION_PREFIX):
+        return [("rejection not in Keras 2", keras2["message"].removeprefix(REJECTION_PREFIX + ": "))]
     out = []
     for note in (keras2.get("outcome") or {}).get("migration") or []:
         if note["cause"] == "default changed":

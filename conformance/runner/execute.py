@@ -15,7 +15,7 @@ from conformance.checks import JUDGES
 from conformance.checks.known import judge_known
 from conformance.checks.verdict import Verdict
 from conformance.ops import check_of, get_op
-from conformance.ops.keras2 import TARGET as KERAS2_TARGET, documented_by, documented_limitation, migration
+from conformance.ops.keras2 import TARGET as KERAS2_TARGET, documented_by, documented_limitation, migration, undocumented_rejection
 from conformance.outcome import Timings, harness_error
 from conformance.record import Record
 from conformance.target import get_target
@@ -34,7 +34,7 @@ def run_case(case) -> Record:
         return record
     try:
         target = get_target(case.target)
-        missing = target.unsupported(op, case)
+        missing = target.unsupported(op, case) or undocumented_rejection(op, case)
         if missing:
             record.status, record.message = "skip", missing
             return record
