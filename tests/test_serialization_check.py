@@ -78,21 +78,35 @@ def layers():
             super().load_own_variables(store)
             self.kernel.assign(self.kernel * 0.5)
 
-    return {"honest": Scaled, "forgets": ForgetsScale, "differs": CopyComputesDifferently, "file": LostInTheFile}
+    @register
+    class DocumentsAnotherDefault(Scaled):
+        """Scales a product.
+
+        Args:
+            units: the output width. Defaults to `2`.
+            scale: the factor, a float. When left out the factor is
+                one half. Defaults to `0.5`.
+
+        Call arguments:
+            x: Defaults to `7`, which is not an argument of the constructor.
+        """
+
+    return {"honest": Scaled, "forgets": ForgetsScale, "differs": CopyComputesDifferently, "file": LostInTheFile,
+            "documents": DocumentsAnotherDefault}
 
 
 OP = dataclasses.make_dataclass("Op", [("input_names", tuple, ("x",)), ("stochastic", object, None), ("state", tuple, ())])()
 
 
-def case(**extra):
-    return Case(id="s::layer", file="s", line=1, name="layer", op="Dense", params={}, dtype="float32",
-                input_shape=(3, 5), **extra)
+def case(params=None, **extra):
+    return Case(id="s::layer", file="s", line=1, name="layer", op="Dense",
+                params={"units": 2, "scale": 3.0} if params is None else params, dtype="float32", input_shape=(3, 5), **extra)
 
 
-def round_trips(cls, the_case=None, **params):
+def round_trips(cls, the_case=None):
     """The target side's report for a built `cls(**params)` called on X, as tf_keras.run_layer makes it."""
     tf = tensorflow()
-    layer = cls(units=2, **{"scale": 3.0, **params})
+    layer = cls(**((the_case or case()).params))
     layer.build(X.shape)
     layer.kernel.assign(np.arange(10, dtype="float32").reshape(5, 2) / 7.0)
     feeds = [({"x": tf.constant(X)}, {})]
@@ -110,12 +124,40 @@ def judged(reported, status="pass"):
 
 def test_an_honest_layer_passes_every_round_trip(layers):
     reported = round_trips(layers["honest"])
-    assert reported["checked"] == ["from_config", "serialize", "keras_file"]
+    assert reported["checked"] == ["from_config", "serialize", "keras_file", "defaults"]
     verdict = judged(reported)
     assert verdict.status == "pass", verdict.message
     assert verdict.metrics["serialization"]["failed"] == []
-    for entry in reported["round_trips"].values():
-        assert entry["config"] == [] and entry["outputs"] == {} and entry["compared"] == ["output"]
+    for name, entry in reported["round_trips"].items():
+        assert entry["config"] == [] and entry["outputs"] == {}
+        assert entry["compared"] == (["output"] if name != "defaults" else [])  # the case passes every argument
+
+
+def test_docstring_defaults_are_read_from_the_args_section(layers):
+    assert target_side.docstring_defaults(layers["documents"].__doc__) == {"units": 2, "scale": 0.5}
+    text = """Pads.
+
+    Args:
+        padding: an int. Defaults to `(1, 1)`.
+        data_format: one of "channels_last" or "channels_first". Defaults to
+            the `image_data_format` value found in your Keras config file.
+        mode: a string, defaults to "constant".
+
+    Input shape:
+        Defaults to `3`.
+    """
+    assert target_side.docstring_defaults(text) == {"padding": (1, 1), "mode": "constant"}
+
+
+def test_a_default_the_docstring_states_otherwise_is_caught(layers):
+    # the case leaves `scale` out: the layer reports 1.0 (its signature), the docstring says 0.5
+    left_out = case(params={"units": 2})
+    honest = round_trips(layers["honest"], left_out)["round_trips"]["defaults"]
+    assert (honest["compared"], honest["config"], honest["documented"]) == (["scale"], [], {"scale": "signature"})
+    verdict = judged(round_trips(layers["documents"], left_out))
+    assert verdict.status == "fail" and verdict.metrics["serialization"]["failed"] == ["defaults"]
+    assert ("the defaults check: left out, scale is 1.0 in get_config(), against 0.5 for its documented default "
+            "(from the docstring)") in verdict.message
 
 
 def test_a_forgotten_argument_is_caught_in_every_round_trip(layers):
@@ -193,6 +235,7 @@ def test_serialization_and_the_keras_file_are_sampled(layers, monkeypatch):
     later = case(sweep_index=3)
     reported = round_trips(layers["honest"], later)
     assert reported["checked"] == ["from_config"]
+    assert reported["not_checked"]["defaults"].startswith("sampled out")
     assert reported["not_checked"]["keras_file"].startswith("sampled out")
     assert reported["not_checked"]["serialize"].startswith("sampled out")
     # a recorded serialization divergence always has its file checked, and the variable checks every one
@@ -262,7 +305,7 @@ def test_a_catalogue_case_records_its_round_trips_end_to_end(monkeypatch):
                  and not c.expect)
     record = run_case(dense)
     assert record.status == "pass", record.message
-    assert record.metrics["serialization"]["checked"] == ["from_config", "serialize", "keras_file"]
+    assert record.metrics["serialization"]["checked"] == ["from_config", "serialize", "keras_file", "defaults"]
     assert record.durations["serialization"] > 0
 
     # a copy that comes back with its kernel moved by one ulp fails the case, naming the round trip
@@ -297,5 +340,5 @@ def test_a_layer_whose_get_config_raises_fails_every_round_trip(layers):
             raise NotImplementedError("no config")
 
     reported = round_trips(NoConfig)
-    assert set(judged(reported).metrics["serialization"]["failed"]) == {"from_config", "serialize", "keras_file"}
+    assert set(judged(reported).metrics["serialization"]["failed"]) == {"from_config", "serialize", "keras_file", "defaults"}
     assert reported["round_trips"]["from_config"]["error"]["phase"] == "get_config of the layer"

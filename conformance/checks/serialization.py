@@ -27,6 +27,7 @@ DESCRIPTIONS = {
     "from_config": "get_config/from_config",
     "serialize": "serialize_keras_object/deserialize_keras_object",
     "keras_file": "a .keras file (save/load_model)",
+    "defaults": "each argument left out against its documented default",
 }
 
 
@@ -53,6 +54,10 @@ def problem(name: str, entry: dict) -> str | None:
     """What went wrong in one round trip, in words, or None."""
     what = f"the {name} round trip ({DESCRIPTIONS.get(name, name)})"
     parts = []
+    if name == "defaults" and entry.get("config"):
+        return "the defaults check: " + "; ".join(
+            f"left out, {d['key']} is {d['original']} in get_config(), against {d['copy']} for its documented default "
+            f"(from the {(entry.get('documented') or {}).get(d['key'].split('.')[0], 'signature')})" for d in entry["config"][:4])
     if entry.get("config"):
         changes = ", ".join(f"{d['key']}: {d['original']} -> {d['copy']}" for d in entry["config"][:4])
         more = len(entry["config"]) - 4

@@ -15,6 +15,16 @@ their values before the calls, three round trips (ROUND_TRIPS) each make a copy:
 - keras_file: `tf.keras.Sequential([layer])` saved as `model.keras` in a temporary folder and
   loaded with `tf.keras.models.load_model`; the loaded model's layer keeps the file's weights.
 
+A fourth check, "defaults", compares configs only: the documented default of every constructor
+argument the case leaves out against what get_config() reports for the layer built without it.
+The documented default is the one the class's docstring states in prose ("Defaults to `0.3`.",
+read from its Args section), else the default of its signature, which keras.io's page of the
+layer shows. Both sides are normalized the way the layer normalizes any value given to it: the
+layer constructed with the case's arguments and `argument=documented` must report the same value
+for the argument as the layer built without it (an initializer's name and its config, an int and
+a tuple of it, `None` and the data format it stands for compare equal that way; a sublayer's
+generated name is not compared).
+
 Each copy is called on the case's inputs with the case's call arguments, as the layer was (all
 the calls of a case of several: the copy starts from the same variables and replays them), and
 reports whether its get_config() equals the layer's (tuples and lists alike: a config that went
@@ -40,12 +50,13 @@ what the file keeps of the layer.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 
 import numpy as np
 
-ROUND_TRIPS = ("from_config", "serialize", "keras_file")
+ROUND_TRIPS = ("from_config", "serialize", "keras_file", "defaults")
 ALL_SERIALIZATION_VARIABLE = "CONFORMANCE_ALL_SERIALIZATION"
 
 
@@ -64,7 +75,7 @@ def not_checked(op, case, weights) -> str | None:
     return None
 
 
-SAMPLED = ("serialize", "keras_file")  # the round trips run on the sample only
+SAMPLED = ("serialize", "keras_file", "defaults")  # the round trips run on the sample only
 
 
 def sampled_out(case) -> str | None:
@@ -108,8 +119,12 @@ def round_trips(op, case, layer, invoke, feeds, weights, restore, outcome, timin
         for name in ROUND_TRIPS:
             if wanted[name]:
                 continue
-            entry = (_round_trip(name, tf, layer, config, invoke, feeds, op, expected) if failed is None
-                     else {"config": None, "compared": [], "outputs": {}, "error": failed})
+            if failed is not None:
+                entry = {"config": None, "compared": [], "outputs": {}, "error": failed}
+            elif name == "defaults":
+                entry = _defaults(tf, layer, config, op, case)
+            else:
+                entry = _round_trip(name, tf, layer, config, invoke, feeds, op, expected)
             if "not_checked" in entry:
                 result["not_checked"][name] = entry["not_checked"]
                 continue
@@ -117,6 +132,83 @@ def round_trips(op, case, layer, invoke, feeds, weights, restore, outcome, timin
             result["round_trips"][name] = entry
         restore()
     return result
+
+
+# Constructor arguments that are not the layer's own semantics (naming, dtype policy, tracking).
+NOT_DEFAULTS_CHECKED = frozenset({"self", "name", "dtype", "trainable", "autocast", "dynamic", "input_dim", "input_shape",
+                                  "batch_input_shape", "batch_size", "input_length"})
+
+
+def _defaults(tf, layer, config, op, case) -> dict:
+    """The documented defaults check: {"config": differences ("original": what the layer left
+    without the argument reports, "copy": what a layer given the documented default reports),
+    "compared": [the arguments checked], "documented": {argument: where its default is stated}}."""
+    import inspect
+
+    def constructor_arguments() -> dict:  # as tf_keras.built_layer passes them (fresh sublayers each time)
+        given = op.keras_params(tf.keras, case.params, case.dtype) if getattr(op, "keras_params", None) else case.params
+        return {**given, "dtype": case.dtype}
+
+    entry = {"config": [], "compared": [], "outputs": {}, "error": None, "documented": {}}
+    try:
+        passed = set(constructor_arguments())
+        signature = inspect.signature(type(layer).__init__).parameters
+    except (TypeError, ValueError) as exc:
+        return {"not_checked": f"no signature to read the defaults from: {exc}"}
+    stated = docstring_defaults(type(layer).__doc__)
+    for argument, parameter in signature.items():
+        if (argument in passed or argument in NOT_DEFAULTS_CHECKED or argument not in config
+                or parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)):
+            continue
+        if argument in stated:
+            documented, entry["documented"][argument] = stated[argument], "docstring"
+        elif parameter.default is not inspect.Parameter.empty:
+            documented, entry["documented"][argument] = parameter.default, "signature"
+        else:
+            continue
+        entry["compared"].append(argument)
+        try:
+            given = type(layer)(**constructor_arguments(), **{argument: documented})
+            reported = _plain(given.get_config()).get(argument, _MISSING)
+        except Exception as exc:  # the documented default itself is refused: the result
+            from conformance.outcome import error_info
+
+            entry["error"] = error_info(exc, f"construction with the documented {argument}={documented!r}")
+            return entry
+        # a sublayer's generated name is not a value of the argument
+        entry["config"] += [d for d in _config_differences({argument: config[argument]}, {argument: reported})
+                            if d["key"].rsplit(".", 1)[-1] != "name"]
+    return entry
+
+
+_ARGUMENT_LINE = re.compile(r"^([ \t]+)(\w+)(?: \([^)]*\))?:\s", re.M)
+_STATED_DEFAULT = re.compile(r"\b[Dd]efaults? to:?\s+(`[^`]+`|[^\s,;]+)")
+
+
+def docstring_defaults(doc: str | None) -> dict:
+    """{argument: value} for each argument of a docstring's Args section whose description states
+    "Defaults to X" with X a Python literal (in backticks or not); others are left out."""
+    import ast
+
+    if not doc or "Args:" not in doc:
+        return {}
+    body = doc.split("Args:", 1)[1]
+    lines = list(_ARGUMENT_LINE.finditer(body))
+    if not lines:
+        return {}
+    indent = len(lines[0].group(1))
+    body = re.split(rf"\n[ \t]{{0,{indent - 1}}}\S", body)[0]  # the Args section ends where a section starts
+    lines = [m for m in _ARGUMENT_LINE.finditer(body) if len(m.group(1)) == indent]
+    out = {}
+    for line, following in zip(lines, lines[1:] + [None]):
+        text = body[line.end(): following.start() if following else len(body)]
+        found = _STATED_DEFAULT.search(" ".join(text.split()))
+        if found:
+            try:
+                out[line.group(2)] = ast.literal_eval(found.group(1).strip("`").rstrip("."))
+            except (ValueError, SyntaxError):
+                pass  # "defaults to the image_data_format value found in your Keras config file": not a literal
+    return out
 
 
 def _round_trip(name, tf, layer, config, invoke, feeds, op, expected) -> dict:
