@@ -154,3 +154,57 @@ def test_compiled_modes_check_a_deterministic_sample_of_gradients(monkeypatch):
     assert not any(gradients.sampled_out(case("eager", i)) for i in range(50))
     monkeypatch.setenv(gradients.ALL_GRADIENTS_VARIABLE, "1")
     assert not any(gradients.sampled_out(case("function", i)) for i in range(50))
+
+
+def _loss_case(op, params, shape=(4, 5), dtype="float64"):
+    return Case(id=f"g::{op}", file="g", line=1, name="loss", op=op, params=params, dtype=dtype, input_shape=shape)
+
+
+class _Scaled:
+    """The tf.keras target with its loss gradients multiplied by `factor` (a planted fault)."""
+
+    def __init__(self, factor):
+        from conformance.target import get_target
+
+        self.real, self.factor = get_target("tf.keras"), factor
+
+    def run_loss(self, op, case, inputs, timings=None, cotangent=None):
+        outcome = self.real.run_loss(op, case, inputs, timings, cotangent=cotangent)
+        if outcome.gradients:
+            outcome.gradients = {"inputs": {k: g * self.factor for k, g in outcome.gradients["inputs"].items()}, "weights": {}}
+        return outcome
+
+
+@pytest.mark.parametrize("op, params", [("losses.Huber", {"delta": 0.7}), ("losses.CategoricalCrossentropy", {}),
+                                        ("losses.SparseCategoricalCrossentropy", {"from_logits": True})])
+def test_loss_gradients_with_respect_to_y_pred(op, params):
+    from conformance.checks import losses
+    from conformance.outcome import Timings
+
+    case = _loss_case(op, params)
+    honest = losses.judge(get_op(op), case, _Scaled(1.0), Timings())
+    assert honest.status == "pass", honest.message
+    assert honest.metrics["gradients"]["inputs"]["y_pred"]["ratio"] < 1
+    assert set(honest.metrics["gradients"]["inputs"]) == {"y_pred"}  # labels and weights are data
+    planted = losses.judge(get_op(op), case, _Scaled(1.001), Timings())
+    assert planted.status == "fail" and "gradient of input 'y_pred'" in planted.message
+
+
+def test_probabilities_move_within_their_simplex():
+    """tf.keras divides y_pred by its sum before the crossentropy: the same value on the simplex, another
+    derivative off it. Along directions of zero sum (the tangent) the reference agrees, and the
+    projection is u minus its mean along the class axis."""
+    import dataclasses
+
+    from conformance.checks import losses
+    from conformance.outcome import Timings
+
+    op = get_op("losses.CategoricalCrossentropy")
+    u = np.array([[1.0, 2.0, 6.0], [0.5, -0.5, 3.0]])
+    assert np.allclose(op.tangent({})["y_pred"](u), [[-2.0, -1.0, 3.0], [-0.5, -1.5, 2.0]])
+    assert op.tangent({"from_logits": True}) == {}
+    assert np.allclose(op.tangent({"axis": 0})["y_pred"](u), [[0.25, 1.25, 1.5], [-0.25, -1.25, -1.5]])
+    # without the projection, the directions that leave the simplex show the normalization
+    untangled = dataclasses.replace(op, tangent=None)
+    verdict = losses.judge(untangled, _loss_case(op.name, {}), _Scaled(1.0), Timings())
+    assert verdict.status == "fail" and "gradient of input 'y_pred'" in verdict.message

@@ -109,13 +109,16 @@ def cotangent(case, shape) -> np.ndarray:
 
 
 def judge(case, forward, inputs: dict, weights: dict, keras_gradients: dict, v, value_at_point,
-          forward_bound=None) -> tuple[list[str], dict]:
+          forward_bound=None, tangent=None) -> tuple[list[str], dict]:
     """Compare tf.keras's gradients with the reference's directional derivatives.
 
     forward(inputs, weights) -> the reference's main output (float64), for dicts of the float
     inputs and weights (names as keras_gradients has them); `v` the cotangent both used;
     `value_at_point` the reference's output at the point (saves an evaluation per variable);
-    `forward_bound` the op's per-element rounding bound of the output, if it has one.
+    `forward_bound` the op's per-element rounding bound of the output, if it has one;
+    `tangent` maps an input's name to a projection of directions onto its documented domain
+    (probabilities along an axis move only within their simplex): the derivative in other
+    directions is not documented, so neither side is asked for it.
     Returns (messages, metrics): metrics["inputs"] and metrics["weights"] map each name to
     {keras, reference, error, allowed, ratio, fd_error, evaluations, one_sided, unresolved},
     "worst_input" / "worst_weight" name the largest ratio of each (error / allowed: above 1
@@ -133,6 +136,8 @@ def judge(case, forward, inputs: dict, weights: dict, keras_gradients: dict, v, 
             if name not in given:
                 continue
             u = np.random.default_rng([case.seed, DIRECTION_STREAM, index, *f"{group}/{name}".encode()]).normal(size=g.shape)
+            if tangent and group == "inputs" and name in tangent:
+                u = tangent[name](u)
 
             def f(w, group=group, name=name):
                 moved = {name: w}

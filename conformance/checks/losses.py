@@ -6,11 +6,16 @@ gives them as `inputs:` or gives `input_shape` (y_pred's shape) and the op deriv
 (LossOp.specs). Each generated input has its own stream of the case seed and is mapped into the
 loss's domain by the op (LossOp.prepare: probabilities, labels, ...), then rounded to its dtype,
 so both sides get the same numbers; literal `values:` are taken as written.
+
+When the values agree, the gradient with respect to y_pred (what training differentiates) is
+checked as a layer's is (gradients.py): tf.keras's vector-Jacobian product of a random cotangent
+against the reference's directional derivative, with the same sample in compiled modes.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from conformance.checks import gradients
 from conformance.checks.values import compare_outputs
 from conformance.checks.verdict import Verdict, decide
 from conformance.diagnosis import diagnose
@@ -53,11 +58,41 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
     inputs = loss_inputs(op, case)
     with timings("reference"):
         reference = run_loss_reference(op, case, inputs)
-    keras = target.run_loss(op, case, inputs, timings)
+    why = gradients.not_checked(op, case, reference)
+    v = None if why else gradients.cotangent(case, np.shape(reference.output))
+    keras = target.run_loss(op, case, inputs, timings, **({"cotangent": v} if v is not None else {}))
     with timings("judge"):
         verdict = decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
+    if v is not None and verdict.status == "pass":
+        with timings("reference gradient"):
+            _judge_gradients(verdict, op, case, inputs, keras, v, reference)
+    elif verdict.metrics is not None:
+        verdict.metrics["gradients"] = {"not_checked": why or "the forward values diverge"}
     if verdict.status == "fail" and reference.output is not None and keras.output is not None and verdict.metrics:
         # no implementation mistake is modelled for losses: the diagnosis describes the error
         with timings("diagnose"):
             verdict.diagnosis = diagnose(case, reference, keras, None)
     return verdict
+
+
+def _judge_gradients(verdict: Verdict, op, case: Case, inputs: dict, keras: SideOutcome, v, reference: SideOutcome) -> None:
+    """The gradient with respect to y_pred, judged as values.py judges a layer's."""
+    if keras.gradient_error is not None:
+        error = keras.gradient_error
+        verdict.metrics["gradients"] = {"error": error, "failed": ["raised"]}
+        verdict.status, verdict.message = "fail", f"gradients: tf.keras raised {error['type']} computing them: {error['message']}"
+        return
+    if keras.gradients is None:  # a target that computes no gradient (a stand-in in tests)
+        verdict.metrics["gradients"] = {"not_checked": "the target gave no gradient"}
+        return
+    values = {name: value for name, (value, _) in inputs.items()}
+    differentiated = {name: values[name] for name in keras.gradients["inputs"]}
+
+    def forward(moved, weights):
+        return np.asarray(op.compute({**values, **moved}, case.params), dtype=np.float64)
+
+    messages, metrics = gradients.judge(case, forward, differentiated, {}, keras.gradients, v, reference.output,
+                                        tangent=op.tangent(case.params) if op.tangent else None)
+    verdict.metrics["gradients"] = metrics
+    if messages:
+        verdict.status, verdict.message = "fail", "gradients: " + "; ".join(messages)

@@ -165,6 +165,27 @@ def _types(name, function, names) -> dict:
     return P.with_defaults({n: own.get(n, TYPES.get(n)) for n in names}, function)
 
 
+# losses whose y_pred is documented as probabilities along `axis` (when not from_logits): the
+# gradient check moves it only within that simplex (directions of zero sum along the axis), as a
+# softmax in front of it would; tf.keras normalizes y_pred by its sum there, which changes the
+# derivative in the directions that leave the simplex, and the documentation defines none there.
+SIMPLEX_Y_PRED = ("CategoricalCrossentropy", "CategoricalFocalCrossentropy", "SparseCategoricalCrossentropy",
+                  "KLDivergence", "CategoricalGeneralizedCrossEntropy")
+
+
+def _tangent(name: str):
+    if name not in SIMPLEX_Y_PRED:
+        return None
+
+    def tangent(params):
+        if params.get("from_logits"):
+            return {}
+        axis = params.get("axis", -1)
+        return {"y_pred": lambda u: u - np.mean(u, axis=axis, keepdims=True)}
+
+    return tangent
+
+
 def _loss_class(name: str) -> LossOp:
     function = ref.FUNCTIONS[name]
     names = [p for p in list(inspect.signature(function).parameters)[2:] if p not in ("ref_labels", "ref_embeddings")]
@@ -181,7 +202,7 @@ def _loss_class(name: str) -> LossOp:
     return LossOp(
         name=f"losses.{name}", family=FAMILY, params=types,
         doc=f"tf.keras.losses.{name}(**params)(y_true, y_pred, sample_weight): reference_impl.losses.{function.__name__}, reduced",
-        keras_callable=keras_callable, compute=compute, prepare=_prepare(name), specs=_specs(name),
+        keras_callable=keras_callable, compute=compute, prepare=_prepare(name), specs=_specs(name), tangent=_tangent(name),
         example={"input_shape": EXAMPLE_SHAPES.get(name, [4, 3]), "params": {}},
     )
 
@@ -209,7 +230,7 @@ def _loss_function(name: str, keras_name: str | None = None) -> LossOp:
     return LossOp(
         name=f"losses.{keras_name}", family=FAMILY, params=types, required=required,
         doc=f"tf.keras.losses.{keras_name}(y_true, y_pred, **params): reference_impl.losses.{function.__name__}, one loss per sample",
-        keras_callable=keras_callable, compute=compute, prepare=_prepare(name), specs=_specs(name),
+        keras_callable=keras_callable, compute=compute, prepare=_prepare(name), specs=_specs(name), tangent=_tangent(name),
         input_names=("y_true", "y_pred", *extra_inputs),
         example={"input_shape": EXAMPLE_SHAPES.get(name, [4, 3]), "params": {n: 0.5 for n in required}},
     )

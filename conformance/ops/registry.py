@@ -169,6 +169,9 @@ class LossOp(Op):
     specs: Callable[[tuple, dict], dict] = field(default=None, repr=False)
     input_names: tuple[str, ...] = ("y_true", "y_pred", "sample_weight")
     required_inputs: tuple[str, ...] = ("y_true", "y_pred")
+    # tangent(params) -> {input name: projection of a direction onto the input's documented
+    # domain} for the gradient check (probabilities move within their simplex); None: any direction
+    tangent: Callable[[dict], dict] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
