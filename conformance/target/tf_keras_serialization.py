@@ -122,7 +122,7 @@ def round_trips(op, case, layer, invoke, feeds, weights, restore, outcome, timin
             if failed is not None:
                 entry = {"config": None, "compared": [], "outputs": {}, "error": failed}
             elif name == "defaults":
-                entry = _defaults(tf, layer, config, op, case)
+                entry = _defaults(tf, layer, op, case)
             else:
                 entry = _round_trip(name, tf, layer, config, invoke, feeds, op, expected)
             if "not_checked" in entry:
@@ -139,9 +139,10 @@ NOT_DEFAULTS_CHECKED = frozenset({"self", "name", "dtype", "trainable", "autocas
                                   "batch_input_shape", "batch_size", "input_length"})
 
 
-def _defaults(tf, layer, config, op, case) -> dict:
-    """The documented defaults check: {"config": differences ("original": what the layer left
-    without the argument reports, "copy": what a layer given the documented default reports),
+def _defaults(tf, layer, op, case) -> dict:
+    """The documented defaults check: {"config": differences ("original": what a layer left
+    without the argument reports, "copy": what a layer given the documented default reports;
+    both constructed afresh with the case's other arguments, neither built),
     "compared": [the arguments checked], "documented": {argument: where its default is stated}}."""
     import inspect
 
@@ -156,6 +157,10 @@ def _defaults(tf, layer, config, op, case) -> dict:
     except (TypeError, ValueError) as exc:
         return {"not_checked": f"no signature to read the defaults from: {exc}"}
     stated = docstring_defaults(type(layer).__doc__)
+    try:  # a fresh layer, as unbuilt as the ones given the defaults (a build may rewrite its config: axis -1 -> [-1])
+        config = _plain(type(layer)(**constructor_arguments()).get_config())
+    except Exception as exc:  # the case's own arguments are refused a second time: nothing to compare
+        return {"not_checked": f"the layer cannot be constructed again: {type(exc).__name__}: {str(exc)[:200]}"}
     for argument, parameter in signature.items():
         if (argument in passed or argument in NOT_DEFAULTS_CHECKED or argument not in config
                 or parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)):
