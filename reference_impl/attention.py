@@ -394,6 +394,19 @@ def weight_shapes(layer_name, input_shapes, **params):
     return dict(_spec(layer_name, input_shapes, params).weights)
 
 
+def additive_attention_weight_shapes_keras2(input_shapes, **params):
+    """AdditiveAttention's variables as Keras 2 (tf_keras) documents them: its `use_scale` is "If
+    `True`, will create a variable to scale the attention scores", with no shape (Keras 3's
+    docstring says "a scalar variable"). Our reading: the shape is left to the layer, so the
+    reference takes Bahdanau's per-feature form, scale (D,), D the query's feature dim, applied
+    inside the sum, e = sum_d scale[d] * tanh(q[d] + k[d]) (the (D,) scale `additive_attention`
+    accepts; with equal entries it is the documented scaling of the scores)."""
+    shapes = weight_shapes("AdditiveAttention", input_shapes, **params)
+    if "scale" in shapes:
+        shapes["scale"] = (_input_shapes(input_shapes)[0][-1],)
+    return shapes
+
+
 def output_shape(layer_name, input_shapes, **params):
     """Shape of the layer output: (B, Tq, Dv) for Attention/AdditiveAttention; (B, *query dims, *E) for
     MultiHeadAttention, E = output_shape or (Dq,); (B, T, Dq) for GroupQueryAttention."""

@@ -391,11 +391,12 @@ def arguments(name: str, params: dict) -> dict:
     return {**COMMON, **DEFAULTS[name], **params}
 
 
-def run(name: str, params: dict, variables: dict, gradients: list) -> list:
+def run(name: str, params: dict, variables: dict, gradients: list, *, ema_from_initial: bool = False) -> list:
     """After each step: {"variables": {name: array}, "slots": {name: {slot: array}},
     "learning_rate": the rate the step used (None while gradients only accumulate)}.
     name "LossScaleOptimizer" runs `params["inner_optimizer"]` ({class_name, config}) on
-    unscaled gradients (see loss_scale_run)."""
+    unscaled gradients (see loss_scale_run). ema_from_initial: the moving average starts from
+    the variables' values before the first step (run_keras2), not from the first update's."""
     if name == "LossScaleOptimizer":
         return loss_scale_run(params, variables, gradients)
     p = arguments(name, params)
@@ -405,7 +406,7 @@ def run(name: str, params: dict, variables: dict, gradients: list) -> list:
     slots = {n: init(v, p) for n, v in w.items()}
     k = p["gradient_accumulation_steps"] or 1
     accumulated = {n: np.zeros_like(v) for n, v in w.items()}
-    ema = None
+    ema = {n: v.copy() for n, v in w.items()} if ema_from_initial else None
     out = []
     for iteration, grads in enumerate(gradients):
         accumulated = {n: accumulated[n] + np.asarray(grads[n], np.float64) for n in w}
@@ -428,6 +429,18 @@ def run(name: str, params: dict, variables: dict, gradients: list) -> list:
                     w = dict(ema)
         out.append({"variables": dict(w), "slots": {n: dict(s) for n, s in slots.items()}, "learning_rate": lr})
     return out
+
+
+def run_keras2(name: str, params: dict, variables: dict, gradients: list) -> list:
+    """`run` as Keras 2 (tf_keras) documents use_ema: its Optimizer docstring's example says
+    "`ema_momentum=1` means no decay and the stored moving average is always model variable's
+    initial value before training", and with SGD(learning_rate=1, ema_momentum=0.5,
+    ema_overwrite_frequency=3) on var1 = 2 and gradient 1, the third step overwrites var1 with
+    "2*0.5**3+1*(1-0.5)*0.5**2+0*(1-0.5)*0.5**1+(-1)*(1-0.5)=-0.125": the average starts from
+    the value before the first step, new_average = ema_momentum * old_average +
+    (1 - ema_momentum) * value after each update. (Keras 3's docs say not where it starts; `run`
+    starts it at the first update's value.) The overwrite is as in `run`."""
+    return run(name, params, variables, gradients, ema_from_initial=True)
 
 
 def loss_scale_run(params: dict, variables: dict, gradients: list) -> list:

@@ -126,3 +126,27 @@ def test_both_targets_in_one_run_with_the_migration_view(write_catalogue, tmp_pa
     assert [(n["cause"], n["argument"], n["keras2"]) for n in notes] == [("default changed", "l1", 0.01), ("default changed", "l2", 0.01)]
     html = (out / "report.html").read_text()
     assert "Keras 2 → Keras 3" in html and "l1 defaults to 0.01 in Keras 2" in html and "tf_keras has no activations.celu" in html
+
+
+def test_a_rejection_only_keras3_documents_is_not_judged_for_keras2(tmp_path):
+    """GaussianDropout(rate=1.5): Keras 3's constructor documents and raises the ValueError the
+    reference expects; Keras 2 documents no such rule, so its case is skipped with both docstrings,
+    and the migration view names the cause. A case expecting no error is judged as usual."""
+    from conformance.ops.keras2 import REJECTION_PREFIX, undocumented_rejection
+    from conformance.report.migration import causes_of
+
+    path = tmp_path / "rates.yaml"
+    path.write_text("op: GaussianDropout\ncases:\n"
+                    "  - name: rate_above_one\n    input_shape: [2, 3]\n    params: {rate: 1.5}\n"
+                    "    expect: {error: ValueError}\n    dtype: float32\n    modes: [eager]\n"
+                    "  - name: rate_half\n    input_shape: [2, 3]\n    params: {rate: 0.5}\n    dtype: float32\n    modes: [eager]\n")
+    cases, errors = load_file(path, targets=("tf.keras", "tf_keras"))
+    assert errors == []
+    by_id = {c.id.split("::")[1]: c for c in cases}
+    op = get_op("GaussianDropout")
+    skipped = undocumented_rejection(op, by_id["rate_above_one[tf_keras]"])
+    assert skipped.startswith(f"{REJECTION_PREFIX}: tf_keras.layers.GaussianDropout")
+    assert undocumented_rejection(op, by_id["rate_above_one"]) is None  # Keras 3 is judged
+    assert undocumented_rejection(op, by_id["rate_half[tf_keras]"]) is None  # no error expected
+    assert causes_of({"status": "pass"}, {"status": "skip", "message": skipped}) == \
+        [("rejection not in Keras 2", skipped.removeprefix(REJECTION_PREFIX + ": "))]

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from reference_impl import activations as ref_activations
+from reference_impl import attention as ref_attention
+from reference_impl import optimizers as ref_optimizers
 
 TARGET = "tf_keras"
 
@@ -30,6 +32,8 @@ class Keras2Semantics:
     documentation: str  # the Keras 2 docstring or signature that says it
     defaults: dict = field(default_factory=dict)  # argument -> Keras 2's documented default
     compute: Callable | None = None  # the op's compute under Keras 2's formula
+    predict_weights: Callable | None = None  # the layer's variables (params, shapes) as Keras 2 documents them
+    applies: Callable[[dict], bool] | None = None  # the cases compute/predict_weights change (migration view); None: all
 
 
 # Activations Keras 2 defines by another formula, by name (a layer's `activation=` too).
@@ -45,6 +49,23 @@ KERAS2 = {
         defaults={"l1": 0.01, "l2": 0.01}),
     "activations.hard_sigmoid": Keras2Semantics(
         _HARD_SIGMOID_DOC, compute=lambda x, params: ref_activations.hard_sigmoid_keras2(x)),
+    **{f"ConvLSTM{rank}D": Keras2Semantics(
+        f'tf_keras.layers.ConvLSTM{rank}D(filters, kernel_size, ..., activation="tanh", '
+        'recurrent_activation="hard_sigmoid", ...) (Keras 3: recurrent_activation="sigmoid")',
+        defaults={"recurrent_activation": "hard_sigmoid"}) for rank in (1, 2, 3)},
+    "AdditiveAttention": Keras2Semantics(
+        'tf_keras.layers.AdditiveAttention use_scale: "If `True`, will create a variable to scale the attention '
+        'scores." (no shape; Keras 3: "a scalar variable"): the reference takes the per-feature scale (dim,)',
+        predict_weights=lambda params, shapes: ref_attention.additive_attention_weight_shapes_keras2(shapes, **params),
+        applies=lambda params: params.get("use_scale", True)),
+    # only use_ema=True computes otherwise (reference_impl.optimizers.run_keras2)
+    **{f"optimizers.{name}": Keras2Semantics(
+        'tf_keras.optimizers.Optimizer use_ema: "`ema_momentum=1` means no decay and the stored moving average is always '
+        'model variable\'s initial value before training" (the EMA starts from the variables before the first step; '
+        'Keras 3 documents no start, the reference starts it at the first update)',
+        compute=functools.partial(lambda name, variables, gradients, params: ref_optimizers.run_keras2(
+            name, params, variables, gradients), name),
+        applies=lambda params: bool(params.get("use_ema"))) for name in ref_optimizers.RULES},
 }
 
 
@@ -64,13 +85,28 @@ def _unequal(value) -> bool:
     return isinstance(value, (list, tuple)) and len(set(value)) > 1
 
 
+def _any_not_one(value) -> bool:
+    return any(v != 1 for v in (value if isinstance(value, (list, tuple)) else [value]))
+
+
 LIMITATIONS = (
+    Limitation(("CategoryEncoding",), lambda p: True, r"maximum supported output rank is 2",
+               'tf_keras.layers.CategoryEncoding output_mode: "For all output modes, currently only output up to rank 2 '
+               'is supported."'),
+    Limitation(("IntegerLookup",), lambda p: p.get("output_mode", "int") != "int", r"maximum supported output rank is 2",
+               'tf_keras.layers.IntegerLookup output_mode: "For `"int"` output, any shape of input and output is '
+               'supported. For all other output modes, currently only output up to rank 2 is supported."'),
     Limitation(("Conv1D", "Conv2D", "Conv3D"), lambda p: p.get("data_format") == "channels_first", r"NHWC|NDHWC",
                'tf_keras.layers.Conv2D (and Conv1D, Conv3D): "Note that the `channels_first` format is currently '
                'not supported by TensorFlow on CPU."'),
     Limitation(("Conv2DTranspose",), lambda p: _unequal(p.get("dilation_rate")), r"dilation_rate",
                'tf_keras.layers.Conv2DTranspose: "dilation_rate: an integer, specifying the dilation rate for all '
                'spatial dimensions ... Specifying different dilation rates for different dimensions is not supported."'),
+    Limitation(("SeparableConv1D", "SeparableConv2D"),
+               lambda p: _any_not_one(p.get("strides", 1)) and _any_not_one(p.get("dilation_rate", 1)),
+               r"`strides > 1` not supported in conjunction with `dilation_rate > 1`",
+               'tf_keras.layers.SeparableConv1D/SeparableConv2D strides: "Specifying any `stride` value != 1 is '
+               'incompatible with specifying any `dilation_rate` value != 1."'),
 )
 
 
@@ -86,7 +122,18 @@ class UndocumentedRejection:
 
 
 # Filled by the Keras 2 triage, each with the two docstrings that differ.
-UNDOCUMENTED_REJECTIONS: tuple = ()
+UNDOCUMENTED_REJECTIONS: tuple = (
+    UndocumentedRejection(
+        ("GaussianDropout", "AlphaDropout"), lambda p: "rate" in p,
+        'tf_keras.layers.GaussianDropout / AlphaDropout: "rate: Float, drop probability (as with `Dropout`)" (AlphaDropout: '
+        '"float, ..."), Dropout\'s "Float between 0 and 1", and no error promised for a rate outside it (Keras 3\'s '
+        'constructors raise ValueError: `rate` must be a float between 0 and 1)'),
+    UndocumentedRejection(
+        ("Dropout",), lambda p: p.get("noise_shape") is not None,
+        'tf_keras.layers.Dropout: "noise_shape: 1D integer tensor representing the shape of the binary dropout mask that '
+        'will be multiplied with the input", and no error promised for another value (Keras 3 raises ValueError for a '
+        'noise_shape that is not a sequence of positive ints or None)'),
+)
 
 
 def undocumented_rejection(op, case) -> str | None:
@@ -125,6 +172,8 @@ def documented_by(op, target: str):
     changes = {}
     if semantics and semantics.compute:
         changes["compute"] = semantics.compute
+    if semantics and semantics.predict_weights:
+        changes["predict_weights"] = semantics.predict_weights
     defaults = semantics.defaults if semantics else {}
     # every reference callable of the op that takes the case's params (compute, predict_output,
     # update_state, ...) sees Keras 2's defaults and Keras 2's activation formulas
@@ -145,7 +194,7 @@ def migration(op, case) -> list[dict]:
             if name not in case.params:
                 out.append({"cause": "default changed", "argument": name, "keras2": value,
                             "documentation": semantics.documentation})
-        if semantics.compute:
+        if (semantics.compute or semantics.predict_weights) and (semantics.applies is None or semantics.applies(case.params)):
             out.append({"cause": "formula changed", "argument": None, "documentation": semantics.documentation})
     for name, value in _activation_arguments(case.params):
         if value in ACTIVATIONS:

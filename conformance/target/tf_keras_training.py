@@ -37,7 +37,8 @@ def train_layer(op, case, x, weights: dict, call: dict, timings: Timings | None 
             layer, problem = built_layer(op, case, x, lambda: given, weights, invoke, at)
             if problem:
                 return SideOutcome(error=harness_error("WeightLayoutMismatch", problem, phase))
-            layer.trainable = train["trainable"]
+            if not train["trainable"]:  # set only to freeze: Keras 2's setter also sets every sublayer's
+                layer.trainable = False
             optimizer = tf.keras.optimizers.SGD(learning_rate=train["learning_rate"])
             if layer.trainable_variables:
                 optimizer.build(layer.trainable_variables)
