@@ -81,8 +81,8 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
     if any("gradients" in signature or "serialization" in signature for signature in divergence["signature"]):
         return None  # the generated script shows forward values; a gradient's or a round trip's needs its hand-written script
     op = get_op(case.op)
-    if getattr(op, "keras_call", None) is not None and divergence.get("script"):
-        return None  # a layer called its own way (a mask, several outputs): the hand-written script shows it
+    if (getattr(op, "keras_call", None) is not None or getattr(op, "adapt", None) is not None) and divergence.get("script"):
+        return None  # a layer called (a mask, several outputs) or adapted its own way: the hand-written script shows it
     kind = next(iter(divergence["signature"][0]))
     tol = case.effective_tolerance
     if isinstance(op, FunctionOp):

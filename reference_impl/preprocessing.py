@@ -218,17 +218,34 @@ def _kept_shape(shape, axis):
     return tuple(n if k else 1 for n, k in zip(shape, _kept_mask(len(shape), axis)))
 
 
-def normalization(x, weights=None, *, mean, variance, axis=-1, invert=False, **ignored):
+def normalization(x, weights=None, *, mean=None, variance=None, axis=-1, invert=False, adapt=None, **ignored):
     """(x - mean) / sqrt(variance), or with invert x * sqrt(variance) + mean, mean and variance
-    broadcast to the kept axes."""
+    broadcast to the kept axes. With `adapt`, the data adapt() is given (an array, or a list of
+    batches: their concatenation along the batch axis), mean and variance are those of the data
+    "separately for each position in each axis specified by the `axis` argument" (adapt's
+    docstring): over every other axis, the variance the population one, mean((d - mean)^2)."""
     _check("Normalization", ignored)
+    if adapt is not None:
+        if mean is not None or variance is not None:
+            raise NotImplementedError("Normalization given both mean/variance and adapt data is not modelled")
+        mean, variance = adapted_moments(adapt, axis)
     if mean is None or variance is None:
-        raise NotImplementedError("Normalization without mean and variance needs adapt(), which is not modelled")
+        raise NotImplementedError("Normalization without mean and variance needs adapt data (`adapt:`)")
     x = _f64(x)
     shape = _kept_shape(x.shape, axis)
     kept = tuple(n for n, k in zip(shape, _kept_mask(x.ndim, axis)) if k)
     mean, variance = (np.broadcast_to(v, kept).reshape(shape) for v in (_f64(mean), _f64(variance)))
     return x * np.sqrt(variance) + mean if invert else (x - mean) / np.sqrt(variance)
+
+
+def adapted_moments(data, axis=-1):
+    """(mean, variance) of adapt's data on the kept axes (their sizes, as the layer's `mean`
+    argument takes them): batches are concatenated along axis 0, the batch axis, first."""
+    data = np.concatenate([_f64(b) for b in data], axis=0) if isinstance(data, (list, tuple)) else _f64(data)
+    kept = _kept_mask(data.ndim, axis)
+    reduced = tuple(i for i, k in enumerate(kept) if not k)
+    mean = data.mean(axis=reduced)
+    return mean, np.mean((data - data.mean(axis=reduced, keepdims=True)) ** 2, axis=reduced)
 
 
 # --- Discretization, CategoryEncoding, IntegerLookup -----------------------------------------

@@ -1,8 +1,11 @@
 """The numeric preprocessing layers (Rescaling, Resizing, CenterCrop, Normalization with mean and
-variance given, Discretization, CategoryEncoding, IntegerLookup): reference_impl.preprocessing
-as thin mappings. The integer layers take a typed integer input (`inputs: {x: {dtype: int32,
+variance given or adapted, Discretization, CategoryEncoding, IntegerLookup): reference_impl.preprocessing
+as thin mappings. Normalization's `adapt: {shape, loc, scale, seed, batches}` is data that
+tf.keras's layer.adapt() gets after the layer is built, and the reference's moments come from. The integer layers take a typed integer input (`inputs: {x: {dtype: int32,
 range: [...]}}`); CategoryEncoding's count_weights is an input referred to from `call`."""
 from __future__ import annotations
+
+import numpy as np
 
 from reference_impl import preprocessing as ref
 
@@ -32,6 +35,40 @@ _AXIS = P.ParamType("an integer, a list of integers or null",
                     lambda v: v is None or P.INT.accepts(v) or (isinstance(v, list) and all(P.INT.accepts(i) for i in v)),
                     {"anyOf": [{"type": ["integer", "null"]}, {"type": "array", "items": {"type": "integer"}}]})
 
+def _adapt_spec(v) -> bool:
+    if not isinstance(v, dict) or set(v) - {"shape", "loc", "scale", "seed", "batch_size"}:
+        return False
+    shape = v.get("shape")
+    return (isinstance(shape, list) and bool(shape) and all(P.POSITIVE_INT.accepts(n) for n in shape)
+            and P.NUMBER.accepts(v.get("loc", 0.0)) and P.NUMBER.accepts(v.get("scale", 1.0)) and v.get("scale", 1.0) > 0
+            and P.INT.accepts(v.get("seed", 0)) and (v.get("batch_size") is None or P.POSITIVE_INT.accepts(v["batch_size"])))
+
+
+_ADAPT = P.ParamType(
+    "adapt's data {shape: [n, ...], loc, scale, seed, batch_size: a tf.data.Dataset of such batches, or null: one array}",
+    _adapt_spec,
+    {"type": "object", "required": ["shape"], "additionalProperties": False,
+     "properties": {"shape": {"type": "array", "items": {"type": "integer", "minimum": 1}}, "loc": {"type": "number"},
+                    "scale": {"type": "number", "exclusiveMinimum": 0}, "seed": {"type": "integer"},
+                    "batch_size": {"type": ["integer", "null"], "minimum": 1}}})
+# adapt's draws are multiples of 2^-10 (magnitudes below 2^12 here): exact in float32, so tf.keras,
+# whatever the layer's dtype, and the reference see the same numbers
+_ADAPT_GRID = 2.0 ** -10
+
+
+def adapt_data(spec: dict) -> np.ndarray:
+    """The data of a case's `adapt:`: normal(loc, scale) of `shape` from `seed`, on the 2^-10 grid."""
+    rng = np.random.default_rng([int(spec.get("seed", 0)), 7])
+    return np.round(rng.normal(spec.get("loc", 0.0), spec.get("scale", 1.0), size=tuple(spec["shape"])) / _ADAPT_GRID) * _ADAPT_GRID
+
+
+def _adapt_request(params: dict) -> dict | None:
+    """What the target's layer.adapt() gets: {"data", "batch_size"}: with a batch size, the data as a
+    tf.data.Dataset of such batches (documented by Keras 3 and Keras 2 alike), else the array."""
+    spec = params.get("adapt")
+    return {"data": adapt_data(spec), "batch_size": spec.get("batch_size")} if spec else None
+
+
 # layer -> (typed arguments, required, example)
 ARGUMENTS = {
     "Rescaling": ({"scale": P.NUMBER, "offset": P.NUMBER.defaults_to(0.0)}, ("scale",),
@@ -43,8 +80,9 @@ ARGUMENTS = {
                  ("height", "width"), {"input_shape": [2, 5, 7, 3], "params": {"height": 3, "width": 4}}),
     "CenterCrop": (_SIZE, ("height", "width"), {"input_shape": [2, 6, 7, 3], "params": {"height": 3, "width": 4}}),
     "Normalization": ({"axis": _AXIS.defaults_to(-1), "mean": _NUMBERS,
-                       "variance": _NUMBERS.at_least(0, exclusive=True), "invert": P.BOOL.defaults_to(False)},
-                      ("mean", "variance"), {"input_shape": [4, 3], "params": {"mean": [0.5, 1.0, -1.0], "variance": [1.0, 2.0, 0.5]}}),
+                       "variance": _NUMBERS.at_least(0, exclusive=True), "invert": P.BOOL.defaults_to(False),
+                       "adapt": _ADAPT},
+                      (), {"input_shape": [4, 3], "params": {"mean": [0.5, 1.0, -1.0], "variance": [1.0, 2.0, 0.5]}}),
     "Discretization": ({"bin_boundaries": _NUMBERS, "output_mode": P.STRING.one_of("int", *ref.ENCODINGS).defaults_to("int")},
                        ("bin_boundaries",), {"input_shape": [3, 5], "params": {"bin_boundaries": [0.0, 1.0, 2.0]}}),
     "CategoryEncoding": ({"num_tokens": P.POSITIVE_INT, "output_mode": _ENCODING.defaults_to("multi_hot")}, ("num_tokens",),
@@ -63,17 +101,25 @@ _CALL = {
 }
 
 
+def _with_adapt_data(params: dict) -> dict:
+    return {**params, "adapt": adapt_data(params["adapt"])} if params.get("adapt") else params
+
+
 def _layer(name: str) -> LayerOp:
     function = ref.LAYERS[name]
     types, required, example = ARGUMENTS[name]
+    adapts = "adapt" in types
     return LayerOp(
         name=name, family=FAMILY, params={**types, **_COMMON}, required=required,
         doc=f"tf.keras.layers.{name}: reference_impl.preprocessing.{function.__name__}",
         keras_class=name,
-        predict_weights=lambda params, shape: ref.weight_shapes(name, shape, **params),
-        predict_output=lambda params, shape: ref.output_shape(name, shape, **params),
-        compute=lambda x, weights, params, call: function(x, **params, **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})}),
+        predict_weights=lambda params, shape: ref.weight_shapes(name, shape, **_with_adapt_data(params)),
+        predict_output=lambda params, shape: ref.output_shape(name, shape, **_with_adapt_data(params)),
+        compute=lambda x, weights, params, call: function(x, **_with_adapt_data(params),
+                                                           **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})}),
         call_params=_CALL.get(name, {}),
+        keras_params=(lambda keras, params, dtype: {k: v for k, v in params.items() if k != "adapt"}) if adapts else None,
+        adapt=_adapt_request if adapts else None,
         example=example,
     )
 

@@ -92,6 +92,10 @@ class LayerOp(Op):
     # Constructor arguments as tf.keras takes them, from the case's params and dtype (e.g. a
     # wrapped layer given as {class_name, config} built into an object); None: as they are.
     keras_params: Callable | None = field(default=None, repr=False)
+    # adapt(params) -> {"data": array, "batch_size": n or None}: what tf.keras's layer.adapt() is
+    # given after the layer is built (with a batch size, a tf.data.Dataset of such batches), in
+    # place of setting the reference's weights (its statistics are then tf.keras's own); or None
+    adapt: Callable[[dict], object] | None = field(default=None, repr=False)
     state: tuple[str, ...] = ()
     update_state: Callable[[np.ndarray, dict, dict, dict], dict] | None = field(default=None, repr=False)
     positive_weights: frozenset = frozenset()

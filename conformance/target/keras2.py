@@ -122,7 +122,7 @@ def unsupported(op, case) -> str | None:
         return None
     takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     is_layer = inspect.isclass(obj) and issubclass(obj, tensorflow().keras.layers.Layer)
-    for argument, value in _renamed(op, case.params).items():
+    for argument, value in _renamed(op, _constructor_params(op, case)).items():
         if not (argument in parameters or (takes_kwargs and is_layer and argument in LAYER_KWARGS)):
             return f"not in Keras 2: tf_keras's {path} has no argument {argument!r}"
         if argument.endswith("activation") and isinstance(value, str) and not _has_activation(value):
@@ -130,6 +130,19 @@ def unsupported(op, case) -> str | None:
         if argument == "reduction" and value not in LOSS_REDUCTIONS:
             return f"not in Keras 2: tf_keras's losses take reduction in {', '.join(LOSS_REDUCTIONS)}, not {value!r}"
     return None
+
+
+def _constructor_params(op, case) -> dict:
+    """The case's params the constructor gets: those op.keras_params keeps (it drops the harness's
+    own, Normalization's `adapt` data), with the case's values, for the signature check."""
+    keras_params = getattr(op, "keras_params", None)
+    if not keras_params:
+        return case.params
+    try:
+        kept = keras_params(tensorflow().keras, case.params, case.dtype)
+    except Exception:  # it cannot build them here: the case's own names are checked
+        return case.params
+    return {k: v for k, v in case.params.items() if k in kept}
 
 
 # tf_keras.losses.Reduction's keys (its docstring: AUTO, NONE, SUM, SUM_OVER_BATCH_SIZE).

@@ -238,8 +238,9 @@ def _gradients_in_mode(case, vjp, feed, cotangent, timings):
 def built_layer(op, case, x, given, weights: dict | None, invoke, at=lambda phase: None):
     """(layer, problem): tf.keras.layers.<op.keras_class>(**params) in the case's dtype, built
     for the first input `x` (a layer of several inputs builds on a first call with `given()`,
-    its tensors), with `weights` set by name; `problem` names a weight layout that differs from
-    the documented one. `at(phase)` hears each phase as it starts, for the caller's errors."""
+    its tensors), with `weights` set by name, or adapted to the op's adapt data (op.adapt);
+    `problem` names a weight layout that differs from the documented one. `at(phase)` hears
+    each phase as it starts, for the caller's errors."""
     tf = tensorflow()
     params = op.keras_params(tf.keras, case.params, case.dtype) if op.keras_params else case.params
     layer = getattr(tf.keras.layers, op.keras_class)(**params, dtype=case.dtype)
@@ -248,6 +249,14 @@ def built_layer(op, case, x, given, weights: dict | None, invoke, at=lambda phas
         layer.build(tuple(np.shape(_named_x(x))))
     else:  # layers of several inputs build on their first call: make one, untimed
         invoke(layer, given(), {})
+    request = op.adapt(case.params) if getattr(op, "adapt", None) else None
+    if request is not None:  # the layer's statistics come from its own adapt(), as a user's do
+        at("adapt")
+        data = request["data"].astype(_np_dtype(case.dtype))
+        if request["batch_size"]:
+            data = tf.data.Dataset.from_tensor_slices(data).batch(request["batch_size"])
+        layer.adapt(data)
+        return layer, None
     at("set weights")
     return layer, None if weights is None else _set_weights(layer, weights, case.dtype)
 

@@ -154,3 +154,25 @@ def test_integer_lookup_elementwise():
     np.testing.assert_array_equal(multi, [[1, 1, 0, 0, 0]])
     with pytest.raises(ValueError):
         P.integer_lookup(np.array([[99]]), vocabulary=vocabulary, num_oov_indices=0)
+
+
+def test_adapted_moments_by_hand():
+    from reference_impl.preprocessing import adapted_moments, normalization
+
+    data = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 10.0]])
+    mean, variance = adapted_moments(data, axis=-1)
+    assert np.allclose(mean, [3.0, 6.0]) and np.allclose(variance, [8 / 3, 32 / 3])  # population variance
+    mean, variance = adapted_moments([data[:1], data[1:]], axis=None)  # batches: their concatenation
+    assert np.isclose(mean, 4.5) and np.isclose(variance, 175 / 6 - 4.5 ** 2)
+    x = np.array([[3.0, 10.0]])
+    assert np.allclose(normalization(x, adapt=data), [[0.0, 4.0 / np.sqrt(32 / 3)]])
+    with pytest.raises(NotImplementedError):
+        normalization(x, adapt=data, mean=1.0, variance=1.0)
+
+
+def test_adapt_data_is_exact_in_float32():
+    from conformance.ops.preprocessing_layers import adapt_data
+
+    data = adapt_data({"shape": [50, 3], "loc": 100.0, "scale": 7.0, "seed": 4})
+    assert data.shape == (50, 3) and np.array_equal(data.astype(np.float32).astype(np.float64), data)
+    assert len(np.unique(data)) > 100 and not np.array_equal(data, np.round(data))  # non-integer, varied
