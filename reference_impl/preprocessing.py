@@ -251,6 +251,17 @@ def adapted_moments(data, axis=-1):
 # --- Discretization, CategoryEncoding, IntegerLookup -----------------------------------------
 
 
+def adapted_vocabulary(data) -> list:
+    """IntegerLookup.adapt's vocabulary: "determine the frequency of individual integer tokens, and
+    create a vocabulary from them", the most frequent first. The order of tokens of equal
+    frequency is not documented: data with a tie is refused (NotImplementedError), not guessed."""
+    data = np.concatenate([np.ravel(b) for b in data]) if isinstance(data, (list, tuple)) else np.ravel(data)
+    tokens, counts = np.unique(data.astype(np.int64), return_counts=True)
+    if len(set(counts.tolist())) != len(counts):
+        raise NotImplementedError("adapt data with tokens of equal frequency: their order in the vocabulary is not documented")
+    return tokens[np.argsort(-counts, kind="stable")].tolist()
+
+
 def encode(indices, num_tokens, output_mode, count_weights=None):
     """one_hot / multi_hot / count of integer indices in [0, num_tokens) (module docstring)."""
     indices = np.asarray(indices)
@@ -303,12 +314,17 @@ def _lookup_table(vocabulary, num_oov_indices, mask_token):
     return {v: offset + i for i, v in enumerate(vocabulary)}, offset + len(vocabulary)
 
 
-def integer_lookup(x, weights=None, *, vocabulary, num_oov_indices=1, mask_token=None, oov_token=-1, invert=False,
-                   output_mode="int", oov_method="floormod", **ignored):
-    """Value -> index in [mask token, OOV indices, vocabulary], or index -> value with invert."""
+def integer_lookup(x, weights=None, *, vocabulary=None, num_oov_indices=1, mask_token=None, oov_token=-1, invert=False,
+                   output_mode="int", oov_method="floormod", adapt=None, **ignored):
+    """Value -> index in [mask token, OOV indices, vocabulary], or index -> value with invert.
+    With `adapt` (the data adapt() is given), the vocabulary is adapted_vocabulary's."""
     _check("IntegerLookup", ignored, ("vocabulary_dtype",))
+    if adapt is not None:
+        if vocabulary is not None:
+            raise NotImplementedError("IntegerLookup given both a vocabulary and adapt data is not modelled")
+        vocabulary = adapted_vocabulary(adapt)
     if vocabulary is None:
-        raise NotImplementedError("IntegerLookup without a vocabulary needs adapt(), which is not modelled")
+        raise NotImplementedError("IntegerLookup without a vocabulary needs adapt data (`adapt:`)")
     if oov_method != "floormod":
         raise NotImplementedError(f"oov_method={oov_method!r} (a hash) is not modelled")
     if isinstance(num_oov_indices, bool) or not isinstance(num_oov_indices, numbers.Integral) or num_oov_indices < 0:

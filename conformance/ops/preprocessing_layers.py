@@ -35,7 +35,14 @@ _AXIS = P.ParamType("an integer, a list of integers or null",
                     lambda v: v is None or P.INT.accepts(v) or (isinstance(v, list) and all(P.INT.accepts(i) for i in v)),
                     {"anyOf": [{"type": ["integer", "null"]}, {"type": "array", "items": {"type": "integer"}}]})
 
+def _literal(v) -> bool:
+    return P.NUMBER.accepts(v) or (isinstance(v, list) and bool(v) and all(_literal(i) for i in v))
+
+
 def _adapt_spec(v) -> bool:
+    if isinstance(v, dict) and "values" in v:  # literal data (IntegerLookup's tokens)
+        return set(v) <= {"values", "batch_size"} and isinstance(v["values"], list) and _literal(v["values"]) \
+            and (v.get("batch_size") is None or P.POSITIVE_INT.accepts(v["batch_size"]))
     if not isinstance(v, dict) or set(v) - {"shape", "loc", "scale", "seed", "batch_size"}:
         return False
     shape = v.get("shape")
@@ -45,19 +52,24 @@ def _adapt_spec(v) -> bool:
 
 
 _ADAPT = P.ParamType(
-    "adapt's data {shape: [n, ...], loc, scale, seed, batch_size: a tf.data.Dataset of such batches, or null: one array}",
+    "adapt's data: {shape: [n, ...], loc, scale, seed} (normal draws) or {values: [...]} (as written), with "
+    "batch_size: a tf.data.Dataset of such batches, or null: one array",
     _adapt_spec,
-    {"type": "object", "required": ["shape"], "additionalProperties": False,
+    {"type": "object", "additionalProperties": False,
+     "oneOf": [{"required": ["shape"]}, {"required": ["values"]}],
      "properties": {"shape": {"type": "array", "items": {"type": "integer", "minimum": 1}}, "loc": {"type": "number"},
                     "scale": {"type": "number", "exclusiveMinimum": 0}, "seed": {"type": "integer"},
-                    "batch_size": {"type": ["integer", "null"], "minimum": 1}}})
+                    "values": {"type": "array"}, "batch_size": {"type": ["integer", "null"], "minimum": 1}}})
 # adapt's draws are multiples of 2^-10 (magnitudes below 2^12 here): exact in float32, so tf.keras,
 # whatever the layer's dtype, and the reference see the same numbers
 _ADAPT_GRID = 2.0 ** -10
 
 
 def adapt_data(spec: dict) -> np.ndarray:
-    """The data of a case's `adapt:`: normal(loc, scale) of `shape` from `seed`, on the 2^-10 grid."""
+    """The data of a case's `adapt:`: its `values` as written (integers stay integers), else
+    normal(loc, scale) of `shape` from `seed`, on the 2^-10 grid."""
+    if "values" in spec:
+        return np.asarray(spec["values"])
     rng = np.random.default_rng([int(spec.get("seed", 0)), 7])
     return np.round(rng.normal(spec.get("loc", 0.0), spec.get("scale", 1.0), size=tuple(spec["shape"])) / _ADAPT_GRID) * _ADAPT_GRID
 
@@ -91,8 +103,8 @@ ARGUMENTS = {
     "IntegerLookup": ({"vocabulary": _INTS, "oov_method": P.STRING.one_of("floormod", "farmhash").defaults_to("floormod"), "num_oov_indices": P.INT.at_least(0).defaults_to(1),
                        "mask_token": P.optional(P.INT).defaults_to(None), "oov_token": P.INT.defaults_to(-1),
                        "invert": P.BOOL.defaults_to(False),
-                       "output_mode": P.STRING.one_of("int", *ref.ENCODINGS).defaults_to("int")},
-                      ("vocabulary",), {"inputs": {"x": {"shape": [3, 4], "dtype": "int32", "range": [0, 8]}},
+                       "output_mode": P.STRING.one_of("int", *ref.ENCODINGS).defaults_to("int"), "adapt": _ADAPT},
+                      (), {"inputs": {"x": {"shape": [3, 4], "dtype": "int32", "range": [0, 8]}},
                                         "params": {"vocabulary": [3, 5, 7, 1]}}),
 }
 _CALL = {

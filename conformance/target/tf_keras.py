@@ -203,7 +203,7 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         if isinstance(output, (tuple, list)):
             output, rest = output[0], output[1:]
             extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
-        variables = {variable_name(v, layer): v for v in layer.weights}
+        variables = {variable_name(v, layer): v for v in variables_of(layer)}
         state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
         state.update(extras)
         if regularized:
@@ -252,7 +252,9 @@ def built_layer(op, case, x, given, weights: dict | None, invoke, at=lambda phas
     request = op.adapt(case.params) if getattr(op, "adapt", None) else None
     if request is not None:  # the layer's statistics come from its own adapt(), as a user's do
         at("adapt")
-        data = request["data"].astype(_np_dtype(case.dtype))
+        data = request["data"]
+        if np.issubdtype(data.dtype, np.floating):  # integer tokens stay integers
+            data = data.astype(_np_dtype(case.dtype))
         if request["batch_size"]:
             data = tf.data.Dataset.from_tensor_slices(data).batch(request["batch_size"])
         layer.adapt(data)
@@ -326,9 +328,15 @@ def _first(output):
     return np.asarray(output).astype(np.float64)
 
 
+def variables_of(layer, listed=None) -> list:
+    """The layer's variables (`layer.weights`, or `listed`): Keras 2's lookup layers list their
+    vocabulary table's VocabWeightHandler among them, which is not a variable."""
+    return [v for v in (layer.weights if listed is None else listed) if hasattr(v, "assign")]
+
+
 def _snapshot(layer) -> list:
     """Every variable of the layer (weights, moving statistics, seed states), by value."""
-    return [(v, np.array(v.numpy())) for v in layer.variables]
+    return [(v, np.array(v.numpy())) for v in variables_of(layer, layer.variables)]
 
 
 def _restore(layer, snapshot) -> None:
@@ -377,7 +385,7 @@ def _np_dtype(dtype: str):
 
 def _set_weights(layer, weights: dict, dtype: str) -> str | None:
     """Assign the reference's weights by variable name; a name or shape mismatch is a finding."""
-    variables = {variable_name(v, layer): v for v in layer.weights}
+    variables = {variable_name(v, layer): v for v in variables_of(layer)}
     keras_layout = {n: list(v.shape) for n, v in variables.items()}
     ref_layout = {n: list(w.shape) for n, w in weights.items()}
     if keras_layout != ref_layout:
@@ -489,7 +497,7 @@ def draw_layer_kernels(op, case, seeds) -> SideOutcome:
             layer = layer_class(**spec.get("params", {}), **{argument: initializer}, dtype=case.dtype)
             phase = "build"
             layer.build(tuple(spec["input_shape"]))
-            variables = {variable_name(v, layer): v for v in layer.weights}
+            variables = {variable_name(v, layer): v for v in variables_of(layer)}
             draws.append(np.asarray(variables[weight]).astype(np.float64))
         return SideOutcome(output=np.stack(draws))
     except Exception as exc:
