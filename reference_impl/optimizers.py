@@ -23,7 +23,8 @@ One step of every optimizer (the base class's documented arguments, in this orde
 3. weight_decay wd: the docs say only "If set, weight decay is applied". We read it as the
    decoupled weight decay of Loshchilov and Hutter (the paper AdamW cites), scaled by the
    step's learning rate and applied to the variable before the update rule:
-   w <- w - lr * wd * w (Lion's docstring speaks of its strength as lr * wd).
+   w <- w - lr * wd * w (Lion's docstring speaks of its strength as lr * wd). ScheduleFreeAdamW
+   (DECAY_IN_RULE) applies it in its rule, where its paper's Algorithm puts it.
 4. The update rule below, with lr the learning rate (or schedule(iterations), iterations
    counting steps before this one from 0) and t = iterations + 1.
 5. use_ema: "new_average = ema_momentum * old_average + (1 - ema_momentum) *
@@ -39,6 +40,7 @@ given as {"class_name": NAME, "config": {...}} in place of a number; see `schedu
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -64,7 +66,10 @@ DEFAULTS = {
     "Lamb": {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
     "Adafactor": {"learning_rate": 0.001, "beta_2_decay": -0.8, "epsilon_1": 1e-30, "epsilon_2": 1e-3,
                   "clip_threshold": 1.0, "relative_step": True},
+    "ScheduleFreeAdamW": {"learning_rate": 0.0025, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "warmup_steps": 0},
 }
+# Rules that apply weight_decay themselves (where their paper puts it), not as the base step 3.
+DECAY_IN_RULE = {"ScheduleFreeAdamW"}
 # LossScaleOptimizer wraps one of the above: {"inner_optimizer": {"class_name", "config"}, ...}
 LOSS_SCALE_DEFAULTS = {"initial_scale": 32768.0, "dynamic_growth_steps": 2000}
 
@@ -322,6 +327,37 @@ def _adafactor(w, g, s, lr, t, p):
     return w - alpha * u, out
 
 
+def _schedule_free_adamw(w, g, s, lr, t, p):
+    """Schedule-Free AdamW (Defazio et al. 2024, "The Road Less Scheduled", Algorithm 1, the
+    paper the docstring cites), with y_t the model variable ("During training, the model
+    parameters are set to an interpolation between `momentum` and `x`"), z_t the docstring's
+    `momentum` ("the sequence where gradient updates are applied") and x_t its averaged
+    sequence ("used for evaluation"); z_1 = x_1 = the initial variable, v_0 = 0. Step t, with
+    g_t the gradient at y_t:
+      v_t = b2 v_{t-1} + (1 - b2) g_t^2
+      gamma_t = lr * sqrt(1 - b2^t) * min(1, t / warmup_steps)   (min(...) = 1 without warmup)
+      z_{t+1} = z_t - gamma_t g_t / (sqrt(v_t) + epsilon) - gamma_t * weight_decay * y_t
+      c_{t+1} = gamma_t^2 / sum_{i<=t} gamma_i^2
+      x_{t+1} = (1 - c_{t+1}) x_t + c_{t+1} z_{t+1}
+      y_{t+1} = (1 - b1) z_{t+1} + b1 x_{t+1}   (the new variable)
+    The paper's weighting is the Algorithm's gamma_t^2 (its r = 0, weight_lr_power = 2; the
+    Keras docstring has neither argument); the cited repository's "paper" version weights by
+    the largest gamma so far, the same while gamma does not decrease (no decaying schedule). The docstring's warmup ("the learning rate linearly
+    increases from 0 to the specified learning rate") is read as the Algorithm's
+    min(1, t / T_warmup). Weight decay is the Algorithm's term in z (evaluated at y_t, scaled
+    by gamma_t), not the base class's decay of the variable. Keras documents no train/eval
+    switch: the variable is y after every step (x is kept as a slot, not exposed)."""
+    b1, b2 = p["beta_1"], p["beta_2"]
+    v = b2 * s["v"] + (1 - b2) * g * g
+    warm = min(1.0, t / p["warmup_steps"]) if p["warmup_steps"] else 1.0
+    gamma = lr * math.sqrt(1 - b2 ** t) * warm
+    z = s["z"] - gamma * g / (np.sqrt(v) + p["epsilon"]) - gamma * (p["weight_decay"] or 0.0) * w
+    weight_sum = s["weight_sum"] + gamma * gamma
+    c = gamma * gamma / weight_sum if weight_sum > 0 else 0.0
+    x = (1 - c) * s["x"] + c * z
+    return (1 - b1) * z + b1 * x, {"z": z, "x": x, "v": v, "weight_sum": np.float64(weight_sum)}
+
+
 def _zeros(*names):
     return lambda w, p: {n: np.zeros_like(w) for n in names}
 
@@ -355,6 +391,8 @@ RULES = {
     "Lion": (_lion, _zeros("m")),
     "Lamb": (_lamb, _zeros("m", "v")),
     "Adafactor": (_adafactor, _adafactor_slots),
+    "ScheduleFreeAdamW": (_schedule_free_adamw,
+                          lambda w, p: {"z": w.copy(), "x": w.copy(), "v": np.zeros_like(w), "weight_sum": np.float64(0.0)}),
 }
 
 
@@ -395,10 +433,13 @@ def run(name: str, params: dict, variables: dict, gradients: list, *, ema_from_i
     """After each step: {"variables": {name: array}, "slots": {name: {slot: array}},
     "learning_rate": the rate the step used (None while gradients only accumulate)}.
     name "LossScaleOptimizer" runs `params["inner_optimizer"]` ({class_name, config}) on
-    unscaled gradients (see loss_scale_run). ema_from_initial: the moving average starts from
+    unscaled gradients (see loss_scale_run); "MultiOptimizer" each variable's optimizer on it
+    (see multi_run). ema_from_initial: the moving average starts from
     the variables' values before the first step (run_keras2), not from the first update's."""
     if name == "LossScaleOptimizer":
         return loss_scale_run(params, variables, gradients)
+    if name == "MultiOptimizer":
+        return multi_run(params, variables, gradients)
     p = arguments(name, params)
     check_arguments(name, p)
     rule, init = RULES[name]
@@ -418,7 +459,7 @@ def run(name: str, params: dict, variables: dict, gradients: list, *, ema_from_i
             t = (iteration + 1) // k
             for n in w:
                 v = w[n]
-                if p["weight_decay"]:
+                if p["weight_decay"] and name not in DECAY_IN_RULE:
                     v = v - lr * p["weight_decay"] * v
                 w[n], slots[n] = rule(v, g[n], slots[n], lr, t, p)
             if p["use_ema"]:
@@ -465,4 +506,47 @@ def loss_scale_run(params: dict, variables: dict, gradients: list) -> list:
             scale, finite_steps = scale / 2, 0
             record = out[-1] if out else {"variables": dict(variables), "slots": {}, "learning_rate": None}
         out.append({**record, "loss_scale": scale})
+    return out
+
+
+def route(optimizer_map: dict, path: str):
+    """The key of `optimizer_map` that OptimizerMap's documentation gives the variable at
+    `path`: "first attempts an exact key match. If no exact match is found, it treats all keys
+    in the map as regular expression patterns and uses `re.fullmatch`"; "ValueError: If the
+    `key` matches more than one regex pattern"; no match: None (the default optimizer). The
+    docs do not say what path MultiOptimizer looks up; we read it as the variable's path (its
+    callable example tests `variable.path`), which for a variable made outside any layer is
+    its name."""
+    if path in optimizer_map:
+        return path
+    matches = [key for key in optimizer_map if re.fullmatch(key, path)]
+    if len(matches) > 1:
+        raise ValueError(f"MultiOptimizer: variable {path!r} matches several patterns {matches}")
+    return matches[0] if matches else None
+
+
+def multi_run(params: dict, variables: dict, gradients: list) -> list:
+    """MultiOptimizer(OptimizerMap(default_optimizer, optimizer_map)) ("An optimizer wrapper that
+    delegates variables to different optimizers"): params {"default_optimizer": {class_name,
+    config}, "optimizer_map": {pattern: {class_name, config}}}, each a separate optimizer. Each
+    variable goes to the optimizer `route` picks for its name (the default when none), and each
+    optimizer runs its own documented rule (`run`) on its own variables at every step, with its
+    own step count, clipping (global_clipnorm over its own variables) and schedule. The record
+    of a step merges the optimizers' variables and slots; `learning_rate` is None (the docs: a
+    MultiOptimizer "will not expose `learning_rate`")."""
+    optimizer_map = params.get("optimizer_map") or {}
+    groups: dict = {}
+    for name in variables:
+        key = route(optimizer_map, name)
+        groups.setdefault(key, []).append(name)
+    out = [{"variables": {}, "slots": {}, "learning_rate": None} for _ in gradients]
+    for key, names in groups.items():
+        spec = params["default_optimizer"] if key is None else optimizer_map[key]
+        if spec.get("class_name") not in RULES:
+            raise ValueError(f"MultiOptimizer: no update rule for an inner {spec.get('class_name')!r}")
+        records = run(spec["class_name"], spec.get("config", {}), {n: variables[n] for n in names},
+                      [{n: g[n] for n in names} for g in gradients])
+        for merged, record in zip(out, records):
+            merged["variables"].update(record["variables"])
+            merged["slots"].update(record["slots"])
     return out

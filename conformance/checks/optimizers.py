@@ -21,7 +21,8 @@ bias correction, whose 1 - beta_2 differs from 0.001 by 1.3e-5 relative. A decay
 the rule through 1 - b, so rounding b by u (the dtype's unit roundoff) moves 1 - b by up to
 u b / (1 - b) relative, and the step by as much. Each element may therefore also differ by
 its `rounding_bound`: u * K * (the sum of |update| over the steps so far), K the sum of
-b / (1 - b) over the decay rates of the case (beta_1, beta_2, rho, momentum, ema_momentum);
+b / (1 - b) over the decay rates of the case (beta_1, beta_2, rho, momentum, ema_momentum; a
+wrapped optimizer's too; for MultiOptimizer the largest K of its optimizers);
 for Adam's defaults in float32, K u = 6e-5 of each update (in float64 1e-13, so float64 cases
 are still judged to float64's tolerance). A slot may differ by u K steps |slot|.
 """
@@ -64,10 +65,24 @@ def with_defaults(op, params: dict) -> dict:
     """The case's arguments with every default written out (an inner optimizer's too), so that
     the defaults are rounded to the dtype as the given arguments are."""
     out = op.arguments(params)
-    inner = out.get("inner_optimizer")
-    if isinstance(inner, dict):
-        out["inner_optimizer"] = {**inner, "config": arguments(inner["class_name"], inner.get("config", {}))}
+    for key in ("inner_optimizer", "default_optimizer"):
+        if isinstance(out.get(key), dict):
+            out[key] = _written_out(out[key])
+    if isinstance(out.get("optimizer_map"), dict):  # MultiOptimizer's {pattern: optimizer}
+        out["optimizer_map"] = {k: _written_out(o) for k, o in out["optimizer_map"].items()}
     return out
+
+
+def _written_out(inner: dict) -> dict:
+    return {**inner, "config": arguments(inner["class_name"], inner.get("config", {}))}
+
+
+def inner_configs(params: dict) -> list[dict]:
+    """The configs of the optimizers a wrapper holds: LossScaleOptimizer's inner_optimizer,
+    MultiOptimizer's default_optimizer and the optimizers of its optimizer_map."""
+    inners = [params.get("inner_optimizer"), params.get("default_optimizer"),
+              *(params.get("optimizer_map") or {}).values()]
+    return [inner.get("config", {}) for inner in inners if isinstance(inner, dict)]
 
 
 def judge(op, case: Case, target, timings: Timings) -> Verdict:
@@ -90,11 +105,14 @@ DECAY_RATES = ("beta_1", "beta_2", "rho", "momentum", "ema_momentum")
 
 
 def conditioning(params: dict) -> float:
-    """K of the module docstring: sum of b / (1 - b) over the decay rates (an inner optimizer's too)."""
-    inner = (params.get("inner_optimizer") or {}).get("config", {})
-    rates = [v for source in (params, inner) for k, v in source.items()
-             if k in DECAY_RATES and isinstance(v, (int, float)) and 0 < v < 1]
-    return sum(b / (1 - b) for b in rates)
+    """K of the module docstring: sum of b / (1 - b) over the decay rates (an inner optimizer's
+    too; for MultiOptimizer the largest over its optimizers, each variable having one)."""
+    def k_of(source):
+        return sum(b / (1 - b) for k, b in source.items() if k in DECAY_RATES and isinstance(b, (int, float)) and 0 < b < 1)
+    inners = inner_configs(params)
+    if "default_optimizer" in params:
+        return max(k_of(config) for config in inners)
+    return k_of(params) + sum(k_of(config) for config in inners)
 
 
 def compare_steps(case: Case, expected: list, steps: list, initial: dict | None = None, params: dict | None = None) -> tuple[list[str], dict]:

@@ -5,12 +5,20 @@ gets generated gradients (conformance.checks.optimizers). The learning rate may 
 a schedule of keras.optimizers.schedules given as {class_name, config}; LossScaleOptimizer's
 inner_optimizer is {class_name, config} too.
 
-Left out, with the reason: Muon (its docstring gives no update rule, only the
-Newton-Schulz coefficients and a link to an implementation, and it picks AdamW or Muon per
-variable by the variable's layer path); ScheduleFreeAdamW (its docstring describes the method
-only in words: "an interpolation between momentum and x", with no formula for either);
-MultiOptimizer and OptimizerMap (dispatchers onto other optimizers by variable path, no update
-rule of their own); Optimizer (the base class).
+ScheduleFreeAdamW follows the Algorithm of the paper its docstring cites (Defazio et al.
+2024), its variable the interpolation y, its `momentum` slot the paper's z.
+MultiOptimizer is given as {default_optimizer: {class_name, config}, optimizer_map: {pattern:
+{class_name, config}}}, the OptimizerMap its docstring builds; only its variables are
+compared (see _multi).
+
+Left out, with the reason: Muon (its documentation fixes the Newton-Schulz coefficients and
+which variables take the AdamW step only in part, and not the rest of the Muon step: the
+normalisation before the iteration and its epsilon, the orientation of tall matrices, the
+momentum's form (sum or moving average) and its Nesterov variant, how `rms_rate` scales the
+update ("a parameter from arxiv.org/abs/2502.16982") and what scale applies without it,
+where `weight_decay` enters the Muon step, and how an "embedding" variable is recognised; the
+cited implementation and Liu et al. 2025 differ on the scale); OptimizerMap (not an
+optimizer: MultiOptimizer's argument); Optimizer (the base class).
 """
 from __future__ import annotations
 
@@ -40,7 +48,7 @@ TYPES = {
     "l1_regularization_strength": P.NUMBER, "l2_regularization_strength": P.NUMBER,
     "l2_shrinkage_regularization_strength": P.NUMBER, "beta": P.NUMBER,
     "beta_2_decay": P.NUMBER, "epsilon_1": P.NON_NEGATIVE, "epsilon_2": P.NON_NEGATIVE, "clip_threshold": P.NUMBER.at_least(0, exclusive=True),
-    "relative_step": P.BOOL,
+    "relative_step": P.BOOL, "warmup_steps": P.INT.at_least(0),
     "weight_decay": P.optional(P.NON_NEGATIVE), "clipnorm": OPTIONAL_POSITIVE, "clipvalue": OPTIONAL_POSITIVE,
     "global_clipnorm": OPTIONAL_POSITIVE, "use_ema": P.BOOL, "ema_momentum": P.NUMBER.between(0, 1),
     "ema_overwrite_frequency": P.optional(P.INT.at_least(1)),
@@ -61,6 +69,9 @@ SLOTS = {
     "Lion": {"momentum": "m"},
     "Lamb": {"momentum": "m", "velocity": "v"},
     "Adafactor": {"velocity": "v"},  # the factored r and c of matrices carry no per-variable name in tf.keras
+    # the docstring's `momentum` is the paper's z ("the sequence where gradient updates are
+    # applied"); its averaged x is not a tf.keras variable (the model variable is y)
+    "ScheduleFreeAdamW": {"momentum": "z", "velocity": "v"},
 }
 
 
@@ -99,5 +110,36 @@ def _loss_scale() -> OptimizerOp:
     )
 
 
+def _multi() -> OptimizerOp:
+    inner = P.ParamType("an optimizer {class_name: SGD, config: {...}}",
+                        lambda v: isinstance(v, dict) and v.get("class_name") in ref.RULES and isinstance(v.get("config", {}), dict),
+                        {"type": "object", "required": ["class_name"],
+                         "properties": {"class_name": {"enum": list(ref.RULES)}, "config": {"type": "object"}}})
+    mapping = P.ParamType(
+        "{variable path or regular expression: an optimizer {class_name, config}}",
+        lambda v: isinstance(v, dict) and all(isinstance(k, str) and inner.accepts(o) for k, o in v.items()),
+        {"type": "object", "additionalProperties": inner.schema})
+    types = {"default_optimizer": inner, "optimizer_map": mapping.defaults_to({})}
+    # Only the variables are compared: one tf.keras suffix names different slots in different
+    # inner optimizers (`<variable>_momentum` is SGD's velocity and Adam's m), and `slots` maps a
+    # suffix to one name. Each inner rule's slots are compared in its own cases; here a wrong
+    # slot shows in its variable from the next step on.
+    slots = {}
+
+    def compute(variables, gradients, params):
+        return ref.run("MultiOptimizer", params, variables, gradients)
+
+    return OptimizerOp(
+        name="optimizers.MultiOptimizer", family=FAMILY, params=types, required=("default_optimizer",),
+        keras_class="MultiOptimizer", slots=slots, compute=compute,
+        doc="tf.keras.optimizers.MultiOptimizer(OptimizerMap(default, map)).apply_gradients per step: "
+            "each variable's optimizer (by its path) runs its own rule",
+        example={"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
+                 "params": {"default_optimizer": {"class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.5}},
+                            "optimizer_map": {"kernel": {"class_name": "Adam", "config": {"learning_rate": 0.1}}}}},
+    )
+
+
 register(*(_optimizer(name) for name in ref.RULES))
 register(_loss_scale())
+register(_multi())

@@ -21,6 +21,12 @@ def keras_optimizer(keras, name: str, params: dict):
     inner = arguments.get("inner_optimizer")
     if isinstance(inner, dict):
         arguments["inner_optimizer"] = keras_optimizer(keras, inner["class_name"], inner.get("config", {}))
+    default = arguments.pop("default_optimizer", None)
+    if isinstance(default, dict):  # MultiOptimizer: an OptimizerMap of {pattern: {class_name, config}}
+        mapping = {key: keras_optimizer(keras, o["class_name"], o.get("config", {}))
+                   for key, o in (arguments.pop("optimizer_map", None) or {}).items()}
+        arguments["optimizer_map"] = keras.optimizers.OptimizerMap(
+            keras_optimizer(keras, default["class_name"], default.get("config", {})), mapping)
     return getattr(keras.optimizers, name)(**arguments)
 
 

@@ -196,3 +196,66 @@ def test_loss_scale_divides_and_grows():
     out = steps("LossScaleOptimizer", p, [0.0], [[8.0], [np.inf], [8.0]])
     assert [o["variables"]["w"][0] for o in out] == pytest.approx([-2.0, -2.0, -6.0])
     assert [o["loss_scale"] for o in out] == [4.0, 2.0, 2.0]
+
+
+def test_schedule_free_adamw_two_steps_by_hand():
+    # w = [1, -2], lr 0.1, b1 0.5, b2 0.75, eps 0; g = [2, -1] then [1, 1]
+    # t=1: v = 0.25 g^2 = [1, 0.25], gamma_1 = 0.1 sqrt(0.25) = 0.05,
+    #      z = w - 0.05 g / sqrt(v) = [1 - 0.1, -2 + 0.1] = [0.9, -1.9]; c = 1: x = y = z
+    # t=2: v = 0.75 [1, 0.25] + 0.25 [1, 1] = [1, 0.4375], gamma_2 = 0.1 sqrt(0.4375),
+    #      z = [0.9 - gamma_2, -1.9 - 0.1] (sqrt(v_2) of the second element is sqrt(0.4375) too),
+    #      c = gamma_2^2 / (gamma_1^2 + gamma_2^2) = 0.004375 / 0.006875 = 7/11,
+    #      x = 4/11 [0.9, -1.9] + 7/11 z, y = 0.5 z + 0.5 x
+    p = {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0}
+    out = steps("ScheduleFreeAdamW", p, [1.0, -2.0], [[2.0, -1.0], [1.0, 1.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([0.9, -1.9])
+    assert out[0]["slots"]["w"]["z"] == pytest.approx([0.9, -1.9])
+    assert out[0]["slots"]["w"]["v"] == pytest.approx([1.0, 0.25])
+    z = np.array([0.9 - 0.1 * math.sqrt(0.4375), -2.0])
+    x = 4 / 11 * np.array([0.9, -1.9]) + 7 / 11 * z
+    assert out[1]["slots"]["w"]["z"] == pytest.approx(z)
+    assert out[1]["slots"]["w"]["x"] == pytest.approx(x)
+    assert out[1]["slots"]["w"]["v"] == pytest.approx([1.0, 0.4375])
+    assert out[1]["variables"]["w"] == pytest.approx(0.5 * z + 0.5 * x)
+    assert out[1]["variables"]["w"] == pytest.approx([0.8458829, -1.9818182], abs=1e-6)
+
+
+def test_schedule_free_adamw_warmup_and_weight_decay_by_hand():
+    p = {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0}
+    # warmup 2: gamma_1 = 0.05 * 1/2 = 0.025 -> z = [0.95, -1.95]; gamma_2 = 0.1 sqrt(0.4375) * 1,
+    # c = 0.004375 / (0.000625 + 0.004375) = 7/8
+    out = steps("ScheduleFreeAdamW", {**p, "warmup_steps": 2}, [1.0, -2.0], [[2.0, -1.0], [1.0, 1.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([0.95, -1.95])
+    z = np.array([0.95 - 0.1 * math.sqrt(0.4375), -2.05])
+    x = 1 / 8 * np.array([0.95, -1.95]) + 7 / 8 * z
+    assert out[1]["variables"]["w"] == pytest.approx(0.5 * z + 0.5 * x)
+    # weight decay 0.5 in z, at y, times gamma_1 = 0.05 (not the base step's lr * wd * w):
+    # z = w - 0.05 (g / sqrt(v) + 0.5 w) = [1 - 0.05 * 2.5, -2 - 0.05 * -3] = [0.875, -1.85]
+    out = steps("ScheduleFreeAdamW", {**p, "weight_decay": 0.5}, [1.0, -2.0], [[2.0, -1.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([0.875, -1.85])
+    assert out[0]["slots"]["w"]["z"] == pytest.approx([0.875, -1.85])
+
+
+def test_multi_optimizer_routes_each_variable_to_its_rule():
+    # kernel -> Adam (pattern "k.*"), bias -> the default SGD(lr 0.5, momentum 0.5)
+    # kernel, as in test_adam_two_steps_by_hand: g = 2 then -1 -> 0.9, 0.9
+    # bias, g = 2 then 1: v = -1, w = 0; v = 0.5 * -1 - 0.5 = -1, w = -1
+    p = {"default_optimizer": {"class_name": "SGD", "config": {"learning_rate": 0.5, "momentum": 0.5}},
+         "optimizer_map": {"k.*": {"class_name": "Adam", "config": {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0}}}}
+    out = R.run("MultiOptimizer", p, {"kernel": np.array([1.0]), "bias": np.array([1.0])},
+                [{"kernel": np.array([2.0]), "bias": np.array([2.0])}, {"kernel": np.array([-1.0]), "bias": np.array([1.0])}])
+    assert out[0]["variables"]["kernel"] == pytest.approx([0.9]) and out[0]["variables"]["bias"] == pytest.approx([0.0])
+    assert out[1]["variables"]["kernel"] == pytest.approx([0.9]) and out[1]["variables"]["bias"] == pytest.approx([-1.0])
+    assert out[1]["slots"]["bias"]["velocity"] == pytest.approx([-1.0])
+    assert out[1]["slots"]["kernel"]["m"] == pytest.approx([0.0])
+
+
+def test_optimizer_map_lookup():
+    # an exact key first; else re.fullmatch of every key; several matches: ValueError
+    m = {"kernel": 1, "k.*": 2, "c.*": 3, ".*s": 4}
+    assert R.route(m, "kernel") == "kernel"
+    assert R.route(m, "conv") == "c.*"
+    assert R.route(m, "xconv") is None  # fullmatch, not search
+    assert R.route(m, "bias") == ".*s"
+    with pytest.raises(ValueError):
+        R.route({"k.*": 1, ".*l": 2}, "kernel")
