@@ -30,6 +30,7 @@ FAMILY_MODULES = (
     "conformance.ops.preprocessing_layers",
     "conformance.ops.metrics",
     "conformance.ops.optimizers",
+    "conformance.ops.random_image_layers",
 )
 
 
