@@ -103,6 +103,25 @@ def not_checked(op, case, reference) -> str | None:
     return None
 
 
+def add_to_verdict(verdict, keras, judged) -> None:
+    """Add the gradient check's result to a passing forward verdict: metrics["gradients"], and a
+    fail with its messages when tf.keras's gradient is wrong or cannot be computed. `keras` is
+    the target's side (its `gradients` or `gradient_error`); `judged()` -> (messages, metrics)
+    compares its gradients (`judge` with the check's forward and variables)."""
+    if keras.gradient_error is not None:
+        error = keras.gradient_error
+        verdict.metrics["gradients"] = {"error": error, "failed": ["raised"]}
+        verdict.status, verdict.message = "fail", f"gradients: tf.keras raised {error['type']} computing them: {error['message']}"
+        return
+    if keras.gradients is None:  # a target that computes no gradient (a stand-in in tests)
+        verdict.metrics["gradients"] = {"not_checked": "the target gave no gradient"}
+        return
+    messages, metrics = judged()
+    verdict.metrics["gradients"] = metrics
+    if messages:
+        verdict.status, verdict.message = "fail", "gradients: " + "; ".join(messages)
+
+
 def cotangent(case, shape) -> np.ndarray:
     """v: normal(0, 1) over the output, rounded to the case dtype (both sides get the same v)."""
     return round_to(np.random.default_rng([case.seed, COTANGENT_STREAM]).normal(size=tuple(shape)), case.dtype)

@@ -77,22 +77,14 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
 
 def _judge_gradients(verdict: Verdict, op, case: Case, inputs: dict, keras: SideOutcome, v, reference: SideOutcome) -> None:
     """The gradient with respect to y_pred, judged as values.py judges a layer's."""
-    if keras.gradient_error is not None:
-        error = keras.gradient_error
-        verdict.metrics["gradients"] = {"error": error, "failed": ["raised"]}
-        verdict.status, verdict.message = "fail", f"gradients: tf.keras raised {error['type']} computing them: {error['message']}"
-        return
-    if keras.gradients is None:  # a target that computes no gradient (a stand-in in tests)
-        verdict.metrics["gradients"] = {"not_checked": "the target gave no gradient"}
-        return
     values = {name: value for name, (value, _) in inputs.items()}
-    differentiated = {name: values[name] for name in keras.gradients["inputs"]}
 
     def forward(moved, weights):
         return np.asarray(op.compute({**values, **moved}, case.params), dtype=np.float64)
 
-    messages, metrics = gradients.judge(case, forward, differentiated, {}, keras.gradients, v, reference.output,
-                                        tangent=op.tangent(case.params) if op.tangent else None)
-    verdict.metrics["gradients"] = metrics
-    if messages:
-        verdict.status, verdict.message = "fail", "gradients: " + "; ".join(messages)
+    def judged():
+        differentiated = {name: values[name] for name in keras.gradients["inputs"]}
+        return gradients.judge(case, forward, differentiated, {}, keras.gradients, v, reference.output,
+                               tangent=op.tangent(case.params) if op.tangent else None)
+
+    gradients.add_to_verdict(verdict, keras, judged)

@@ -73,23 +73,12 @@ def _cotangent(op, case: Case, reference: SideOutcome):
 
 
 def _judge_gradients(verdict: Verdict, case: Case, forward, x, weights: dict, keras: SideOutcome, v, reference: SideOutcome) -> None:
-    """Add the gradient check's result to a passing forward verdict: metrics["gradients"], and
-    a fail with its messages when tf.keras's gradient is wrong or cannot be computed."""
-    if keras.gradient_error is not None:
-        error = keras.gradient_error
-        verdict.metrics["gradients"] = {"error": error, "failed": ["raised"]}
-        verdict.status, verdict.message = "fail", f"gradients: tf.keras raised {error['type']} computing them: {error['message']}"
-        return
-    if keras.gradients is None:  # a target that computes no gradient (a stand-in in tests)
-        verdict.metrics["gradients"] = {"not_checked": "the target gave no gradient"}
-        return
+    """The gradient check of a layer or function case, with respect to its float inputs and weights."""
     named = x if isinstance(x, dict) else {"x": x}
     float_inputs = {n: a for n, a in named.items() if np.issubdtype(np.asarray(a).dtype, np.floating)}
-    messages, metrics = gradients.judge(case, forward, float_inputs, weights, keras.gradients, v, reference.output,
-                                        None if case.tolerance else reference.error_bound)
-    verdict.metrics["gradients"] = metrics
-    if messages:
-        verdict.status, verdict.message = "fail", "gradients: " + "; ".join(messages)
+    gradients.add_to_verdict(verdict, keras, lambda: gradients.judge(
+        case, forward, float_inputs, weights, keras.gradients, v, reference.output,
+        None if case.tolerance else reference.error_bound))
 
 
 def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:
