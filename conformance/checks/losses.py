@@ -43,6 +43,15 @@ def loss_inputs(op, case: Case, call_index: int = 0) -> dict:
     return out
 
 
+def unnamed_inputs(op, case: Case) -> Verdict | None:
+    """The error verdict of a loss or metric case giving `input_values`: one literal array cannot
+    say which named input (y_true, y_pred, ...) it is."""
+    if case.input_values is None:
+        return None
+    return Verdict("error", f"{op.name} takes named inputs: give literal values as `inputs: {{y_true: {{values: ...}}, "
+                            "y_pred: {values: ...}}`, not `input_values`")
+
+
 def run_loss_reference(op, case: Case, inputs: dict) -> SideOutcome:
     try:
         values = {name: value for name, (value, _) in inputs.items()}
@@ -52,9 +61,9 @@ def run_loss_reference(op, case: Case, inputs: dict) -> SideOutcome:
 
 
 def judge(op, case: Case, target, timings: Timings) -> Verdict:
-    if case.input_values is not None:  # one literal array cannot say which input it is
-        return Verdict("error", f"{op.name} takes named inputs: give literal values as `inputs: {{y_true: {{values: ...}}, "
-                                "y_pred: {values: ...}}`, not `input_values`")
+    unnamed = unnamed_inputs(op, case)
+    if unnamed:
+        return unnamed
     inputs = loss_inputs(op, case)
     with timings("reference"):
         reference = run_loss_reference(op, case, inputs)

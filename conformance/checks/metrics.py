@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.catalogue.model import Case
-from conformance.checks.losses import loss_inputs
+from conformance.checks.losses import loss_inputs, unnamed_inputs
 from conformance.checks.values import compare_outputs
 from conformance.checks.verdict import Verdict, decide
 from conformance.outcome import SideOutcome, Timings, error_info
@@ -40,9 +40,9 @@ def run_metric_reference(op, case: Case, batches: list[dict]) -> SideOutcome:
 
 
 def judge(op, case: Case, target, timings: Timings) -> Verdict:
-    if case.input_values is not None:  # one literal array cannot say which input it is
-        return Verdict("error", f"{op.name} takes named inputs: give literal values as `inputs: {{y_true: {{values: ...}}, "
-                                "y_pred: {values: ...}}`, not `input_values`")
+    unnamed = unnamed_inputs(op, case)
+    if unnamed:
+        return unnamed
     batches = metric_batches(op, case)
     with timings("reference"):
         reference = run_metric_reference(op, case, batches)
