@@ -24,7 +24,8 @@ One step of every optimizer (the base class's documented arguments, in this orde
    decoupled weight decay of Loshchilov and Hutter (the paper AdamW cites), scaled by the
    step's learning rate and applied to the variable before the update rule:
    w <- w - lr * wd * w (Lion's docstring speaks of its strength as lr * wd). ScheduleFreeAdamW
-   (DECAY_IN_RULE) applies it in its rule, where its paper's Algorithm puts it.
+   (DECAY_IN_RULE) applies it in its rule, where its paper's Algorithm puts it; Muon's AdamW
+   step applies its own adam_weight_decay instead (see _muon_adamw).
 4. The update rule below, with lr the learning rate (or schedule(iterations), iterations
    counting steps before this one from 0) and t = iterations + 1.
 5. use_ema: "new_average = ema_momentum * old_average + (1 - ema_momentum) *
@@ -67,9 +68,15 @@ DEFAULTS = {
     "Adafactor": {"learning_rate": 0.001, "beta_2_decay": -0.8, "epsilon_1": 1e-30, "epsilon_2": 1e-3,
                   "clip_threshold": 1.0, "relative_step": True},
     "ScheduleFreeAdamW": {"learning_rate": 0.0025, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "warmup_steps": 0},
+    # only the arguments of its documented AdamW step (see _muon_adamw); the Muon step's
+    # (momentum, nesterov, ns_steps, muon_a/b/c, rms_rate) are not modelled
+    "Muon": {"learning_rate": 0.001, "adam_beta_1": 0.9, "adam_beta_2": 0.999, "adam_weight_decay": 0.004,
+             "epsilon": 1e-7, "weight_decay": 0.004, "exclude_layers": None, "exclude_embeddings": True,
+             "adam_lr_ratio": 1.0},
 }
-# Rules that apply weight_decay themselves (where their paper puts it), not as the base step 3.
-DECAY_IN_RULE = {"ScheduleFreeAdamW"}
+# Rules that apply weight_decay themselves (where their paper puts it), not as the base step 3;
+# Muon's AdamW step applies adam_weight_decay in its rule.
+DECAY_IN_RULE = {"ScheduleFreeAdamW", "Muon"}
 # LossScaleOptimizer wraps one of the above: {"inner_optimizer": {"class_name", "config"}, ...}
 LOSS_SCALE_DEFAULTS = {"initial_scale": 32768.0, "dynamic_growth_steps": 2000}
 
@@ -358,6 +365,48 @@ def _schedule_free_adamw(w, g, s, lr, t, p):
     return (1 - b1) * z + b1 * x, {"z": z, "x": x, "v": v, "weight_sum": np.float64(weight_sum)}
 
 
+def muon_takes_adamw(path: str, shape, p: dict) -> bool:
+    """Whether Muon gives the variable at `path` the AdamW step, as far as its docstring says:
+    "For any variable that isn't 2D, the AdamW step will be used"; "For any variable with a name
+    that matches an expression listed in the argument `exclude_layers` (a list), the AdamW step
+    will be used" ("keywords of layer names to exclude. All layers with keywords in their path
+    will use adamw"). We read an entry as matching when it occurs in the path as a regular
+    expression (re.search: a plain keyword is then a substring of the path, both sentences'
+    reading). The path of a variable made outside any layer is its name (as `route` reads it).
+    False for every other variable: the Muon step, or, with exclude_embeddings, the AdamW step
+    of an "embedding layer"'s variable, which the docs do not say how to recognise."""
+    if len(shape) != 2:
+        return True
+    return any(re.search(keyword, path) for keyword in p.get("exclude_layers") or ())
+
+
+def _muon_adamw(w, g, s, lr, t, p):
+    """Muon's "AdamW step" (its docstring), for the variables muon_takes_adamw gives it: the
+    AdamW rule (_adam, Kingma and Ba with "epsilon hat" as the docstring says; Muon has no
+    amsgrad) with beta_1 = adam_beta_1, beta_2 = adam_beta_2, epsilon, at the learning rate
+    lr_adam = adam_lr_ratio * lr ("the ratio of the learning rate when using Adam to the main
+    learning rate"; lr the main rate or schedule(iterations)), after its decoupled weight
+    decay w <- w - lr_adam * adam_weight_decay * w (none when null or 0).
+
+    Readings, where the docs leave it open:
+    - adam_weight_decay and adam_lr_ratio: the step is AdamW's, and AdamW's decay (base step 3)
+      is scaled by the learning rate of its step, so by lr_adam, the rate "when using Adam";
+      AdamW(learning_rate=adam_lr_ratio * lr, weight_decay=adam_weight_decay, ...) is the
+      same step. (tf.keras scales it by the main rate: muon-adam-weight-decay-main-learning-rate.)
+    - weight_decay (the base class's, default 0.004 in Muon's signature) does not apply to
+      these variables: adam_weight_decay is "applied when using the Adam optimizer", and we
+      read the two as the decays of the two steps (as adam_beta_1 and momentum are the two
+      steps' momenta), not as added.
+    The base step's clipping (global_clipnorm over every variable of the optimizer), EMA and
+    gradient accumulation are as for every optimizer (module docstring), t the number of
+    updates."""
+    lr_adam = lr * p["adam_lr_ratio"]
+    if p["adam_weight_decay"]:
+        w = w - lr_adam * p["adam_weight_decay"] * w
+    adam = {"beta_1": p["adam_beta_1"], "beta_2": p["adam_beta_2"], "epsilon": p["epsilon"], "amsgrad": False}
+    return _adam(w, g, s, lr_adam, t, adam)
+
+
 def _zeros(*names):
     return lambda w, p: {n: np.zeros_like(w) for n in names}
 
@@ -393,6 +442,7 @@ RULES = {
     "Adafactor": (_adafactor, _adafactor_slots),
     "ScheduleFreeAdamW": (_schedule_free_adamw,
                           lambda w, p: {"z": w.copy(), "x": w.copy(), "v": np.zeros_like(w), "weight_sum": np.float64(0.0)}),
+    "Muon": (_muon_adamw, _zeros("m", "v")),
 }
 
 
@@ -444,6 +494,12 @@ def run(name: str, params: dict, variables: dict, gradients: list, *, ema_from_i
     check_arguments(name, p)
     rule, init = RULES[name]
     w = {n: np.asarray(v, np.float64) for n, v in variables.items()}
+    if name == "Muon":
+        unmodelled = [n for n, v in w.items() if not muon_takes_adamw(n, v.shape, p)]
+        if unmodelled:
+            raise NotImplementedError(
+                f"Muon: {', '.join(unmodelled)} take the Muon step (2-D, no exclude_layers entry in the path), "
+                "which its documentation does not fix; only the AdamW step is modelled")
     slots = {n: init(v, p) for n, v in w.items()}
     k = p["gradient_accumulation_steps"] or 1
     accumulated = {n: np.zeros_like(v) for n, v in w.items()}

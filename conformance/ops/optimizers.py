@@ -11,14 +11,23 @@ MultiOptimizer is given as {default_optimizer: {class_name, config}, optimizer_m
 {class_name, config}}}, the OptimizerMap its docstring builds; only its variables are
 compared (see _multi).
 
-Left out, with the reason: Muon (its documentation fixes the Newton-Schulz coefficients and
-which variables take the AdamW step only in part, and not the rest of the Muon step: the
-normalisation before the iteration and its epsilon, the orientation of tall matrices, the
-momentum's form (sum or moving average) and its Nesterov variant, how `rms_rate` scales the
-update ("a parameter from arxiv.org/abs/2502.16982") and what scale applies without it,
-where `weight_decay` enters the Muon step, and how an "embedding" variable is recognised; the
-cited implementation and Liu et al. 2025 differ on the scale); OptimizerMap (not an
-optimizer: MultiOptimizer's argument); Optimizer (the base class).
+Muon is covered as far as its documentation fixes it: the variables it documents as taking
+"the AdamW step" (any variable that is not 2-D, and a 2-D one whose path, the variable's name
+here, matches an entry of `exclude_layers`), with adam_beta_1, adam_beta_2, epsilon,
+adam_weight_decay and adam_lr_ratio, and the base class's arguments (reference_impl.optimizers:
+muon_takes_adamw, _muon_adamw, with the readings taken). Its op takes only those arguments; a
+case whose variables include one that takes the Muon step is not judged (the reference raises
+NotImplementedError).
+
+Left out, with the reason: Muon's own step (its documentation fixes the Newton-Schulz
+coefficients but not the rest of the step: the normalisation before the iteration and its
+epsilon, the orientation of tall matrices, the momentum's form (sum or moving average) and its
+Nesterov variant, how `rms_rate` scales the update ("a parameter from arxiv.org/abs/2502.16982")
+and what scale applies without it, where `weight_decay` enters the Muon step; the cited
+implementation and Liu et al. 2025 differ on the scale), so its arguments momentum, nesterov,
+ns_steps, muon_a, muon_b, muon_c and rms_rate; and `exclude_embeddings` beyond being accepted
+(the docs do not say how an "embedding" variable is recognised: the cases name none so);
+OptimizerMap (not an optimizer: MultiOptimizer's argument); Optimizer (the base class).
 """
 from __future__ import annotations
 
@@ -40,6 +49,11 @@ LEARNING_RATE = P.ParamType(
                 "properties": {"class_name": {"enum": list(SCHEDULES)}, "config": {"type": "object"}}}]},
 )
 OPTIONAL_POSITIVE = P.optional(P.NUMBER.at_least(0, exclusive=True))
+KEYWORDS = P.ParamType(
+    "a list of strings (keywords of variable paths) or null",
+    lambda v: v is None or (isinstance(v, list) and all(isinstance(s, str) for s in v)),
+    {"anyOf": [{"type": "null"}, {"type": "array", "items": {"type": "string"}}]},
+)
 TYPES = {
     "learning_rate": LEARNING_RATE,
     "momentum": P.NUMBER, "nesterov": P.BOOL, "rho": P.NUMBER, "epsilon": P.NON_NEGATIVE, "centered": P.BOOL,
@@ -53,6 +67,10 @@ TYPES = {
     "global_clipnorm": OPTIONAL_POSITIVE, "use_ema": P.BOOL, "ema_momentum": P.NUMBER.between(0, 1),
     "ema_overwrite_frequency": P.optional(P.INT.at_least(1)),
     "gradient_accumulation_steps": P.optional(P.INT.at_least(1)),
+    # Muon's AdamW step
+    "adam_beta_1": P.NUMBER.between(0, 1), "adam_beta_2": P.NUMBER.between(0, 1),
+    "adam_weight_decay": P.optional(P.NON_NEGATIVE), "adam_lr_ratio": P.NUMBER.at_least(0, exclusive=True),
+    "exclude_layers": KEYWORDS, "exclude_embeddings": P.BOOL,
 }
 # tf.keras's slot variables, named `<variable>_<suffix>`, -> the reference's names for them
 # (the docs' or the cited paper's: SGD's velocity, Adam's m and v, Adamax's m and u, Ftrl's n and z)
@@ -72,6 +90,13 @@ SLOTS = {
     # the docstring's `momentum` is the paper's z ("the sequence where gradient updates are
     # applied"); its averaged x is not a tf.keras variable (the model variable is y)
     "ScheduleFreeAdamW": {"momentum": "z", "velocity": "v"},
+    "Muon": {"momentum": "m", "velocity": "v"},  # the AdamW step's; the Muon step's momentum is not compared
+}
+# `conformance new`'s starting point where the common one does not fit: Muon's 2-D variable
+# takes the documented AdamW step only when exclude_layers names it
+EXAMPLES = {
+    "Muon": {"inputs": {"head_kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
+             "params": {"learning_rate": 0.1, "exclude_layers": ["head"]}},
 }
 
 
@@ -85,8 +110,8 @@ def _optimizer(name: str) -> OptimizerOp:
     return OptimizerOp(
         name=f"optimizers.{name}", family=FAMILY, params=types, keras_class=name, slots=SLOTS[name],
         doc=f"tf.keras.optimizers.{name}(**params).apply_gradients per step: reference_impl.optimizers ({name})",
-        compute=compute, example={"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
-                                  "params": {"learning_rate": 0.1}},
+        compute=compute, example=EXAMPLES.get(name, {"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
+                                                     "params": {"learning_rate": 0.1}}),
     )
 
 

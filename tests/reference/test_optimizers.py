@@ -259,3 +259,39 @@ def test_optimizer_map_lookup():
     assert R.route(m, "bias") == ".*s"
     with pytest.raises(ValueError):
         R.route({"k.*": 1, ".*l": 2}, "kernel")
+
+
+def test_muon_adamw_step_by_hand():
+    # lr 0.2, adam_lr_ratio 0.5: the Adam learning rate is 0.1; adam betas 0.5, 0.75, eps 0,
+    # adam_weight_decay 0.5; the base weight_decay 0.5 does not apply to the AdamW step.
+    # step 1, w = 2, g = 2: decay w = 2 - 0.1 * 0.5 * 2 = 1.9; m = 1, v = 1,
+    #   alpha = 0.1 sqrt(0.25) / 0.5 = 0.1 -> w = 1.9 - 0.1 = 1.8
+    # step 2, g = -1: decay w = 1.8 - 0.05 * 1.8 = 1.71; m = 0.5 - 0.5 = 0 -> w stays 1.71; v = 0.75 + 0.25 = 1
+    p = {"learning_rate": 0.2, "adam_lr_ratio": 0.5, "adam_beta_1": 0.5, "adam_beta_2": 0.75, "epsilon": 0.0,
+         "adam_weight_decay": 0.5, "weight_decay": 0.5}
+    out = steps("Muon", p, [2.0], [[2.0], [-1.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([1.8])
+    assert out[1]["variables"]["w"] == pytest.approx([1.71])
+    assert out[1]["slots"]["w"]["m"] == pytest.approx([0.0]) and out[1]["slots"]["w"]["v"] == pytest.approx([1.0])
+    # it is AdamW at the Adam learning rate
+    adamw = steps("AdamW", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 0.75, "epsilon": 0.0, "weight_decay": 0.5},
+                  [2.0], [[2.0], [-1.0]])
+    assert out[1]["variables"]["w"] == pytest.approx(adamw[1]["variables"]["w"])
+    # adam_weight_decay null: no decay at all (the base weight_decay still does not apply): 2 - 0.1 = 1.9
+    assert steps("Muon", {**p, "adam_weight_decay": None}, [2.0], [[2.0]])[0]["variables"]["w"] == pytest.approx([1.9])
+    # a 2-D variable named by exclude_layers and a 3-D one take the same step
+    out = R.run("Muon", {**p, "exclude_layers": ["head"]}, {"dense_head_kernel": np.full((1, 1), 2.0), "conv": np.full((1, 1, 1), 2.0)},
+                [{"dense_head_kernel": np.full((1, 1), 2.0), "conv": np.full((1, 1, 1), 2.0)}])
+    assert out[0]["variables"]["dense_head_kernel"] == pytest.approx(np.full((1, 1), 1.8))
+    assert out[0]["variables"]["conv"] == pytest.approx(np.full((1, 1, 1), 1.8))
+
+
+def test_muon_takes_the_adamw_step_only_where_documented():
+    assert R.muon_takes_adamw("bias", (5,), {})
+    assert R.muon_takes_adamw("conv", (2, 3, 4), {"exclude_layers": None})
+    assert R.muon_takes_adamw("output_dense_kernel", (3, 4), {"exclude_layers": ["head", "output_dense"]})
+    assert not R.muon_takes_adamw("kernel", (3, 4), {"exclude_layers": ["head"]})
+    assert not R.muon_takes_adamw("my_head_kernel", (3, 4), {"exclude_layers": ["^head_"]})  # an expression, searched
+    # a variable that takes the Muon step is not modelled: the case cannot be judged
+    with pytest.raises(NotImplementedError, match="kernel"):
+        R.run("Muon", {}, {"kernel": np.ones((3, 4)), "bias": np.ones(4)}, [{"kernel": np.ones((3, 4)), "bias": np.ones(4)}])
