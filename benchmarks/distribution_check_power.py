@@ -17,6 +17,12 @@ their noise on whatever input the case gives): the std test's false-alarm rate a
 exactly from the interval the check applies ((n - 1) s**2 / sigma**2 ~ chi2(n - 1); its level is
 3.3e-7), the whole check's simulated false-alarm share at 0.05 (expect at most 0.05), and its
 simulated power at 1e-6 against a stddev 1.5 times too large.
+
+A third table takes the uniform law at the sizes of a batch of images (64, 128: the per-image
+factors of conformance.checks.random_layers): how often the std test's central-limit interval
+rejects exact uniform samples, relative to its level, for each tail (`--uniform-draws` sample
+variances per n). The ratio grows as the level falls, which is why the image checks leave the std
+test out.
 """
 from __future__ import annotations
 
@@ -108,11 +114,26 @@ def small_n_rows(trials, rng):
         yield n, exact, fa05 / trials, caught / trials
 
 
+def uniform_std_rows(draws, rng, sizes=(64, 128), levels=(1e-3, 1e-4, 1e-5)):
+    """(n, level, rejections / level, low tail / (level / 2), high tail / (level / 2)) of the std test
+    on `draws` exact uniform samples of n (its interval from variance_ratio_interval, kurtosis 9/5)."""
+    from conformance.checks.distribution import variance_ratio_interval
+
+    for n in sizes:
+        ratio = np.concatenate([rng.random((min(100_000, draws - k), n)).var(axis=1, ddof=1) * 12
+                                for k in range(0, draws, 100_000)])
+        for level in levels:
+            lo, hi = variance_ratio_interval("uniform", n, 9.0 / 5.0, level)
+            low, high = float((ratio < lo).mean()), float((ratio > hi).mean())
+            yield n, level, (low + high) / level, low / (level / 2), high / (level / 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=300)
     parser.add_argument("--n", type=int, default=None, help="samples per check (default: sample_size())")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--uniform-draws", type=int, default=1_000_000, help="sample variances per n, third table")
     args = parser.parse_args()
     n = args.n or sample_size()
     rng = np.random.default_rng(args.seed)
@@ -136,6 +157,13 @@ def main() -> None:
     print("-" * len(header))
     for n, exact, fa05, power in small_n_rows(args.trials, rng):
         print(f"{n:>6} {exact:>12.3g} {fa05:>8.3f} {power:>7.3f}", flush=True)
+    print()
+    print(f"uniform at a batch's size, {args.uniform_draws} samples per n: the std test's rejections relative to its level")
+    header = f"{'n':>6} {'level':>8} {'both':>6} {'low':>6} {'high':>6}"
+    print(header)
+    print("-" * len(header))
+    for n, level, both, low, high in uniform_std_rows(args.uniform_draws, rng):
+        print(f"{n:>6} {level:>8.0e} {both:>6.2f} {low:>6.2f} {high:>6.2f}", flush=True)
     print(f"total {time.perf_counter() - total_started:.0f} s")
 
 

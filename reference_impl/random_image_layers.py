@@ -72,6 +72,84 @@ In training (the statistical kinds, `STOCHASTIC`):
   complement within value_range); an image is inverted with a probability sampled "between the
   two values for each image" (a float a: between 0 and a), so, marginally, with probability
   the midpoint (`invert_probability`).
+
+A value "sampled between" two bounds is read, for every layer below as above, as uniform on them,
+one draw per image where the docstring says "for each image" / "for every image augmented".
+`zero_based_range`: a pair is its two values, a single float a is [0, a] ("If a single float is
+used, a value between 0.0 and the passed float is sampled").
+
+- solarization (Solarization(addition_factor, threshold_factor, value_range)): "Applies
+  (max_value - pixel + min_value) for each pixel"; a per-image addition a "(times the value range
+  of input images, e.g. 255), is added to each pixel before solarization and thresholding", and
+  "only pixel values above this threshold will be solarized": z = clip(x + a (high - low), low,
+  high), y = low + high - z where z > low + t (high - low), else z (`solarize`); a and t drawn per
+  image from `solarization_ranges` ("If a float is passed, the range is interpreted as (0,
+  addition_factor)"). Readings taken: the threshold is a fraction of value_range as the addition
+  is (the docstring scales only the addition explicitly; read in pixel units, a threshold_factor
+  in [0, 1] would solarize almost every pixel of a (0, 255) image); the sum is clipped to
+  value_range before the threshold ("Images passed to the layer should have values within
+  value_range"; the mirror of an unclipped sum leaves the range); the default threshold 0
+  solarizes every pixel, as "When created without threshold parameter, the layer performs
+  solarization to all values" says.
+- posterization (RandomPosterization(factor, value_range)): "factor: integer, the number of bits
+  to keep for each channel. Must be a value between 1-8": each value is mapped to 0..255 and the
+  top b bits of its integer part are kept, floor(v / 2**(8 - b)) 2**(8 - b), mapped back
+  (`posterize`); an integer factor keeps exactly that many bits in every image. Readings taken: a
+  pair (lo, hi), which the docstring does not describe, is every number of bits from lo to hi,
+  both included, equally likely per image (`posterization_bits`; the family's "sampled between
+  the two values" over the integers); the bits of a non-integer value are those of its integer
+  part (floor, as a conversion to uint8).
+- color_degeneration (RandomColorDegeneration(factor, value_range)): the image "converts [...] to
+  gray scale, then back to color. It then takes a weighted average between original image and the
+  degenerated image": y = x + f (gray - x), "factor=0.0 [...] a no-op", "1.0 uses the degenerated
+  result entirely" (`color_degeneration`), f per image from `zero_based_range`. The docstring
+  names no gray coefficients: the check asks only that gray be a weighted mean of the pixel's
+  channels, and recovers f from the channel differences, each scaled by 1 - f whatever the weights.
+- saturation (RandomSaturation(factor, value_range)): "factor=0.5 makes this layer perform a
+  no-op operation. factor=0.0 makes the image fully grayscale. factor=1.0 makes the image fully
+  saturated": the HSV saturation (max - min) / max of every pixel multiplied by m = f / (1 - f)
+  (`saturation_multiplier`), capped at 1, hue and value kept (`saturate`); f per image from
+  `zero_based_range`. Reading taken: the docstring fixes three points of the map from f to m;
+  f / (1 - f) is the one through them that makes every coloured pixel fully saturated at f = 1
+  (a linear 2 f would only double the saturation). A saturation above 1 is no saturation, hence
+  the cap.
+- mixup (MixUp(alpha)): the docstring says "MixUp implements the MixUp data augmentation
+  technique" and cites its paper (Zhang et al., "mixup: Beyond Empirical Risk Minimization"):
+  y_i = lambda_i x_i + (1 - lambda_i) x_j (`mixup`) with j another image of the batch and lambda ~
+  Beta(alpha, alpha) (`mixup_weight_cdf`). Readings taken: one lambda per image (the paper draws
+  lambda for each pair it mixes; its reference code's one draw per minibatch is a shortcut); the
+  partner is any image of the batch (the paper's code pairs the batch with a permutation of
+  itself, so an image may be its own partner and come out unchanged).
+- cutmix (CutMix(factor)): "patches are cut and pasted between two images in the dataset": each
+  image is its input with one rectangle replaced by the same rectangle of another image of the
+  batch (the paper's mask M (.) x_A + (1 - M) (.) x_B with a box M; `paste_boxes`). Not judged:
+  the patch's size. "factor: [...] These values define the range from which the mixing weight is
+  sampled" says neither how the weight is drawn nor how the box follows from it.
+- erasing (RandomErasing(factor, scale, fill_value, value_range)): an image is erased with a
+  probability "sampled between min and max for each image" (a float: between 0 and it), so
+  marginally with the midpoint (`erasing_probability`, as RandomInvert); an erased image is its
+  input with one rectangle set to fill_value, or, for None, to values "from a normal distribution"
+  (any values then). Not judged: the rectangle's size ("scale: [...] the aspect ratio range of the
+  erased patch", whose default (0.02, 0.33) reads as an area fraction). Reading taken: the
+  per-image rule over "factor=1.0 means erasing is always applied", which contradicts it for the
+  default factor (keras-team/keras#20837, open, rewrites that description); the catalogue's case
+  uses a pair, which only the per-image rule describes.
+- gaussian_blur (RandomGaussianBlur(factor, kernel_size, sigma, value_range)), with factor [1, 1]:
+  every image blurred by the separable kernel_size x kernel_size Gaussian of one standard
+  deviation ("sigma: [...] Standard deviation of the Gaussian kernel [...] If a tuple is provided,
+  a value is sampled between the two for each image"; a float is that deviation), the same along
+  both axes, the sampled kernel exp(-k**2 / (2 sigma**2)) normalized to sum 1
+  (`gaussian_blur_interior`). Readings taken: factor 1 blurs every image fully ("a value of 1.0
+  performs the most aggressive blurring available"); what a factor below 1 does ("controls the
+  extent") is not said, so validation refuses it in training (`training_unmodelled`); the border,
+  whose padding is not documented, is not compared.
+
+Not modelled in training (validation refuses them, `training_unmodelled`): RandomHue and
+RandomSharpness (the docstrings do not say how factor maps to the hue shift or which blur is
+blended), RandomRotation, RandomTranslation, RandomZoom, RandomShear, RandomPerspective,
+RandomElasticTransform (a per-image geometry under interpolation and fill), RandomColorJitter,
+AugMix and RandAugment (compositions of the above); RandomHeight and RandomWidth are Keras 3's
+legacy classes, documented "DEPRECATED.", whose output size is one draw for the whole batch.
 """
 from __future__ import annotations
 
@@ -90,7 +168,10 @@ LAYERS = (
 INFERENCE_IS_IDENTITY = frozenset(LAYERS) - {"RandomCrop", "AutoContrast", "Equalization"}
 # the training-time checks the reference states (conformance.checks.random_layers)
 STOCHASTIC = {"RandomCrop": "crop", "RandomFlip": "flip", "RandomBrightness": "brightness", "RandomContrast": "contrast",
-              "RandomGrayscale": "grayscale", "RandomInvert": "invert"}
+              "RandomGrayscale": "grayscale", "RandomInvert": "invert", "Solarization": "solarization",
+              "RandomPosterization": "posterization", "RandomColorDegeneration": "color_degeneration",
+              "RandomSaturation": "saturation", "MixUp": "mixup", "CutMix": "cutmix", "RandomErasing": "erasing",
+              "RandomGaussianBlur": "gaussian_blur"}
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 # mode -> the image axes (of a (height, width, channels) image) a flip may reverse
 FLIP_AXES = {"horizontal": (1,), "vertical": (0,), "horizontal_and_vertical": (0, 1)}
@@ -277,6 +358,212 @@ def grayscale_probability(factor=0.5) -> float:
     return float(factor)
 
 
+def _factor_pair(factor, name: str) -> tuple[float, float] | None:
+    """(lower, upper) of a pair, None for a single number; ValueError otherwise."""
+    if isinstance(factor, numbers.Real) and not isinstance(factor, bool):
+        return None
+    if isinstance(factor, (list, tuple)) and len(factor) == 2 and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in factor):
+        return float(factor[0]), float(factor[1])
+    raise ValueError(f"{name} must be a float or a pair of floats. Received: {name}={factor!r}")
+
+
+def zero_based_range(factor, name: str = "factor") -> tuple[float, float]:
+    """[lower, upper] of a per-image value "sampled between" a pair's two values, or between 0
+    and a single float; both within [0, 1], lower <= upper."""
+    pair = _factor_pair(factor, name)
+    lower, upper = pair if pair is not None else (0.0, float(factor))
+    if not 0 <= lower <= upper <= 1:
+        raise ValueError(f"{name} must lie in [0, 1] with lower <= upper. Received: {name}={factor!r}")
+    return lower, upper
+
+
+def solarization_ranges(addition_factor=0.0, threshold_factor=0.0) -> tuple[tuple[float, float], tuple[float, float]]:
+    """([a0, a1], [t0, t1]): the ranges of the per-image addition and threshold, as fractions of
+    value_range (`zero_based_range` each; 0.0, the default, is the constant 0)."""
+    return zero_based_range(addition_factor, "addition_factor"), zero_based_range(threshold_factor, "threshold_factor")
+
+
+def solarize(x, additions, thresholds, value_range=(0, 255)) -> np.ndarray:
+    """z = clip(x + a (high - low), low, high); y = low + high - z where z > low + t (high - low),
+    else z; a and t (batch,) one per image, as fractions of value_range."""
+    x = _images(x)
+    low, high = value_range_argument(value_range)
+    span = high - low
+    a = np.asarray(additions, dtype=np.float64)[:, None, None, None]
+    t = np.asarray(thresholds, dtype=np.float64)[:, None, None, None]
+    z = np.clip(x + a * span, low, high)
+    return np.where(z > low + t * span, low + high - z, z)
+
+
+def posterization_bits(factor) -> tuple[int, ...]:
+    """The numbers of bits an image may keep: an integer b in 1..8 gives (b,); a pair (lo, hi)
+    every integer from lo to hi, both included (module docstring)."""
+    pair = _factor_pair(factor, "factor")
+    values = (factor,) if pair is None else pair
+    if not all(float(v).is_integer() and 1 <= v <= 8 for v in values) or values[0] > values[-1]:
+        raise ValueError(f"factor must be an integer number of bits between 1 and 8 (or a pair lo <= hi of them). "
+                         f"Received: factor={factor!r}")
+    return tuple(range(int(values[0]), int(values[-1]) + 1))
+
+
+def posterize(x, bits, value_range=(0, 255)) -> np.ndarray:
+    """Each value mapped to 0..255, its integer part with the low 8 - b bits cleared, mapped back;
+    b (batch,) one per image."""
+    x = _images(x)
+    low, high = value_range_argument(value_range)
+    level = np.floor(np.clip((x - low) / (high - low) * 255, 0, 255))
+    step = 2.0 ** (8 - np.asarray(bits, dtype=np.float64))[:, None, None, None]
+    return low + np.floor(level / step) * step / 255 * (high - low)
+
+
+# a weighted mean of the channels (ITU-R 601 luma): what the tests' fake layers use; the checks
+# ask only that the gray value be a weighted mean (the docstrings name no coefficients)
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+def gray(x, weights=LUMA_WEIGHTS) -> np.ndarray:
+    """(batch, H, W, 1): the weighted mean of each pixel's channels."""
+    return (_images(x) @ np.asarray(weights, dtype=np.float64))[..., None]
+
+
+def color_degeneration(x, factors, weights=LUMA_WEIGHTS) -> np.ndarray:
+    """y = x + f (gray - x), f (batch,) one per image: f = 0 the input, f = 1 the gray image."""
+    x = _images(x)
+    f = np.asarray(factors, dtype=np.float64)[:, None, None, None]
+    return x + f * (gray(x, weights) - x)
+
+
+def rgb_to_hsv(x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(h, s, v) of (..., 3) RGB values (any non-negative scale): v = max, s = (max - min) / max
+    (0 where max = 0), h in [0, 1) the hexcone hue (0 where max = min)."""
+    x = np.asarray(x, dtype=np.float64)
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    v, m = x.max(axis=-1), x.min(axis=-1)
+    c = v - m
+    s = np.where(v > 0, c / np.where(v > 0, v, 1.0), 0.0)
+    safe = np.where(c > 0, c, 1.0)
+    h = np.where(v == r, (g - b) / safe, np.where(v == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe))
+    h = np.where(c > 0, (h / 6.0) % 1.0, 0.0)
+    return h, s, v
+
+
+def hsv_to_rgb(h, s, v) -> np.ndarray:
+    """(..., 3) RGB from hue h in [0, 1), saturation s and value v (the inverse of rgb_to_hsv)."""
+    h, s, v = (np.asarray(a, dtype=np.float64) for a in (h, s, v))
+    k = lambda n: (n + h * 6.0) % 6.0
+    f = lambda n: v - v * s * np.clip(np.minimum(k(n), 4.0 - k(n)), 0.0, 1.0)
+    return np.stack([f(5.0), f(3.0), f(1.0)], axis=-1)
+
+
+def saturation_multiplier(factor) -> np.ndarray:
+    """The saturation multiplier of a RandomSaturation factor f: f / (1 - f) (module docstring)."""
+    f = np.asarray(factor, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(f < 1, f / np.where(f < 1, 1 - f, 1.0), np.inf)
+
+
+def saturate(x, multipliers) -> np.ndarray:
+    """RGB images with the HSV saturation of each pixel multiplied by m (batch,), capped at 1."""
+    x = _images(x)
+    h, s, v = rgb_to_hsv(x)
+    m = np.asarray(multipliers, dtype=np.float64)[:, None, None]
+    with np.errstate(invalid="ignore"):  # inf * 0 (a gray pixel, an infinite multiplier) stays gray
+        scaled = np.where(s > 0, s * m, 0.0)
+    return hsv_to_rgb(h, np.clip(scaled, 0.0, 1.0), v)
+
+
+def mixup_alpha(alpha=0.2) -> float:
+    """The Beta(alpha, alpha) parameter: a positive number."""
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
+        raise ValueError(f"alpha must be a positive number. Received: alpha={alpha!r}")
+    return float(alpha)
+
+
+def mixup_weight_cdf(weights, alpha=0.2) -> np.ndarray:
+    """P(lambda <= w) for lambda ~ Beta(alpha, alpha): the regularized incomplete beta function."""
+    from scipy import special
+
+    return special.betainc(mixup_alpha(alpha), mixup_alpha(alpha), np.clip(np.asarray(weights, dtype=np.float64), 0, 1))
+
+
+def mixup(x, weights, partners) -> np.ndarray:
+    """y_i = lambda_i x_i + (1 - lambda_i) x_partner(i)."""
+    x = _images(x)
+    w = np.asarray(weights, dtype=np.float64)[:, None, None, None]
+    return w * x + (1 - w) * x[np.asarray(partners)]
+
+
+def paste_boxes(x, boxes, sources) -> np.ndarray:
+    """Each image with the box (top, left, bottom, right), bottom and right excluded, replaced by
+    the same box of `sources` (a (batch,) index into x: CutMix), or by a value (a float: erasing).
+    An entry None leaves the image unchanged."""
+    x = _images(x)
+    y = x.copy()
+    for i, (box, source) in enumerate(zip(boxes, sources)):
+        if box is None or source is None:
+            continue
+        top, left, bottom, right = box
+        y[i, top:bottom, left:right] = x[source, top:bottom, left:right] if isinstance(source, numbers.Integral) else source
+    return y
+
+
+def erasing_probability(factor=1.0) -> float:
+    """The marginal probability that an image is erased: the midpoint of [p0, p1] (a float a: [0, a])."""
+    return invert_probability(factor)
+
+
+def blur_sigma_range(sigma=1.0) -> tuple[float, float]:
+    """[lower, upper] of the per-image standard deviation: a float s is s itself; a pair is
+    sampled between its two values; every bound positive."""
+    pair = _factor_pair(sigma, "sigma")
+    lower, upper = pair if pair is not None else (float(sigma), float(sigma))
+    if not 0 < lower <= upper:
+        raise ValueError(f"sigma must be positive, lower <= upper. Received: sigma={sigma!r}")
+    return lower, upper
+
+
+def blur_kernel_size(kernel_size=3) -> int:
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral) or kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be a positive odd integer. Received: kernel_size={kernel_size!r}")
+    return int(kernel_size)
+
+
+def gaussian_kernel(size: int, sigma: float) -> np.ndarray:
+    """The (size,) sampled Gaussian exp(-k**2 / (2 sigma**2)), k = -(size // 2)..size // 2, summing to 1."""
+    k = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    w = np.exp(-0.5 * (k / sigma) ** 2)
+    return w / w.sum()
+
+
+def gaussian_blur_interior(x, sigmas, kernel_size=3) -> np.ndarray:
+    """The blur of each image by the separable kernel gaussian_kernel(kernel_size, sigma_i) x
+    itself, at the pixels whose window lies inside the image: (batch, H - k + 1, W - k + 1, C)."""
+    x = _images(x)
+    k = blur_kernel_size(kernel_size)
+    out_h, out_w = x.shape[1] - k + 1, x.shape[2] - k + 1
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"a {k} x {k} kernel has no interior pixel in a {x.shape[1]} x {x.shape[2]} image")
+    out = np.zeros((x.shape[0], out_h, out_w, x.shape[3]))
+    for i, sigma in enumerate(np.asarray(sigmas, dtype=np.float64)):
+        g = gaussian_kernel(k, sigma)
+        for a in range(k):
+            for b in range(k):
+                out[i] += g[a] * g[b] * x[i, a:a + out_h, b:b + out_w]
+    return out
+
+
+def training_unmodelled(layer: str, params: dict) -> str | None:
+    """Why `layer` with `params` has no documented training distribution the checks can judge
+    (None when it has one)."""
+    if layer not in STOCHASTIC:
+        return "its documented distribution is not modelled; only its inference (training: false) is"
+    if layer == "RandomGaussianBlur" and _factor_pair(params.get("factor", 1.0), "factor") != (1.0, 1.0):
+        return ("only factor [1, 1] is modelled: the docstring says how far factor = 1 blurs (\"the most aggressive "
+                "blurring available\") but not what a factor below 1 does")
+    return None
+
+
 INFERENCE = {"RandomCrop": center_crop_resize, "AutoContrast": auto_contrast, "Equalization": equalization}
 
 
@@ -305,4 +592,19 @@ def output_shape(layer: str, input_shape, **params) -> tuple:
         invert_probability(params.get("factor", 1.0))
     if layer == "RandomGrayscale":
         grayscale_probability(params.get("factor", 0.5))
+    if layer == "Solarization":
+        solarization_ranges(params.get("addition_factor", 0.0), params.get("threshold_factor", 0.0))
+    if layer == "RandomPosterization":
+        posterization_bits(params.get("factor"))
+    if layer in ("RandomColorDegeneration", "RandomSaturation"):
+        zero_based_range(params.get("factor"))
+    if layer in ("CutMix", "RandomGaussianBlur"):
+        zero_based_range(params.get("factor", 1.0))
+    if layer == "MixUp":
+        mixup_alpha(params.get("alpha", 0.2))
+    if layer == "RandomErasing":
+        erasing_probability(params.get("factor", 1.0))
+    if layer == "RandomGaussianBlur":
+        blur_sigma_range(params.get("sigma", 1.0))
+        blur_kernel_size(params.get("kernel_size", 3))
     return shape

@@ -1,8 +1,14 @@
-"""The training-mode checks of the image augmentation layers (conformance.checks.random_layers:
-flip, brightness) accept honest outputs and catch planted faults."""
+"""The training-mode checks of the image augmentation layers (conformance.checks.random_layers)
+accept honest outputs (fake layers in NumPy drawing from the documented law) and catch planted
+faults (a wrong range, a parameter shared by the batch or by the channels, the wrong law or the
+wrong operation); the reference's new formulas against values worked by hand."""
 import numpy as np
+import pytest
+from scipy import stats
 
+from conformance.checks import random_layers
 from conformance.checks.random_layers import check
+from reference_impl import random_image_layers as ref
 
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 rng = np.random.default_rng(5)
@@ -177,3 +183,358 @@ def test_crop_faults_are_caught():
     # the wrong size
     ok, message, _ = check("crop", X, X[:, :4, :4], params, "RandomCrop", TOL)
     assert not ok and "shape" in message
+
+
+# --- the kinds whose per-image parameter is recovered: honest fakes pass, planted faults fail ------
+
+XS = rng.normal(127.5, 30.0, size=(128, 6, 7, 3)).clip(0, 255)  # the catalogue's images, inside value_range
+
+
+def failing(kind, x, y, params, layer):
+    ok, message, metrics = check(kind, x, y, params, layer, TOL)
+    assert not ok, f"the planted fault passed: {metrics}"
+    return message
+
+
+def passing(kind, x, y, params, layer):
+    ok, message, metrics = check(kind, x, y, params, layer, TOL)
+    assert ok, message
+    return metrics
+
+
+def test_solarize_by_hand():
+    x = image_batch([[10.0, 100.0, 200.0, 250.0]])
+    # a = 0.2 (51): z = 61, 151, 251, 255 (clipped); t = 0.5 (127.5): above it mirrored
+    np.testing.assert_allclose(ref.solarize(x, [0.2], [0.5])[0, 0, :, 0], [61.0, 104.0, 4.0, 0.0])
+    # value_range (0, 1): a = 0.1, t = 0.3 on 0.25 and 0.5: z = 0.35, 0.6 -> 0.65, 0.4
+    np.testing.assert_allclose(ref.solarize(image_batch([[0.25, 0.5]]), [0.1], [0.3], (0, 1))[0, 0, :, 0], [0.65, 0.4])
+    assert ref.solarization_ranges(0.3, [0.4, 0.8]) == ((0.0, 0.3), (0.4, 0.8))
+
+
+def image_batch(rows):
+    return np.asarray(rows, dtype=np.float64)[None, :, :, None]
+
+
+def honest_solarization(x, a_range, t_range, value_range=(0, 255), shared_threshold=False, unscaled_lower=False):
+    n = x.shape[0]
+    a = rng.uniform(*a_range, size=n)
+    t = rng.uniform(*t_range, size=1 if shared_threshold else n) * np.ones(n)
+    if unscaled_lower:  # tf.keras 3.15: uniform(lower, upper * 255) in pixel units
+        a = rng.uniform(a_range[0] / 255, a_range[1], size=n)
+    return ref.solarize(x, a, t, value_range)
+
+
+def test_honest_solarization_passes():
+    params = {"addition_factor": [0.1, 0.4], "threshold_factor": [0.4, 0.8]}
+    metrics = passing("solarization", XS, honest_solarization(XS, (0.1, 0.4), (0.4, 0.8)), params, "Solarization")
+    assert metrics["images_not_solarized_by_one_rule"] == 0 and metrics["threshold_images_outside_range"] == 0
+    # defaults: addition 0 and threshold 0, every pixel mirrored
+    passing("solarization", XS, 255 - XS, {}, "Solarization")
+    x = rng.normal(0.5, 0.12, size=(128, 5, 6, 3)).clip(0, 1)
+    passing("solarization", x, honest_solarization(x, (0, 0.2), (0, 0.6), (0, 1)),
+            {"addition_factor": 0.2, "threshold_factor": 0.6, "value_range": [0, 1]}, "Solarization")
+
+
+def test_solarization_faults_are_caught():
+    params = {"addition_factor": [0.1, 0.4], "threshold_factor": [0.4, 0.8]}
+    # the lower bound not scaled (tf.keras): additions below 0.1
+    message = failing("solarization", XS, honest_solarization(XS, (0.1, 0.4), (0.4, 0.8), unscaled_lower=True), params,
+                      "Solarization")
+    assert "additions" in message
+    # one threshold for the batch
+    message = failing("solarization", XS, honest_solarization(XS, (0.1, 0.4), (0.4, 0.8), shared_threshold=True), params,
+                      "Solarization")
+    assert "thresholds" in message and "Kolmogorov" in message
+    # a threshold range of [0, 0.8] where [0.4, 0.8] is documented
+    message = failing("solarization", XS, honest_solarization(XS, (0.1, 0.4), (0.0, 0.8)), params, "Solarization")
+    assert "outside the documented [0.4, 0.8]" in message
+    # the sum not clipped before mirroring
+    a = rng.uniform(0.1, 0.4, size=128)[:, None, None, None] * 255
+    message = failing("solarization", XS, 255 - (XS + a), {"addition_factor": [0.1, 0.4]}, "Solarization")
+    assert "not clip(x + a) solarized" in message
+    # the addition drawn per pixel
+    z = np.clip(XS + rng.uniform(0.1, 0.4, size=XS.shape) * 255, 0, 255)
+    failing("solarization", XS, 255 - z, {"addition_factor": [0.1, 0.4]}, "Solarization")
+
+
+def test_posterize_by_hand():
+    # 200.7 -> level 200 = 0b11001000; 4 bits keep 0b11000000 = 192, 1 bit 128, 8 bits 200
+    x = image_batch([[200.7, 15.2]])
+    np.testing.assert_allclose(ref.posterize(np.concatenate([x, x, x]), [4, 1, 8])[:, 0, :, 0],
+                               [[192.0, 0.0], [128.0, 0.0], [200.0, 15.0]])
+    # value_range (0, 1): 0.5 -> level 127 = 0b01111111, 2 bits keep 64 -> 64 / 255
+    np.testing.assert_allclose(ref.posterize(image_batch([[0.5]]), [2], (0, 1))[0, 0, 0, 0], 64 / 255)
+    assert ref.posterization_bits(4) == (4,) and ref.posterization_bits([2, 6]) == (2, 3, 4, 5, 6)
+    for bad in (0, 9, 2.5, [6, 2]):
+        with pytest.raises(ValueError):
+            ref.posterization_bits(bad)
+
+
+def test_posterization_honest_and_faults():
+    bits = rng.integers(2, 7, size=128)  # 2..6, the pair (2, 6)
+    passing("posterization", XS, ref.posterize(XS, bits), {"factor": [2, 6]}, "RandomPosterization")
+    passing("posterization", XS, ref.posterize(XS, np.full(128, 4)), {"factor": 4}, "RandomPosterization")
+    # randint with the top excluded (tf.keras): 4 never kept, or 6 never kept
+    message = failing("posterization", XS, ref.posterize(XS, rng.integers(1, 4, size=128)), {"factor": 4},
+                      "RandomPosterization")
+    assert "allowed [4]" in message
+    message = failing("posterization", XS, ref.posterize(XS, rng.integers(2, 6, size=128)), {"factor": [2, 6]},
+                      "RandomPosterization")
+    assert "keep 6 bits" in message
+    # bits drawn per channel, not per image
+    per_channel = np.stack([ref.posterize(XS[..., c:c + 1], rng.integers(2, 7, size=128))[..., 0] for c in range(3)], -1)
+    message = failing("posterization", XS, per_channel, {"factor": [2, 6]}, "RandomPosterization")
+    assert "not their input posterized" in message
+    # rounded to the nearest level instead of floored
+    rounded = ref.posterize(np.round(XS), np.full(128, 8))
+    failing("posterization", XS, rounded, {"factor": 8}, "RandomPosterization")
+
+
+def test_rgb_hsv_round_trip_and_saturate_by_hand():
+    x = rng.uniform(0, 255, size=(4, 3, 5, 3))
+    h, s, v = ref.rgb_to_hsv(x)
+    np.testing.assert_allclose(ref.hsv_to_rgb(h, s, v), x, rtol=1e-12, atol=1e-9)
+    # pure red: h 0, s 1; (100, 50, 50): v 100, s 0.5, h 0; (50, 100, 50): h 1/3
+    h, s, v = ref.rgb_to_hsv(np.array([[255.0, 0, 0], [100, 50, 50], [50, 100, 50]]))
+    np.testing.assert_allclose(h, [0, 0, 1 / 3]) and np.testing.assert_allclose(s, [1, 0.5, 0.5])
+    # saturation 0.5 times 1.5 = 0.75: (100, 25, 25); times 3 capped at 1: (100, 0, 0); times 0: gray (100, 100, 100)
+    px = np.array([100.0, 50, 50])[None, None, None, :]
+    np.testing.assert_allclose(ref.saturate(np.repeat(px, 3, axis=0), [1.5, 3.0, 0.0])[:, 0, 0],
+                               [[100, 25, 25], [100, 0, 0], [100, 100, 100]])
+    np.testing.assert_allclose(ref.saturation_multiplier([0.0, 0.5, 0.75]), [0.0, 1.0, 3.0])
+    assert ref.saturation_multiplier(1.0) == np.inf
+
+
+def honest_saturation(x, lower, upper, capped=True, multiplier=ref.saturation_multiplier):
+    m = multiplier(rng.uniform(lower, upper, size=x.shape[0]))
+    if capped:
+        return ref.saturate(x, m)
+    h, s, v = ref.rgb_to_hsv(x)
+    return ref.hsv_to_rgb(h, s * m[:, None, None], v)
+
+
+def test_saturation_honest_and_faults():
+    metrics = passing("saturation", XS, honest_saturation(XS, 0.3, 0.6), {"factor": [0.3, 0.6]}, "RandomSaturation")
+    assert metrics["elements_off_one_multiplier_per_image"] == 0
+    passing("saturation", XS, honest_saturation(XS, 0.0, 0.6), {"factor": 0.6}, "RandomSaturation")
+    # the saturation not capped at 1 (tf.keras with value_range (0, 255)): channels below 0
+    x = XS.copy()
+    x[:, 0, 0] = [200.0, 40.0, 180.0]  # saturation 0.8: above 1 from a multiplier of 1.25 (f = 5 / 9)
+    y = honest_saturation(x, 0.3, 0.6, capped=False)
+    assert y.min() < 0
+    message = failing("saturation", x, y, {"factor": [0.3, 0.6]}, "RandomSaturation")
+    assert "capped at 1" in message
+    # a single float read as [-a, a] (tf.keras): half the images gray
+    message = failing("saturation", XS, honest_saturation(XS, -0.6, 0.6), {"factor": 0.6}, "RandomSaturation")
+    assert "saturation factors" in message
+    # the multiplier 2 f instead of f / (1 - f)
+    message = failing("saturation", XS, honest_saturation(XS, 0.2, 0.45, multiplier=lambda f: 2 * f),
+                      {"factor": [0.2, 0.45]}, "RandomSaturation")
+    assert "saturation factors" in message
+    # the hue moved as well
+    h, s, v = ref.rgb_to_hsv(XS)
+    failing("saturation", XS, ref.hsv_to_rgb((h + 0.05) % 1, s, v), {"factor": [0.5, 0.5]}, "RandomSaturation")
+
+
+def test_color_degeneration_honest_and_faults():
+    f = rng.uniform(0.0, 0.6, size=128)
+    passing("color_degeneration", XS, ref.color_degeneration(XS, f), {"factor": 0.6}, "RandomColorDegeneration")
+    # any weighted mean is a gray: equal weights pass too
+    passing("color_degeneration", XS, ref.color_degeneration(XS, f, (1 / 3, 1 / 3, 1 / 3)), {"factor": 0.6},
+            "RandomColorDegeneration")
+    # a single float read as [-a, a] (tf.keras)
+    message = failing("color_degeneration", XS, ref.color_degeneration(XS, rng.uniform(-0.6, 0.6, size=128)),
+                      {"factor": 0.6}, "RandomColorDegeneration")
+    assert "degeneration factors" in message and "bounds" in message
+    # one factor per channel
+    per_channel = np.stack([ref.color_degeneration(XS, rng.uniform(0, 0.6, size=128))[..., c] for c in range(3)], -1)
+    message = failing("color_degeneration", XS, per_channel, {"factor": 0.6}, "RandomColorDegeneration")
+    assert "one f per image" in message
+    # towards the image's mean, not the pixel's gray
+    mean = XS.mean(axis=(1, 2, 3), keepdims=True)
+    message = failing("color_degeneration", XS, XS + f[:, None, None, None] * (mean - XS), {"factor": 0.6},
+                      "RandomColorDegeneration")
+    assert "no weighted mean" in message
+    # a gray that is not a mean of the channels (weights summing to 1.2)
+    failing("color_degeneration", XS, ref.color_degeneration(XS, f, (0.4, 0.4, 0.4)), {"factor": 0.6},
+            "RandomColorDegeneration")
+
+
+def honest_mixup(x, alpha, shared=False, law=None):
+    n = x.shape[0]
+    lam = (law or (lambda size: rng.beta(alpha, alpha, size=size)))(1 if shared else n) * np.ones(n)
+    return ref.mixup(x, lam, rng.permutation(n))
+
+
+def test_mixup_weight_cdf():
+    np.testing.assert_allclose(ref.mixup_weight_cdf([0.0, 0.25, 1.0], 1.0), [0.0, 0.25, 1.0])  # Beta(1, 1) is uniform
+    np.testing.assert_allclose(ref.mixup_weight_cdf(0.5, 0.2), 0.5)  # symmetric
+    np.testing.assert_allclose(ref.mixup_weight_cdf(0.3, 0.7), stats.beta(0.7, 0.7).cdf(0.3))
+
+
+def test_mixup_honest_and_faults():
+    metrics = passing("mixup", XS, honest_mixup(XS, 0.2), {}, "MixUp")
+    assert metrics["images_not_a_mix_of_two"] == 0
+    passing("mixup", XS, honest_mixup(XS, 0.7), {"alpha": 0.7}, "MixUp")
+    # lambda uniform, not Beta(0.2, 0.2)
+    message = failing("mixup", XS, honest_mixup(XS, 0.2, law=lambda size: rng.uniform(size=size)), {}, "MixUp")
+    assert "Beta(0.2, 0.2)" in message
+    # one lambda for the batch (0.3: a shared one near 0 or 1 would leave too few images to judge)
+    failing("mixup", XS, honest_mixup(XS, 0.2, shared=True, law=lambda size: np.full(size, 0.3)), {}, "MixUp")
+    # mixed with an image from outside the batch
+    lam = rng.beta(0.2, 0.2, size=128)[:, None, None, None]
+    message = failing("mixup", XS, lam * XS + (1 - lam) * rng.normal(127.5, 30, XS.shape), {}, "MixUp")
+    assert "no mix" in message
+
+
+def random_box(h, w):
+    top, bottom = sorted(rng.integers(0, h + 1, size=2))
+    left, right = sorted(rng.integers(0, w + 1, size=2))
+    return int(top), int(left), int(bottom) + 1 if bottom == top else int(bottom), int(right) + 1 if right == left else int(right)
+
+
+def test_cutmix_honest_and_faults():
+    n, h, w = XS.shape[:3]
+    boxes = [random_box(h, w) for _ in range(n)]
+    partners = [int(j) for j in rng.permutation(n)]
+    metrics = passing("cutmix", XS, ref.paste_boxes(XS, boxes, partners), {}, "CutMix")
+    assert metrics["images_pasted"] > 100
+    # the patch taken from another place of the partner
+    shifted = ref.paste_boxes(XS, boxes, partners)
+    for i, (top, left, bottom, right) in enumerate(boxes):
+        if partners[i] != i and bottom - top < h:
+            src = XS[partners[i], (top + 1) % (h - (bottom - top) + 1):][: bottom - top, left:right]
+            shifted[i, top:bottom, left:right] = src
+    message = failing("cutmix", XS, shifted, {}, "CutMix")
+    assert "same place of another image" in message
+    # pixels from the partner where a coin says so, not a rectangle
+    mask = rng.random((n, h, w, 1)) < 0.3
+    failing("cutmix", XS, np.where(mask, XS[partners], XS), {}, "CutMix")
+    # blended, not pasted
+    failing("cutmix", XS, 0.5 * XS + 0.5 * ref.paste_boxes(XS, boxes, partners), {}, "CutMix")
+
+
+def honest_erasing(x, lower, upper, fill, p=None):
+    n, h, w = x.shape[:3]
+    erased = rng.random(n) < (rng.uniform(lower, upper, size=n) if p is None else p)
+    boxes = [random_box(h, w) if e else None for e in erased]
+    if fill is None:
+        y = x.copy()
+        for i, box in enumerate(boxes):
+            if box:
+                y[i, box[0]:box[2], box[1]:box[3]] = rng.normal(0, 255, size=(box[2] - box[0], box[3] - box[1], x.shape[3]))
+        return y
+    return ref.paste_boxes(x, boxes, [float(fill)] * n)
+
+
+def test_erasing_honest_and_faults():
+    x = rng.normal(127.5, 30.0, size=(256, 9, 10, 3))
+    params = {"factor": [0.2, 0.6], "fill_value": 60.5}
+    metrics = passing("erasing", x, honest_erasing(x, 0.2, 0.6, 60.5), params, "RandomErasing")
+    assert 60 < metrics["images_erased"] < 150
+    passing("erasing", x, honest_erasing(x, 0.2, 0.6, None), {"factor": [0.2, 0.6]}, "RandomErasing")
+    # always erased: factor 1.0 read as "always applied" where a probability is sampled in [0, 1]
+    message = failing("erasing", x, honest_erasing(x, 0, 1, 60.5, p=1.0), {"fill_value": 60.5}, "RandomErasing")
+    assert "erased" in message and "p-value" in message
+    # the wrong fill value
+    message = failing("erasing", x, honest_erasing(x, 0.2, 0.6, 0.0), params, "RandomErasing")
+    assert "filled with 60.5" in message
+    # two rectangles (or an L shape) in an image, with noise: not one rectangle changed everywhere inside
+    y = x.copy()
+    y[:, 0:2, 0:2] = 0.0
+    y[:, 5:7, 6:9] = 0.0
+    failing("erasing", x, y, {"factor": [0.2, 0.6]}, "RandomErasing")
+
+
+def test_gaussian_kernel_and_blur_by_hand():
+    np.testing.assert_allclose(ref.gaussian_kernel(3, 1.0), np.array([np.exp(-0.5), 1, np.exp(-0.5)]) / (1 + 2 * np.exp(-0.5)))
+    # a single bright pixel spreads as the kernel's outer product
+    x = np.zeros((1, 5, 5, 1))
+    x[0, 2, 2, 0] = 1.0
+    g = ref.gaussian_kernel(3, 0.7)
+    np.testing.assert_allclose(ref.gaussian_blur_interior(x, [0.7])[0, :, :, 0], np.outer(g, g))
+    assert ref.blur_sigma_range(0.8) == (0.8, 0.8) and ref.blur_sigma_range([0.3, 0.9]) == (0.3, 0.9)
+    with pytest.raises(ValueError):
+        ref.blur_kernel_size(4)
+
+
+def honest_blur(x, sigma_y, sigma_x, k=3):
+    """The blur with zero padding (tf.keras's border), one (sigma_y, sigma_x) per image."""
+    n, h, w, c = x.shape
+    r = k // 2
+    padded = np.pad(x, ((0, 0), (r, r), (r, r), (0, 0)))
+    out = np.zeros_like(x)
+    for i in range(n):
+        gy, gx = ref.gaussian_kernel(k, sigma_y[i]), ref.gaussian_kernel(k, sigma_x[i])
+        for a in range(k):
+            for b in range(k):
+                out[i] += gy[a] * gx[b] * padded[i, a:a + h, b:b + w]
+    return out
+
+
+def test_gaussian_blur_honest_and_faults():
+    x = rng.normal(127.5, 30.0, size=(64, 9, 10, 3))
+    params = {"factor": [1.0, 1.0], "sigma": [0.3, 0.9]}
+    s = rng.uniform(0.3, 0.9, size=64)
+    metrics = passing("gaussian_blur", x, honest_blur(x, s, s), params, "RandomGaussianBlur")
+    assert metrics["images_not_one_isotropic_blur"] == 0
+    passing("gaussian_blur", x, honest_blur(x, np.full(64, 0.8), np.full(64, 0.8)), {"sigma": 0.8}, "RandomGaussianBlur")
+    # one (sigma_y, sigma_x) for the batch (tf.keras)
+    sy, sx = rng.uniform(0.3, 0.9, size=2)
+    message = failing("gaussian_blur", x, honest_blur(x, np.full(64, sy), np.full(64, sx)), params, "RandomGaussianBlur")
+    assert "same sigma along both axes" in message
+    # one isotropic sigma for the batch
+    message = failing("gaussian_blur", x, honest_blur(x, np.full(64, sy), np.full(64, sy)), params, "RandomGaussianBlur")
+    assert "height sigmas" in message
+    # sigmas from [0.1, 0.9]
+    s = rng.uniform(0.1, 0.9, size=64)
+    failing("gaussian_blur", x, honest_blur(x, s, s), params, "RandomGaussianBlur")
+    # a box blur
+    box = sum(np.roll(np.roll(x, a, 1), b, 2) for a in (-1, 0, 1) for b in (-1, 0, 1)) / 9
+    failing("gaussian_blur", x, box, params, "RandomGaussianBlur")
+
+
+def test_training_unmodelled_says_why():
+    assert ref.training_unmodelled("RandomHue", {"factor": 0.5}).startswith("its documented distribution")
+    assert "factor [1, 1]" in ref.training_unmodelled("RandomGaussianBlur", {"factor": 0.5})
+    assert ref.training_unmodelled("RandomGaussianBlur", {"factor": [1.0, 1.0]}) is None
+    assert ref.training_unmodelled("Solarization", {}) is None
+
+
+def test_censored_uniform_is_conservative_and_exact_for_points():
+    lower, upper = 0.2, 0.7
+    truth = rng.uniform(lower, upper, size=200)
+    # point intervals: the plain KS statistic
+    metrics, messages = {}, []
+    random_layers._censored_uniform(truth, truth, lower, upper, "t", metrics, messages)
+    assert metrics["t_ks_lower_bound"] == pytest.approx(stats.kstest(truth, stats.uniform(lower, upper - lower).cdf).statistic)
+    assert not messages
+    # wide intervals around the truth: the bound never exceeds the true statistic
+    for _ in range(20):
+        lo, hi = truth - rng.uniform(0, 0.2, size=200), truth + rng.uniform(0, 0.2, size=200)
+        metrics = {}
+        random_layers._censored_uniform(lo, hi, lower, upper, "t", metrics, [])
+        true_d = stats.kstest(truth, stats.uniform(lower, upper - lower).cdf).statistic
+        assert metrics["t_ks_lower_bound"] <= true_d + 1e-12
+    # intervals that miss the range are named
+    messages = []
+    random_layers._censored_uniform(np.array([0.0, 0.3]), np.array([0.1, 0.4]), lower, upper, "t", {}, messages)
+    assert "1 of 2 images need a t outside" in messages[0]
+
+
+def test_new_kinds_false_alarm_at_a_visible_level(monkeypatch):
+    """Honest fakes at FALSE_ALARM = 0.2: each statistic rejects at most its share of it, so over 30
+    draws per kind the failures stay well below 30 (expected at most 6; 18 has probability < 1e-5)."""
+    monkeypatch.setattr(random_layers, "FALSE_ALARM", 0.2)
+    x = XS[:64]
+    fakes = {
+        "solarization": (lambda: honest_solarization(x, (0.1, 0.4), (0.4, 0.8)),
+                         {"addition_factor": [0.1, 0.4], "threshold_factor": [0.4, 0.8]}),
+        "posterization": (lambda: ref.posterize(x, rng.integers(2, 7, size=64)), {"factor": [2, 6]}),
+        "color_degeneration": (lambda: ref.color_degeneration(x, rng.uniform(0.2, 0.7, size=64)), {"factor": [0.2, 0.7]}),
+        "saturation": (lambda: honest_saturation(x, 0.3, 0.6), {"factor": [0.3, 0.6]}),
+        "mixup": (lambda: honest_mixup(x, 0.2), {}),
+    }
+    for kind, (draw, params) in fakes.items():
+        failures = sum(not check(kind, x, draw(), params, kind, TOL)[0] for _ in range(30))
+        assert failures <= 18, f"{kind}: {failures} of 30 honest draws failed at FALSE_ALARM 0.2"

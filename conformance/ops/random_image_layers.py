@@ -4,10 +4,12 @@ AutoContrast, Equalization): reference_impl.random_image_layers as thin mappings
 At inference (call: {training: false}) each is compared element by element with its documented
 output (the identity for most; RandomCrop's centred crop and resize; AutoContrast's and
 Equalization's formulas). In training, RandomFlip, RandomBrightness, RandomContrast,
-RandomGrayscale, RandomInvert and RandomCrop get the statistical check their documentation
-fixes (`stochastic`: conformance.checks.random_layers); AutoContrast and Equalization are the
-same formula in training (deterministic layers); any other layer in training is refused by
-validation (its documented distribution is not modelled yet)."""
+RandomGrayscale, RandomInvert, RandomCrop, Solarization, RandomPosterization,
+RandomColorDegeneration, RandomSaturation, MixUp, CutMix, RandomErasing and RandomGaussianBlur
+(factor [1, 1]) get the statistical check their documentation fixes (`stochastic`:
+conformance.checks.random_layers); AutoContrast and Equalization are the same formula in training
+(deterministic layers); any other layer in training is refused by validation, with the reason
+reference_impl.random_image_layers.training_unmodelled gives."""
 from __future__ import annotations
 
 from reference_impl import random_image_layers as ref
@@ -88,9 +90,9 @@ _EXAMPLE_PARAMS = {"RandomBrightness": {"factor": 0.2}, "RandomCrop": {"height":
 
 def _modelled(name: str):
     def check(params, call):
-        if (call or {}).get("training") and name not in ref.STOCHASTIC and name not in _SAME_IN_TRAINING:
-            raise NotImplementedError(f"{name} in training: its documented distribution is not modelled; "
-                                      "only its inference (training: false) is")
+        reason = ref.training_unmodelled(name, params or {}) if name not in _SAME_IN_TRAINING else None
+        if (call or {}).get("training") and reason:
+            raise NotImplementedError(f"{name} in training: {reason}")
     return check
 
 
