@@ -31,6 +31,7 @@ FAMILY_MODULES = (
     "conformance.ops.metrics",
     "conformance.ops.optimizers",
     "conformance.ops.random_image_layers",
+    "conformance.ops.hashing_layers",
 )
 
 
