@@ -1,8 +1,9 @@
 """Judge a tf.keras output against the float64 reference, and measure how far apart they are.
 
-The rule, per element: |keras - reference| <= atol + rtol * |reference|, computed in
-float64 (the reference is the judge, so a more accurate result is never rejected for
-being closer to the truth). NaN must appear at the same positions on both sides, and
+The rule, per element, computed in float64 (the reference is the judge, so a more accurate
+result is never rejected for being closer to the truth): |keras - reference| <= bound, the
+op's error bound in the case's format (conformance.ops.bounds) when it has one, else the flat
+tolerance atol + rtol * |reference|. NaN must appear at the same positions on both sides, and
 infinities at the same positions with the same sign; those positions count as exact.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from reference_impl.rounding import ulp_distance
 
 HISTOGRAM_DECADES = list(range(-16, 3))  # bin i holds errors in [10**e[i], 10**e[i+1])
 MAP_SIZE = 16  # heat maps are block-maxed down to at most MAP_SIZE x MAP_SIZE
@@ -23,10 +26,12 @@ class Comparison:
     metrics: dict
 
 
-def compare_arrays(actual, reference, *, rtol: float, atol: float, allowance=None,
-                   map_axes: tuple[int, int] | None = None) -> Comparison:
-    """allowance: an optional per-element bound (the formula's own rounding error in the
-    dtype); where it exceeds atol + rtol |reference| it is the allowed error instead."""
+def compare_arrays(actual, reference, *, rtol: float, atol: float, bound=None,
+                   map_axes: tuple[int, int] | None = None, fmt=None) -> Comparison:
+    """bound: the per-element error allowed (the op's error bound, times the dtype's factor),
+    instead of atol + rtol |reference|; the metrics then hold max_bound_ratio, the largest
+    error / bound (0 = exact, 1 = at the bound). fmt (a reference_impl.rounding.Format): also
+    record the largest distance in units in the last place of that format."""
     actual = np.asarray(actual, dtype=np.float64)
     reference = np.asarray(reference, dtype=np.float64)
     if actual.shape != reference.shape:
@@ -42,17 +47,18 @@ def compare_arrays(actual, reference, *, rtol: float, atol: float, allowance=Non
     # holds: the error is then an infinity (and inf / inf a NaN, replaced below), as it should be.
     with np.errstate(over="ignore", invalid="ignore"):
         abs_err[finite] = np.abs(actual[finite] - reference[finite])
-        allowed = atol + rtol * np.abs(np.where(finite, reference, 0.0))
-        if allowance is not None:
-            allowed = np.maximum(allowed, np.broadcast_to(allowance, allowed.shape))
+        if bound is not None:
+            allowed = np.array(np.broadcast_to(np.asarray(bound, dtype=np.float64), actual.shape))
+        else:
+            allowed = atol + rtol * np.abs(np.where(finite, reference, 0.0))
         ratio = np.where(finite, abs_err / np.where(allowed > 0, allowed, np.inf), 0.0)
     ratio = np.where(finite & (allowed == 0) & (abs_err > 0), np.inf, ratio)
     ratio[special_mismatch] = np.inf
     out_of_tol = special_mismatch | (finite & (abs_err > allowed))
 
-    metrics: dict = {"n_elements": int(n)}
-    if allowance is not None and n:
-        metrics["error_bound_max"] = float(np.max(allowance))
+    metrics: dict = {"n_elements": int(n), "judged_by": "tolerance" if bound is None else "bound"}
+    if bound is not None and n:
+        metrics["error_bound_max"] = float(np.max(allowed))
     if n == 0:
         return Comparison(True, "empty output", metrics)
     with np.errstate(over="ignore"):  # a huge error over a tiny reference: an infinite relative error
@@ -69,6 +75,8 @@ def compare_arrays(actual, reference, *, rtol: float, atol: float, allowance=Non
         n_out_of_tolerance=int(out_of_tol.sum()),
         fraction_out_of_tolerance=float(out_of_tol.mean()),
         n_nonfinite_mismatch=int(special_mismatch.sum()),
+        **({"max_bound_ratio": _round(float(ratio.max()))} if bound is not None else {}),
+        **({"max_ulp_distance": _round(float(np.max(ulp_distance(actual, reference, fmt), initial=0.0)))} if fmt is not None else {}),
         error_histogram=_histogram(abs_err[finite]),
     )
     if map_axes is not None and actual.ndim >= 2:
@@ -76,10 +84,10 @@ def compare_arrays(actual, reference, *, rtol: float, atol: float, allowance=Non
     if not out_of_tol.any():
         return Comparison(True, "", metrics)
     what = "NaN/Inf positions differ; " if special_mismatch.any() else ""
-    bound_note = f", or the formula's rounding bound where larger, up to {metrics['error_bound_max']:.3g}" if "error_bound_max" in metrics else ""
+    judged = (f"the error bound (up to {metrics['error_bound_max']:.3g}; error / bound up to {metrics['max_bound_ratio']})"
+              if bound is not None else f"tolerance (rtol={rtol:g}, atol={atol:g})")
     message = (
-        f"{what}{metrics['n_out_of_tolerance']} of {n} elements out of tolerance "
-        f"(rtol={rtol:g}, atol={atol:g}{bound_note}); max abs error {metrics['max_abs_error']:.3g}, "
+        f"{what}{metrics['n_out_of_tolerance']} of {n} elements out of {judged}; max abs error {metrics['max_abs_error']:.3g}, "
         f"max rel error {metrics['max_rel_error']:.3g}; worst at {metrics['worst_index']}: "
         f"tf.keras {float(actual[worst])!r}, reference {float(reference[worst])!r}"
     )

@@ -26,6 +26,8 @@ class SideOutcome:
     state: dict = field(default_factory=dict)  # state variables after the last call, further outputs, losses
     eager_output: np.ndarray | None = None  # in a compiled mode: the same layer's eager output
     error_bound: np.ndarray | None = None  # reference only: the formula's own rounding bound per element
+    # target only, a layer case: {"output": dtype name, "variables": {name: dtype name}}
+    dtypes: dict | None = None
     # target only, when asked for (conformance.checks.gradients): the vector-Jacobian product
     # of a cotangent, {"inputs": {name: array}, "weights": {name: array}} over the float
     # inputs and the trainable weights, or the error computing it raised

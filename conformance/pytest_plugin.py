@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.axes import DEFAULT_TARGET, parse_modes, parse_targets
+from conformance.catalogue.model import parse_dtypes
 from conformance.catalogue.divergences import REGISTRY_FILE, load_registry
 from conformance.catalogue.loader import CatalogueError, load_file, looks_like_catalogue
 from conformance.record import Record
@@ -31,6 +32,11 @@ def pytest_addoption(parser):
     group.addoption(
         "--conformance-target", metavar="TARGETS", default=None,
         help="collect the cases of these targets, comma-separated (tf.keras, the default; tf_keras: Keras 2)",
+    )
+    group.addoption(
+        "--conformance-dtypes", metavar="DTYPES", default=None,
+        help="collect every case in these dtypes instead of its own, comma-separated (float16, bfloat16, float32, "
+             "float64, and for layers mixed_float16, mixed_bfloat16)",
     )
     group.addoption(
         "--conformance-compile-cache", metavar="DIR", default=None,
@@ -80,7 +86,9 @@ class HarnessError(Exception):
 class CatalogueFile(pytest.File):
     def collect(self):
         targets = self.config.getoption("conformance_target")
-        cases, errors = load_file(self.path, parse_targets(targets) if targets else (DEFAULT_TARGET,))
+        dtypes = self.config.getoption("conformance_dtypes")
+        cases, errors = load_file(self.path, parse_targets(targets) if targets else (DEFAULT_TARGET,),
+                                  parse_dtypes(dtypes) if dtypes else None)
         modes = self.config.getoption("conformance_modes")
         for case in select_modes(cases, parse_modes(modes) if modes else None):
             item = CaseItem.from_parent(self, name=case.id.split("::", 1)[1], case=case)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from conformance.axes import MODES
-from conformance.catalogue.model import Case
+from conformance.catalogue.model import POLICIES, Case
 from conformance.ops import FunctionOp, LayerOp, get_op
 
 # How the generated script calls the op in each mode (conformance.axes.MODES as source text).
@@ -73,7 +73,7 @@ def _literal(value) -> str:
 
 def standalone_script(case: Case, divergence: dict) -> str | None:
     """The script for `case`, or None when it cannot be written without the harness."""
-    from conformance.checks.values import run_function_reference, run_reference
+    from conformance.checks.values import error_bound, run_function_reference, run_reference
     from conformance.runner.inputs import layer_feeds, make_inputs
 
     if not writable(case):
@@ -88,6 +88,7 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
     if isinstance(op, FunctionOp):
         (x,) = make_inputs(case)[:1]
         reference = run_function_reference(op, case, x)
+        reference.error_bound = error_bound(op, case, x, {}, {}, reference.output)
         name = case.op.split(".", 1)[1]
         if op.family == "activations":
             call = f"keras.activations.{name}(x, **params)"
@@ -115,7 +116,9 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
             "    variable.assign(weights[name].astype(variable.dtype))\n"
         )
         fn = "lambda x: layer(x, **call)"
-    x_dtype = "np.int64" if np.issubdtype(np.asarray(x).dtype, np.integer) else None
+    # a mixed precision policy's inputs are fed as float32 (holding compute-dtype values)
+    x_dtype = ("np.int64" if np.issubdtype(np.asarray(x).dtype, np.integer)
+               else "np.float32" if case.dtype in POLICIES else None)
     expected = None if reference.output is None else np.asarray(reference.output, dtype=np.float64)
     mode_fn = MODE_SOURCE[case.mode].format(fn=fn)
     doc = divergence.get("documentation") or ""
@@ -187,7 +190,14 @@ def standalone_script(case: Case, divergence: dict) -> str | None:
             "print('tf.keras  ', out[worst] if error.ndim else out, 'at', worst)\n"
             "print('documented', expected[worst] if error.ndim else expected)\n"
             "print('max |tf.keras - documented| =', error.max())\n"
-            f"diverges = not np.allclose(out, expected, rtol={tol['rtol']!r}, atol={tol['atol']!r}, equal_nan=True)\n"
+            + (f"allowed = {_literal(np.asarray(reference.error_bound, dtype=np.float64))}  # the op's error bound in {case.dtype}\n"
+               "special = ~same & ~(np.isfinite(out) & np.isfinite(expected))  # NaN or an infinity on one side only\n"
+               "with np.errstate(invalid='ignore', divide='ignore'):\n"
+               "    ratio = np.where(special, np.inf, np.where(error > 0, error / allowed, 0.0))\n"
+               "print('worst error / error bound =', float(np.max(ratio, initial=0.0)))\n"
+               "diverges = bool(np.any(special) or np.any(error > allowed))\n"
+               if reference.error_bound is not None else
+               f"diverges = not np.allclose(out, expected, rtol={tol['rtol']!r}, atol={tol['atol']!r}, equal_nan=True)\n")
             + (f"expected_losses = {float(reference.state['losses'])!r}  # the documented regularization penalties\n"
                "losses = float(sum(np.asarray(loss, np.float64) for loss in layer.losses))\n"
                "print('layer.losses', losses, 'documented', expected_losses)\n"

@@ -517,6 +517,46 @@ ACTIVATIONS = {
 }
 _BY_NAME = ACTIVATIONS  # earlier name, kept for existing callers
 
+
+def _below_zero(x, scale):
+    return np.where(x <= 0, scale, 0.0)
+
+
+# The magnitude S(x) that each documented formula cancels, for its error bound
+# (reference_impl.rounding.elementwise: the rounding u S of the cancelled quantity survives in a
+# result far below S). Activations whose formula cancels nothing are absent (S = 0): relu,
+# relu6, leaky_relu, sigmoid, hard_tanh, softsign, exponential, silu, sparse_sigmoid,
+# sparse_plus, hard_shrink, threshold, linear. Axis activations (softmax, ...) have no
+# elementwise bound at all.
+CANCELLED = {
+    # the docstring's tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)): near 0 the numerator
+    # cancels terms of size about 1 (relative to the denominator), an absolute error of order u
+    "tanh": lambda x, **_: np.ones_like(x),
+    # alpha * (exp(x) - 1) for x <= 0: exp(x), of size alpha exp(x), cancels against alpha
+    "elu": lambda x, alpha=1.0, **_: _below_zero(x, abs(alpha) * np.exp(np.minimum(x, 0.0))),
+    "selu": lambda x, **_: _below_zero(x, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(x, 0.0))),
+    "celu": lambda x, alpha=1.0, **_: _below_zero(x, abs(alpha) * np.exp(np.minimum(x, 0.0) / alpha)),
+    # log(1 + exp(+-x)): the 1 of 1 + exp(.) is rounded with the sum
+    "softplus": lambda x, **_: np.ones_like(x),
+    "log_sigmoid": lambda x, **_: np.ones_like(x),
+    # x - tanh(x)
+    "tanh_shrink": lambda x, **_: np.abs(x),
+    # (x + sqrt(x**2 + b)) / 2 for x < 0
+    "squareplus": lambda x, **_: np.abs(x),
+    # x * tanh(softplus(x)): softplus's absolute error u, times |x|
+    "mish": lambda x, **_: np.abs(x),
+    # 0.5 x (1 + erf(x / sqrt(2))) or 0.5 x (1 + tanh(.)): the 1 cancels for x < 0
+    "gelu": lambda x, **_: 0.5 * np.abs(x),
+    # x / 6 + 0.5 (Keras 2: 0.2 x + 0.5): x / 6 cancels against 0.5 near -3
+    "hard_sigmoid": lambda x, **_: np.abs(x) / 6.0,
+    "hard_silu": lambda x, **_: x * x / 6.0,
+    "hard_swish": lambda x, **_: x * x / 6.0,
+    # x -+ threshold, and relu's negative_slope * (x - threshold): the threshold, rounded to
+    # the format, cancels against x
+    "soft_shrink": lambda x, threshold=0.5, **_: np.full_like(x, abs(threshold)),
+    "relu": lambda x, negative_slope=0.0, threshold=0.0, **_: np.full_like(x, abs(negative_slope * threshold)),
+}
+
 KNOWN = tuple(sorted(ACTIVATIONS))
 
 

@@ -112,7 +112,8 @@ import numbers
 
 import numpy as np
 
-from reference_impl.preprocessing import encode
+# the preprocessing layers' argument rules: unknown keywords refused, positive integers
+from reference_impl.preprocessing import _check, _positive_int, encode
 
 K0 = 0xC3A5C85C97CB3127
 K1 = 0xB492B66FBE98F273
@@ -124,20 +125,7 @@ CROSSING_OUTPUT_MODES = ("int", "one_hot")
 # HashedCrossing's docstring examples: num_bins -> {(feature 1, feature 2): bin}
 DOCUMENTED_CROSSES = {5: {("A", 101): 1, ("B", 101): 4, ("B", 102): 1, ("A", 102): 3}}
 _MASK64 = (1 << 64) - 1
-_IGNORED = frozenset({"name", "trainable", "dtype"})
 _U = np.uint64
-
-
-def _check(layer, ignored):
-    unknown = sorted(set(ignored) - _IGNORED)
-    if unknown:
-        raise TypeError(f"Unexpected keyword argument(s) for {layer}: {', '.join(unknown)}")
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)
 
 
 # --- bytes ---------------------------------------------------------------------------------------

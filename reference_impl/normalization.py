@@ -417,9 +417,10 @@ def _standardized_error_bound(x, axes, epsilon, u):
       z_i:                               |dz_i| <= (dd_i + |d_i| rho) / sqrt(var + epsilon).
     The same formula may be evaluated with the scale distributed over the difference,
     x * s - mean * s with s = 1 / sqrt(var + epsilon) (tf.keras computes
-    x * (gamma s) + (beta - mean * gamma s)); that order rounds the two products before they
-    cancel, which adds up to 3 u (|x_i| + |mean|) s. Both orders are the documented formula in
-    IEEE arithmetic, so the bound is the sum of both allowances.
+    x * (gamma s) + (beta - mean * gamma s)); that order applies s, with its relative error rho,
+    to x and to the mean before they cancel, and rounds the two products and their difference:
+    up to (rho + 3 u) (|x_i| + |mean|) s. Both orders are the documented formula in IEEE
+    arithmetic, so the bound is the sum of both allowances.
     The first term is the conditioning the flat tolerance ignores: a row whose mean is large
     against its spread loses gamma_n * m1 / sqrt(var + epsilon) in every output, whatever the
     order of the sums. x is taken as exactly representable in the type (the harness rounds
@@ -432,7 +433,7 @@ def _standardized_error_bound(x, axes, epsilon, u):
     dvar = _gamma(n + 3, u) * (var + dmean * np.mean(np.abs(d), axis=axes, keepdims=True)) + dmean * dmean
     with np.errstate(divide="ignore", invalid="ignore"):  # var + epsilon == 0: z is not finite, nothing to bound
         rho = dvar / (2.0 * (var + epsilon)) + _gamma(3, u)
-        bound = (dd + np.abs(d) * rho + 3.0 * u * (np.abs(x) + np.abs(mean))) / np.sqrt(var + epsilon)
+        bound = (dd + np.abs(d) * rho + (rho + 3.0 * u) * (np.abs(x) + np.abs(mean))) / np.sqrt(var + epsilon)
         z = d / np.sqrt(var + epsilon)
     return z, np.where(np.isfinite(bound), bound, 0.0)
 
@@ -447,8 +448,13 @@ def error_bound(layer, x, weights, unit_roundoff, *, call=None, **params):
     For the layers that standardize with batch statistics (LayerNormalization,
     GroupNormalization, BatchNormalization with training=True), y = gamma * z + beta with z as in
     _standardized_error_bound over the layer's statistics axes:
-      |dy| <= |gamma| |dz| + u (2 |gamma z| + |beta|)
-    (the product and the sum each round once; gamma = 1 and beta = 0 when absent).
+      |dy| <= |gamma| |dz| + u (3 |gamma z| + 2 |beta|)
+    (gamma = 1 and beta = 0 when absent). The last term is the affine step's own roundings in
+    either order: gamma * z + beta rounds a product and a sum (u |gamma z| + u |y|); the
+    distributed order x * (gamma s) + (beta - mean * gamma s) rounds the offset, of size up to
+    |beta| + |mean gamma s|, and the final sum, u |y|, besides the products that |gamma| |dz|
+    already holds; |y| <= |gamma z| + |beta|. Where gamma is near 0 and beta dominates, this is
+    what is left: 2 u |beta|.
     """
     x = np.asarray(x, dtype=np.float64)
     u = float(unit_roundoff)
@@ -474,7 +480,7 @@ def error_bound(layer, x, weights, unit_roundoff, *, call=None, **params):
     gamma = np.abs(_along(np.asarray(weights["gamma"], dtype=np.float64), along, x.ndim)) if "gamma" in weights else 1.0
     beta = np.abs(_along(np.asarray(weights["beta"], dtype=np.float64), along, x.ndim)) if "beta" in weights else 0.0
     with np.errstate(invalid="ignore"):
-        return gamma * dz + u * (2.0 * gamma * np.abs(z) + beta)
+        return gamma * dz + u * (3.0 * gamma * np.abs(z) + 2.0 * beta)
 
 
 _LAYER_FUNCTIONS = {

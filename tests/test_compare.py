@@ -78,13 +78,16 @@ def test_error_map_shows_where_the_errors_are(reference):
     assert values.max() > 1e4 and np.delete(values.ravel(), 25).max() == 0
 
 
-def test_an_allowance_raises_the_allowed_error_only_where_it_is_larger():
+def test_a_bound_replaces_the_flat_tolerance_and_is_recorded_as_a_ratio():
     reference = np.array([1.0, 2.0, 3.0])
-    actual = reference + np.array([3e-5, 3e-5, 0.0])
-    allowance = np.array([4e-5, 1e-6, 0.0])  # covers the first error, not the second
-    result = compare_arrays(actual, reference, rtol=1e-5, atol=1e-5, allowance=allowance)
+    actual = reference + np.array([1.5e-5, 2.5e-5, 0.0])
+    bound = np.array([2e-5, 1e-5, 0.0])  # covers the first error, not the second; the third must be exact
+    result = compare_arrays(actual, reference, rtol=1e-5, atol=1e-5, bound=bound)
     assert not result.ok
     assert result.metrics["n_out_of_tolerance"] == 1 and result.metrics["worst_index"] == [1]
-    assert "rounding bound where larger, up to 4e-05" in result.message
-    assert result.metrics["error_bound_max"] == 4e-5
-    assert compare_arrays(actual, reference, rtol=1e-5, atol=1e-5, allowance=np.full(3, 4e-5)).ok
+    assert result.metrics["judged_by"] == "bound" and result.metrics["max_bound_ratio"] == 2.5
+    assert "out of the error bound (up to 2e-05; error / bound up to 2.5)" in result.message
+    # the flat tolerance (atol 1e-5 + rtol 1e-5 |reference|) passes all three
+    assert compare_arrays(actual, reference, rtol=1e-5, atol=1e-5).ok
+    # a zero bound: any difference fails
+    assert not compare_arrays(reference + [0.0, 0.0, 1e-15], reference, rtol=1, atol=1, bound=np.zeros(3)).ok

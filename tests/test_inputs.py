@@ -69,3 +69,21 @@ def test_the_reference_applies_both_masks_of_equal_shape():
     # masked queries give zero rows; masked values get zero weight
     assert np.all(output[~np.array(QUERY_MASK, dtype=bool)] == 0)
     assert np.all(scores.transpose(0, 2, 1)[~np.array(VALUE_MASK, dtype=bool)] == 0)
+
+
+def test_under_a_policy_values_are_drawn_in_the_compute_dtype_and_fed_as_float32():
+    import ml_dtypes
+
+    from conformance.checks.values import policy_dtypes
+    from conformance.runner.inputs import keras_dtype, numpy_dtype, round_to
+
+    assert numpy_dtype("mixed_float16") == np.float16 and numpy_dtype("mixed_bfloat16") == ml_dtypes.bfloat16
+    # 1/3 rounded to bfloat16 (8 significant bits): 0.333984375, exact in float32
+    assert round_to([1 / 3], "mixed_bfloat16")[0] == 0.333984375
+    x = round_to([1 / 3, 2.5], "mixed_float16")
+    assert keras_dtype(x, None, "mixed_float16") == np.float32
+    assert keras_dtype(x, None, "float16") == np.float16
+    assert policy_dtypes("mixed_float16", {"output": "float16", "variables": {"kernel": "float32"}}) == []
+    assert policy_dtypes("mixed_bfloat16", {"output": "float32", "variables": {"kernel": "bfloat16", "bias": "float32"}}) == [
+        "under mixed_bfloat16 the output is float32, not the compute dtype bfloat16",
+        "under mixed_bfloat16 variables are not float32: {'kernel': 'bfloat16'}"]

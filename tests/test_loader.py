@@ -235,3 +235,70 @@ def test_a_malformed_value_is_allowed_where_the_case_expects_an_error(write_cata
     cases, errors = errors_of(path)
     assert [c.name for c in cases] == ["filters_of_the_wrong_type_is_rejected"]
     assert len(errors) == 1 and "params.filters: expected an integer (at least 1), got 1.5" in errors[0]
+
+
+def test_a_policy_is_the_dtype_axis_of_a_layer_and_refused_elsewhere(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Dense
+        defaults:
+          dtype: [float32, float64]
+        cases:
+          - name: mixed
+            input_shape: [2, 5]
+            params: {units: 3}
+            policy: [mixed_float16, mixed_bfloat16]
+            modes: [eager]
+          - name: both
+            input_shape: [2, 5]
+            params: {units: 3}
+            policy: mixed_float16
+            dtype: float16
+          - name: typo
+            input_shape: [2, 5]
+            params: {units: 3}
+            policy: mixed_float61
+          - name: function
+            op: activations.tanh
+            input_shape: [2, 5]
+            dtype: mixed_bfloat16
+        """
+    )
+    cases, errors = errors_of(path)
+    # the policy replaces the file's dtype list, and is written where the dtype goes
+    assert [(c.id.split("::")[1], c.dtype) for c in cases] == [("mixed[mixed_float16]", "mixed_float16"),
+                                                               ("mixed[mixed_bfloat16]", "mixed_bfloat16")]
+    assert cases[0].effective_tolerance == DEFAULT_TOLERANCE["float16"]
+    assert len(errors) == 3
+    assert ":13: policy: give `policy` or `dtype`, not both" in errors[0]
+    assert ":18: policy: unknown policy 'mixed_float61'; did you mean 'mixed_float16'" in errors[1]
+    assert ":22: dtype: mixed_bfloat16 is a mixed precision policy, which layers take; activations.tanh is not a layer" in errors[2]
+
+
+def test_dtypes_override_reexpands_every_case_and_gives_policies_to_layers_only(write_catalogue):
+    from conformance.catalogue.loader import load_file
+    from conformance.catalogue.model import parse_dtypes
+
+    path = write_catalogue(
+        """
+        defaults:
+          dtype: [float32, float64]
+        cases:
+          - name: dense
+            op: Dense
+            input_shape: [2, 5]
+            params: {units: 3}
+            modes: [eager]
+          - name: tanh
+            op: activations.tanh
+            input_shape: [2, 5]
+            modes: [eager]
+        """
+    )
+    cases, errors = load_file(path, dtypes=parse_dtypes("float16,mixed_bfloat16"))
+    assert errors == []
+    assert [c.id.split("::")[1] for c in cases] == ["dense[float16]", "dense[mixed_bfloat16]", "tanh[float16]"]
+    only_policy, _ = load_file(path, dtypes=("mixed_float16",))
+    assert [c.id.split("::")[1] for c in only_policy] == ["dense[mixed_float16]"]
+    with pytest.raises(ValueError, match="unknown dtype.*'float8'"):
+        parse_dtypes("float16,float8")

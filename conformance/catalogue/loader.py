@@ -22,7 +22,7 @@ from conformance.axes import CHECK_MODES as DEFAULT_MODES, DEFAULT_TARGET, MODES
 from conformance.catalogue import user_code, yaml_lines
 from conformance.catalogue.divergences import REGISTRY_FILE, did_you_mean as _registry_did_you_mean, load_registry
 from conformance.catalogue.model import (
-    DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, Case, input_shapes, mode_id, referenced_inputs,
+    DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, POLICIES, Case, input_shapes, mode_id, referenced_inputs,
 )
 from conformance.ops import CustomOp, InitializerOp, LayerOp, UnknownOp, check_of, get_op
 
@@ -31,7 +31,7 @@ CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "known", "skip", "seed", "tags", "call", "calls", "input_distribution",
     "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs", "modes",
-    "timeout", "gradients", "train",
+    "timeout", "gradients", "train", "policy",
 )
 # A file of named value sets shared by the catalogue files of its folder (not a catalogue).
 VALUE_SETS_FILE = "values.yaml"
@@ -66,7 +66,12 @@ CASE_KEY_DOCS = {
              "names each value in the ids.",
     "input_shape": "The input's shape, batch first: a list of positive integers.",
     "input_values": "The input as a literal nested list of numbers (.inf, .nan allowed), instead of input_shape.",
-    "dtype": "float32 (default), float64, float16, bfloat16, or a list of them (swept).",
+    "dtype": "float32 (default), float64, float16, bfloat16, or a list of them (swept). A layer also takes a mixed "
+             "precision policy here, as Keras does (`dtype: mixed_float16`); see `policy`.",
+    "policy": "Layers: a Keras mixed precision policy, mixed_float16 or mixed_bfloat16, or a list of them (swept, like "
+              "dtype), instead of `dtype`: the layer computes in the policy's 16-bit dtype and keeps float32 "
+              "variables; its output must be in the compute dtype and its variables float32. Ids show the policy "
+              "where the dtype goes.",
     "tolerance": "{rtol, atol}, overriding the dtype's default: |keras - reference| <= atol + rtol * |reference|.",
     "expect": "{output_shape: [...]} checked on both sides, or {error: ValueError, match: regex}: both sides must raise.",
     "known": "A known divergence, by its id in divergences.yaml beside the file: ID, {id, when}, or a list of them "
@@ -213,10 +218,10 @@ def discover(paths) -> list[Path]:
     return unique
 
 
-def load_paths(paths, targets=(DEFAULT_TARGET,)) -> tuple[list[Case], list[CatalogueError]]:
+def load_paths(paths, targets=(DEFAULT_TARGET,), dtypes=None) -> tuple[list[Case], list[CatalogueError]]:
     cases, errors = [], []
     for path in discover(paths):
-        c, e = load_file(path, targets)
+        c, e = load_file(path, targets, dtypes)
         cases.extend(c)
         errors.extend(e)
     return cases, errors + registry_errors(paths)
@@ -237,7 +242,7 @@ def registry_errors(paths) -> list[CatalogueError]:
     return [CatalogueError(e.file, e.line, e.key, e.message) for _, problems in _registries_of(paths) for e in problems]
 
 
-def load_file(path, targets=(DEFAULT_TARGET,)) -> tuple[list[Case], list[CatalogueError]]:
+def load_file(path, targets=(DEFAULT_TARGET,), dtypes=None) -> tuple[list[Case], list[CatalogueError]]:
     """The cases of one catalogue file, each in every one of `targets` (conformance.axes.TARGETS)
     and its modes, and the problems found, each naming file, line and key."""
     path = Path(path)
@@ -250,10 +255,10 @@ def load_file(path, targets=(DEFAULT_TARGET,)) -> tuple[list[Case], list[Catalog
         data, lines = yaml_lines.load(text)
     except yaml_lines.YamlError as exc:
         return [], [CatalogueError(shown, exc.line, "", str(exc))]
-    return _load_document(data, lines, shown, path, targets)
+    return _load_document(data, lines, shown, path, targets, dtypes)
 
 
-def _load_document(data, lines, shown, source, targets=(DEFAULT_TARGET,)):
+def _load_document(data, lines, shown, source, targets=(DEFAULT_TARGET,), dtypes=None):
     errors: list[CatalogueError] = []
 
     def err(path, message, case_id=None):
@@ -309,7 +314,7 @@ def _load_document(data, lines, shown, source, targets=(DEFAULT_TARGET,)):
             continue
         names[name] = yaml_lines.line_of(lines, path)
         try:
-            expanded = _expand_case(raw, defaults, file_op, path, lines, shown, source, targets)
+            expanded = _expand_case(raw, defaults, file_op, path, lines, shown, source, targets, dtypes)
         except _Problem as p:
             err(p.path, p.message, base_id)
             continue
@@ -411,7 +416,36 @@ def _sweep_axes(sweep: dict, ops: list, path) -> list[tuple[str, list[tuple[str 
     return axes
 
 
-def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, targets=(DEFAULT_TARGET,)):
+def _policy_as_dtype(case: dict, raw: dict, path, ops) -> dict:
+    """`policy: P` (or a list) is the dtype axis holding the policies: a layer takes a policy as
+    its dtype (keras.DTypePolicy), and one axis keeps a policy from being crossed with dtypes."""
+    policy = case["policy"]
+    if "dtype" in raw:
+        raise _Problem(path + ("policy",), "give `policy` or `dtype`, not both: a policy sets the layer's compute and variable dtypes")
+    if "dtype" in case.get("sweep", {}):
+        raise _Problem(path + ("policy",), "`policy` replaces the dtype axis: do not sweep dtype as well")
+    policies = policy if isinstance(policy, list) else [policy]
+    for i, p in enumerate(policies):
+        if p not in POLICIES:
+            where = path + (("policy", i) if isinstance(policy, list) else ("policy",))
+            raise _Problem(where, f"unknown policy {p!r}{_did_you_mean(str(p), POLICIES)}; allowed: {', '.join(POLICIES)}")
+    if not policies:
+        raise _Problem(path + ("policy",), "expected a policy or a non-empty list of policies, got []")
+    return {**{k: v for k, v in case.items() if k != "policy"}, "dtype": policy}
+
+
+def _run_in(dtypes, case: dict, op) -> dict:
+    """The case with its dtype axis replaced by `dtypes` (`conformance run --dtypes`: the whole
+    catalogue in float16, under a policy, ...): the policies only for layers, and a case whose
+    dtypes are not floating (integer-only inputs) as it is."""
+    given = case.get("dtype", "float32")
+    if "dtype" in case.get("sweep", {}) or not isinstance(given, (str, list)):
+        return case
+    wanted = [d for d in dtypes if d not in POLICIES or isinstance(op, LayerOp)]
+    return {**{k: v for k, v in case.items() if k != "policy"}, "dtype": wanted}
+
+
+def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, targets=(DEFAULT_TARGET,), dtypes=None):
     if "xfail" in raw:
         raise _Problem(path + ("xfail",), f"`xfail` is replaced by `known: ID`, the id of an entry of {REGISTRY_FILE} "
                                           "in this folder (see the README's section on known divergences)")
@@ -448,6 +482,12 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
     for key, _ in axes:
         if key in params:
             raise _Problem(path + ("sweep", key), f"{key!r} is both fixed in `params` and swept")
+    if "policy" in case:
+        case = _policy_as_dtype(case, raw, path, ops)
+    if dtypes:
+        case = _run_in(dtypes, case, op)
+        if case.get("dtype") == []:  # only policies asked, and the op is not a layer
+            return []
     dtype = case.get("dtype", "float32")
     if isinstance(dtype, list):
         if not dtype:  # no combination at all: the case would silently vanish
@@ -573,6 +613,9 @@ def _make_case(op, name, path, shown, line, case_id, params, swept, dtype, fixed
     dtype = swept.get("dtype", dtype)
     if dtype not in DTYPES:
         raise _Problem(path + ("dtype",), f"unknown dtype {dtype!r}{_did_you_mean(dtype, DTYPES)}; allowed: {', '.join(DTYPES)}")
+    if dtype in POLICIES and not isinstance(op, LayerOp):
+        raise _Problem(path + ("dtype",), f"{dtype} is a mixed precision policy, which layers take; {op.name} is not a layer "
+                                          "(give it a dtype: float16, bfloat16, float32 or float64)")
     kernel_of = fields["kernel_of"]
     if "kernel_of" in swept:
         fixed_shape, kernel_of = _kernel_of_shape(swept["kernel_of"], path + ("sweep", "kernel_of"))

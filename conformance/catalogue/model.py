@@ -7,7 +7,28 @@ import numpy as np
 
 from conformance.axes import DEFAULT_TARGET, REFERENCE_MODE
 
-DTYPES = ("float16", "bfloat16", "float32", "float64")
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+# Keras's mixed precision policies, which a layer takes as its `dtype` (keras.DTypePolicy):
+# policy -> (compute dtype, variable dtype). A case written `dtype: mixed_float16` builds its
+# layer with that policy; its inputs and weights are drawn in the compute dtype (so the casts
+# the policy makes are exact), fed as float32 tensors, and the reference judges the result in
+# the compute dtype's format.
+POLICIES = {"mixed_float16": ("float16", "float32"), "mixed_bfloat16": ("bfloat16", "float32")}
+DTYPES = FLOAT_DTYPES + tuple(POLICIES)
+
+
+def parse_dtypes(text: str) -> tuple[str, ...]:
+    """"float16,mixed_float16" -> ("float16", "mixed_float16"); a ValueError names an unknown one."""
+    names = tuple(dict.fromkeys(d.strip() for d in text.split(",") if d.strip()))
+    unknown = [d for d in names if d not in DTYPES]
+    if unknown or not names:
+        raise ValueError(f"unknown dtype(s) {', '.join(map(repr, unknown)) or repr(text)}; dtypes: {', '.join(DTYPES)}")
+    return names
+
+
+def compute_dtype(dtype: str) -> str:
+    """The dtype a case computes in: its dtype, or its policy's compute dtype."""
+    return POLICIES[dtype][0] if dtype in POLICIES else dtype
 
 # Default tolerances per dtype, |keras - reference| <= atol + rtol * |reference|, chosen
 # from each format's unit roundoff u (float32: 2**-24 ~ 6e-8): about 2**7 u of slack
@@ -19,6 +40,7 @@ DEFAULT_TOLERANCE = {
     "float32": {"rtol": 1e-5, "atol": 1e-5},
     "float64": {"rtol": 1e-10, "atol": 1e-10},
 }
+DEFAULT_TOLERANCE.update({policy: DEFAULT_TOLERANCE[compute] for policy, (compute, _) in POLICIES.items()})
 
 DEFAULT_SEED = 0
 MAX_CALLS = 20

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from conformance.axes import MODES
 from conformance.catalogue import loader
-from conformance.catalogue.model import DTYPES, KNOWN_ERRORS, MAX_CALLS
+from conformance.catalogue.model import DTYPES, KNOWN_ERRORS, MAX_CALLS, POLICIES
 from conformance.ops import CustomOp, InitializerOp, all_ops
 from conformance.ops.params import SCHEMA_DEFS
 
@@ -198,6 +198,7 @@ def _case_values(ops) -> dict:
         "input_shape": _shape(),
         "input_values": {"$ref": "#/$defs/nested_numbers"},
         "dtype": _one_of_or_list(dtype),
+        "policy": _one_of_or_list({"enum": list(POLICIES)}),
         "tolerance": _mapping(loader.TOLERANCE_KEYS, loader.TOLERANCE_KEY_DOCS, "TOLERANCE_KEYS",
                               {k: {"type": "number", "minimum": 0} for k in loader.TOLERANCE_KEYS}),
         "expect": {

@@ -44,6 +44,7 @@ import zlib
 
 import numpy as np
 
+from conformance.catalogue.model import compute_dtype
 from conformance.runner.inputs import round_to
 from reference_impl.gradients import directional_derivative, fd_accuracy, gradient_dot, gradient_tolerance
 
@@ -88,7 +89,7 @@ def not_checked(op, case, reference) -> str | None:
     if sampled_out(case):
         return (f"sampled out: the first of each sweep and one other {case.mode} case in {GRADIENT_SAMPLE[case.mode]} have "
                 f"their gradient checked ({ALL_GRADIENTS_VARIABLE}=1 checks every one)")
-    if case.dtype not in FLOAT_DTYPES:
+    if compute_dtype(case.dtype) not in FLOAT_DTYPES:
         return "the case has no floating dtype"
     if case.expect.get("error"):
         return "the case expects an error"
@@ -183,7 +184,7 @@ def judge(case, forward, inputs: dict, weights: dict, keras_gradients: dict, v, 
 def _compare(case, g, u, phi_output, point, v, value_at_point, conditioning=0.0) -> dict:
     keras_value, gradient_magnitude, l1 = gradient_dot(g, u)
     try:
-        derivative = _resolve(phi_output, point, u, v, value_at_point, case.dtype)
+        derivative = _resolve(phi_output, point, u, v, value_at_point, compute_dtype(case.dtype))
     except ValueError as exc:  # a non-finite value near the point: no finite difference
         return {"keras": keras_value, "reference": None, "unresolved": True, "note": str(exc)[:300],
                 "error": None, "allowed": None, "ratio": 0.0, "one_sided": None}
@@ -197,7 +198,7 @@ def _compare(case, g, u, phi_output, point, v, value_at_point, conditioning=0.0)
         # float64: the estimate is then no bound) but with an error estimate well below the
         # sums' size: judged coarsely, to UNRESOLVED_FRACTION of that size
         entry["fd_converged"] = derivative.converged
-        allowed = max(gradient_tolerance(derivative._replace(converged=True), case.dtype, gradient_magnitude=gradient_magnitude,
+        allowed = max(gradient_tolerance(derivative._replace(converged=True), compute_dtype(case.dtype), gradient_magnitude=gradient_magnitude,
                                          direction_l1=l1) + ill_conditioned, extra)
         if not derivative.converged:
             allowed = max(allowed, UNRESOLVED_FRACTION * max(derivative.magnitude, gradient_magnitude))
@@ -206,7 +207,7 @@ def _compare(case, g, u, phi_output, point, v, value_at_point, conditioning=0.0)
         # at a kink: between the one-sided derivatives, widened by the dtype's part of the tolerance
         low, high = sorted(derivative.one_sided)
         entry["one_sided"] = [low, high]
-        dtype_part = gradient_tolerance(derivative._replace(error=0.0, converged=True), case.dtype,
+        dtype_part = gradient_tolerance(derivative._replace(error=0.0, converged=True), compute_dtype(case.dtype),
                                         gradient_magnitude=gradient_magnitude, direction_l1=l1)
         allowed = max(dtype_part + ill_conditioned + KINK_MARGIN * max(derivative.magnitude, gradient_magnitude), extra)
         error = max(low - keras_value, keras_value - high, 0.0)

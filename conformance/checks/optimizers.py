@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.catalogue.model import Case
+from conformance.catalogue.model import Case, compute_dtype
 from conformance.checks.verdict import Verdict, decide
 from conformance.compare import compare_arrays
 from conformance.outcome import SideOutcome, Timings, error_info
-from conformance.runner.inputs import make_named_input, numpy_dtype, round_to
+from conformance.runner.inputs import make_named_input, round_to
+from reference_impl import rounding
 from reference_impl.optimizers import arguments
 
 
@@ -119,7 +120,7 @@ def compare_steps(case: Case, expected: list, steps: list, initial: dict | None 
     """Every variable and every slot tf.keras reports (under the reference's name) after each
     step, against the reference's, each element within the tolerance or its rounding bound."""
     tol = case.effective_tolerance
-    unit = float(np.finfo(numpy_dtype(case.dtype)).eps) / 2
+    unit = rounding.format_of(compute_dtype(case.dtype)).unit_roundoff
     k_u = unit * conditioning(params or {}) if not case.tolerance else 0.0
     moved = {name: np.zeros(np.shape(v)) for name, v in (initial or {}).items()}
     previous = dict(initial or {})
@@ -143,8 +144,11 @@ def compare_steps(case: Case, expected: list, steps: list, initial: dict | None 
             if actual is None:
                 messages.append(f"after step {k}: tf.keras has no variable {label!r}")
                 continue
-            allowance = np.broadcast_to(bound, np.shape(value)) if k_u else None
-            result = compare_arrays(actual, np.asarray(value, np.float64), rtol=tol["rtol"], atol=tol["atol"], allowance=allowance)
+            value = np.asarray(value, np.float64)
+            # the flat tolerance, or the rounding the steps accumulate where that is larger
+            allowed = (np.maximum(tol["atol"] + tol["rtol"] * np.abs(np.where(np.isfinite(value), value, 0.0)),
+                                  np.broadcast_to(bound, np.shape(value))) if k_u else None)
+            result = compare_arrays(actual, value, rtol=tol["rtol"], atol=tol["atol"], bound=allowed)
             step_metrics[label] = {key: v for key, v in result.metrics.items() if key not in ("error_histogram", "error_map")}
             for key in ("max_abs_error", "max_rel_error"):
                 worst[key] = max(worst[key], float(result.metrics.get(key) or 0.0))

@@ -493,16 +493,20 @@ def _changed_box(changed):
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
+def _changed_images(x, y, tol):
+    """(i, changed pixels, their box) of every image the layer changed."""
+    for i in range(x.shape[0]):
+        changed = ~np.all(_close(y[i], x[i], tol), axis=-1)
+        if changed.any():
+            yield i, changed, _changed_box(changed)
+
+
 def _check_cutmix(x, y, params, tol, metrics, messages):
     """Each image is its input with one rectangle replaced by the same rectangle of another image
     of the batch (or unchanged). The patch's size law is not judged (module docstring)."""
     n, h, w = x.shape[:3]
     pasted, unexplained, areas = 0, [], []
-    for i in range(n):
-        changed = ~np.all(_close(y[i], x[i], tol), axis=-1)
-        if not changed.any():
-            continue
-        top, left, bottom, right = _changed_box(changed)
+    for i, changed, (top, left, bottom, right) in _changed_images(x, y, tol):
         patch = y[i, top:bottom, left:right]
         sources = [j for j in range(n) if j != i and np.all(_close(patch, x[j, top:bottom, left:right], tol))]
         if not sources:
@@ -527,11 +531,7 @@ def _check_erasing(x, y, params, tol, metrics, messages):
     fill = params.get("fill_value")
     n = x.shape[0]
     erased, unexplained = 0, []
-    for i in range(n):
-        changed = ~np.all(_close(y[i], x[i], tol), axis=-1)
-        if not changed.any():
-            continue
-        top, left, bottom, right = _changed_box(changed)
+    for i, changed, (top, left, bottom, right) in _changed_images(x, y, tol):
         region = y[i, top:bottom, left:right]
         ok = changed[top:bottom, left:right].all() if fill is None else np.all(_close(region, np.float64(fill), tol))
         if ok:

@@ -1,6 +1,8 @@
 """The values check: a layer's or a function's output, further outputs, state variables
 after the calls and regularization losses, element by element against the float64
-reference, within the case's tolerance. In a compiled mode the target also reports its
+reference: the output within the op's error bound in the case's format (conformance.ops.bounds)
+where it has one, else within the case's tolerance; the rest within the tolerance. Under a
+mixed precision policy the output's and the variables' dtypes are checked too. In a compiled mode the target also reports its
 eager output, and metrics.vs_eager says how far the mode moved from it. A layer case's
 gradients are checked too (gradients.py), and in eager mode its copies through its config,
 Keras serialization and a .keras file (serialization.py)."""
@@ -14,10 +16,12 @@ from conformance.checks.verdict import Verdict, decide
 from conformance.compare import compare_arrays
 from conformance.diagnosis import Evaluation, diagnose
 from conformance.ops import FunctionOp, LayerOp
+from conformance.ops.bounds import BOUND_FACTOR
 from conformance.ops.regularizers import reference_penalty
 from conformance.outcome import SideOutcome, Timings, error_info
 from conformance.runner.inputs import layer_feeds, make_inputs, make_weights, numpy_dtype
-from conformance.catalogue.model import Case, input_shapes
+from conformance.catalogue.model import POLICIES, Case, compute_dtype, input_shapes
+from reference_impl import rounding
 
 
 def judge(op, case: Case, target, timings: Timings) -> Verdict:
@@ -25,6 +29,7 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
         (x,) = make_inputs(case)[:1]
         with timings("reference"):
             reference = run_function_reference(op, case, x)
+            reference.error_bound = error_bound(op, case, x, {}, {}, reference.output)
         v, not_checked = _cotangent(op, case, reference)
         keras = target.run_function(op, case, x, timings, **({"cotangent": v} if v is not None else {}))
         weights, call = {}, {}
@@ -47,10 +52,10 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
             given = {**(x if isinstance(x, dict) else {"x": x}), **inputs}
             return split_outputs(op.compute(given["x"] if op.input_names == ("x",) else given, weights, case.params, call))[0]
     with timings("judge"):
-        verdict = decide(case, reference, keras, lambda: compare_outputs(case, reference, keras))
+        verdict = decide(case, reference, keras, lambda: compare_outputs(case, reference, keras, op))
     if v is not None and verdict.status == "pass":
         with timings("reference gradient"):
-            _judge_gradients(verdict, case, forward, x, weights, keras, v, reference)
+            _judge_gradients(verdict, op, case, forward, x, weights, keras, v, reference)
     elif verdict.metrics is not None:
         verdict.metrics["gradients"] = {"not_checked": not_checked or "the forward values diverge"}
     if verdict.status == "fail" and reference.output is not None and keras.output is not None and verdict.metrics:
@@ -72,13 +77,15 @@ def _cotangent(op, case: Case, reference: SideOutcome):
     return (None, why) if why else (gradients.cotangent(case, np.shape(reference.output)), None)
 
 
-def _judge_gradients(verdict: Verdict, case: Case, forward, x, weights: dict, keras: SideOutcome, v, reference: SideOutcome) -> None:
+def _judge_gradients(verdict: Verdict, op, case: Case, forward, x, weights: dict, keras: SideOutcome, v, reference: SideOutcome) -> None:
     """The gradient check of a layer or function case, with respect to its float inputs and weights."""
     named = x if isinstance(x, dict) else {"x": x}
     float_inputs = {n: a for n, a in named.items() if np.issubdtype(np.asarray(a).dtype, np.floating)}
+    # The gradient check widens by the forward bound's relative size only for the standardizing
+    # layers, whose ill-conditioned statistics it was calibrated on (gradients.py)
+    widening = reference.error_bound if op.family == "normalization" and not case.tolerance else None
     gradients.add_to_verdict(verdict, keras, lambda: gradients.judge(
-        case, forward, float_inputs, weights, keras.gradients, v, reference.output,
-        None if case.tolerance else reference.error_bound))
+        case, forward, float_inputs, weights, keras.gradients, v, reference.output, widening))
 
 
 def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:
@@ -115,17 +122,24 @@ def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
         state.update(extras)
         if regularized(case.params):
             state["losses"] = np.float64(reference_losses(case.params, at_call, output))
-        bound = None
-        if op.error_bound is not None and case.dtype:
-            bound = op.error_bound(x, at_call, case.params, call, unit_roundoff(case.dtype))
+        bound = error_bound(op, case, x, at_call, call, output)
     except (ValueError, TypeError) as exc:
         return SideOutcome(error=error_info(exc, "call")), weights
     return SideOutcome(output=output, state=state, error_bound=bound), weights
 
 
-def unit_roundoff(dtype: str) -> float:
-    """u = 2**-p for a p-bit significand: half the distance from 1 to the next number."""
-    return float(np.finfo(numpy_dtype(dtype)).eps) / 2
+def error_bound(op, case: Case, x, weights: dict, call: dict, output):
+    """The op's per-element error bound for this case's inputs in the case's format, times the
+    dtype's BOUND_FACTOR; None when the op has none for these arguments, or the case states its
+    own `tolerance` (which then judges instead)."""
+    if op.error_bound is None or case.tolerance or not case.dtype or output is None:
+        return None
+    fmt = rounding.format_of(compute_dtype(case.dtype))
+    bound = op.error_bound(x, weights, case.params, call, fmt, output=output)
+    if bound is None:
+        return None
+    bound = BOUND_FACTOR[compute_dtype(case.dtype)] * np.broadcast_to(np.asarray(bound, dtype=np.float64), np.shape(output))
+    return bound
 
 
 def regularized(params: dict) -> bool:
@@ -172,16 +186,19 @@ def argument_weights(base: str, weights: dict, key: str) -> list[str]:
     raise ValueError(f"{key} has no weight to regularize among {sorted(weights)}")
 
 
-def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome) -> tuple[list[str], dict]:
+def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome, op=None) -> tuple[list[str], dict]:
     tol = case.effective_tolerance
     expected = representable(reference.output, case.dtype)
-    # a case's own `tolerance` replaces the formula's bound; otherwise an element may differ
-    # by the larger of the flat tolerance and the bound
-    allowance = None if case.tolerance else reference.error_bound
-    result = compare_arrays(keras.output, expected, rtol=tol["rtol"], atol=tol["atol"], allowance=allowance,
-                            map_axes=_map_axes(case, keras.output.ndim))
+    # the op's error bound judges, where it has one (a case's own `tolerance` removes it)
+    result = compare_arrays(keras.output, expected, rtol=tol["rtol"], atol=tol["atol"], bound=reference.error_bound,
+                            map_axes=_map_axes(case, keras.output.ndim),
+                            # units in the last place say something of elementwise results only
+                            fmt=rounding.format_of(compute_dtype(case.dtype)) if reference.error_bound is not None and is_elementwise(op) else None)
     messages = [] if result.ok else [result.message]
     metrics = result.metrics
+    if case.dtype in POLICIES and keras.dtypes:
+        messages += policy_dtypes(case.dtype, keras.dtypes)
+        metrics["dtypes"] = keras.dtypes
     if reference.state:
         # state variables after the last call, and the layer's regularization losses, are
         # judged like the output
@@ -199,6 +216,26 @@ def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome) -> t
     elif MODES[case.mode].compiled:  # the eager call raised: nothing to compare with
         metrics.update(vs_eager=None, vs_eager_ratio=None)
     return messages, metrics
+
+
+def policy_dtypes(policy: str, dtypes: dict) -> list[str]:
+    """Under a mixed precision policy: the layer's variables are created in the variable dtype
+    ("variable_dtype: ... the dtype layers will create their variables in", keras.DTypePolicy)
+    and its output is in the compute dtype ("layers will do their computations in ... Typically
+    layers output tensors with the compute dtype as well"; reading taken: an output in another
+    float dtype is a departure unless the layer documents it)."""
+    compute, variable = POLICIES[policy]
+    problems = []
+    if dtypes.get("output") not in (None, compute):
+        problems.append(f"under {policy} the output is {dtypes['output']}, not the compute dtype {compute}")
+    wrong = {n: d for n, d in (dtypes.get("variables") or {}).items() if d != variable}
+    if wrong:
+        problems.append(f"under {policy} variables are not {variable}: {wrong}")
+    return problems
+
+
+def is_elementwise(op) -> bool:
+    return op is not None and op.family == "activations"
 
 
 def vs_eager(output, eager, tol: dict) -> dict:

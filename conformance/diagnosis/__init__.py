@@ -44,19 +44,19 @@ def diagnose(case, reference, keras, evaluation: Evaluation | None) -> dict | No
 
 def _diagnose(case, reference, keras, evaluation):
     tol = case.effective_tolerance
-    allowance = None if case.tolerance else reference.error_bound
-    subject = _failing_subject(reference, keras, tol, allowance)
+    bound = reference.error_bound  # None when the flat tolerance judges
+    subject = _failing_subject(reference, keras, tol, bound)
     if subject is None:
         return None
     name, actual, expected = subject
     tried, explained = [], []
     if name == "output" and evaluation is not None:
-        tried, explained = explaining(evaluation, actual, tol, allowance)
+        tried, explained = explaining(evaluation, actual, tol, bound)
     structure = None
     if not explained:
         allowed = tol["atol"] + tol["rtol"] * np.abs(np.where(np.isfinite(expected), expected, 0.0))
-        if name == "output" and allowance is not None:
-            allowed = np.maximum(allowed, allowance)
+        if name == "output" and bound is not None:
+            allowed = np.broadcast_to(bound, np.shape(expected))
         op = None if evaluation is None else evaluation.op
         elementwise_input = evaluation.x if op is not None and op.family == "activations" else None
         structure = describe(actual, expected, allowed, axis_names=_axis_names(op, case.params, actual.ndim, name),
@@ -66,12 +66,12 @@ def _diagnose(case, reference, keras, evaluation):
             "sentence": _sentence(name, explained, tried, structure)}
 
 
-def explaining(evaluation: Evaluation, actual: np.ndarray, tol: dict, allowance=None) -> tuple[list, list]:
+def explaining(evaluation: Evaluation, actual: np.ndarray, tol: dict, bound=None) -> tuple[list, list]:
     """(names of the hypotheses tried, [{"name", "says"}] of those under which `actual`
     agrees with the changed reference within tolerance)."""
     def agree(actual, output):
         return output.shape == actual.shape and compare_arrays(
-            actual, output, rtol=tol["rtol"], atol=tol["atol"], allowance=allowance).ok
+            actual, output, rtol=tol["rtol"], atol=tol["atol"], bound=bound).ok
 
     tried, explained = [], []
     for hypothesis in HYPOTHESES:
@@ -92,10 +92,10 @@ def explaining(evaluation: Evaluation, actual: np.ndarray, tol: dict, allowance=
     return tried, explained
 
 
-def _failing_subject(reference, keras, tol, allowance):
+def _failing_subject(reference, keras, tol, bound):
     """(name, tf.keras's array, the reference's) of the first compared array out of
     tolerance: the output, else a state variable or loss; None if shapes differ or none fails."""
-    pairs = [("output", keras.output, reference.output, allowance)]
+    pairs = [("output", keras.output, reference.output, bound)]
     pairs += [(name, keras.state.get(name), value, None) for name, value in (reference.state or {}).items()]
     for name, actual, expected, bound in pairs:
         if actual is None or expected is None:
@@ -103,7 +103,7 @@ def _failing_subject(reference, keras, tol, allowance):
         actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if actual.shape != expected.shape:
             return None
-        if not compare_arrays(actual, expected, rtol=tol["rtol"], atol=tol["atol"], allowance=bound).ok:
+        if not compare_arrays(actual, expected, rtol=tol["rtol"], atol=tol["atol"], bound=bound).ok:
             return name, actual, expected
     return None
 

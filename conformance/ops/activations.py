@@ -7,6 +7,7 @@ import inspect
 
 from reference_impl import activations as ref
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import FunctionOp, LayerOp, register
 
@@ -31,6 +32,19 @@ def _argument_types(function) -> tuple[dict, tuple]:
     return P.with_defaults(types, function), tuple(required)
 
 
+def _named_activation_bound(x, weights, params, call, fmt, output=None):
+    """The Activation layer: the bound of the function it names."""
+    name = params.get("activation")
+    if not isinstance(name, str):
+        return None
+    bound = bounds.elementwise(lambda t, w, p, c: ref.activation_layer(t, name), name)
+    return bound(x, weights, {}, call, fmt)
+
+
+def _layer_bound(function, name):
+    return bounds.elementwise(lambda t, w, params, call: function(t, **w, **params), name)
+
+
 def _tuple_axes(params: dict) -> dict:
     """YAML has no tuples: a list of axes is passed as the tuple the docs ask for."""
     return {k: tuple(v) if k == "axis" and isinstance(v, list) else v for k, v in params.items()}
@@ -47,11 +61,12 @@ def _activation_function(name: str) -> FunctionOp:
         doc=f"tf.keras.activations.{name}: reference_impl.activations.{function.__name__}",
         keras_callable=lambda keras, params: functools.partial(getattr(keras.activations, name), **_tuple_axes(params)),
         compute=lambda x, params: function(x, **_tuple_axes(params)),
+        error_bound=bounds.elementwise(lambda t, w, params, call: function(t, **_tuple_axes(params)), name),
         example={"input_shape": [2, 8], "params": {n: 0.5 for n in required}},
     )
 
 
-def _activation_layer(keras_class, function, types, *, weights=None, call_params=None, example=None) -> LayerOp:
+def _activation_layer(keras_class, function, types, *, weights=None, call_params=None, example=None, error_bound=None) -> LayerOp:
     """An activation layer; `weights(params, input_shape)` gives its variables (PReLU's alpha)."""
     def predict_weights(params, shape):
         return weights(params, shape) if weights else {}
@@ -68,18 +83,21 @@ def _activation_layer(keras_class, function, types, *, weights=None, call_params
         compute=lambda x, w, params, call: function(x, **w, **params, **call),
         call_params=call_params or {},
         example=example or _EXAMPLE,
+        error_bound=error_bound,
     )
 
 
 register(*(_activation_function(name) for name in sorted(ref.ACTIVATIONS)))
 register(
     _activation_layer("Activation", ref.activation_layer, {"activation": P.STRING.one_of(*P.ACTIVATION.choices)},
-                      example={"input_shape": [2, 8], "params": {"activation": "relu"}}),
+                      example={"input_shape": [2, 8], "params": {"activation": "relu"}}, error_bound=_named_activation_bound),
     # ReLU: "Float >= 0" for all three; LeakyReLU: "Float >= 0.0" (both raise ValueError below 0)
     _activation_layer("ReLU", ref.relu_layer, {"max_value": P.optional(P.NON_NEGATIVE), "negative_slope": P.NON_NEGATIVE,
-                                               "threshold": P.NON_NEGATIVE}),
-    _activation_layer("LeakyReLU", ref.leaky_relu_layer, {"negative_slope": P.NON_NEGATIVE}),
-    _activation_layer("ELU", ref.elu_layer, {"alpha": P.NUMBER}),
+                                               "threshold": P.NON_NEGATIVE},
+                      error_bound=_layer_bound(ref.relu_layer, "relu")),
+    _activation_layer("LeakyReLU", ref.leaky_relu_layer, {"negative_slope": P.NON_NEGATIVE},
+                      error_bound=_layer_bound(ref.leaky_relu_layer, "leaky_relu")),
+    _activation_layer("ELU", ref.elu_layer, {"alpha": P.NUMBER}, error_bound=_layer_bound(ref.elu_layer, "elu")),
     _activation_layer(
         "PReLU", ref.prelu_layer,
         # the alpha_* objects do not change the output; alpha_regularizer's penalty of `alpha`
@@ -87,6 +105,7 @@ register(
         {"shared_axes": P.optional(P.int_or_list()), "alpha_initializer": P.KERAS_OBJECT,
          "alpha_regularizer": P.KERAS_OBJECT, "alpha_constraint": P.KERAS_OBJECT},
         weights=lambda params, shape: {"alpha": ref.prelu_shape(shape, params.get("shared_axes"))},
+        error_bound=_layer_bound(ref.prelu_layer, "prelu"),
     ),
     # Softmax documents a call mask: masked positions get no probability
     _activation_layer("Softmax", ref.softmax_layer, {"axis": P.int_or_list()}, call_params={"mask": P.MASK}),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from reference_impl import conv as ref
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
@@ -100,6 +101,7 @@ def _conv_layer(keras_class: str, kind: str, rank: int) -> LayerOp:
         predict_weights=lambda params, shape: ref.weight_shapes(kind, shape, rank=rank, **params),
         predict_output=lambda params, shape: ref.output_shape(kind, shape, rank=rank, **params),
         compute=compute_output,
+        error_bound=bounds.sum_of_products(bounds.conv_length(kind), compute_output=compute_output),
         example={
             "input_shape": [2, *_EXAMPLE_SPATIAL[:rank], 4],
             "params": {k: v for k, v in {"filters": 3, "kernel_size": 3}.items() if k in types},

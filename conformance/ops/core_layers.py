@@ -5,8 +5,11 @@ name; the reference still judges what needs the input's shape (cropping against 
 length, a permutation of the input's axes)."""
 from __future__ import annotations
 
+import numpy as np
+
 from reference_impl import core, merging, reshaping
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
@@ -74,9 +77,72 @@ _EXAMPLES = {
 }
 
 
+def _dense_length(weights, params, x):
+    """Dense: d_in products and the bias; with LoRA the kernel's delta A @ B (rank r products,
+    one scaling, one addition) first."""
+    rank = params.get("lora_rank") or 0
+    return np.shape(weights["kernel"])[0] + 1 + (rank + 2 if rank else 0)
+
+
+def _counted_length(compute):
+    """The products summed into one output, counted by the reference itself: the layer on
+    all-ones inputs and weights with a zero bias (EinsumDense, Dot), plus the bias."""
+    def length(weights, params, x):
+        ones = {k: (np.zeros_like(v) if k == "bias" else np.ones_like(v)) for k, v in weights.items()}
+        x1 = {k: np.ones_like(v) for k, v in x.items()} if isinstance(x, dict) else np.ones_like(x)
+        return int(np.max(compute(x1, ones, params, {}), initial=1)) + 1
+    return length
+
+
+def _reshaping_bound(name):
+    """Every reshaping layer moves elements; UpSampling2D's bilinear interpolation computes new ones."""
+    def bound(x, weights, params, call, fmt, output=None):
+        if params.get("interpolation", "nearest") != "nearest":
+            return None
+        return bounds.EXACT(x, weights, params, call, fmt, output)
+    return bound
+
+
+def _merging_bound(name):
+    """Add (n - 1 roundings), Subtract (1), Average (n: the sum and the division), Multiply
+    (n - 1 products), Dot (its products, without normalize); Maximum, Minimum, Concatenate select."""
+    if name in ("Maximum", "Minimum", "Concatenate"):
+        return bounds.EXACT
+    compute = lambda inputs, weights, params, call: merging.LAYERS[name](list(inputs.values()), weights, **params)  # noqa: E731
+    if name == "Dot":
+        counted = bounds.sum_of_products(_counted_length(compute), compute_output=compute, activation_key=None)
+        return lambda x, w, params, call, fmt, output=None: None if params.get("normalize") else counted(x, w, params, call, fmt)
+    roundings = {"Add": lambda n: n - 1, "Subtract": lambda n: 1, "Average": lambda n: n, "Multiply": lambda n: n - 1}[name]
+    # a - b: its magnitude is |a| + |b|, not |a| - |b|
+    magnitude = (lambda inputs, weights, params, call: sum(inputs.values())) if name == "Subtract" else None
+    return bounds.sum_of_products(lambda w, params, x: max(roundings(len(x)), 1), compute_output=compute, activation_key=None,
+                                  magnitude_output=magnitude)
+
+
+_BOUNDS = {
+    "Dense": lambda: bounds.sum_of_products(_dense_length, compute_output=lambda x, w, params, call: core.dense(x, w, **params)),
+    "EinsumDense": lambda: bounds.sum_of_products(
+        _counted_length(lambda x, w, params, call: core.einsum_dense(x, w, **{**params, "activation": None})),
+        compute_output=lambda x, w, params, call: core.einsum_dense(x, w, **params)),
+    "Identity": lambda: bounds.EXACT,
+}
+
+
+def _embedding_bound(x, weights, params, call, fmt, output=None):
+    """A lookup selects rows: exact; with LoRA the table is W + (alpha / r) A @ B first (r
+    products, a scaling and an addition per entry)."""
+    rank = params.get("lora_rank")
+    if not rank:
+        return bounds.EXACT(x, weights, params, call, fmt, output)
+    table = bounds.sum_of_products(lambda w, p, x: rank + 2,
+                                   compute_output=lambda x, w, p, c: core.LAYERS["Embedding"](x, w, **p), activation_key=None)
+    return table(x, weights, params, call, fmt)
+
+
 def _single_input(module, name: str, family: str, **extra) -> LayerOp:
     function = module.LAYERS[name]
     types, required = _argument_types(module, name)
+    bound = _BOUNDS[name]() if name in _BOUNDS else _reshaping_bound(name) if module is reshaping else None
     return LayerOp(
         name=name,
         family=family,
@@ -87,6 +153,7 @@ def _single_input(module, name: str, family: str, **extra) -> LayerOp:
         predict_weights=lambda params, shape: module.weight_shapes(name, shape, **params),
         predict_output=lambda params, shape: module.output_shape(name, shape, **params),
         compute=lambda x, weights, params, call: function(x, weights, **params),
+        error_bound=bound,
         **extra,
     )
 
@@ -108,6 +175,7 @@ def _merging(name: str) -> LayerOp:
         predict_output=lambda params, shapes: merging.output_shape(name, list(shapes.values()), **params),
         compute=lambda inputs, weights, params, call: function(list(inputs.values()), weights, **params),
         keras_call=lambda layer, given, call: layer(list(given.values()), **call),
+        error_bound=_merging_bound(name),
         example={"inputs": {"a": {"shape": [2, 5]}, "b": {"shape": [2, 5]}}, "params": {"axes": 1} if name == "Dot" else {}},
     )
 
@@ -136,6 +204,7 @@ register(
         predict_weights=lambda params, shape: core.weight_shapes("Embedding", shape, **params),
         predict_output=lambda params, shape: core.output_shape("Embedding", shape, **params),
         compute=_embedding_with_mask,
+        error_bound=_embedding_bound,
         keras_call=_keras_embedding,
         example={"inputs": {"x": {"shape": [2, 6], "dtype": "int32", "range": [0, 10]}}, "params": {"input_dim": 10, "output_dim": 4}},
     ),

@@ -8,6 +8,8 @@ strings the integer input indexes (tf.gather of the list by x, the same table th
 reads), for each input it names."""
 from __future__ import annotations
 
+import sys
+
 from reference_impl import hashing as ref
 
 from conformance.ops import params as P
@@ -71,8 +73,8 @@ def _keras_call(names):
     def call_layer(layer, given, call):
         """The layer on its inputs (each named in `strings` as the strings it indexes), as a
         tensor for one input, as a tuple for several."""
-        import tensorflow as tf
-
+        # the TensorFlow the target has loaded, borrowed: an ops module never imports a framework
+        tf = sys.modules["tensorflow"]
         table = _strings(call)
         rest = {k: v for k, v in call.items() if k != "strings"}
         inputs = [tf.gather(tf.constant(table[n]), given[n]) if n in table else given[n] for n in names]

@@ -35,7 +35,8 @@ def _normalization_layer(keras_class, function, types, *, call_params=None, stat
         state=state,
         update_state=update_state if state else None,
         positive_weights=frozenset(positive),
-        error_bound=lambda x, weights, params, call, u: ref.error_bound(keras_class, x, weights, u, call=call, **params),
+        error_bound=lambda x, weights, params, call, fmt, output=None: ref.error_bound(
+            keras_class, x, weights, fmt.unit_roundoff, call=call, **params),
         example={"input_shape": [4, 6, 5], "params": example or {}},
     )
 

@@ -1,8 +1,11 @@
 """The pooling family: every Keras pooling layer as a thin mapping onto reference_impl.pooling."""
 from __future__ import annotations
 
+import numpy as np
+
 from reference_impl import pooling as ref
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
@@ -26,6 +29,32 @@ _KINDS = {
 }
 
 
+def _average_length(kind, rank):
+    """Roundings into one average: the window's additions and the division. A window is
+    pool_size (AveragePooling), the pooled axes (global; a mask only shortens it), or at most
+    ceil(in / out) + 1 per axis (adaptive: windows overlap by one where the sizes do not divide)."""
+    def length(weights, params, x):
+        x_shape = np.shape(x)
+        spatial = x_shape[2:] if params.get("data_format") == "channels_first" else x_shape[1:-1]
+        if kind == "average":
+            size = params["pool_size"]
+            window = bounds.product(size if isinstance(size, (list, tuple)) else (size,) * rank)
+        elif kind == "global_average":
+            window = bounds.product(spatial)
+        else:
+            out = params["output_size"]
+            out = out if isinstance(out, (list, tuple)) else (out,) * rank
+            window = bounds.product(-(-n // o) + 1 for n, o in zip(spatial, out))
+        return window + 1
+    return length
+
+
+def _pooling_bound(kind, rank, compute_output):
+    if kind.endswith("max"):
+        return bounds.EXACT
+    return bounds.sum_of_products(_average_length(kind, rank), compute_output=compute_output, activation_key=None)
+
+
 def _pooling_layer(keras_class: str, kind: str, rank: int, call_params=None) -> LayerOp:
     compute, typed, required, _ = _KINDS[kind]
     types = P.with_defaults({**typed(rank), "data_format": P.DATA_FORMAT}, compute)
@@ -45,6 +74,7 @@ def _pooling_layer(keras_class: str, kind: str, rank: int, call_params=None) -> 
         predict_weights=predict_weights,
         predict_output=lambda params, shape: ref.output_shape(kind, shape, rank=rank, **params),
         compute=lambda x, weights, params, call: compute(x, rank=rank, **params, **call),
+        error_bound=_pooling_bound(kind, rank, lambda x, weights, params, call: compute(x, rank=rank, **params, **call)),
         call_params=call_params or {},
         example={"input_shape": [2, *_EXAMPLE_SPATIAL[:rank], 3], "params": example_params},
     )

@@ -104,10 +104,10 @@ class LayerOp(Op):
     # check_modelled(params, call) raises NotImplementedError for documented arguments the
     # reference does not model yet (validation then refuses the case, naming them)
     check_modelled: Callable[[dict, dict], None] | None = field(default=None, repr=False)
-    # error_bound(x, weights, params, call, unit_roundoff) -> per-element bound on the rounding
-    # error of the documented formula in the case's dtype (None: the flat tolerance suffices).
-    # Where it is larger than atol + rtol |reference|, it is what an element may differ by,
-    # unless the case states its own `tolerance`.
+    # error_bound(x, weights, params, call, fmt, output=) -> per-element bound on the error of a
+    # correct evaluation of the documented formula in the case's format (conformance.ops.bounds;
+    # fmt a reference_impl.rounding.Format), or None: no bound derived, the flat tolerance judges.
+    # A case that states its own `tolerance` is judged by that instead.
     error_bound: Callable | None = field(default=None, repr=False)
     # A random layer (Dropout, ...): `compute` is its inference; with training=True the
     # runner applies the named statistical check instead (conformance.checks.random_layers).
@@ -125,6 +125,8 @@ class FunctionOp(Op):
 
     keras_callable: Callable[[object, dict], Callable] = field(default=None, repr=False)
     compute: Callable[[np.ndarray, dict], np.ndarray] = field(default=None, repr=False)
+    # as LayerOp.error_bound, called with no weights and no call arguments
+    error_bound: Callable | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

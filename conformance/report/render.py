@@ -79,6 +79,7 @@ def render(document: dict, baseline_document: dict | None = None) -> str:
         mode_descriptions=MODE_DESCRIPTIONS,
         mode_rows=mode_table(cases, meta),
         families=family_table(cases),
+        bounds=bound_table(cases),
         divergences=divergence_table(document),
         migration=migration_view(cases),
         environment=environment_rows(meta),
@@ -270,6 +271,35 @@ def family_table(cases) -> list[dict]:
         ops = [_count_row(op or "(no op)", counts) | {"filter": op} for op, counts in sorted(by_family[family].items())]
         table.append(_count_row(family, sum(by_family[family].values(), Counter())) | {"ops": ops})
     return table
+
+
+# Decades of error / bound that the report's bound table counts: exact, then [0, 1e-3), ...,
+# [0.1, 1) within the bound, and above 1 (beyond it).
+BOUND_BINS = (("exact", 0.0), ("< 0.001", 1e-3), ("< 0.01", 1e-2), ("< 0.1", 0.1), ("< 1", 1.0), ("> 1", float("inf")))
+
+
+def bound_table(cases) -> list[dict]:
+    """Per op and dtype, the cases judged by the op's error bound: how many, and the
+    distribution of their error / bound (max_bound_ratio: 0 exact, 1 at the bound), so a reader
+    sees how close each op comes to what its dtype allows."""
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for c in cases:
+        metrics = c.get("metrics") or {}
+        ratio = _number(metrics.get("max_bound_ratio"))
+        if metrics.get("judged_by") != "bound" or ratio is None:
+            continue
+        ratios.setdefault((c.get("op") or "", c.get("dtype") or ""), []).append(ratio)
+    rows = []
+    for (op, dtype), values in sorted(ratios.items()):
+        values = sorted(values)
+        bins, start = [], 0
+        for label, upper in BOUND_BINS:
+            end = sum(1 for v in values if (v == 0 if upper == 0 else v < upper or (upper == float("inf"))))
+            bins.append({"label": label, "count": end - start})
+            start = end
+        rows.append({"op": op, "dtype": dtype, "n": len(values), "median": values[len(values) // 2],
+                     "p90": values[min(len(values) - 1, int(0.9 * len(values)))], "max": values[-1], "bins": bins})
+    return rows
 
 
 def _count_row(name, counts: Counter) -> dict:

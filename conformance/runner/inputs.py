@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.catalogue.model import Case, referenced_inputs
+from conformance.catalogue.model import POLICIES, Case, compute_dtype, referenced_inputs
 
 INPUT_MEAN, INPUT_STD = 0.25, 1.0
 WEIGHT_MEAN, WEIGHT_STD = 0.05, 0.5
@@ -19,6 +19,8 @@ POSITIVE_LOG_STD = 0.5
 
 
 def numpy_dtype(dtype: str):
+    """The NumPy type of a dtype name; a mixed precision policy's compute dtype."""
+    dtype = compute_dtype(dtype)
     if dtype == "bfloat16":
         import ml_dtypes  # shipped with TensorFlow; only bfloat16 needs it
 
@@ -90,12 +92,15 @@ def make_named_input(name: str, spec: dict, case_dtype: str, seed: int, call_ind
 
 
 def keras_dtype(value: np.ndarray, spec: dict | None, case_dtype: str):
-    """The dtype tf.keras gets a named input in: its spec's, or the case dtype for floats."""
+    """The dtype tf.keras gets a named input in: its spec's, or the case dtype for floats; under
+    a mixed precision policy float32, as a user's model feeds it (the layer casts it to its
+    compute dtype, exactly: the values are drawn in that dtype)."""
     if value.dtype == bool:
         return np.bool_
     if np.issubdtype(value.dtype, np.integer):
         return np.dtype((spec or {}).get("dtype", "int32"))
-    return numpy_dtype((spec or {}).get("dtype", case_dtype))
+    given = (spec or {}).get("dtype", case_dtype)
+    return np.dtype(POLICIES[given][1]) if given in POLICIES else numpy_dtype(given)
 
 
 def call_arguments(case: Case, inputs=None) -> dict:

@@ -14,6 +14,7 @@ import numpy as np
 
 from conformance.axes import MODES
 from conformance.outcome import SideOutcome, Timings, error_info, harness_error
+from conformance.target.arrays import as_float64
 
 NAME = "tf.keras"
 
@@ -202,13 +203,14 @@ def run_layer(op, case, inputs: list, weights: dict | None, calls: list, timings
         extras = {}
         if isinstance(output, (tuple, list)):
             output, rest = output[0], output[1:]
-            extras = {f"output_{i}": np.asarray(o).astype(np.float64) for i, o in enumerate(rest, 1)}
+            extras = {f"output_{i}": as_float64(o) for i, o in enumerate(rest, 1)}
         variables = {variable_name(v, layer): v for v in variables_of(layer)}
-        state = {name: np.asarray(variables[name]).astype(np.float64) for name in op.state if name in variables}
+        state = {name: as_float64(variables[name]) for name in op.state if name in variables}
         state.update(extras)
         if regularized:
             state["losses"] = np.float64(0.0 if losses is None else float(losses))
-        outcome = SideOutcome(output=np.asarray(output).astype(np.float64), state=state, eager_output=eager_output)
+        outcome = SideOutcome(output=as_float64(output), state=state, eager_output=eager_output,
+                              dtypes={"output": _dtype_name(output), "variables": {n: _dtype_name(v) for n, v in variables.items()}})
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
     # the serialization check: the layer's copies from its config, serialization and a .keras file (tf_keras_serialization.py)
@@ -291,7 +293,7 @@ def _with_vjp(step, trainable, layer=None):
 def _named_gradients(given: dict, trainable, grads, layer=None) -> dict:
     """{"inputs": {name: array}, "weights": {name: array}} from _with_vjp's gradients."""
     names = [n for n, t in given.items() if t.dtype.is_floating]
-    arrays = [np.asarray(g).astype(np.float64) for g in grads]
+    arrays = [as_float64(g) for g in grads]
     return {"inputs": dict(zip(names, arrays[:len(names)])),
             "weights": {variable_name(v, layer): a for v, a in zip(trainable, arrays[len(names):])}}
 
@@ -325,7 +327,7 @@ def _in_case_mode(case, fn, run_eagerly, first_args, timings, reset=lambda: None
 
 def _first(output):
     output = output[0] if isinstance(output, (tuple, list)) else output
-    return np.asarray(output).astype(np.float64)
+    return as_float64(output)
 
 
 def variables_of(layer, listed=None) -> list:
@@ -368,13 +370,19 @@ def run_function(op, case, x: np.ndarray, timings: Timings | None = None, cotang
         phase = "call"
         with timings("call"):
             output = compiled(tensor)
-        outcome = SideOutcome(output=np.asarray(output).astype(np.float64), eager_output=eager_output)
+        outcome = SideOutcome(output=as_float64(output), eager_output=eager_output)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
     if cotangent is not None:
         vjp = _with_vjp(lambda given, call: (function(given["x"]), None), [])
         outcome.gradients, outcome.gradient_error = _gradients_in_mode(case, vjp, ({"x": tensor}, {}), cotangent, timings)
     return outcome
+
+
+def _dtype_name(tensor) -> str | None:
+    """A tensor's or variable's dtype as its name (Keras 3 variables hold it as a string)."""
+    dtype = getattr(tensor, "dtype", None)
+    return None if dtype is None else str(getattr(dtype, "name", dtype))
 
 
 def _np_dtype(dtype: str):
@@ -391,7 +399,9 @@ def _set_weights(layer, weights: dict, dtype: str) -> str | None:
     if keras_layout != ref_layout:
         return f"weights differ from the documented layout: tf.keras has {keras_layout}, the reference expects {ref_layout}"
     for name, value in weights.items():
-        variables[name].assign(value.astype(_np_dtype(dtype)))
+        # the variable's own dtype: under a mixed precision policy float32, holding the compute
+        # dtype's values the reference drew
+        variables[name].assign(value.astype(_np_dtype(_dtype_name(variables[name]))))
     return None
 
 
@@ -458,11 +468,11 @@ def draw_initializer(op, case, shape: tuple, seeds) -> SideOutcome:
         for i, seed in enumerate(seeds):
             initializer = cls(**case.params, seed=seed) if "seed" in _init_arguments(cls) else cls(**case.params)
             phase = "call"
-            draws.append(np.asarray(_in_mode(case, lambda: initializer(shape, dtype=case.dtype))()).astype(np.float64))
+            draws.append(as_float64(_in_mode(case, lambda: initializer(shape, dtype=case.dtype))()))
             if i == 0:
-                again_same_object = np.asarray(initializer(shape, dtype=case.dtype)).astype(np.float64)
+                again_same_object = as_float64(initializer(shape, dtype=case.dtype))
                 fresh = cls(**case.params, seed=seed) if "seed" in _init_arguments(cls) else cls(**case.params)
-                again_new_object = np.asarray(fresh(shape, dtype=case.dtype)).astype(np.float64)
+                again_new_object = as_float64(fresh(shape, dtype=case.dtype))
         state = {
             "repeat_same_object": np.float64(np.array_equal(draws[0], again_same_object)),
             "repeat_new_object": np.float64(np.array_equal(draws[0], again_new_object)),
@@ -498,7 +508,7 @@ def draw_layer_kernels(op, case, seeds) -> SideOutcome:
             phase = "build"
             layer.build(tuple(spec["input_shape"]))
             variables = {variable_name(v, layer): v for v in variables_of(layer)}
-            draws.append(np.asarray(variables[weight]).astype(np.float64))
+            draws.append(as_float64(variables[weight]))
         return SideOutcome(output=np.stack(draws))
     except Exception as exc:
         return SideOutcome(error=error_info(exc, phase))

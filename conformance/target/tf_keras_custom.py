@@ -19,6 +19,7 @@ import numpy as np
 from conformance.compare import compare_arrays
 from conformance.runner.inputs import make_input
 from conformance.target import tf_keras as keras_side
+from conformance.target.arrays import as_float64
 
 DENSE_UNITS = 16  # the Dense layer that carries the object in the layer check
 INITIALIZER_DRAWS = 256  # calls pooled for an initializer's distribution check
@@ -56,7 +57,7 @@ def _attempt(messages, what, step):
 
 def _same_value(messages, what, value, expected, case):
     tol = case.effective_tolerance
-    result = compare_arrays(np.asarray(value, np.float64), np.asarray(expected, np.float64), rtol=tol["rtol"], atol=tol["atol"])
+    result = compare_arrays(as_float64(value), as_float64(expected), rtol=tol["rtol"], atol=tol["atol"])
     if not result.ok:
         messages.append(f"{what}: {result.message}")
     return result
@@ -109,7 +110,7 @@ class Applied:
 
 def _layer_losses(layer):
     """The weight penalties Dense reports after the call (Layer.losses computes them)."""
-    return float(sum(float(v) for v in layer.losses)), np.asarray(layer.kernel, np.float64)
+    return float(sum(float(v) for v in layer.losses)), as_float64(layer.kernel)
 
 
 def _kernel_projection(layer):
@@ -120,14 +121,14 @@ def _kernel_projection(layer):
     constraint = layer.kernel.constraint
     if constraint is None:
         raise ValueError("the kernel variable carries no constraint: an optimizer step would not apply it")
-    return np.asarray(constraint(layer.kernel), np.float64), np.asarray(layer.kernel, np.float64)
+    return as_float64(constraint(layer.kernel)), as_float64(layer.kernel)
 
 
 APPLIED = {
     "regularizer": Applied("regularizers", "penalty", "kernel_regularizer", float, _layer_losses,
                            "Dense(kernel_regularizer=...).losses"),
     "constraint": Applied("constraints", "projected weights", "kernel_constraint",
-                          lambda out: np.asarray(out, np.float64), _kernel_projection,
+                          lambda out: as_float64(out), _kernel_projection,
                           "Dense(kernel_constraint=...).kernel.constraint(kernel)"),
 }
 
@@ -214,7 +215,7 @@ def _judge_initializer(cls, reference, case, messages, metrics):
 
     def draw(initializer, count):
         call = in_mode(lambda: initializer(shape, dtype=case.dtype))
-        return np.stack([np.asarray(call(), np.float64) for _ in range(count)])
+        return np.stack([as_float64(call()) for _ in range(count)])
 
     samples = _attempt(messages, "calling it", lambda: draw(obj, INITIALIZER_DRAWS))
     if samples is not None:
@@ -234,7 +235,7 @@ def _judge_initializer(cls, reference, case, messages, metrics):
         for i in range(LAYER_DRAWS):
             layer = keras.layers.Dense(shape[-1], kernel_initializer=obj, dtype=case.dtype)
             layer.build((None, shape[0]))
-            kernels.append(np.asarray(layer.kernel, np.float64))
+            kernels.append(as_float64(layer.kernel))
         return np.stack(kernels)
 
     if len(shape) == 2:  # a Dense kernel is (in, units)

@@ -8,6 +8,7 @@ import numpy as np
 
 from conformance.axes import MODES
 from conformance.outcome import SideOutcome, Timings, error_info
+from conformance.target.arrays import as_float64
 
 
 # The inputs a loss is differentiated by: its prediction (labels and weights are data).
@@ -40,7 +41,7 @@ def run_loss(op, case, inputs: dict, timings: Timings | None = None, cotangent: 
         phase = "call"
         with timings("call"):
             output = compiled(*tensors)
-        outcome = SideOutcome(output=np.asarray(output).astype(np.float64), eager_output=eager_output)
+        outcome = SideOutcome(output=as_float64(output), eager_output=eager_output)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))
     if cotangent is not None:
@@ -59,7 +60,7 @@ def run_loss(op, case, inputs: dict, timings: Timings | None = None, cotangent: 
         try:
             with timings("gradient"):
                 grads = MODES[case.mode].wrap(tf, vjp)(*tensors, tf.constant(cotangent))
-            outcome.gradients = {"inputs": {names[i]: np.asarray(g).astype(np.float64) for i, g in zip(watched, grads)},
+            outcome.gradients = {"inputs": {names[i]: as_float64(g) for i, g in zip(watched, grads)},
                                  "weights": {}}
         except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
             outcome.gradient_error = error_info(exc, "gradient")

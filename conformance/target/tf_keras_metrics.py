@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.outcome import SideOutcome, Timings, error_info
+from conformance.target.arrays import as_float64
 
 
 def run_metric(op, case, batches: list, timings: Timings | None = None) -> SideOutcome:
@@ -50,7 +51,7 @@ def run_metric(op, case, batches: list, timings: Timings | None = None) -> SideO
                 phase = f"update_state {i + 1} of {len(feeds)}"
                 compiled(*feed)
                 phase = f"result after update {i + 1}"
-                outputs.append(np.asarray(result()).astype(np.float64))
+                outputs.append(as_float64(result()))
         state = {f"after_update_{i}": value for i, value in enumerate(outputs[:-2], 1)}
         state["after_reset"] = outputs[-1]
         return SideOutcome(output=outputs[-2], state=state, eager_output=eager_output)

@@ -9,6 +9,7 @@ import numpy as np
 
 from conformance.axes import MODES
 from conformance.outcome import SideOutcome, Timings, error_info
+from conformance.target.arrays import as_float64
 
 
 def keras_optimizer(keras, name: str, params: dict):
@@ -48,7 +49,7 @@ def _slots(optimizer, names: list, suffixes: dict) -> dict:
         for n in names:
             for suffix, slot in suffixes.items():
                 if label == f"{n}_{suffix}":
-                    out[n][slot] = np.asarray(v).astype(np.float64)
+                    out[n][slot] = as_float64(v)
     return out
 
 
@@ -80,7 +81,7 @@ def run_optimizer(op, case, variables: dict, gradients: list, timings: Timings |
             tensors = [tf.constant(np.asarray(grads[n]).astype(dtype)) for n in names]
             with timings("compile" if i == 0 and MODES[case.mode].compiled else "call"):
                 run(*tensors)
-            steps.append({"variables": {n: np.asarray(v).astype(np.float64) for n, v in zip(names, model)},
+            steps.append({"variables": {n: as_float64(v) for n, v in zip(names, model)},
                           "slots": _slots(optimizer, names, op.slots)})
         return SideOutcome(steps=steps)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run

@@ -56,6 +56,8 @@ import warnings
 
 import numpy as np
 
+from conformance.target.arrays import as_float64
+
 ROUND_TRIPS = ("from_config", "serialize", "keras_file", "defaults")
 ALL_SERIALIZATION_VARIABLE = "CONFORMANCE_ALL_SERIALIZATION"
 
@@ -326,7 +328,7 @@ def _outputs_of(output, copy, layer, op) -> dict:
         named = {"output": output}
     variables = dict(zip((variable_name(v, layer) for v in variables_of(layer)), variables_of(copy)))
     named.update({n: variables[n] for n in op.state if n in variables})
-    return {k: np.asarray(v).astype(np.float64) for k, v in named.items()}
+    return {k: as_float64(v) for k, v in named.items()}
 
 
 def _bitwise(got, expected) -> dict:

@@ -8,6 +8,7 @@ import numpy as np
 
 from conformance.axes import MODES
 from conformance.outcome import SideOutcome, Timings, error_info, harness_error
+from conformance.target.arrays import as_float64
 
 
 def train_layer(op, case, x, weights: dict, call: dict, timings: Timings | None = None) -> SideOutcome:
@@ -65,10 +66,10 @@ def train_layer(op, case, x, weights: dict, call: dict, timings: Timings | None 
         with timings("call"):
             for i in range(train["steps"]):
                 phase = f"train step {i + 1} of {train['steps']}"
-                before = {variable_name(v, layer): np.asarray(v).astype(np.float64) for v in layer.weights}
+                before = {variable_name(v, layer): as_float64(v) for v in layer.weights}
                 grads = compiled(given, arguments)
-                steps.append({"weights": before, "gradients": {n: np.asarray(g).astype(np.float64) for n, g in zip(names, grads)}})
-        after = {variable_name(v, layer): np.asarray(v).astype(np.float64) for v in layer.weights}
+                steps.append({"weights": before, "gradients": {n: as_float64(g) for n, g in zip(names, grads)}})
+        after = {variable_name(v, layer): as_float64(v) for v in layer.weights}
         return SideOutcome(state=after, steps=steps)
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return SideOutcome(error=error_info(exc, phase))

@@ -172,6 +172,25 @@ def test_family_table_counts():
     assert table["catalogue"]["ops"][0] == table["catalogue"]["ops"][0] | {"name": "(no op)", "filter": ""}
 
 
+def test_bound_table_distribution_per_op_and_dtype():
+    from conformance.report.render import bound_table
+
+    def judged(i, ratio, op="Conv2D", dtype="float32", by="bound"):
+        case = make_case(f"cases/a.yaml::c{i}", "pass" if ratio <= 1 else "fail", op=op, dtype=dtype)
+        case["metrics"].update(judged_by=by, max_bound_ratio=ratio)
+        return case
+
+    ratios = [0.0, 0.0005, 0.02, 0.02, 0.3, 0.5, 0.9, 1.5]
+    cases = [judged(i, r) for i, r in enumerate(ratios)]
+    cases += [judged(20, 0.1, dtype="float16"), judged(21, 7.0, by="tolerance"), make_case("cases/a.yaml::x")]
+    rows = {(r["op"], r["dtype"]): r for r in bound_table(cases)}
+    assert set(rows) == {("Conv2D", "float32"), ("Conv2D", "float16")}  # the flat-tolerance case is left out
+    row = rows["Conv2D", "float32"]
+    assert row["n"] == 8 and row["max"] == 1.5 and row["median"] == 0.3 and row["p90"] == 1.5
+    assert [b["count"] for b in row["bins"]] == [1, 1, 0, 2, 3, 1]  # exact, <0.001, <0.01, <0.1, <1, >1
+    assert "Error bound: how close each op comes to it" in render(make_document(cases))
+
+
 def test_failing_cases_come_first():
     statuses = ["pass", "skip", "xfail", "xpass", "error", "fail", "pass", "fail"]
     cases = [make_case(f"cases/a.yaml::c{i}", s) for i, s in enumerate(statuses)]
