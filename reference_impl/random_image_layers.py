@@ -144,12 +144,47 @@ used, a value between 0.0 and the passed float is sampled").
   extent") is not said, so validation refuses it in training (`training_unmodelled`); the border,
   whose padding is not documented, is not compared.
 
+- translation, rotation, zoom (RandomTranslation, RandomRotation, RandomZoom), with
+  interpolation="nearest" and fill_mode="constant" only (`training_unmodelled`): output pixel q of
+  image i is the input pixel nearest a source position s_i(q), or fill_value where that pixel lies
+  beyond the edge ("constant: (k k k k | a b c d | k k k k)"; `nearest_resample`, `geometric`):
+  - translation: s = (r - dy, c - dx), dy = f_h * height "shifting image down" for f_h > 0, dx = f_w
+    * width "shifting image right"; f_h and f_w uniform on `translation_ranges` ("height_factor=(-0.2,
+    0.3) results in an output shifted by a random amount in the range [-20%, +30%]"; "height_factor=0.2
+    [...] in the range [-20%, +20%]": a float a is [-a, a], `signed_range`);
+  - rotation: the offset from the centre turned by -a (`rotation_sources`), so the content turns by
+    a, counter-clockwise as displayed for a > 0 ("A positive values means rotating counter
+    clock-wise"); a = 2 pi f, f uniform on `rotation_range` ("a float represented as fraction of 2
+    Pi"; "factor=(-0.2, 0.3) results in an output rotation by a random amount in the range [-20% *
+    360, 30% * 360]"); factors within half a turn only, where the angle is not ambiguous;
+  - zoom: s = centre + (1 + f) (q - centre) per axis (`zoom_sources`), f uniform on `zoom_ranges`:
+    "A positive value means zooming out", the output spanning (1 + f) times the input; width_factor
+    None means "zooming vertical and horizontal directions by preserving the aspect ratio": the
+    height's draw for both axes.
+  Readings taken: one draw per image ("apply random translations to each image", "random rotations
+  to each image", "randomly zoom in or out on each axis of an image independently"), the two axes of
+  a translation or a zoom each its own draw; "zoomed out by 20%" is an output spanning 1.2 times the
+  input (linear in the factor; the other reading, content scaled by 1 / 1.2, is not uniform in it);
+  the centre of rotation and zoom is the middle of the pixel centres, ((H - 1) / 2, (W - 1) / 2)
+  (`image_centre`: the docstrings say neither); "fraction of value" is the fraction of the image's
+  size along the axis; the nearest pixel is the rounded source position, and an exact tie (the
+  docstrings do not say how it rounds) has probability 0, so the check accepts either neighbour
+  within COORDINATE_SLACK of one. The shift, angle and zoom are continuous, but the output shows
+  them only rounded to pixels: the check recovers each as the interval of values that explains
+  every copied pixel and every fill, and tests those intervals against the uniform law
+  (conformance.checks.random_layers._censored_uniform), not a discretized law.
+
 Not modelled in training (validation refuses them, `training_unmodelled`): RandomHue and
 RandomSharpness (the docstrings do not say how factor maps to the hue shift or which blur is
-blended), RandomRotation, RandomTranslation, RandomZoom, RandomShear, RandomPerspective,
-RandomElasticTransform (a per-image geometry under interpolation and fill), RandomColorJitter,
-AugMix and RandAugment (compositions of the above); RandomHeight and RandomWidth are Keras 3's
-legacy classes, documented "DEPRECATED.", whose output size is one draw for the whole batch.
+blended), RandomTranslation, RandomRotation and RandomZoom with bilinear interpolation or another
+fill_mode (the copied pixel no longer tells the source position), RandomShear (its docstring fixes a
+range of "a percentage of the image to shear over", "0.3 shears pixels up to 30% of the way across
+the image", but neither the shear's direction nor the point it is measured from: Keras 3.15 also
+flips its sign at random, which the docstring does not mention), RandomPerspective and
+RandomElasticTransform (their docstrings fix no per-image law of the corners or the displacement
+field), RandomColorJitter, AugMix and RandAugment (compositions of the above); RandomHeight and
+RandomWidth are Keras 3's legacy classes, documented "DEPRECATED.", whose output size is one draw
+for the whole batch.
 """
 from __future__ import annotations
 
@@ -171,7 +206,8 @@ STOCHASTIC = {"RandomCrop": "crop", "RandomFlip": "flip", "RandomBrightness": "b
               "RandomGrayscale": "grayscale", "RandomInvert": "invert", "Solarization": "solarization",
               "RandomPosterization": "posterization", "RandomColorDegeneration": "color_degeneration",
               "RandomSaturation": "saturation", "MixUp": "mixup", "CutMix": "cutmix", "RandomErasing": "erasing",
-              "RandomGaussianBlur": "gaussian_blur"}
+              "RandomGaussianBlur": "gaussian_blur", "RandomTranslation": "translation", "RandomRotation": "rotation",
+              "RandomZoom": "zoom"}
 FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 # mode -> the image axes (of a (height, width, channels) image) a flip may reverse
 FLIP_AXES = {"horizontal": (1,), "vertical": (0,), "horizontal_and_vertical": (0, 1)}
@@ -558,6 +594,11 @@ def training_unmodelled(layer: str, params: dict) -> str | None:
     (None when it has one)."""
     if layer not in STOCHASTIC:
         return "its documented distribution is not modelled; only its inference (training: false) is"
+    if layer in GEOMETRIC and (params.get("interpolation") != "nearest" or params.get("fill_mode") != "constant"):
+        return ("only interpolation 'nearest' with fill_mode 'constant' (both given) is modelled: the per-image "
+                "parameter is recovered from which input pixel each output pixel copies, and where it fills")
+    if layer == "RandomRotation" and max(map(abs, signed_range(params.get("factor", 0.0)))) > 0.5:
+        return "only factors within half a turn are modelled: an angle is recovered from the image modulo a turn"
     if layer == "RandomGaussianBlur" and _factor_pair(params.get("factor", 1.0), "factor") != (1.0, 1.0):
         return ("only factor [1, 1] is modelled: the docstring says how far factor = 1 blurs (\"the most aggressive "
                 "blurring available\") but not what a factor below 1 does")
@@ -604,7 +645,112 @@ def output_shape(layer: str, input_shape, **params) -> tuple:
         mixup_alpha(params.get("alpha", 0.2))
     if layer == "RandomErasing":
         erasing_probability(params.get("factor", 1.0))
+    if layer == "RandomTranslation":
+        translation_ranges(params.get("height_factor"), params.get("width_factor"))
+    if layer == "RandomRotation":
+        signed_range(params.get("factor"))
+    if layer == "RandomZoom":
+        zoom_ranges(params.get("height_factor"), params.get("width_factor"))
     if layer == "RandomGaussianBlur":
         blur_sigma_range(params.get("sigma", 1.0))
         blur_kernel_size(params.get("kernel_size", 3))
     return shape
+
+
+# --- the geometric layers in training: RandomTranslation, RandomRotation, RandomZoom ------------
+
+GEOMETRIC = {"RandomTranslation": "translation", "RandomRotation": "rotation", "RandomZoom": "zoom"}
+
+
+def signed_range(factor, name: str = "factor") -> tuple[float, float]:
+    """[lower, upper] of a per-image fraction: a float a gives [-|a|, |a|] ("When represented as a
+    single [positive] float, this value is used for both the upper and lower bound", with the
+    docstrings' examples `0.2` -> [-20%, +20%]); a pair is its lower and upper bound (min, max)."""
+    pair = _factor_pair(factor, name)
+    if pair is None:
+        return -abs(float(factor)), abs(float(factor))
+    return min(pair), max(pair)
+
+
+def translation_ranges(height_factor, width_factor) -> tuple[tuple[float, float], tuple[float, float]]:
+    """([lower, upper] of the vertical shift, of the horizontal shift), fractions of the height and width."""
+    return signed_range(height_factor, "height_factor"), signed_range(width_factor, "width_factor")
+
+
+def rotation_range(factor) -> tuple[float, float]:
+    """[lower, upper] of the per-image angle in turns (fractions of 2 pi); within [-1/2, 1/2], where
+    an angle is recovered from the image without ambiguity."""
+    lower, upper = signed_range(factor)
+    if not -0.5 <= lower <= upper <= 0.5:
+        raise ValueError(f"factor beyond half a turn is not modelled (an angle is known modulo a turn). Received: "
+                         f"factor={factor!r}")
+    return lower, upper
+
+
+def zoom_ranges(height_factor, width_factor=None) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """([lower, upper] of the vertical zoom fraction, of the horizontal one or None: the vertical
+    draw for both axes, "preserving the aspect ratio"); every bound above -1 (a zoom 1 + f > 0)."""
+    height = signed_range(height_factor, "height_factor")
+    width = None if width_factor is None else signed_range(width_factor, "width_factor")
+    for name, (lower, _) in (("height_factor", height), ("width_factor", width or height)):
+        if not lower > -1:
+            raise ValueError(f"{name} must be above -1 (the output spans 1 + factor times the input). "
+                             f"Received: lower bound {lower}")
+    return height, width
+
+
+def image_centre(height: int, width: int) -> tuple[float, float]:
+    """(row, column) of the centre: the middle of the pixel centres, ((height - 1) / 2, (width - 1) / 2)."""
+    return (height - 1) / 2, (width - 1) / 2
+
+
+def translation_sources(shape, shifts) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols), each (batch, H, W): where output pixel (r, c) of image i samples its input,
+    (r - dy_i, c - dx_i); shifts (batch, 2) are (dy, dx) in pixels, positive down and right."""
+    n, h, w = shape[:3]
+    d = np.asarray(shifts, dtype=np.float64).reshape(n, 2)
+    r, c = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    return r[None] - d[:, 0, None, None], c[None] - d[:, 1, None, None]
+
+
+def rotation_sources(shape, angles) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols), each (batch, H, W), for angles (batch,) in radians, counter-clockwise as the
+    image is displayed (row 0 at the top): output pixel q samples the input at the centre plus the
+    offset q - centre turned clockwise by the angle, so that the content turns counter-clockwise.
+    With x = column and y = row offsets: x_in = cos a x - sin a y, y_in = sin a x + cos a y."""
+    n, h, w = shape[:3]
+    cy, cx = image_centre(h, w)
+    a = np.asarray(angles, dtype=np.float64).reshape(n, 1, 1)
+    r, c = np.meshgrid(np.arange(h, dtype=np.float64) - cy, np.arange(w, dtype=np.float64) - cx, indexing="ij")
+    return cy + np.sin(a) * c + np.cos(a) * r, cx + np.cos(a) * c - np.sin(a) * r
+
+
+def zoom_sources(shape, zooms) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols), each (batch, H, W), for zooms (batch, 2) = (1 + f_height, 1 + f_width): the output
+    spans zoom times the input about the centre (above 1: zoomed out)."""
+    n, h, w = shape[:3]
+    cy, cx = image_centre(h, w)
+    z = np.asarray(zooms, dtype=np.float64).reshape(n, 2)
+    r, c = np.meshgrid(np.arange(h, dtype=np.float64) - cy, np.arange(w, dtype=np.float64) - cx, indexing="ij")
+    return cy + z[:, 0, None, None] * r[None], cx + z[:, 1, None, None] * c[None]
+
+
+def nearest_resample(x, rows, cols, fill_value=0.0) -> np.ndarray:
+    """interpolation="nearest", fill_mode="constant": output pixel q of image i is the input pixel
+    nearest its source (rows, cols)[i, q] (floor(s + 0.5); an exact tie has probability 0 and the
+    check accepts either neighbour near one), fill_value where that pixel lies outside the image."""
+    x = _images(x)
+    n, h, w, _ = x.shape
+    ri, ci = np.floor(np.asarray(rows) + 0.5).astype(np.int64), np.floor(np.asarray(cols) + 0.5).astype(np.int64)
+    inside = (ri >= 0) & (ri < h) & (ci >= 0) & (ci < w)
+    out = x[np.arange(n)[:, None, None], np.clip(ri, 0, h - 1), np.clip(ci, 0, w - 1)]
+    return np.where(inside[..., None], out, float(fill_value))
+
+
+SOURCES = {"translation": translation_sources, "rotation": rotation_sources, "zoom": zoom_sources}
+
+
+def geometric(kind: str, x, parameters, fill_value=0.0) -> np.ndarray:
+    """The images x moved by one per-image parameter of `kind` (SOURCES), nearest pixel, constant fill."""
+    x = _images(x)
+    return nearest_resample(x, *SOURCES[kind](x.shape, parameters), fill_value)

@@ -538,3 +538,147 @@ def test_new_kinds_false_alarm_at_a_visible_level(monkeypatch):
     for kind, (draw, params) in fakes.items():
         failures = sum(not check(kind, x, draw(), params, kind, TOL)[0] for _ in range(30))
         assert failures <= 18, f"{kind}: {failures} of 30 honest draws failed at FALSE_ALARM 0.2"
+
+
+# --- the geometric kinds: RandomTranslation, RandomRotation, RandomZoom (nearest, constant fill) ---
+
+XG = np.random.default_rng(7).normal(127.5, 30.0, size=(128, 15, 18, 3))  # own stream
+FILL = -1000.0
+GEO = {"interpolation": "nearest", "fill_mode": "constant", "fill_value": FILL}
+
+
+def test_geometric_sources_by_hand():
+    x = np.arange(20.0).reshape(1, 4, 5, 1)
+    # down 1 and left 2: row 0 filled, row r holds row r - 1 from column 2 on
+    np.testing.assert_array_equal(ref.geometric("translation", x, [[1, -2]], -1)[0, ..., 0],
+                                  [[-1, -1, -1, -1, -1], [2, 3, 4, -1, -1], [7, 8, 9, -1, -1], [12, 13, 14, -1, -1]])
+    # a quarter turn counter-clockwise about the centre (2, 2): the pixel above the centre goes left of it
+    dot = np.zeros((1, 5, 5, 1))
+    dot[0, 1, 2, 0] = 1.0
+    turned = ref.geometric("rotation", dot, [np.pi / 2], 0.0)[0, ..., 0]
+    assert turned[2, 1] == 1.0 and turned.sum() == 1.0
+    # zoom 2 (f = 1, zoomed out) of a 5 x 5 about (2, 2): output (r, c) samples (2 + 2 (r - 2), 2 + 2 (c - 2))
+    x = np.arange(25.0).reshape(1, 5, 5, 1)
+    np.testing.assert_array_equal(ref.geometric("zoom", x, [[2.0, 2.0]], -1)[0, ..., 0],
+                                  [[-1] * 5, [-1, 0, 2, 4, -1], [-1, 10, 12, 14, -1], [-1, 20, 22, 24, -1], [-1] * 5])
+    # ranges: a float a is [-a, a]; a pair its (lower, upper); rotations beyond half a turn are not modelled
+    assert ref.translation_ranges(0.2, [-0.2, 0.3]) == ((-0.2, 0.2), (-0.2, 0.3))
+    assert ref.zoom_ranges(0.3) == ((-0.3, 0.3), None)
+    with pytest.raises(ValueError):
+        ref.zoom_ranges([-1.0, 0.2])
+    assert "half a turn" in ref.training_unmodelled("RandomRotation", {"factor": 0.6, **GEO})
+    assert "nearest" in ref.training_unmodelled("RandomZoom", {"height_factor": 0.2})
+    assert ref.training_unmodelled("RandomTranslation", {"height_factor": 0.2, "width_factor": 0.2, **GEO}) is None
+
+
+def honest_translation(x, h_range, w_range, shared=False, sign=1.0):
+    n, h, w = x.shape[:3]
+    size = 1 if shared else n
+    d = np.stack([rng.uniform(*h_range, size=size) * h, rng.uniform(*w_range, size=size) * w], axis=1)
+    return ref.geometric("translation", x, sign * d * np.ones((n, 1)), FILL)
+
+
+def honest_rotation(x, lower, upper, shared=False, turn=2 * np.pi):
+    n = x.shape[0]
+    return ref.geometric("rotation", x, rng.uniform(lower, upper, size=1 if shared else n) * turn * np.ones(n), FILL)
+
+
+def honest_zoom(x, h_range, w_range=None, shared=False, law=lambda f: 1 + f):
+    n = x.shape[0]
+    size = 1 if shared else n
+    fh = rng.uniform(*h_range, size=size)
+    fw = fh if w_range is None else rng.uniform(*w_range, size=size)
+    return ref.geometric("zoom", x, np.stack([law(fh), law(fw)], axis=1) * np.ones((n, 1)), FILL)
+
+
+def test_translation_honest_and_faults():
+    params = {"height_factor": [-0.2, 0.3], "width_factor": [0.1, 0.4], **GEO}
+    metrics = passing("translation", XG, honest_translation(XG, (-0.2, 0.3), (0.1, 0.4)), params, "RandomTranslation")
+    assert metrics["pixels_not_copied_nor_fill"] == 0 and metrics["images_not_one_parameter"] == 0
+    assert metrics["fill_pixels"] > 0
+    passing("translation", XG, honest_translation(XG, (-0.2, 0.2), (-0.3, 0.3)),
+            {"height_factor": 0.2, "width_factor": 0.3, **GEO}, "RandomTranslation")
+    # the sign flipped (up where down is documented): shifts outside [-0.2, 0.3]
+    message = failing("translation", XG, honest_translation(XG, (-0.2, 0.3), (0.1, 0.4), sign=-1.0), params,
+                      "RandomTranslation")
+    assert "outside the documented" in message
+    # one shift for the whole batch
+    message = failing("translation", XG, honest_translation(XG, (-0.2, 0.3), (0.1, 0.4), shared=True), params,
+                      "RandomTranslation")
+    assert "Kolmogorov" in message
+    # a float a read as [0, a]
+    message = failing("translation", XG, honest_translation(XG, (0, 0.3), (0, 0.3)),
+                      {"height_factor": 0.3, "width_factor": 0.3, **GEO}, "RandomTranslation")
+    assert "shifts" in message
+    # the fraction of the other axis's size (width for the height)
+    n, h, w = XG.shape[:3]
+    d = np.stack([rng.uniform(-0.2, 0.3, n) * w * 2, rng.uniform(0.1, 0.4, n) * w], axis=1)
+    failing("translation", XG, ref.geometric("translation", XG, d, FILL), params, "RandomTranslation")
+    # bilinear values, not copies; wrapped around instead of filled
+    message = failing("translation", XG, 0.5 * (XG + np.roll(XG, 1, axis=2)), params, "RandomTranslation")
+    assert "neither fill_value" in message
+    message = failing("translation", XG, np.roll(XG, (2, 3), axis=(1, 2)), params, "RandomTranslation")
+    assert "copy their pixels from places no one shift" in message
+
+
+def test_rotation_honest_and_faults():
+    params = {"factor": [-0.05, 0.2], **GEO}
+    metrics = passing("rotation", XG, honest_rotation(XG, -0.05, 0.2), params, "RandomRotation")
+    assert metrics["images_not_one_parameter"] == 0 and metrics["fill_pixels_inside_the_image"] == 0
+    passing("rotation", XG, honest_rotation(XG, -0.1, 0.1), {"factor": 0.1, **GEO}, "RandomRotation")
+    # clockwise for a positive factor
+    message = failing("rotation", XG, honest_rotation(XG, -0.2, 0.05), params, "RandomRotation")
+    assert "outside the documented" in message
+    # one angle for the batch
+    message = failing("rotation", XG, honest_rotation(XG, -0.05, 0.2, shared=True), params, "RandomRotation")
+    assert "Kolmogorov" in message
+    # the factor a fraction of pi, not of 2 pi: every angle in half the range
+    message = failing("rotation", XG, honest_rotation(XG, -0.05, 0.2, turn=np.pi), params, "RandomRotation")
+    assert "per-image rotations" in message
+    # about the top-left corner, not the centre
+    n, h, w = XG.shape[:3]
+    a = rng.uniform(-0.05, 0.2, n)[:, None, None] * 2 * np.pi
+    r, c = np.meshgrid(np.arange(h, dtype=float), np.arange(w, dtype=float), indexing="ij")
+    corner = ref.nearest_resample(XG, np.sin(a) * c + np.cos(a) * r, np.cos(a) * c - np.sin(a) * r, FILL)
+    message = failing("rotation", XG, corner, params, "RandomRotation")
+    assert "no one rotation about the centre" in message
+
+
+def test_zoom_honest_and_faults():
+    params = {"height_factor": [-0.3, 0.2], **GEO}
+    metrics = passing("zoom", XG, honest_zoom(XG, (-0.3, 0.2)), params, "RandomZoom")
+    assert metrics["images_with_two_zooms"] == 0
+    both = {"height_factor": [0.1, 0.4], "width_factor": [-0.4, -0.1], **GEO}
+    passing("zoom", XG, honest_zoom(XG, (0.1, 0.4), (-0.4, -0.1)), both, "RandomZoom")
+    passing("zoom", XG, honest_zoom(XG, (-0.3, 0.3)), {"height_factor": 0.3, **GEO}, "RandomZoom")
+    # width_factor None but the axes drawn apart (the aspect ratio not kept)
+    message = failing("zoom", XG, honest_zoom(XG, (-0.3, 0.2), (-0.3, 0.2)), params, "RandomZoom")
+    assert "aspect ratio" in message
+    # zoomed in for a positive factor (1 - f)
+    message = failing("zoom", XG, honest_zoom(XG, (-0.3, 0.2), law=lambda f: 1 - f), params, "RandomZoom")
+    assert "outside the documented" in message
+    # one zoom for the batch
+    failing("zoom", XG, honest_zoom(XG, (0.1, 0.4), (-0.4, -0.1), shared=True), both, "RandomZoom")
+    # the content scaled by 1 + f (the output spans 1 / (1 + f)): the wrong law
+    message = failing("zoom", XG, honest_zoom(XG, (-0.3, 0.2), law=lambda f: 1 / (1 + f)), params, "RandomZoom")
+    assert "zoom" in message
+    # about the corner, not the centre
+    n, h, w = XG.shape[:3]
+    z = 1 + rng.uniform(-0.3, 0.2, n)[:, None, None]
+    r, c = np.meshgrid(np.arange(h, dtype=float), np.arange(w, dtype=float), indexing="ij")
+    failing("zoom", XG, ref.nearest_resample(XG, z * r, z * c, FILL), params, "RandomZoom")
+
+
+def test_geometric_false_alarm_at_a_visible_level(monkeypatch):
+    """As below, for the geometric kinds: honest fakes at FALSE_ALARM = 0.2, 30 draws each."""
+    monkeypatch.setattr(random_layers, "FALSE_ALARM", 0.2)
+    x = XG[:64]
+    fakes = {
+        "translation": (lambda: honest_translation(x, (-0.2, 0.3), (-0.2, 0.2)),
+                        {"height_factor": [-0.2, 0.3], "width_factor": 0.2, **GEO}),
+        "rotation": (lambda: honest_rotation(x, -0.05, 0.2), {"factor": [-0.05, 0.2], **GEO}),
+        "zoom": (lambda: honest_zoom(x, (-0.3, 0.2)), {"height_factor": [-0.3, 0.2], **GEO}),
+    }
+    for kind, (draw, params) in fakes.items():
+        failures = sum(not check(kind, x, draw(), params, kind, TOL)[0] for _ in range(30))
+        assert failures <= 18, f"{kind}: {failures} of 30 honest draws failed at FALSE_ALARM 0.2"

@@ -51,6 +51,16 @@ FALSE_ALARM / 2, or FALSE_ALARM for solarization's two laws.
   image, the kernel fitted by least squares, its nearest separable kernel and each axis's sigma
   from the ratio of its centre taps; the image must be the isotropic blur of the mean sigma, and
   the sigmas of each axis follow the sigma range (a float: that constant).
+- translation, rotation, zoom (RandomTranslation, RandomRotation, RandomZoom; interpolation
+  "nearest", fill_mode "constant", a fill_value no pixel has): every output pixel is fill_value or
+  a copy of one input pixel of its image (`_copied_pixels`); each copy pins the rounded source
+  position, so the per-image parameter is known to an interval: exact per axis for the shift dy, dx
+  and the zoom 1 + f (linear in it, `_linear_intervals`), by a grid with a slack that keeps every
+  exact solution for the angle. An empty interval is an image no single shift, rotation about the
+  centre or zoom about the centre explains; a fill pixel must be one the interval can put outside
+  the image. The intervals, as fractions of the size, of a turn, or the zoom f, against their
+  uniform laws by `_censored_uniform`: each axis at FALSE_ALARM / 4, the angle and a zoom that keeps
+  the aspect ratio (both axes' intervals must meet) at FALSE_ALARM / 2.
 """
 from __future__ import annotations
 
@@ -593,6 +603,171 @@ def _check_gaussian_blur(x, y, params, tol, metrics, messages):
         _per_image_law(sigmas[known, axis], lower, upper, f"{name} sigma", metrics, messages, FALSE_ALARM / 4)
 
 
+
+# --- the geometric kinds: which input pixel each output pixel copies ------------------------------
+
+# slack, in pixels, on a source coordinate computed in float32 (tf.keras's transforms are float32:
+# coordinates up to ~50 carry errors of order 1e-5); a rounding boundary this close counts both ways
+COORDINATE_SLACK = 1e-3
+
+
+def _copied_pixels(x, y, fill, tol):
+    """(rows, cols, is_fill, unexplained), each (batch, H, W): the input pixel of the same image each
+    output pixel copies (all channels; -1 where none), whether it is fill_value in every channel, and
+    whether it is neither. Candidates are the input pixels of the image with the nearest first
+    channels (sorted, each image's values shifted apart from the others'), the nearest in every
+    channel chosen and compared."""
+    n, h, w, channels = x.shape
+    flat, out = x.reshape(n * h * w, channels), y.reshape(n * h * w, channels)
+    image = np.repeat(np.arange(n), h * w)
+    low, span = float(np.min(x[..., 0])), float(np.ptp(x[..., 0])) + 1.0
+    keys = x[..., 0].ravel() - low + image * span
+    order = np.argsort(keys, kind="stable")
+    wanted = np.clip(out[:, 0] - low, -0.5, span - 0.5) + image * span
+    near = order[np.clip(np.searchsorted(keys[order], wanted)[:, None] + np.arange(-3, 3), 0, keys.size - 1)]
+    distance = np.max(np.abs(flat[near] - out[:, None]), axis=-1)
+    source = near[np.arange(near.shape[0]), np.argmin(distance, axis=1)]
+    is_fill = np.all(_close(y, np.float64(fill), tol), axis=-1)
+    copied = (np.all(_close(out, flat[source], tol), axis=-1) & (source // (h * w) == image)).reshape(n, h, w) & ~is_fill
+    pixel = (source % (h * w)).reshape(n, h, w)
+    rows, cols = np.where(copied, pixel // w, -1), np.where(copied, pixel % w, -1)
+    return rows, cols, is_fill, ~copied & ~is_fill
+
+
+def _linear_intervals(g, h, k, copied):
+    """Per image, the interval [lo, hi] of a parameter p with s = h + g p rounding to the copied
+    source k at every copied pixel (|s - k| <= 1/2 + COORDINATE_SLACK); g, h broadcast to k's (batch,
+    H, W). Empty (lo > hi) when no p explains every copied pixel."""
+    g, h = np.broadcast_to(g, k.shape), np.broadcast_to(h, k.shape)
+    e = 0.5 + COORDINATE_SLACK
+    safe = np.where(g == 0, 1.0, g)
+    a, b = (k - e - h) / safe, (k + e - h) / safe
+    lo, hi = np.where(g > 0, a, b), np.where(g > 0, b, a)
+    flat = np.abs(h - k) <= e  # g = 0: s = h whatever p
+    lo = np.where(g == 0, np.where(flat, -np.inf, np.inf), lo)
+    hi = np.where(g == 0, np.where(flat, np.inf, -np.inf), hi)
+    axes = tuple(range(1, k.ndim))
+    return np.where(copied, lo, -np.inf).max(axis=axes), np.where(copied, hi, np.inf).min(axis=axes)
+
+
+def _may_fall_outside(s_lo, s_hi, size):
+    """Whether a source coordinate ranging over [s_lo, s_hi] can round outside 0..size - 1."""
+    return (s_lo < -0.5 + COORDINATE_SLACK) | (s_hi > size - 0.5 - COORDINATE_SLACK)
+
+
+def _axis_parameters(kind, rows, cols, is_fill):
+    """Translation and zoom act on each axis alone, s = h + g p with one p per axis: per image and axis
+    the interval of p every copied pixel allows ((batch, 2) lo and hi: the shift in pixels, the zoom
+    1 + f), and the fill pixels that no p of the intervals puts outside the image."""
+    n, height, width = rows.shape
+    centre = image_ref.image_centre(height, width)
+    r, c = np.meshgrid(np.arange(height, dtype=np.float64), np.arange(width, dtype=np.float64), indexing="ij")
+    lo, hi, outside = np.full((n, 2), -np.inf), np.full((n, 2), np.inf), np.zeros(rows.shape, bool)
+    for axis, (q, k, size) in enumerate(((r, rows, height), (c, cols, width))):
+        g, h = (-1.0, q) if kind == "translation" else (q - centre[axis], centre[axis])
+        lo[:, axis], hi[:, axis] = _linear_intervals(g, np.asarray(h, np.float64)[None], k, k >= 0)
+        g = np.broadcast_to(g, q.shape)[None]
+        ends = [h + g * np.where(np.isfinite(v), v, 0.0)[:, axis, None, None] for v in (lo, hi)]
+        outside |= _may_fall_outside(np.minimum(*ends), np.maximum(*ends), size)
+    return lo, hi, is_fill & ~outside
+
+
+def _rotation_parameters(rows, cols, is_fill, window=0.25, steps=(101, 201), chunk=16):
+    """Per image the interval of the angle (radians) every copied pixel allows, and the fill pixels
+    no angle of it puts outside the image. A grid of angles within +-window of the least-squares
+    angle of the copied offsets (w_in ~ e^{ia} w_out, w = column + i row about the centre; rounding
+    biases it towards 0 by less than the window), each angle checked against every copied pixel with
+    a slack of half a grid step at the largest radius, so that no exact solution is missed; then a
+    finer grid over the angles that passed. The interval returned contains every exact solution;
+    nan where no angle passes. Vectorized over `chunk` images at a time."""
+    n, height, width = rows.shape
+    cy, cx = image_ref.image_centre(height, width)
+    r, c = np.meshgrid(np.arange(height, dtype=np.float64) - cy, np.arange(width, dtype=np.float64) - cx, indexing="ij")
+    w_out, radius = (c + 1j * r).ravel(), float(np.hypot(r, c).max())
+    copied, fills = (rows >= 0).reshape(n, -1), is_fill.reshape(n, -1)
+    w_in = np.where(copied, ((cols - cx) + 1j * (rows - cy)).reshape(n, -1), 0)
+    centre = np.angle(np.sum(w_in * np.conj(w_out), axis=1))
+    lo, hi, unexplained_fill = np.full(n, np.nan), np.full(n, np.nan), np.zeros((n, w_out.size), bool)
+    for at in range(0, n, chunk):
+        part = slice(at, min(at + chunk, n))
+        grid = centre[part, None] + np.linspace(-window, window, steps[0])
+        for count in steps:  # (images, angles)
+            step = grid[:, 1:2] - grid[:, :1]
+            slack = (0.5 + COORDINATE_SLACK + step / 2 * radius)[..., None]
+            turned = np.exp(1j * grid)[..., None] * w_out  # (images, angles, pixels)
+            off = np.maximum(np.abs(turned.real - w_in[part, None].real), np.abs(turned.imag - w_in[part, None].imag))
+            ok = np.all((off <= slack) | ~copied[part, None], axis=2)
+            some = ok.any(axis=1)
+            first = np.where(some, np.nanmin(np.where(ok, grid, np.nan), axis=1, initial=np.inf), 0.0)
+            last = np.where(some, np.nanmax(np.where(ok, grid, np.nan), axis=1, initial=-np.inf), 0.0)
+            if count != steps[-1]:
+                grid = np.linspace(first - step[:, 0], last + step[:, 0], steps[-1], axis=1)
+        lo[part] = np.where(some, first - step[:, 0] / 2, np.nan)
+        hi[part] = np.where(some, last + step[:, 0] / 2, np.nan)
+        # a fill pixel must fall outside the image for one of the angles that passed, with the same slack
+        e = (slack - 0.5)
+        source_r, source_c = turned.imag + cy, turned.real + cx
+        outside = (_may_fall_outside(source_r - e, source_r + e, height) | _may_fall_outside(source_c - e, source_c + e, width))
+        unexplained_fill[part] = fills[part] & ~np.any(outside & ok[..., None], axis=1) & some[:, None]
+    return lo, hi, unexplained_fill.reshape(rows.shape)
+
+
+def _check_geometric(kind, x, y, params, tol, metrics, messages):
+    """Nearest interpolation, constant fill: every output pixel is fill_value or a copy of one input
+    pixel of its image, and one per-image parameter (a shift per axis, an angle, a zoom per axis) must
+    explain every copy and every fill; each parameter is known to an interval (the copies are rounded
+    source positions), tested against its documented uniform law (`_censored_uniform`)."""
+    n, height, width = x.shape[:3]
+    fill = float(params.get("fill_value", 0.0))
+    rows, cols, is_fill, unexplained = _copied_pixels(x, y, fill, tol)
+    if kind == "rotation":
+        lo, hi, bad_fill = _rotation_parameters(rows, cols, is_fill)
+        inconsistent = np.isnan(lo)
+    else:
+        lo, hi, bad_fill = _axis_parameters(kind, rows, cols, is_fill)
+        inconsistent = np.any(lo > hi, axis=1)
+    what = {"translation": "one shift per image", "rotation": "one rotation about the centre per image",
+            "zoom": "one zoom about the centre per image"}[kind]
+    bad_fill &= ~inconsistent[:, None, None]
+    metrics.update(n_images=n, pixels_not_copied_nor_fill=int(unexplained.sum()), fill_pixels=int(is_fill.sum()),
+                   images_not_one_parameter=int(inconsistent.sum()), fill_pixels_inside_the_image=int(bad_fill.sum()))
+    if unexplained.any():
+        i = np.unravel_index(int(np.argmax(unexplained)), unexplained.shape)
+        messages.append(f"{int(unexplained.sum())} of {unexplained.size} output pixels are neither fill_value {fill} nor "
+                        f"a copy of an input pixel of their image (nearest interpolation; e.g. image {i[0]}, pixel "
+                        f"{[int(v) for v in i[1:]]}: {y[i].round(4).tolist()})")
+    if inconsistent.any():
+        messages.append(f"{int(inconsistent.sum())} of {n} images copy their pixels from places no {what} gives "
+                        f"(e.g. image {int(np.argmax(inconsistent))})")
+    if bad_fill.any():
+        i = np.unravel_index(int(np.argmax(bad_fill)), bad_fill.shape)
+        messages.append(f"{int(bad_fill.sum())} fill pixels lie where the image's {kind} samples inside the input "
+                        f"(e.g. image {i[0]}, pixel {[int(v) for v in i[1:]]})")
+    good = ~inconsistent
+    if kind == "translation":
+        ranges = image_ref.translation_ranges(params["height_factor"], params["width_factor"])
+        for axis, (name, size) in enumerate((("vertical shift", height), ("horizontal shift", width))):
+            _censored_uniform(lo[good, axis] / size, hi[good, axis] / size, *ranges[axis], name, metrics, messages,
+                              FALSE_ALARM / 4)
+    elif kind == "rotation":
+        lower, upper = image_ref.rotation_range(params["factor"])
+        _censored_uniform(lo[good] / (2 * np.pi), hi[good] / (2 * np.pi), lower, upper, "rotation", metrics, messages)
+    else:
+        height_range, width_range = image_ref.zoom_ranges(params["height_factor"], params.get("width_factor"))
+        f_lo, f_hi = lo[good] - 1, hi[good] - 1
+        if width_range is None:  # one zoom for both axes: both intervals must meet
+            f_lo, f_hi = f_lo.max(axis=1), f_hi.min(axis=1)
+            apart = f_lo > f_hi + ESTIMATE_SLACK
+            metrics["images_with_two_zooms"] = int(apart.sum())
+            if apart.any():
+                messages.append(f"{int(apart.sum())} of {int(good.sum())} images are zoomed by different amounts along "
+                                f"the height and the width (width_factor None: the aspect ratio is kept)")
+            _censored_uniform(f_lo[~apart], f_hi[~apart], *height_range, "zoom", metrics, messages)
+        else:
+            for axis, (name, law) in enumerate((("vertical zoom", height_range), ("horizontal zoom", width_range))):
+                _censored_uniform(f_lo[:, axis], f_hi[:, axis], *law, name, metrics, messages, FALSE_ALARM / 4)
+
+
 def _shape_kept(kind):
     return kind != "crop"
 
@@ -601,7 +776,8 @@ IMAGE_KINDS = {"crop": _check_crop, "flip": _check_flip, "brightness": _check_br
                "grayscale": _check_grayscale, "invert": _check_invert, "solarization": _check_solarization,
                "posterization": _check_posterization, "color_degeneration": _check_color_degeneration,
                "saturation": _check_saturation, "mixup": _check_mixup, "cutmix": _check_cutmix, "erasing": _check_erasing,
-               "gaussian_blur": _check_gaussian_blur}
+               "gaussian_blur": _check_gaussian_blur,
+               **{kind: (lambda kind: lambda *a: _check_geometric(kind, *a))(kind) for kind in image_ref.SOURCES}}
 
 
 def _image_arguments(op, case, x):

@@ -5,8 +5,9 @@ At inference (call: {training: false}) each is compared element by element with 
 output (the identity for most; RandomCrop's centred crop and resize; AutoContrast's and
 Equalization's formulas). In training, RandomFlip, RandomBrightness, RandomContrast,
 RandomGrayscale, RandomInvert, RandomCrop, Solarization, RandomPosterization,
-RandomColorDegeneration, RandomSaturation, MixUp, CutMix, RandomErasing and RandomGaussianBlur
-(factor [1, 1]) get the statistical check their documentation fixes (`stochastic`:
+RandomColorDegeneration, RandomSaturation, MixUp, CutMix, RandomErasing, RandomGaussianBlur
+(factor [1, 1]), and RandomTranslation, RandomRotation and RandomZoom (interpolation "nearest",
+fill_mode "constant") get the statistical check their documentation fixes (`stochastic`:
 conformance.checks.random_layers); AutoContrast and Equalization are the same formula in training
 (deterministic layers); any other layer in training is refused by validation, with the reason
 reference_impl.random_image_layers.training_unmodelled gives."""
