@@ -8,6 +8,7 @@ merged across xdist workers (each item's record travels back on its report).
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -207,7 +208,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if call.when == "call" and getattr(item, "record", None) is not None:
-        setattr(report, RECORD_ATTR, item.record.to_json())  # plain data: xdist sends it to the controller
+        # as JSON text: xdist's wire format (execnet) takes no integer below -2**31, and a case's
+        # values may hold int64 edges (-2**63) or uint64 salts
+        setattr(report, RECORD_ATTR, json.dumps(item.record.to_json()))
 
 
 class _Collector:
@@ -220,7 +223,7 @@ class _Collector:
     def pytest_runtest_logreport(self, report):
         record = getattr(report, RECORD_ATTR, None)
         if record is not None:
-            self.records.append(Record.from_json(record))
+            self.records.append(Record.from_json(json.loads(record)))
 
     def pytest_sessionfinish(self, session):
         from conformance import results
