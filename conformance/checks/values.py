@@ -16,6 +16,7 @@ from conformance.checks.verdict import Verdict, decide
 from conformance.compare import compare_arrays
 from conformance.diagnosis import Evaluation, diagnose
 from conformance.ops import FunctionOp, LayerOp
+from conformance.ops import bounds
 from conformance.ops.bounds import BOUND_FACTOR
 from conformance.ops.regularizers import reference_penalty
 from conformance.outcome import SideOutcome, Timings, error_info
@@ -83,7 +84,7 @@ def _judge_gradients(verdict: Verdict, op, case: Case, forward, x, weights: dict
     float_inputs = {n: a for n, a in named.items() if np.issubdtype(np.asarray(a).dtype, np.floating)}
     # The gradient check widens by the forward bound's relative size only for the standardizing
     # layers, whose ill-conditioned statistics it was calibrated on (gradients.py)
-    widening = reference.error_bound if op.family == "normalization" and not case.tolerance else None
+    widening = reference.error_bound if bounds.widens_gradient(op.error_bound) and not case.tolerance else None
     gradients.add_to_verdict(verdict, keras, lambda: gradients.judge(
         case, forward, float_inputs, weights, keras.gradients, v, reference.output, widening))
 
@@ -138,8 +139,7 @@ def error_bound(op, case: Case, x, weights: dict, call: dict, output):
     bound = op.error_bound(x, weights, case.params, call, fmt, output=output)
     if bound is None:
         return None
-    bound = BOUND_FACTOR[compute_dtype(case.dtype)] * np.broadcast_to(np.asarray(bound, dtype=np.float64), np.shape(output))
-    return bound
+    return BOUND_FACTOR[compute_dtype(case.dtype)] * np.broadcast_to(np.asarray(bound, dtype=np.float64), np.shape(output))
 
 
 def regularized(params: dict) -> bool:
@@ -193,7 +193,7 @@ def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome, op=N
     result = compare_arrays(keras.output, expected, rtol=tol["rtol"], atol=tol["atol"], bound=reference.error_bound,
                             map_axes=_map_axes(case, keras.output.ndim),
                             # units in the last place say something of elementwise results only
-                            fmt=rounding.format_of(compute_dtype(case.dtype)) if reference.error_bound is not None and is_elementwise(op) else None)
+                            fmt=rounding.format_of(compute_dtype(case.dtype)) if reference.error_bound is not None and op is not None and bounds.is_elementwise(op.error_bound) else None)
     messages = [] if result.ok else [result.message]
     metrics = result.metrics
     if case.dtype in POLICIES and keras.dtypes:
@@ -232,10 +232,6 @@ def policy_dtypes(policy: str, dtypes: dict) -> list[str]:
     if wrong:
         problems.append(f"under {policy} variables are not {variable}: {wrong}")
     return problems
-
-
-def is_elementwise(op) -> bool:
-    return op is not None and op.family == "activations"
 
 
 def vs_eager(output, eager, tol: dict) -> dict:

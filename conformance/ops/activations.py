@@ -41,6 +41,9 @@ def _named_activation_bound(x, weights, params, call, fmt, output=None):
     return bound(x, weights, {}, call, fmt)
 
 
+_named_activation_bound.elementwise = True  # an elementwise bound, as bounds.elementwise marks its own
+
+
 def _layer_bound(function, name):
     return bounds.elementwise(lambda t, w, params, call: function(t, **w, **params), name)
 

@@ -102,7 +102,24 @@ def elementwise(function, name: str):
         scale = None if cancelled is None else (lambda t: cancelled(t, **_numeric(params)))
         return rounding.elementwise(f, np.asarray(x, dtype=np.float64), fmt, scale)
 
+    bound.elementwise = True
     return bound
+
+
+def standardization(bound):
+    """A normalization layer's bound (reference_impl.normalization.error_bound), marked as the
+    one the gradient check widens by: its ill-conditioned statistics enter the gradient too."""
+    bound.widens_gradient = True
+    return bound
+
+
+def is_elementwise(bound) -> bool:
+    """Whether a result's error in units in the last place says something: elementwise bounds."""
+    return getattr(bound, "elementwise", False)
+
+
+def widens_gradient(bound) -> bool:
+    return getattr(bound, "widens_gradient", False)
 
 
 def _numeric(params: dict) -> dict:

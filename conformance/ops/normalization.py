@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from reference_impl import normalization as ref
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
@@ -35,8 +36,8 @@ def _normalization_layer(keras_class, function, types, *, call_params=None, stat
         state=state,
         update_state=update_state if state else None,
         positive_weights=frozenset(positive),
-        error_bound=lambda x, weights, params, call, fmt, output=None: ref.error_bound(
-            keras_class, x, weights, fmt.unit_roundoff, call=call, **params),
+        error_bound=bounds.standardization(lambda x, weights, params, call, fmt, output=None: ref.error_bound(
+            keras_class, x, weights, fmt.unit_roundoff, call=call, **params)),
         example={"input_shape": [4, 6, 5], "params": example or {}},
     )
 
