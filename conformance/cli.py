@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from conformance import machine
 from conformance.axes import DEFAULT_TARGET, MODES, TARGETS, parse_modes, parse_targets
 from conformance.catalogue.loader import load_paths, registries
 from conformance.catalogue.model import DTYPES, parse_dtypes
@@ -59,6 +60,9 @@ def _parser():
     run.add_argument("--dtypes", type=_dtypes, metavar="DTYPES",
                      help=f"run every case in these dtypes instead of its own, comma-separated ({','.join(DTYPES)}; "
                           "a mixed precision policy applies to the layer cases)")
+    run.add_argument("--full-sweeps", action="store_true",
+                     help="run every combination of every sweep in every mode, also where a case compiles "
+                          "a sample of them (`compiled_sweep: each_value`)")
     run.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
     run.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: reports/)")
     run.add_argument("--compile-cache", metavar="DIR",
@@ -94,6 +98,7 @@ def _parser():
     listing.add_argument("--target", type=_targets, default=(DEFAULT_TARGET,), metavar="TARGETS",
                          help=f"list the cases of these targets, comma-separated ({','.join(TARGETS)})")
     listing.add_argument("--dtypes", type=_dtypes, metavar="DTYPES", help="list every case in these dtypes instead of its own")
+    listing.add_argument("--full-sweeps", action="store_true", help="list every combination in every mode (see run)")
     listing.set_defaults(func=cmd_list)
 
     cover = sub.add_parser("coverage", help="per Keras namespace: public classes in the installed Keras, and how many the catalogue exercises")
@@ -167,12 +172,12 @@ def _dtypes(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _load(paths, targets=(DEFAULT_TARGET,), dtypes=None):
+def _load(paths, targets=(DEFAULT_TARGET,), dtypes=None, full_sweeps=False):
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         print(f"conformance: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return None, None
-    return load_paths(paths, targets, dtypes)
+    return load_paths(paths, targets, dtypes, full_sweeps)
 
 
 def _print_errors(errors):
@@ -209,12 +214,18 @@ def _warn_stale_divergences(paths, cases) -> None:
         if not whole_folder <= loaded:
             continue
         for ident, entry in load_registry(folder)[0].items():
-            if ident not in referred:
+            if ident in referred:
+                continue
+            missing = {k: v for k, v in entry.requires.items() if machine.facts()[k] != v}
+            if missing:  # its cases refer to it on a machine where it holds
+                print(f"note: {entry.file}:{entry.line}: divergence {ident} holds only where {missing}, not on this machine",
+                      file=sys.stderr)
+            else:
                 print(f"warning: {entry.file}:{entry.line}: divergence {ident}: no case refers to it", file=sys.stderr)
 
 
 def cmd_list(args) -> int:
-    cases, errors = _load(args.paths, args.target, args.dtypes)
+    cases, errors = _load(args.paths, args.target, args.dtypes, args.full_sweeps)
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
@@ -305,7 +316,7 @@ def cmd_run(args) -> int:
     except shards.ShardError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    cases, errors = _load(args.paths, args.target, args.dtypes)
+    cases, errors = _load(args.paths, args.target, args.dtypes, args.full_sweeps)
     if cases is None:
         return EXIT_USAGE
     _print_errors(errors)
@@ -517,8 +528,9 @@ def cmd_divergence(args) -> int:
     _print_errors(errors)
     entries = registries(args.paths)
     if not args.id:
-        counts = {i: len(upstream.cases_of(cases, i)) for i in entries}
-        if args.markdown:
+        counts = {i: len(upstream.cases_of(cases, i)) for i in entries}  # on this machine
+        if args.markdown:  # the README's list: the same on every machine
+            counts = upstream.counts_on_every_machine(args.paths, tuple(TARGETS), entries)
             print(upstream.markdown_list(entries, counts), end="")
             return EXIT_OK
         for ident, entry in entries.items():

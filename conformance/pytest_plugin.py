@@ -40,6 +40,11 @@ def pytest_addoption(parser):
              "float64, and for layers mixed_float16, mixed_bfloat16)",
     )
     group.addoption(
+        "--conformance-full-sweeps", action="store_true", default=False,
+        help="collect every combination of every sweep in every mode, also where a case compiles a sample of them "
+             "(`compiled_sweep: each_value`)",
+    )
+    group.addoption(
         "--conformance-compile-cache", metavar="DIR", default=None,
         help="keep XLA's compiled programs in DIR across runs (a subfolder per TensorFlow version)",
     )
@@ -89,7 +94,7 @@ class CatalogueFile(pytest.File):
         targets = self.config.getoption("conformance_target")
         dtypes = self.config.getoption("conformance_dtypes")
         cases, errors = load_file(self.path, parse_targets(targets) if targets else (DEFAULT_TARGET,),
-                                  parse_dtypes(dtypes) if dtypes else None)
+                                  parse_dtypes(dtypes) if dtypes else None, self.config.getoption("conformance_full_sweeps"))
         modes = self.config.getoption("conformance_modes")
         for case in select_modes(cases, parse_modes(modes) if modes else None):
             item = CaseItem.from_parent(self, name=case.id.split("::", 1)[1], case=case)

@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from conformance.machine import cpu_flags
+
 # 2: records gain target, mode, check, durations; metrics.vs_eager in compiled modes;
 # meta gains modes and target.
 # 3: a record's `xfail` (reason, link) becomes `known` (id, category, title, signature, links);
@@ -34,22 +36,6 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-# CPU features that change which kernels TensorFlow and oneDNN pick, hence the rounding.
-CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_tile", "amx_bf16", "neon", "asimd")
-
-
-def cpu_flags() -> list[str]:
-    """The CPU_FLAGS this machine has (Linux /proc/cpuinfo; empty elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features")):
-                present = set(line.split(":", 1)[1].split())
-                return [f for f in CPU_FLAGS if f in present]
-    except OSError:
-        pass
-    return []
 
 
 def environment(tf_versions: dict | None) -> dict:

@@ -40,6 +40,24 @@ def cases_of(cases, ident: str) -> list[Case]:
     return [c for c in cases if c.known and c.known.get("id") == ident]
 
 
+def counts_on_every_machine(paths, targets, entries) -> dict[str, int]:
+    """Divergence id -> how many cases record it on some machine: the catalogue loaded once
+    per combination of machine facts (conformance.machine), so that a divergence that needs
+    oneDNN counts its cases on a machine without it too, and the README's list is the same
+    wherever it is generated."""
+    from conformance import machine
+    from conformance.catalogue.loader import load_paths
+
+    ids: dict[str, set] = {i: set() for i in entries}
+    for facts in machine.every_machine():
+        with machine.assuming(facts):
+            cases, _ = load_paths(paths, targets)
+        for c in cases:
+            if c.known and c.known.get("id") in ids:
+                ids[c.known["id"]].add(c.id)
+    return {i: len(found) for i, found in ids.items()}
+
+
 def smallest_case(cases: list[Case]) -> Case | None:
     """The case to show: one a script can be written for if any, then the fewest input
     elements, eager before compiled modes, then by id."""
@@ -51,6 +69,8 @@ def smallest_case(cases: list[Case]) -> Case | None:
 def writable(case: Case) -> bool:
     """Can this case be written as a script of numpy and tensorflow alone?"""
     if case.train:  # optimizer steps: the generated script shows forward values only
+        return False
+    if case.dtype in POLICIES:  # a policy's output and variable dtypes are judged too: the hand-written script shows them
         return False
     op = get_op(case.op)
     if isinstance(op, FunctionOp):

@@ -1,5 +1,8 @@
 """The axes of a case in the catalogue: modes (ids, defaults per check, `modes:`, known
 `when` on any axis), a swept op, named sweep values and shared value sets."""
+import textwrap
+import pytest
+
 from conformance.catalogue.loader import load_file
 
 
@@ -91,7 +94,7 @@ def test_modes_mistakes_name_the_line(write_catalogue, write_registry):
     assert [str(e).split("case.yaml:")[1] for e in errors] == [
         "6: modes: unknown mode 'jit'; modes: eager, function, xla",
         "10: known.when.mode: unknown mode in 'compiled'; modes: eager, function, xla",
-        "14: known.when.device: 'device' is neither a parameter of this case nor an axis; may name: filters, kernel_size, op, dtype, mode, target",
+        "14: known.when.device: 'device' is neither a parameter of this case nor an axis; may name: filters, kernel_size, op, dtype, mode, target, onednn",
     ]
 
 
@@ -218,3 +221,230 @@ def test_an_unknown_value_set_names_the_line_and_the_sets(write_catalogue):
     assert [str(e).split("case.yaml:")[1] for e in errors] == [
         "6: input_values.set: no value set named 'rows' (defined in `values:` or values.yaml: row); did you mean 'row'?"
     ]
+
+
+def test_compiled_sweep_each_value_compiles_every_value_once_and_keeps_known_combinations(write_catalogue, write_registry):
+    write_registry("only-under-xla")
+    path = write_catalogue(
+        """
+        op: Dense
+        defaults:
+          compiled_sweep: each_value
+        cases:
+          - name: a
+            input_shape: [2, 5]
+            sweep: {units: [2, 3, 4], activation: [relu, tanh]}
+            dtype: [float32, float64]
+            known: {id: only-under-xla, when: {units: 3, activation: tanh, dtype: float64, mode: xla}}
+        """
+    )
+    cases, errors = load_file(path)
+    assert [str(e) for e in errors] == []
+    by_mode = {m: [c.id.split("::")[1] for c in cases if c.mode == m] for m in ("eager", "function", "xla")}
+    assert len(by_mode["eager"]) == 12  # eager runs every combination
+    # in sweep order, a combination is compiled when it brings a value not seen before:
+    # (2, relu, f32) all new; (2, relu, f64) float64; (2, tanh, f32) tanh; (3, ...) 3; (4, ...) 4
+    assert by_mode["function"] == [
+        "a[units=2-activation=relu-float32-function]", "a[units=2-activation=relu-float64-function]",
+        "a[units=2-activation=tanh-float32-function]", "a[units=3-activation=relu-float32-function]",
+        "a[units=4-activation=relu-float32-function]",
+    ]
+    # ... and the recorded divergence's combination is kept in the mode it is recorded for
+    assert by_mode["xla"] == [i.replace("-function]", "-xla]") for i in by_mode["function"][:4]] + [
+        "a[units=3-activation=tanh-float64-xla]", "a[units=4-activation=relu-float32-xla]"]
+    assert [c.known["id"] for c in cases if c.known] == ["only-under-xla"]
+    full, _ = load_file(path, full_sweeps=True)
+    assert len(full) == 36
+
+
+def test_compiled_sweep_refuses_other_values_naming_the_line(write_catalogue):
+    path = write_catalogue(
+        """
+        op: Dense
+        cases:
+          - name: a
+            input_shape: [2, 5]
+            params: {units: 2}
+            compiled_sweep: some
+        """
+    )
+    _, errors = load_file(path)
+    assert [str(e).split(":", 1)[1] for e in errors] == ["6: compiled_sweep: expected one of all, each_value, got 'some'"]
+
+
+def test_a_registry_entry_applies_to_the_cases_it_names_unless_their_own_known_does(write_catalogue, tmp_path):
+    (tmp_path / "divergences.yaml").write_text(textwrap.dedent("""
+        divergences:
+          no-half-kernel:
+            category: missing-kernel
+            title: no float16 kernel
+            evidence: seen
+            seen: {tensorflow: 2.21.0, keras: 3.15.1}
+            signature: {raises: {type: NotFoundError}}
+            applies_to: {op: [AveragePooling3D, MaxPooling3D], dtype: [float16, mixed_float16], mode: [eager, function], padding: [valid, null]}
+          own:
+            category: wrong-result
+            title: the case's own
+            evidence: seen
+            seen: {tensorflow: 2.21.0, keras: 3.15.1}
+            signature: {values: {}}
+        """).lstrip(), encoding="utf-8")
+    path = write_catalogue(
+        """
+        op: AveragePooling3D
+        defaults:
+          params: {pool_size: 2}
+        cases:
+          - name: pool
+            input_shape: [2, 4, 4, 4, 3]
+            sweep: {padding: [valid, same]}
+            dtype: [float32, float16]
+          - name: own_first
+            input_shape: [2, 4, 4, 4, 3]
+            dtype: float16
+            known: own
+          - name: rejected
+            input_shape: [2, 4, 4, 4, 3]
+            params: {pool_size: 9}
+            dtype: float16
+            expect: {error: ValueError}
+        """
+    )
+    cases, errors = load_file(path)
+    assert [str(e) for e in errors] == []
+    known = {c.id.split("::")[1]: (c.known or {}).get("id") for c in cases}
+    assert known["pool[padding=valid-float16]"] == known["pool[padding=valid-float16-function]"] == "no-half-kernel"
+    assert known["pool[padding=valid-float16-xla]"] is None  # not for the modes it does not name
+    assert known["pool[padding=same-float16]"] is None  # nor for other parameters
+    assert known["pool[padding=valid-float32]"] is None
+    assert known["own_first"] == "own"  # the case's own known wins
+    assert known["rejected"] is None  # the arguments are rejected before any kernel runs
+    # under --dtypes, a case of another file's dtype meets it too
+    swept, _ = load_file(path, dtypes=("float16",))
+    assert {c.id.split("::")[1]: (c.known or {}).get("id") for c in swept}["pool[padding=valid-float16]"] == "no-half-kernel"
+
+
+def test_applies_to_mistakes_name_the_line(write_catalogue, write_registry, tmp_path):
+    from conformance.catalogue.divergences import load_registry
+
+    (tmp_path / "divergences.yaml").write_text(textwrap.dedent("""
+        divergences:
+          bad:
+            category: missing-kernel
+            title: t
+            evidence: e
+            seen: {tensorflow: 2.21.0, keras: 3.15.1}
+            signature: {raises: {type: NotFoundError}}
+            applies_to: {op: Dense, mode: jit}
+        """).lstrip(), encoding="utf-8")
+    _, problems = load_registry(tmp_path)
+    assert [(p.line, p.key, p.message) for p in problems] == [(8, "bad.applies_to.mode", "unknown mode 'jit'; modes: eager, function, xla")]
+
+
+def test_a_value_set_of_known_entries_is_spliced_into_a_known_list(write_catalogue, write_registry):
+    write_registry("first", "second", "third")
+    path = write_catalogue(
+        """
+        op: Dense
+        values:
+          shared: [{id: first, when: {units: 2}}, {id: second, when: {units: 3}}]
+        cases:
+          - name: a
+            input_shape: [2, 5]
+            sweep: {units: [2, 3, 4]}
+            modes: [eager]
+            known: [{set: shared}, {id: third, when: {units: 4}}]
+        """
+    )
+    cases, errors = load_file(path)
+    assert [str(e) for e in errors] == []
+    assert [(c.known or {}).get("id") for c in cases] == ["first", "second", "third"]
+
+
+def test_a_known_divergence_can_hold_on_some_machines_only(write_catalogue, tmp_path):
+    """`onednn` (conformance.machine) in a `when`, an `applies_to` condition or an entry's
+    `requires`: the divergence is met only on a machine with that fact."""
+    from conformance import machine
+
+    (tmp_path / "divergences.yaml").write_text(textwrap.dedent("""
+        divergences:
+          without-onednn:
+            category: missing-kernel
+            title: no kernel without oneDNN
+            evidence: seen
+            seen: {tensorflow: 2.21.0, keras: 3.15.1}
+            signature: {raises: {type: UnimplementedError}}
+            applies_to: {op: Conv2D, dtype: float32, onednn: false}
+          onednn-only:
+            category: rejects-valid
+            title: oneDNN rejects it
+            evidence: seen
+            seen: {tensorflow: 2.21.0, keras: 3.15.1}
+            signature: {raises: {type: AbortedError}}
+            requires: {onednn: true}
+        """).lstrip(), encoding="utf-8")
+    path = write_catalogue(
+        """
+        op: Conv2D
+        cases:
+          - name: applied
+            input_shape: [2, 5, 5, 3]
+            params: {filters: 2, kernel_size: 3}
+          - name: own
+            input_shape: [2, 5, 5, 3]
+            params: {filters: 2, kernel_size: 3}
+            dtype: float64
+            known: [{id: without-onednn, when: {onednn: false}}, onednn-only]
+        """
+    )
+    for onednn, expected in ((False, {"applied": "without-onednn", "own": "without-onednn"}),
+                             (True, {"applied": None, "own": "onednn-only"})):
+        with machine.assuming({"onednn": onednn}):
+            cases, errors = load_file(path)
+        assert [str(e) for e in errors] == []
+        assert {c.id.split("::")[1]: (c.known or {}).get("id") for c in cases if c.mode == "eager"} == expected
+
+
+def test_assumed_machine_facts_are_every_fact_and_end_with_the_block():
+    from conformance import machine
+
+    here = machine.facts()
+    assert machine.every_machine() == [{"onednn": True}, {"onednn": False}]
+    with machine.assuming({"onednn": not here["onednn"]}):
+        assert machine.facts() == {"onednn": not here["onednn"]}
+    assert machine.facts() == here
+    with pytest.raises(ValueError, match="onednn"):
+        with machine.assuming({"avx": True}):
+            pass
+
+
+def test_machine_facts_are_checked(write_catalogue, tmp_path):
+    from conformance.catalogue.divergences import _load, load_registry
+
+    (tmp_path / "divergences.yaml").write_text(textwrap.dedent("""
+        divergences:
+          bad:
+            category: missing-kernel
+            title: t
+            evidence: e
+            seen: {tensorflow: 2.21.0, keras: 3.15.1}
+            signature: {raises: {type: NotFoundError}}
+            requires: {onednn: maybe}
+        """).lstrip(), encoding="utf-8")
+    _, problems = load_registry(tmp_path)
+    assert [(p.line, p.key) for p in problems] == [(8, "bad.requires")]
+    assert "onednn: [True, False]" in problems[0].message and "'maybe'" in problems[0].message
+    path = write_catalogue(
+        """
+        op: Dense
+        cases:
+          - name: a
+            input_shape: [2, 5]
+            params: {units: 2}
+            known: {id: bad, when: {onednn: sometimes}}
+        """
+    )
+    (tmp_path / "divergences.yaml").write_text((tmp_path / "divergences.yaml").read_text().replace("{onednn: maybe}", "{onednn: true}"))
+    _load.cache_clear()  # the registry is read once per folder and process
+    _, errors = load_file(path)
+    assert any("onednn is a fact of the machine" in str(e) and "sometimes" in str(e) for e in errors), [str(e) for e in errors]

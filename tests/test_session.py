@@ -338,3 +338,21 @@ def test_the_dask_executor_gives_the_process_pool_results(tmp_path):
     assert a[f"{path}::segfault"]["outcome"]["stopped"]["signal"] == "SIGSEGV"
     meta = json.loads((tmp_path / "dask" / "results.json").read_text())["meta"]
     assert meta["executor"].startswith("dask tcp://") and meta["facts"]["python_hash_seed"] == "0"
+
+
+def test_onednn_is_read_from_the_cpu_flags_and_the_environment_variable():
+    from conformance import machine
+
+    assert machine.onednn(["avx", "avx2", "fma"], {}) is False  # an AVX2-only CPU: TensorFlow leaves it off
+    assert machine.onednn(["avx2", "avx512f", "avx512_vnni"], {}) is True
+    assert machine.onednn(["avx2", "amx_tile"], {}) is True
+    assert machine.onednn(["avx2"], {"TF_ENABLE_ONEDNN_OPTS": "1"}) is True
+    assert machine.onednn(["avx512_bf16"], {"TF_ENABLE_ONEDNN_OPTS": "false"}) is False
+
+
+def test_onednn_as_read_without_tensorflow_agrees_with_tensorflow():
+    from tensorflow.python.util import _pywrap_util_port
+
+    from conformance import machine
+
+    assert machine.facts()["onednn"] == bool(_pywrap_util_port.IsMklEnabled())

@@ -14,6 +14,15 @@ An entry:
                                            # default tf.keras); a case of another target does not get it
       signature: {values: {max_abs_error: 1e-6}}   # what the failure must look like
       script: docs/findings/file.py        # optional: the standalone script, relative to the repository
+      applies_to: {op: [AveragePooling3D], dtype: float16}   # optional: every case whose axes (op, dtype,
+                                           # mode, target) and parameters match meets it, whatever its file,
+                                           # unless the case's own `known` applies or it expects an error (a
+                                           # mapping or a list of them; a list value means any of its values):
+                                           # a kernel missing for a dtype, recorded once rather than in each
+                                           # case, as a --dtypes run needs; a machine fact
+                                           # (onednn: true/false, conformance.machine) may be a condition
+      requires: {onednn: true}             # optional: the machine facts without which it does not hold; on
+                                           # another machine no case meets it and its script is not run
 
 Signatures (one mapping, or a list of them: any may match):
     raises: {type: NAME or [NAMES], match: REGEX}  tf.keras raised this type (or a subclass),
@@ -41,8 +50,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from conformance.axes import DEFAULT_TARGET, TARGETS
+from conformance.axes import DEFAULT_TARGET, MODES, TARGETS
 from conformance.catalogue import yaml_lines
+from conformance.machine import FACTS as MACHINE_FACTS
 
 REGISTRY_FILE = "divergences.yaml"
 
@@ -57,7 +67,8 @@ CATEGORIES = {
     "ieee-edge": (False, "inf/NaN handling where the documentation gives no promise; the reference gives the limit"),
     "documentation-mismatch": (False, "the code is reasonable, the documentation says otherwise"),
 }
-ENTRY_KEYS = ("category", "title", "documentation", "evidence", "links", "seen", "signature", "script", "targets")
+ENTRY_KEYS = ("category", "title", "documentation", "evidence", "links", "seen", "signature", "script", "targets",
+              "applies_to", "requires")
 REQUIRED_KEYS = ("category", "title", "evidence", "seen", "signature")
 SIGNATURE_KINDS = ("raises", "crash", "accepts", "values", "gradients", "serialization")
 SERIALIZATION_ROUND_TRIPS = ("from_config", "serialize", "keras_file", "defaults")  # conformance.target.tf_keras_serialization
@@ -78,6 +89,8 @@ class Divergence:
     links: tuple = ()
     script: str | None = None
     targets: tuple = (DEFAULT_TARGET,)
+    applies_to: tuple = ()  # of {key: (accepted values)}: the cases it holds for without naming it
+    requires: dict = field(default_factory=dict)  # machine fact -> value (conformance.machine)
     file: str = ""
     line: int = 0
 
@@ -88,13 +101,13 @@ class Divergence:
     def compact(self) -> dict:
         """What a case record carries: enough to judge a failure and name the finding."""
         return {"id": self.id, "category": self.category, "title": self.title, "signature": list(self.signature),
-                "links": list(self.links), "targets": list(self.targets)}
+                "links": list(self.links), "targets": list(self.targets), **({"requires": dict(self.requires)} if self.requires else {})}
 
     def to_json(self) -> dict:
         return {"id": self.id, "category": self.category, "counts_against": self.counts_against, "title": self.title,
                 "documentation": self.documentation, "evidence": self.evidence, "links": list(self.links),
                 "seen": dict(self.seen), "signature": list(self.signature), "script": self.script, "targets": list(self.targets),
-                "file": self.file, "line": self.line}
+                "requires": dict(self.requires), "file": self.file, "line": self.line}
 
 
 class RegistryError(Exception):
@@ -183,9 +196,28 @@ def _entry(key, raw, shown, lines) -> Divergence:
         problem = signature_problem(alternative)
         if problem:
             fail(("signature", i) if isinstance(signature, list) else ("signature",), problem)
+    applies_to = raw.get("applies_to", [])
+    conditions = applies_to if isinstance(applies_to, list) else [applies_to]
+    for i, condition in enumerate(conditions):
+        where = ("applies_to", i) if isinstance(applies_to, list) else ("applies_to",)
+        if not isinstance(condition, dict) or not condition or not all(isinstance(k, str) for k in condition):
+            fail(where, f"expected a mapping of axis (op, dtype, mode, target) or parameter -> value or list of values, got {condition!r}")
+        for axis, known_names in (("mode", MODES), ("target", TARGETS), *MACHINE_FACTS.items()):
+            values = condition.get(axis, [])
+            bad = [v for v in (values if isinstance(values, list) else [values]) if v not in known_names]
+            if bad and axis in MACHINE_FACTS:
+                fail(where + (axis,), f"{axis} is a fact of the machine: one of {list(known_names)}, got {bad[0]!r}")
+            if bad:
+                fail(where + (axis,), f"unknown {axis} {bad[0]!r}; {axis}s: {', '.join(known_names)}")
+    requires = raw.get("requires", {})
+    if not isinstance(requires, dict) or any(k not in MACHINE_FACTS or v not in MACHINE_FACTS[k] for k, v in requires.items()):
+        fail(("requires",), f"expected a mapping of machine fact -> value ({', '.join(f'{k}: {list(v)}' for k, v in MACHINE_FACTS.items())}), got {requires!r}")
     return Divergence(id=key, category=raw["category"], title=raw["title"].strip(), evidence=raw["evidence"].strip(),
                       seen=dict(seen), signature=tuple(alternatives), documentation=(raw.get("documentation") or "").strip(),
-                      links=tuple(links), script=raw.get("script"), targets=tuple(targets), file=shown,
+                      links=tuple(links), script=raw.get("script"), targets=tuple(targets),
+                      applies_to=tuple({k: tuple(v) if isinstance(v, list) else (v,) for k, v in c.items()} for c in conditions),
+                      requires=dict(requires),
+                      file=shown,
                       line=yaml_lines.line_of(lines, ("divergences", key)) or 0)
 
 

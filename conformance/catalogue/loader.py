@@ -21,6 +21,7 @@ from pathlib import Path
 from conformance.axes import CHECK_MODES as DEFAULT_MODES, DEFAULT_TARGET, MODES, TARGETS
 from conformance.catalogue import user_code, yaml_lines
 from conformance.catalogue.divergences import REGISTRY_FILE, did_you_mean as _registry_did_you_mean, load_registry
+from conformance.machine import FACTS as MACHINE_FACTS, facts as machine_facts
 from conformance.catalogue.model import (
     DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, POLICIES, Case, input_shapes, mode_id, referenced_inputs,
 )
@@ -31,18 +32,20 @@ CASE_KEYS = (
     "name", "op", "description", "params", "sweep", "input_shape", "input_values", "dtype",
     "tolerance", "expect", "known", "skip", "seed", "tags", "call", "calls", "input_distribution",
     "isolate", "shape", "kernel_of", "via_layer", "custom", "reference", "inputs", "modes",
-    "timeout", "gradients", "train", "policy",
+    "timeout", "gradients", "train", "policy", "compiled_sweep",
 )
 # A file of named value sets shared by the catalogue files of its folder (not a catalogue).
 VALUE_SETS_FILE = "values.yaml"
-# Axes any case has, which `known.when` may name even when the case does not sweep them.
-CASE_AXES = ("op", "dtype", "mode", "target")
+# Axes any case has, which `known.when` may name even when the case does not sweep them; the
+# machine's facts (conformance.machine: onednn) among them, as this machine has them.
+CASE_AXES = ("op", "dtype", "mode", "target", *MACHINE_FACTS)
 INPUT_SPEC_KEYS = ("shape", "values", "dtype", "range", "mean", "std", "p")
 INPUT_DTYPES = DTYPES + ("int32", "int64", "bool")
 DEFAULTS_KEYS = tuple(k for k in CASE_KEYS if k not in ("name", "sweep"))
 TOLERANCE_KEYS = ("rtol", "atol")
 EXPECT_KEYS = ("output_shape", "error", "match")
 KNOWN_KEYS = ("id", "when")
+COMPILED_SWEEPS = ("all", "each_value")  # compiled_sweep: which combinations run in the compiled modes
 DISTRIBUTION_KEYS = ("mean", "std", "constant_channels", "channel_axis")
 
 # What each key above means: the hover text of `conformance schema` (catalogue/schema.py),
@@ -75,7 +78,8 @@ CASE_KEY_DOCS = {
     "tolerance": "{rtol, atol}, overriding the dtype's default: |keras - reference| <= atol + rtol * |reference|.",
     "expect": "{output_shape: [...]} checked on both sides, or {error: ValueError, match: regex}: both sides must raise.",
     "known": "A known divergence, by its id in divergences.yaml beside the file: ID, {id, when}, or a list of them "
-             "(the first that matches applies); `when` limits it to swept values and the axes op, dtype, mode.",
+             "(the first that matches applies; a {set: NAME} of several in the list is spliced in); `when` limits it to "
+             "swept values and the axes op, dtype, mode.",
     "skip": "A reason; the case is reported as skip.",
     "seed": "The seed of the generated inputs and weights (default 0).",
     "tags": "Words for -k and pytest markers.",
@@ -94,6 +98,9 @@ CASE_KEY_DOCS = {
     "reference": "Custom ops: file.py:Name of its NumPy reference, in the catalogue's folder.",
     "inputs": "Several or typed inputs, by name: name -> {shape | values, dtype, range, mean, std, p}.",
     "modes": "The execution modes the case runs in (a name or a list); default: its check's modes.",
+    "compiled_sweep": "all (default) or each_value: in the compiled modes (function, xla) run only the sweep's "
+                      "combinations that bring a value not yet seen, plus those with a known divergence in that mode; "
+                      "eager runs them all. `--full-sweeps` runs every combination in every mode.",
     "train": "{optimizer: SGD, learning_rate, steps, loss: sum | mean, trainable}: run optimizer steps on the "
              "layer's output and judge its weights after each against the reference's update "
              "w <- constraint(w - lr * (dloss/dw + dpenalty/dw)).",
@@ -121,7 +128,8 @@ EXPECT_KEY_DOCS = {
 KNOWN_KEY_DOCS = {
     "id": "The divergence's id in divergences.yaml beside this file.",
     "when": "Where it applies: a mapping (or a list of mappings, any of which may match) of a swept key, a "
-            "parameter or an axis (op, dtype, mode) -> a value, or a list of values any of which matches.",
+            "parameter or an axis (op, dtype, mode, target, or a fact of the machine: onednn) -> a value, or a "
+            "list of values any of which matches.",
 }
 DISTRIBUTION_KEY_DOCS = {
     "mean": "The mean of generated inputs (default 0.25).",
@@ -218,10 +226,10 @@ def discover(paths) -> list[Path]:
     return unique
 
 
-def load_paths(paths, targets=(DEFAULT_TARGET,), dtypes=None) -> tuple[list[Case], list[CatalogueError]]:
+def load_paths(paths, targets=(DEFAULT_TARGET,), dtypes=None, full_sweeps=False) -> tuple[list[Case], list[CatalogueError]]:
     cases, errors = [], []
     for path in discover(paths):
-        c, e = load_file(path, targets, dtypes)
+        c, e = load_file(path, targets, dtypes, full_sweeps)
         cases.extend(c)
         errors.extend(e)
     return cases, errors + registry_errors(paths)
@@ -242,9 +250,10 @@ def registry_errors(paths) -> list[CatalogueError]:
     return [CatalogueError(e.file, e.line, e.key, e.message) for _, problems in _registries_of(paths) for e in problems]
 
 
-def load_file(path, targets=(DEFAULT_TARGET,), dtypes=None) -> tuple[list[Case], list[CatalogueError]]:
+def load_file(path, targets=(DEFAULT_TARGET,), dtypes=None, full_sweeps=False) -> tuple[list[Case], list[CatalogueError]]:
     """The cases of one catalogue file, each in every one of `targets` (conformance.axes.TARGETS)
-    and its modes, and the problems found, each naming file, line and key."""
+    and its modes, and the problems found, each naming file, line and key. `full_sweeps`: every
+    combination in every mode, even where a case samples its compiled modes (`compiled_sweep`)."""
     path = Path(path)
     shown = display_path(path)
     try:
@@ -255,10 +264,10 @@ def load_file(path, targets=(DEFAULT_TARGET,), dtypes=None) -> tuple[list[Case],
         data, lines = yaml_lines.load(text)
     except yaml_lines.YamlError as exc:
         return [], [CatalogueError(shown, exc.line, "", str(exc))]
-    return _load_document(data, lines, shown, path, targets, dtypes)
+    return _load_document(data, lines, shown, path, targets, dtypes, full_sweeps)
 
 
-def _load_document(data, lines, shown, source, targets=(DEFAULT_TARGET,), dtypes=None):
+def _load_document(data, lines, shown, source, targets=(DEFAULT_TARGET,), dtypes=None, full_sweeps=False):
     errors: list[CatalogueError] = []
 
     def err(path, message, case_id=None):
@@ -314,7 +323,7 @@ def _load_document(data, lines, shown, source, targets=(DEFAULT_TARGET,), dtypes
             continue
         names[name] = yaml_lines.line_of(lines, path)
         try:
-            expanded = _expand_case(raw, defaults, file_op, path, lines, shown, source, targets, dtypes)
+            expanded = _expand_case(raw, defaults, file_op, path, lines, shown, source, targets, dtypes, full_sweeps)
         except _Problem as p:
             err(p.path, p.message, base_id)
             continue
@@ -445,7 +454,8 @@ def _run_in(dtypes, case: dict, op) -> dict:
     return {**{k: v for k, v in case.items() if k != "policy"}, "dtype": wanted}
 
 
-def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, targets=(DEFAULT_TARGET,), dtypes=None):
+def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, targets=(DEFAULT_TARGET,), dtypes=None,
+                 full_sweeps=False):
     if "xfail" in raw:
         raise _Problem(path + ("xfail",), f"`xfail` is replaced by `known: ID`, the id of an entry of {REGISTRY_FILE} "
                                           "in this folder (see the README's section on known divergences)")
@@ -496,6 +506,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
             raise _Problem(path + ("dtype",), "dtype is both a list and swept")
         axes.append(("dtype", [(None, d) for d in dtype]))
     modes = _check_modes(case.get("modes"), path)
+    sample_compiled = _check_compiled_sweep(case.get("compiled_sweep", "all"), path) == "each_value" and not full_sweeps
     count = math.prod(len(v) for _, v in axes) * (len(modes) if modes else 1)
     if count > MAX_SWEEP:
         raise _Problem(path + ("sweep",), f"the sweep expands to {count} cases, more than the limit of {MAX_SWEEP}; split it")
@@ -569,11 +580,15 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
     fields.update(input_values=input_values, kernel_of=kernel_of, inputs=named_inputs)
 
     line = yaml_lines.line_of(lines, path)
+    registry = load_registry(Path(catalogue_file).parent)[0]
     ops_by_name = {each.name: each for each in ops}
     out = []
     seen_of_op = collections.Counter()  # the combination's place among those of its op (sweep_index)
+    seen_values = set()  # (key, value) pairs of the combinations so far, for compiled_sweep: each_value
     for combo in itertools.product(*(pairs for _, pairs in axes)):
         swept = {key: value for (key, _), (_, value) in zip(axes, combo)}
+        new_values = {(key, json.dumps(value, sort_keys=True, default=str)) for key, value in swept.items()} - seen_values
+        seen_values |= new_values
         labels = {key: label for (key, _), (label, _) in zip(axes, combo) if label is not None}
         base_id = f"{shown}::{name}" + (f"[{'-'.join(_id_part(k, v, labels.get(k)) for k, v in swept.items())}]" if swept else "")
         try:
@@ -586,10 +601,25 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
             continue
         for target in targets:
             for mode in modes or DEFAULT_MODES[check_of(this_op, base.call, base.train)]:
-                axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode, "target": target}
+                axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode, "target": target,
+                             **machine_facts()}
+                known = _known_for(knowns, axes_here, labels) or (None if "error" in base.expect else _applying(registry, axes_here))
+                if sample_compiled and MODES[mode].compiled and not new_values and known is None:
+                    continue  # every value of this combination is compiled in an earlier one
                 out.append(replace(base, mode=mode, target=target, id=mode_id(base_id, mode, target),
-                                   known=_known_for(knowns, axes_here, labels), sweep_index=index))
+                                   known=known, sweep_index=index))
     return out
+
+
+def _check_compiled_sweep(value, path) -> str:
+    """`compiled_sweep: all | each_value`. each_value trades the compiled modes' combinations
+    for time where they add little: the combinations that bring a swept value (an argument's
+    value, a dtype, an op) for the first time, in the sweep's order, and every one with a known
+    divergence in that mode, so that each value is compiled at least once and no recorded
+    divergence loses its cases; the eager mode still runs every combination."""
+    if value not in COMPILED_SWEEPS:
+        raise _Problem(path + ("compiled_sweep",), f"expected one of {', '.join(COMPILED_SWEEPS)}, got {value!r}")
+    return value
 
 
 def _check_modes(value, path) -> tuple[str, ...] | None:
@@ -933,7 +963,9 @@ def _check_known(value, path, swept_keys, axis_values, folder) -> list[dict]:
     fix it) or an axis (op, dtype, mode) -> a value, or a list of values any of which matches."""
     if value is None:
         return []
-    entries = value if isinstance(value, list) else [value]
+    # a value set of several entries ({set: NAME}) inside the list is spliced into it
+    entries = [e for item in (value if isinstance(value, list) else [value]) for e in (item if isinstance(item, list) else [item])]
+    value = entries if isinstance(value, list) or len(entries) > 1 else value
     allowed = [*swept_keys, *(a for a in CASE_AXES if a not in swept_keys)]
     registry = load_registry(folder)[0]
     out = []
@@ -963,6 +995,8 @@ def _check_known(value, path, swept_keys, axis_values, folder) -> list[dict]:
                     raise _Problem(q + (k,), f"unknown mode in {v!r}; modes: {', '.join(MODES)}")
                 if k == "target" and any(t not in TARGETS for t in (v if isinstance(v, list) else [v])):
                     raise _Problem(q + (k,), f"unknown target in {v!r}; targets: {', '.join(TARGETS)}")
+                if k in MACHINE_FACTS and any(f not in MACHINE_FACTS[k] for f in (v if isinstance(v, list) else [v])):
+                    raise _Problem(q + (k,), f"{k} is a fact of the machine: one of {list(MACHINE_FACTS[k])}, got {v!r}")
         out.append({"divergence": divergence.compact(),
                     "when": [{k: _alternatives(v, axis_values.get(k)) for k, v in c.items()} for c in conditions]})
     return out
@@ -985,9 +1019,27 @@ def _known_for(knowns: list[dict], axes: dict, labels: dict) -> dict | None:
     for entry in knowns:
         if axes["target"] not in entry["divergence"]["targets"]:
             continue  # a divergence is recorded for the targets it was seen in
+        if not _holds_on_machine(entry["divergence"], axes):
+            continue  # nor on a machine without what it requires (oneDNN)
         if not entry["when"] or any(matches(c) for c in entry["when"]):
             return entry["divergence"]
     return None
+
+
+def _applying(registry: dict, axes: dict) -> dict | None:
+    """The first registry entry that says it holds wherever its `applies_to` matches (a kernel
+    missing for a dtype), for a case none of whose own `known` applies and that expects no error
+    (the arguments are rejected before any kernel runs)."""
+    for divergence in registry.values():
+        if axes["target"] in divergence.targets and _holds_on_machine(divergence.compact(), axes) and any(
+                all(axes.get(k) in accepted for k, accepted in condition.items()) for condition in divergence.applies_to):
+            return divergence.compact()
+    return None
+
+
+def _holds_on_machine(divergence: dict, axes: dict) -> bool:
+    """An entry's `requires` (machine facts, conformance.machine) holds here."""
+    return all(axes.get(k) == v for k, v in (divergence.get("requires") or {}).items())
 
 
 def _shape_of_values(values, path) -> list[int]:

@@ -233,6 +233,7 @@ def _case_values(ops) -> dict:
         "reference": {"type": "string", "pattern": r"^[^:]+\.py:[^:]+$"},
         "inputs": {"type": "object", "minProperties": 1, "additionalProperties": _or_set({"$ref": "#/$defs/input_spec"})},
         "modes": _one_of_or_list({"enum": list(MODES)}, unique=True),
+        "compiled_sweep": {"enum": list(loader.COMPILED_SWEEPS)},
         "train": {"type": "object", "additionalProperties": False, "properties": {
             "optimizer": {"enum": list(loader.TRAIN_OPTIMIZERS)},
             "learning_rate": {"type": "number", "exclusiveMinimum": 0},
