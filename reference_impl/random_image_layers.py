@@ -613,6 +613,67 @@ def inference(layer: str, x, params: dict) -> np.ndarray:
     return INFERENCE.get(layer, identity)(x, **params)
 
 
+# --- rounding error bounds of the inference ---------------------------------------------------------
+# Per output element, how far a correct evaluation of the documented inference in a floating-point
+# format (reference_impl.rounding.Format, unit roundoff u) may land from the exact result, inputs
+# already in the format (Higham, ch. 2-3: gamma_k = k u / (1 - k u)); None: no bound derived.
+
+
+def center_crop_resize_error_bound(x, fmt, height: int, width: int, **ignored):
+    """RandomCrop at inference: the window is cut exactly (0 where no resize follows); the
+    bilinear resize of the window is bounded as Resizing's
+    (reference_impl.preprocessing.resize_error_bound: its weights' and its sums' roundings)."""
+    from reference_impl.preprocessing import resize_error_bound  # the same resize, bounded once
+
+    x = _images(x)
+    top, left, crop_h, crop_w = crop_window(x.shape[1], x.shape[2], height, width)
+    window = x[:, top:top + crop_h, left:left + crop_w, :]
+    if (crop_h, crop_w) == (height, width):
+        return np.zeros(window.shape)
+    return resize_error_bound(window, height, width, "bilinear", False, fmt)
+
+
+def auto_contrast_error_bound(x, fmt, value_range=(0, 255), **ignored):
+    """AutoContrast: v = low + (x - m) r with r = (high - low) / (M - m), then clipped (clipping
+    moves no error outwards: |clip(a) - clip(b)| <= |a - b|). m and M are exact (a minimum and a
+    maximum of the inputs). The roundings, in any of the forms the formula takes:
+      direct         x - m, M - m, high - low, the division, the product, the sum: 6 roundings on
+                     |x - m| r <= (|x| + |m|) r, one more on |low| and |v|;
+      distributed    x r + (low - m r): the products round before x and m cancel,
+                     on (|x| + |m|) r;
+      through [0, 255]  the images mapped to a standard range and back, (x - low) 255 /
+                     (high - low) and its inverse: 3 roundings each way, on (|x| + |low|) r
+                     and (|m| + |low|) r going in, on |v| + |low| coming out.
+    Along the longest chain 12 roundings:
+        |dy| <= gamma_12 ((|x| + |m| + 2 |low|) r + |low| + |v|) + 12 tiny."""
+    x = _images(x)
+    low, high = value_range_argument(value_range)
+    m, big_m = x.min(axis=(1, 2), keepdims=True), x.max(axis=(1, 2), keepdims=True)
+    if np.any(big_m == m):
+        return None
+    u = fmt.unit_roundoff
+    r = (high - low) / (big_m - m)
+    v = low + (x - m) * r
+    magnitude = (np.abs(x) + np.abs(m) + 2 * abs(low)) * r + abs(low) + np.abs(v)
+    return 12 * u / (1 - 12 * u) * magnitude + 12 * fmt.smallest_normal
+
+
+def inference_error_bound(layer: str, x, params: dict, fmt):
+    """The bound of `inference`: 0 for the identities; RandomCrop's and AutoContrast's below.
+    Equalization has none: its output is a step function of the data (each value floored into
+    a bin, each level rounded to one of 256), so where the exact value sits on a step a correct
+    evaluation may move an output by a whole level, (high - low) / 255, and one value moved into
+    the next bin changes the cumulative counts of the others: no per-element bound in the
+    format's unit roundoff; the flat tolerance judges."""
+    if layer == "Equalization":
+        return None
+    if layer == "RandomCrop":
+        return center_crop_resize_error_bound(x, fmt, **params)
+    if layer == "AutoContrast":
+        return auto_contrast_error_bound(x, fmt, **params)
+    return np.zeros(np.shape(x))
+
+
 def output_shape(layer: str, input_shape, **params) -> tuple:
     """The output's shape at inference: the input's, except RandomCrop's (batch, height, width, C)."""
     shape = tuple(int(s) for s in input_shape)

@@ -164,6 +164,23 @@ def test_bounds_slack_is_a_few_float32_ulps():
     assert check_samples(x.astype(np.float16), dist).metrics["bound_slack"] > 1000 * slack  # coarser: its own ulps
 
 
+def test_samples_drawn_in_bfloat16_may_round_half_an_ulp_outside_the_support():
+    import ml_dtypes
+
+    dist = Distribution("uniform", low=-0.3, high=0.7)
+    x = draw(dist, 4096, np.random.default_rng(11))
+    # -0.3 lies between the bfloat16 numbers -0.30078125 and -0.298828125, nearer the first: a draw
+    # just above -0.3 rounds to it, 0.00078 outside the support, and is handed over as float64
+    x[0] = float(np.asarray(-0.2999, dtype=ml_dtypes.bfloat16))
+    assert x[0] == -0.30078125
+    assert not check_samples(x, dist).ok  # float32 ulps: outside
+    drawn = check_samples(x, dist, drawn_in="bfloat16")
+    assert drawn.ok and drawn.metrics["bound_slack"] == BOUND_SLACK_ULPS * 2.0**-7 * 0.7  # bfloat16 ulps of 0.7
+    x[0] = -0.3 - 1.5 * drawn.metrics["bound_slack"]  # beyond the bfloat16 slack: caught still
+    check = check_samples(x, dist, drawn_in="bfloat16")
+    assert not check.ok and check.message.startswith("bounds test: 1 of 4096"), check.message
+
+
 # --- constants, non-finite values, misuse ------------------------------------------------------
 
 
@@ -363,3 +380,149 @@ def test_the_reported_std_interval_is_the_one_applied():
     # the interval is the chi-square one: (n - 1) s**2 / sigma**2 between its quantiles at 1e-6 / 6
     q = stats.chi2.ppf([1e-6 / 6, 1 - 1e-6 / 6], 5) / 5
     np.testing.assert_allclose([metrics["std_lo"], metrics["std_hi"]], 0.2 * np.sqrt(q), rtol=1e-9)
+
+
+# --- samples rounded to 16 bits (drawn_in float16 / bfloat16) -----------------------------------
+
+from conformance.checks.distribution import (censored_ks_statistic, check_rounded_samples,  # noqa: E402
+                                             parameter_candidates, rounded_format, rounded_moments, rounding_cell,
+                                             to_format)
+from reference_impl import rounding  # noqa: E402
+
+BF16, F16 = rounding.FORMATS["bfloat16"], rounding.FORMATS["float16"]
+
+
+def tf_draw(dist, n, fmt, rng, scale=1.0):
+    """n draws of `dist` as TensorFlow makes them in a 16-bit format: the standard draw in float32
+    rounded to the format, then stddev * z and + mean, each rounded, with stddev and mean converted
+    to the format first (tf.random.stateless_normal); a uniform from p - 1 random bits, k 2**(1-p),
+    then * (maxval - minval) + minval (tf.random.stateless_uniform). `scale` plants a wrong spread."""
+    r = lambda v: to_format(v, fmt)
+    if dist.kind == "uniform":
+        centre, half = (dist.low + dist.high) / 2, (dist.high - dist.low) / 2 * scale
+        low, high = r(centre - half), r(centre + half)
+        k = rng.integers(0, 2 ** (fmt.precision - 1), n) * 2.0 ** (1 - fmt.precision)
+        return r(r(k * r(high - low)) + low)
+    if dist.kind == "normal":
+        z = rng.standard_normal(n)
+    else:
+        a, b = (dist.low - dist.loc) / dist.stddev, (dist.high - dist.loc) / dist.stddev
+        z = stats.truncnorm(a, b).rvs(n, random_state=rng)
+    z = r(z.astype(np.float32))
+    return r(r(z * r(dist.stddev * scale)) + r(dist.loc))
+
+
+def test_rounding_cell_is_half_the_gap_on_each_side():
+    # bfloat16 at 1.5: neighbours 1.4921875 and 1.5078125; at 1.0 the gap below is half the one above
+    lo, hi = rounding_cell([1.5, 1.0, -1.0, 0.0, 200.0], BF16)
+    np.testing.assert_array_equal(lo[:3], [1.5 - 2**-8, 1.0 - 2**-9, -1.0 - 2**-8])
+    np.testing.assert_array_equal(hi[:3], [1.5 + 2**-8, 1.0 + 2**-8, -1.0 + 2**-9])
+    assert (lo[3], hi[3]) == (-BF16.smallest_normal, BF16.smallest_normal)  # flush to zero
+    assert (lo[4], hi[4]) == (199.5, 200.5)
+    # every float64 value of the cell rounds to the value, and nothing beyond it
+    rng = np.random.default_rng(40)
+    for fmt in (BF16, F16):
+        y = to_format(rng.normal(0, 100, 1000), fmt)
+        lo, hi = rounding_cell(y, fmt)
+        inner = lo + (hi - lo) * rng.uniform(0.001, 0.999, y.size)
+        np.testing.assert_array_equal(to_format(inner, fmt), y)
+        assert np.all(to_format(np.nextafter(hi, np.inf) + (hi - lo) * 1e-3, fmt) != y)
+
+
+def test_censored_ks_of_point_intervals_is_the_plain_statistic():
+    x = np.random.default_rng(41).normal(size=500)
+    f = stats.norm.cdf(x)
+    assert censored_ks_statistic(f, f) == pytest.approx(stats.kstest(x, "norm").statistic, abs=1e-12)
+    # wider intervals only lower it
+    assert censored_ks_statistic(stats.norm.cdf(x - 0.1), stats.norm.cdf(x + 0.1)) < censored_ks_statistic(f, f)
+
+
+def test_rounded_format_of_dtypes():
+    assert rounded_format("bfloat16") is BF16 and rounded_format("mixed_float16") is F16
+    assert rounded_format("float32") is None and rounded_format("float64") is None and rounded_format(None) is None
+
+
+def test_parameter_candidates_are_the_documented_and_the_rounded_law():
+    dist = Distribution("normal", loc=1.5, stddev=0.05)  # 0.05 is 0.050048828125 in bfloat16
+    assert [d.stddev for d in parameter_candidates(dist, BF16)] == [0.05, 0.050048828125]
+    assert parameter_candidates(Distribution("normal", loc=1.0, stddev=0.125), BF16) == [Distribution("normal", loc=1.0, stddev=0.125)]
+
+
+@pytest.mark.parametrize("fmt", [BF16, F16], ids=lambda f: f.name)
+def test_rounded_moments_follow_the_exact_enumeration(fmt):
+    # Sheppard's moments (used beyond the enumeration budget) against the enumerated law of the
+    # rounded value: the mean within 1e-4 sigma, the variance within 1e-5 of itself, for normals;
+    # a uniform's jumps at its ends cost more (the enumeration serves every single law)
+    from conformance.checks import distribution as module
+
+    for dist in (Distribution("normal", loc=0.0, stddev=0.1), Distribution("normal", loc=1.5, stddev=0.05)):
+        offsets, scales = np.array([0.0, 1.0, -3.2, 0.7, 0.0]), np.array([1.0, 1.0, 1.0, 1.3, -2.0])
+        exact = np.stack(rounded_moments(dist, fmt, offsets, scales), axis=1)
+        lo, hi = module._window(dist)
+        ends = np.stack([offsets + scales * lo, offsets + scales * hi], axis=1)
+        sheppard = module._sheppard_moments(dist, fmt, offsets, scales, np.abs(ends).max(axis=1), np.abs(scales) * dist.std())
+        np.testing.assert_allclose(sheppard[:, 0], exact[:, 0], atol=1e-4 * dist.std())
+        np.testing.assert_allclose(sheppard[:, 1], exact[:, 1], rtol=1e-5)
+    # the rounded law's variance exceeds the continuous one by about gap**2 / 12
+    m, v, _ = rounded_moments(Distribution("normal", loc=1.5, stddev=0.05), BF16)
+    assert float(m) == pytest.approx(1.5, abs=1e-12)
+    assert float(v) == pytest.approx(0.05**2 + (2**-7) ** 2 / 12, rel=1e-6)
+
+
+@pytest.mark.parametrize("fmt", [BF16, F16], ids=lambda f: f.name)
+@pytest.mark.parametrize("dist", [Distribution("normal", loc=1.5, stddev=0.05), Distribution("normal", loc=0.0, stddev=0.05),
+                                  Distribution("truncated_normal", loc=-1.0, stddev=0.05, low=-1.1, high=-0.9),
+                                  Distribution("normal", loc=1.0, stddev=0.1), Distribution("uniform", low=1.0, high=3.5)],
+                         ids=["normal_1.5", "normal_0", "truncated_-1", "gamma_1", "uniform_offset"])
+def test_16_bit_draws_pass_and_a_wrong_scale_is_caught(fmt, dist):
+    rng = np.random.default_rng(42)
+    n = sample_size(dist=dist)
+    honest = tf_draw(dist, n, fmt, rng)
+    check = check_samples(honest, dist, drawn_in=fmt.name)
+    assert check.ok, check.message
+    assert check.metrics["rounded_to"] == fmt.name
+    # the scale error the sample size is chosen for (3%), and the brief's 1.2x stddev
+    for scale in (0.97, 1.03, 1.2):
+        wrong = check_samples(tf_draw(dist, n, fmt, rng, scale=scale), dist, drawn_in=fmt.name)
+        assert not wrong.ok, (scale, wrong.metrics)
+    # a mean a tenth of a standard deviation off
+    assert not check_samples(honest + to_format(0.1 * dist.std(), fmt), dist, drawn_in=fmt.name).ok
+
+
+def test_bfloat16_ties_fail_the_continuous_ks_but_not_the_rounded_law():
+    # the catalogue's failing case: RandomNormal(1.5, 0.05) in bfloat16, 0.0078 between neighbours
+    dist = Distribution("normal", loc=1.5, stddev=0.05)
+    x = tf_draw(dist, 65536, BF16, np.random.default_rng(43))
+    assert np.unique(x).size < 80
+    assert stats.kstest(x, dist.cdf).pvalue < 1e-20  # the continuous cdf: every tie charged
+    check = check_samples(x, dist, drawn_in="bfloat16")
+    assert check.ok and check.metrics["ks_pvalue"] > 1e-3, check.message
+
+
+def test_rounded_false_alarm_rate_is_controlled():
+    # 60 honest 16-bit samples of n = 4096 per law at false_alarm = 0.05: the KS test is conservative,
+    # the mean and std tests match the rounded law's moments; failures at most the binomial's 0.999
+    # quantile of the level
+    trials, n, false_alarm = 60, 4096, 0.05
+    rng = np.random.default_rng(44)
+    laws = [(Distribution("normal", loc=1.5, stddev=0.05), BF16), (Distribution("uniform", low=-0.05, high=0.05), BF16),
+            (Distribution("truncated_normal", loc=-1.0, stddev=0.05, low=-1.1, high=-0.9), F16)]
+    upper = stats.binom.ppf(0.999, trials, false_alarm)
+    for dist, fmt in laws:
+        failures = sum(not check_samples(tf_draw(dist, n, fmt, rng), dist, drawn_in=fmt.name, false_alarm=false_alarm).ok
+                       for _ in range(trials))
+        assert failures <= upper, (dist, fmt.name, failures, upper)
+
+
+def test_gaussian_noise_on_16_bit_inputs_is_judged_per_element():
+    # y = round(x + noise): each element's own rounding; the offsets make per-element laws
+    rng = np.random.default_rng(45)
+    for fmt in (BF16, F16):
+        x = to_format(rng.normal(0.25, 1.0, 65536), fmt)
+        dist = Distribution("normal", loc=0.0, stddev=0.1)
+        noise = lambda s: to_format(to_format(to_format(rng.standard_normal(x.size).astype(np.float32), fmt) * to_format(s, fmt), fmt), fmt)
+        check = check_rounded_samples(to_format(x + noise(0.1), fmt), dist, fmt, offset=x)
+        assert check.ok, check.message
+        assert not check_rounded_samples(to_format(x + noise(0.103), fmt), dist, fmt, offset=x).ok
+        with pytest.raises(ValueError):
+            check_rounded_samples(np.array([1.0]), dist, fmt)

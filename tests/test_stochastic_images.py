@@ -669,6 +669,19 @@ def test_zoom_honest_and_faults():
     failing("zoom", XG, ref.nearest_resample(XG, z * r, z * c, FILL), params, "RandomZoom")
 
 
+def test_geometric_copies_found_among_many_equal_values():
+    """A bfloat16 image of 0..255 has few distinct values (128 above 128): many input pixels share
+    each first channel, and the copy each output pixel is must still be found among them."""
+    import ml_dtypes
+
+    x = np.asarray(np.asarray(XG, dtype=ml_dtypes.bfloat16), dtype=np.float64)
+    assert np.unique(x[0, ..., 0]).size < 0.6 * x[0, ..., 0].size
+    params = {"height_factor": [-0.3, 0.2], **GEO}
+    metrics = passing("zoom", x, honest_zoom(x, (-0.3, 0.2)), params, "RandomZoom")
+    assert metrics["pixels_not_copied_nor_fill"] == 0 and metrics["images_not_one_parameter"] == 0
+    failing("zoom", x, honest_zoom(x, (-0.3, 0.2), law=lambda f: 1 - f), params, "RandomZoom")
+
+
 def test_geometric_false_alarm_at_a_visible_level(monkeypatch):
     """As below, for the geometric kinds: honest fakes at FALSE_ALARM = 0.2, 30 draws each."""
     monkeypatch.setattr(random_layers, "FALSE_ALARM", 0.2)
@@ -682,3 +695,233 @@ def test_geometric_false_alarm_at_a_visible_level(monkeypatch):
     for kind, (draw, params) in fakes.items():
         failures = sum(not check(kind, x, draw(), params, kind, TOL)[0] for _ in range(30))
         assert failures <= 18, f"{kind}: {failures} of 30 honest draws failed at FALSE_ALARM 0.2"
+
+
+# --- 16 bits: outputs rounded to float16 or bfloat16 (random_layers' interval checks) -------------
+#
+# Honest fakes evaluate each layer's documented formula in the 16-bit format the way TensorFlow
+# does (every operation rounded to nearest, parameters drawn in float32 or in the format and
+# rounded), on inputs of the format; the planted faults are the float32 ones, made in 16 bits.
+
+FORMATS16 = ("float16", "bfloat16")
+
+
+def r16(values, fmt):
+    """values rounded to nearest in `fmt`, as float64."""
+    import ml_dtypes
+
+    kind = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16}[fmt]
+    return np.asarray(values, dtype=np.float64).astype(kind).astype(np.float64)
+
+
+def check16(kind, x, y, params, layer, fmt):
+    return check(kind, x, y, params, layer, {"rtol": 1.6e-2, "atol": 1e-2}, fmt)
+
+
+def passing16(kind, x, y, params, layer, fmt):
+    ok, message, metrics = check16(kind, x, y, params, layer, fmt)
+    assert ok, f"{fmt}: {message}"
+    assert metrics["rounded_to"] == fmt
+    return metrics
+
+
+def failing16(kind, x, y, params, layer, fmt):
+    ok, message, metrics = check16(kind, x, y, params, layer, fmt)
+    assert not ok, f"{fmt}: the planted fault passed: {metrics}"
+    return message
+
+
+def per(x, shape_of):
+    return {"image": (x.shape[0], 1, 1, 1), "channel": (x.shape[0], 1, 1, x.shape[3]), "pixel": x.shape}[shape_of]
+
+
+def brightness16(x, lower, upper, fmt, value_range=(0.0, 255.0), shape_of="image", gen=None):
+    """clip(x + d) in the format: d = f (high - low) drawn in float32, cast to the format, added, rounded."""
+    gen = gen or rng
+    low, high = value_range
+    d = r16(gen.uniform(lower, upper, size=per(x, shape_of)) * (high - low), fmt)
+    return np.clip(r16(x + d, fmt), low, high)
+
+
+def contrast16(x, lower, upper, fmt, shape_of="image", gen=None):
+    """clip((x - m) f + m): f drawn in the format, the mean over the height then the width rounded, then
+    the subtraction, the product and the sum rounded, as RandomContrast in float16."""
+    gen = gen or rng
+    f = r16(gen.uniform(lower, upper, size=per(x, shape_of)), fmt)
+    m = r16(r16(x.mean(axis=1, keepdims=True), fmt).mean(axis=2, keepdims=True), fmt)
+    return np.clip(r16(r16(r16(x - m, fmt) * f, fmt) + m, fmt), 0, 255)
+
+
+def solarization16(x, a_range, t_range, fmt, value_range=(0, 255), shared_threshold=False, unscaled_lower=False):
+    """Solarization in the format: x mapped to 0..255, a and t drawn in the format (times 255), the sum
+    clipped, mirrored where it reaches the threshold, mapped back; every operation rounded."""
+    low, high = value_range
+    n = x.shape[0]
+    a = rng.uniform(a_range[0] / 255 if unscaled_lower else a_range[0], a_range[1], size=n)
+    t = rng.uniform(*t_range, size=1 if shared_threshold else n) * np.ones(n)
+    a, t = (r16(v * 255, fmt)[:, None, None, None] for v in (a, t))
+    px = r16(r16(x - low, fmt) * (255 / (high - low)), fmt)
+    z = np.clip(r16(px + a, fmt), 0, 255)
+    z = np.where(z < t, z, r16(255 - z, fmt))
+    return r16(r16(z * ((high - low) / 255), fmt) + low, fmt)
+
+
+def saturation16(x, lower, upper, fmt, capped=True, shape_of="image", law=None, gen=None):
+    """RandomSaturation as TensorFlow computes it in the format: rgb_to_hsv in double, cast; the
+    multiplier f / (1 - f) from float32, cast; S m rounded and clipped; hsv_to_rgb's ramps and
+    (1 - S + S d) V with every operation rounded."""
+    gen = gen or rng
+    f = gen.uniform(lower, upper, size=per(x, shape_of)[:1] + (1, 1) if shape_of == "image" else x.shape[:3])
+    m = r16((law or (lambda f: f / (1 - f)))(f), fmt)
+    h, s, v = (r16(c, fmt) for c in ref.rgb_to_hsv(x))
+    s = r16(s * m, fmt)
+    s = np.clip(s, 0, 1 if capped else 255)
+    dh = r16(h * 6, fmt)
+    ramps = [np.clip(r16(np.abs(r16(dh - 3, fmt)) - 1, fmt), 0, 1),
+             np.clip(r16(2 - np.abs(r16(dh - 2, fmt)), fmt), 0, 1),
+             np.clip(r16(2 - np.abs(r16(dh - 4, fmt)), fmt), 0, 1)]
+    one_s = r16(1 - s, fmt)
+    return np.stack([r16(r16(one_s + r16(s * d, fmt), fmt) * v, fmt) for d in ramps], axis=-1)
+
+
+def mixup16(x, alpha, fmt, law=None, affine=True):
+    """MixUp in the format: lambda ~ Beta(alpha, alpha) cast, 1 - lambda, both products and the sum rounded."""
+    n = x.shape[0]
+    w = r16(law(n) if law else rng.beta(alpha, alpha, size=n), fmt)[:, None, None, None]
+    other = r16(1 - w, fmt) if affine else w
+    partner = rng.permutation(n)
+    return r16(r16(w * x, fmt) + r16(other * x[partner], fmt), fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS16)
+def test_brightness_in_16_bits_honest_and_faults(fmt):
+    x = r16(X, fmt)
+    y = brightness16(x, -0.6, 0.6, fmt)
+    assert (y == 255).any() and (y == 0).any()
+    metrics = passing16("brightness", x, y, {"factor": 0.6}, "RandomBrightness", fmt)
+    assert metrics["images_not_one_delta"] == 0
+    passing16("brightness", x, brightness16(x, -0.1, 0.6, fmt), {"factor": [-0.1, 0.6]}, "RandomBrightness", fmt)
+    xu = r16(rng.normal(0.5, 0.12, size=(64, 5, 6, 3)), fmt)
+    unit = {"factor": 0.3, "value_range": [0, 1]}
+    passing16("brightness", xu, brightness16(xu, -0.3, 0.3, fmt, (0.0, 1.0)), unit, "RandomBrightness", fmt)
+    # a factor 10% off its range: [-0.33, 0.33] where 0.3 is documented
+    message = failing16("brightness", x, brightness16(x, -0.33, 0.33, fmt, gen=np.random.default_rng(50)), {"factor": 0.3},
+                        "RandomBrightness", fmt)
+    assert "outside the documented [-0.3, 0.3]" in message
+    # one delta per channel, or per pixel
+    for shape_of in ("channel", "pixel"):
+        message = failing16("brightness", x, brightness16(x, -0.3, 0.3, fmt, shape_of=shape_of), {"factor": 0.3},
+                            "RandomBrightness", fmt)
+        assert "one d per image" in message
+    # not scaled to the value range (the factor added as it is)
+    d = r16(rng.uniform(-0.3, 0.3, size=64), fmt)[:, None, None, None]
+    message = failing16("brightness", x, np.clip(r16(x + d, fmt), 0, 255), {"factor": 0.3}, "RandomBrightness", fmt)
+    assert "brightness factors" in message
+
+
+@pytest.mark.parametrize("fmt", FORMATS16)
+def test_contrast_in_16_bits_honest_and_faults(fmt):
+    x = r16(X, fmt)
+    passing16("contrast", x, contrast16(x, 0.6, 1.4, fmt), {"factor": 0.4}, "RandomContrast", fmt)
+    metrics = passing16("contrast", x, contrast16(x, 0.8, 1.5, fmt), {"factor": [0.2, 0.5]}, "RandomContrast", fmt)
+    assert metrics["images_not_one_factor"] == 0
+    message = failing16("contrast", x, contrast16(x, 0.6, 1.4, fmt, shape_of="channel"), {"factor": 0.4}, "RandomContrast", fmt)
+    assert "one f per image" in message
+    # never lowers the contrast (tf.keras with a single float): [1, 1.4] where [0.6, 1.4] is documented
+    message = failing16("contrast", x, contrast16(x, 1.0, 1.4, fmt), {"factor": 0.4}, "RandomContrast", fmt)
+    assert "contrast factors: Kolmogorov-Smirnov" in message
+    # a factor 10% off: [0.8, 1.55] where [0.8, 1.5] is documented
+    message = failing16("contrast", x, contrast16(x, 0.8, 1.55, fmt, gen=np.random.default_rng(51)), {"factor": [0.2, 0.5]},
+                        "RandomContrast", fmt)
+    assert "outside the documented [0.8, 1.5]" in message
+
+
+@pytest.mark.parametrize("fmt", FORMATS16)
+def test_solarization_in_16_bits_honest_and_faults(fmt):
+    x = r16(XS, fmt)
+    params = {"addition_factor": [0.1, 0.4], "threshold_factor": [0.4, 0.8]}
+    metrics = passing16("solarization", x, solarization16(x, (0.1, 0.4), (0.4, 0.8), fmt), params, "Solarization", fmt)
+    assert metrics["images_not_solarized_by_one_rule"] == 0
+    xu = r16(rng.normal(0.5, 0.12, size=(128, 5, 6, 3)).clip(0, 1), fmt)
+    unit = {"addition_factor": 0.2, "threshold_factor": 0.6, "value_range": [0, 1]}
+    passing16("solarization", xu, solarization16(xu, (0, 0.2), (0, 0.6), fmt, (0, 1)), unit, "Solarization", fmt)
+    message = failing16("solarization", x, solarization16(x, (0.1, 0.4), (0.4, 0.8), fmt, unscaled_lower=True), params,
+                        "Solarization", fmt)
+    assert "addition" in message
+    message = failing16("solarization", x, solarization16(x, (0.1, 0.4), (0.4, 0.8), fmt, shared_threshold=True), params,
+                        "Solarization", fmt)
+    assert "thresholds" in message
+    message = failing16("solarization", x, solarization16(x, (0.1, 0.4), (0.0, 0.8), fmt), params, "Solarization", fmt)
+    assert "outside the documented [0.4, 0.8]" in message
+
+
+@pytest.mark.parametrize("fmt", FORMATS16)
+def test_saturation_in_16_bits_honest_and_faults(fmt):
+    x = r16(XS, fmt)
+    metrics = passing16("saturation", x, saturation16(x, 0.2, 0.45, fmt), {"factor": [0.2, 0.45]}, "RandomSaturation", fmt)
+    assert metrics["images_not_one_multiplier"] == 0 and metrics["elements_off_one_multiplier_per_image"] == 0
+    passing16("saturation", x, saturation16(x, 0.3, 0.6, fmt), {"factor": [0.3, 0.6]}, "RandomSaturation", fmt)
+    # a multiplier per pixel
+    message = failing16("saturation", x, saturation16(x, 0.2, 0.45, fmt, shape_of="pixel"), {"factor": [0.2, 0.45]},
+                        "RandomSaturation", fmt)
+    assert "no single m" in message or "saturation factors" in message
+    # the linear map 2 f where f / (1 - f) is documented: the same three points at 0 and 0.5 only
+    message = failing16("saturation", x, saturation16(x, 0.2, 0.45, fmt, law=lambda f: 2 * f), {"factor": [0.2, 0.45]},
+                        "RandomSaturation", fmt)
+    assert "saturation factors" in message
+    # the saturation not capped at 1 (tf.keras with value_range (0, 255)): channels below 0
+    message = failing16("saturation", x, saturation16(x, 0.3, 0.6, fmt, capped=False), {"factor": [0.3, 0.6]},
+                        "RandomSaturation", fmt)
+    assert "capped at 1" in message
+    # a factor range 10% off: [0.2, 0.495] where [0.2, 0.45] is documented
+    message = failing16("saturation", x, saturation16(x, 0.2, 0.495, fmt, gen=np.random.default_rng(52)),
+                        {"factor": [0.2, 0.45]}, "RandomSaturation", fmt)
+    assert "saturation factor" in message
+
+
+@pytest.mark.parametrize("fmt", FORMATS16)
+def test_mixup_in_16_bits_honest_and_faults(fmt):
+    x = r16(XS, fmt)
+    metrics = passing16("mixup", x, mixup16(x, 0.2, fmt), {}, "MixUp", fmt)
+    assert metrics["images_not_a_mix_of_two"] == 0
+    passing16("mixup", x, mixup16(x, 0.7, fmt), {"alpha": 0.7}, "MixUp", fmt)
+    # the wrong Beta parameter: Beta(5, 5), 1 / alpha, where alpha = 0.2 is documented (their cdfs
+    # differ by 0.39 at most; Beta(0.7, 0.7) differs from Beta(0.2, 0.2) by 0.2, which 128 images
+    # cannot tell at the level, in float32 either)
+    message = failing16("mixup", x, mixup16(x, 0.2, fmt, law=lambda n: rng.beta(5.0, 5.0, size=n)), {"alpha": 0.2}, "MixUp", fmt)
+    assert "Beta(0.2, 0.2) cdf" in message
+    # weights that do not sum to 1 (w x_i + w x_j)
+    message = failing16("mixup", x, mixup16(x, 0.2, fmt, affine=False), {}, "MixUp", fmt)
+    assert "no mix" in message
+
+
+def test_16_bit_checks_false_alarm_at_a_visible_level(monkeypatch):
+    """Honest 16-bit fakes at FALSE_ALARM = 0.2, 20 draws per kind and format: the interval checks
+    are conservative, so the failures stay far below the 20 x 0.2 = 4 the level allows (12 or more has
+    probability below 1e-3)."""
+    monkeypatch.setattr(random_layers, "FALSE_ALARM", 0.2)
+    fakes = {
+        "brightness": (lambda x, fmt: brightness16(x, -0.3, 0.3, fmt), {"factor": 0.3}),
+        "contrast": (lambda x, fmt: contrast16(x, 0.8, 1.5, fmt), {"factor": [0.2, 0.5]}),
+        "solarization": (lambda x, fmt: solarization16(x, (0.1, 0.4), (0.4, 0.8), fmt),
+                         {"addition_factor": [0.1, 0.4], "threshold_factor": [0.4, 0.8]}),
+        "saturation": (lambda x, fmt: saturation16(x, 0.2, 0.45, fmt), {"factor": [0.2, 0.45]}),
+        "mixup": (lambda x, fmt: mixup16(x, 0.2, fmt), {}),
+    }
+    for fmt in FORMATS16:
+        x = r16(XS[:64], fmt)
+        for kind, (draw, params) in fakes.items():
+            failures = sum(not check16(kind, x, draw(x, fmt), params, kind, fmt)[0] for _ in range(20))
+            assert failures < 12, f"{kind} in {fmt}: {failures} of 20 honest draws failed at FALSE_ALARM 0.2"
+
+
+def test_float32_tolerance_path_still_applies_to_16_bit_outputs_without_a_dtype():
+    """Without the dtype, a 16-bit output is judged with the tolerance, as before: the interval checks
+    are chosen by the case's dtype, not guessed from the values."""
+    x = r16(X, "bfloat16")
+    ok, message, metrics = check("brightness", x, brightness16(x, -0.3, 0.3, "bfloat16"), {"factor": 0.3},
+                                 "RandomBrightness", {"rtol": 1.6e-2, "atol": 1e-2})
+    assert "rounded_to" not in metrics and "elements_off_one_delta_per_image" in metrics
+    for dtype in ("float32", "float64", None):
+        assert "rounded_to" not in check("brightness", X, honest_brightness(X, -0.3, 0.3), {"factor": 0.3},
+                                         "RandomBrightness", TOL, dtype)[2]

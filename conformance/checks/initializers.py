@@ -61,7 +61,7 @@ def _compare(case, dist, deterministic, draws, keras, layer):
         if not result.ok:
             messages.append(result.message)
     else:
-        check = check_samples(samples, dist)
+        check = check_samples(samples, dist, drawn_in=case.dtype)
         metrics.update(check.metrics)
         if not check.ok:
             messages.append(check.message)
@@ -81,7 +81,7 @@ def _compare(case, dist, deterministic, draws, keras, layer):
             messages.append(f"through {case.kernel_of['op']}: tf.keras {layer.describe()}")
         elif not np.array_equal(layer.output, samples[:LAYER_DRAWS]):
             # not the same values: then at least the same distribution
-            check = check_samples(layer.output, dist) if not deterministic else None
+            check = check_samples(layer.output, dist, drawn_in=case.dtype) if not deterministic else None
             metrics["via_layer_identical"] = False
             if check is not None and not check.ok:
                 messages.append(f"through {case.kernel_of['op']}'s kernel_initializer: {check.message}")

@@ -61,6 +61,17 @@ FALSE_ALARM / 2, or FALSE_ALARM for solarization's two laws.
   the image. The intervals, as fractions of the size, of a turn, or the zoom f, against their
   uniform laws by `_censored_uniform`: each axis at FALSE_ALARM / 4, the angle and a zoom that keeps
   the aspect ratio (both axes' intervals must meet) at FALSE_ALARM / 2.
+
+In 16 bits (the case's dtype float16, bfloat16, or a mixed policy computing in one of them; `check`'s
+`dtype`), the output is rounded to 11 or 8 significant bits, and the checks that read a continuous
+quantity off it account for that rounding instead of a tolerance (the section "16 bits" below):
+- gaussian_noise, gaussian_dropout: y = round(x + noise) or round(x * noise) against the documented
+  normal pushed through the rounding, element by element (distribution.check_rounded_samples: KS on
+  each noise's interval, mean and spread against the rounded law's moments);
+- brightness, contrast, solarization, saturation, mixup: the per-image parameter bounded to an
+  interval by every element (interval arithmetic over the output's rounding cell and the formula's
+  roundings), the intervals intersected per image, and their law judged by `_censored_uniform`.
+The other kinds compare copies, counts or exact values, which the tolerance `tol` already serves.
 """
 from __future__ import annotations
 
@@ -90,17 +101,19 @@ def _binomial_test(dropped: int, n: int, rate: float, metrics: dict, messages: l
         messages.append(f"{dropped} of {n} dropped with rate {rate}")
 
 
-def _mask_is_broadcast(kept: np.ndarray, shape: tuple, metrics: dict, messages: list):
-    """The keep-mask must be constant along every axis where the documented mask shape is 1."""
+def _mask_is_broadcast(kept: np.ndarray, dropped: np.ndarray, shape: tuple, metrics: dict, messages: list):
+    """The keep-mask must be constant along every axis where the documented mask shape is 1:
+    no entry has an element surely kept and another surely dropped. An element whose kept value
+    is itself within the tolerance of the dropped one (x near 0: common in 16 bits) says nothing.
+    Returns (the mask per entry, whether each entry is decided by some element)."""
     axes = tuple(i for i, (m, s) in enumerate(zip(shape, kept.shape)) if m == 1 and s > 1)
     if not axes:
-        return kept
-    per_entry = kept.all(axis=axes) | ~kept.any(axis=axes)
-    bad = int((~per_entry).sum())
+        return kept, kept | dropped
+    bad = int((kept.any(axis=axes) & dropped.any(axis=axes)).sum())
     metrics["mixed_mask_entries"] = bad
     if bad:
         messages.append(f"{bad} mask entries are dropped only in part along axes {list(axes)} (whole entries must drop together)")
-    return kept.any(axis=axes, keepdims=True)
+    return kept.any(axis=axes, keepdims=True), (kept | dropped).any(axis=axes, keepdims=True)
 
 
 def _check_flip(x, y, params, tol, metrics, messages):
@@ -309,10 +322,9 @@ def _censored_uniform(lo, hi, lower, upper, name, metrics, messages, level=None)
                         f"(e.g. image {i}: {where})")
     if lower == upper or n == 0:
         return
-    u_lo = np.sort(np.clip((lo - lower) / (upper - lower), 0, 1))
-    u_hi = np.sort(np.clip((hi - lower) / (upper - lower), 0, 1))
-    k = np.arange(1, n + 1)
-    d_min = float(max(0.0, np.max(k / n - u_hi), np.max(u_lo - (k - 1) / n)))
+    from conformance.checks.distribution import censored_ks_statistic
+
+    d_min = censored_ks_statistic(np.clip((lo - lower) / (upper - lower), 0, 1), np.clip((hi - lower) / (upper - lower), 0, 1))
     critical = float(stats.kstwo.isf(level, n))
     metrics.update({f"{name}_ks_lower_bound": d_min, f"{name}_ks_critical": critical, f"{name}_level": level})
     if d_min > critical:
@@ -613,10 +625,10 @@ COORDINATE_SLACK = 1e-3
 
 def _copied_pixels(x, y, fill, tol):
     """(rows, cols, is_fill, unexplained), each (batch, H, W): the input pixel of the same image each
-    output pixel copies (all channels; -1 where none), whether it is fill_value in every channel, and
+    output pixel copies (all channels; -1 where none, or where several pixels hold its values), whether it is fill_value in every channel, and
     whether it is neither. Candidates are the input pixels of the image with the nearest first
-    channels (sorted, each image's values shifted apart from the others'), the nearest in every
-    channel chosen and compared."""
+    channels (sorted, each image's values shifted apart from the others'; as many as share one
+    value, and three more each side), the nearest in every channel chosen and compared."""
     n, h, w, channels = x.shape
     flat, out = x.reshape(n * h * w, channels), y.reshape(n * h * w, channels)
     image = np.repeat(np.arange(n), h * w)
@@ -624,13 +636,20 @@ def _copied_pixels(x, y, fill, tol):
     keys = x[..., 0].ravel() - low + image * span
     order = np.argsort(keys, kind="stable")
     wanted = np.clip(out[:, 0] - low, -0.5, span - 0.5) + image * span
-    near = order[np.clip(np.searchsorted(keys[order], wanted)[:, None] + np.arange(-3, 3), 0, keys.size - 1)]
+    # every input pixel sharing the nearest first channel is a candidate: in 16 bits many do (a
+    # bfloat16 image of 0..255 has 128 values above 128)
+    reach = int(np.unique(keys, return_counts=True)[1].max()) + 3
+    near = order[np.clip(np.searchsorted(keys[order], wanted)[:, None] + np.arange(-reach, reach), 0, keys.size - 1)]
     distance = np.max(np.abs(flat[near] - out[:, None]), axis=-1)
     source = near[np.arange(near.shape[0]), np.argmin(distance, axis=1)]
     is_fill = np.all(_close(y, np.float64(fill), tol), axis=-1)
     copied = (np.all(_close(out, flat[source], tol), axis=-1) & (source // (h * w) == image)).reshape(n, h, w) & ~is_fill
+    # a copy of a value that several pixels of the image hold (common in 16 bits) says nothing of
+    # where it came from: copied, but left out of the parameter intervals (row and column -1)
+    tied = (distance == distance.min(axis=1, keepdims=True)) & (near != source[:, None]) & (near // (h * w) == image[:, None])
+    placed = copied & ~tied.any(axis=1).reshape(n, h, w)
     pixel = (source % (h * w)).reshape(n, h, w)
-    rows, cols = np.where(copied, pixel // w, -1), np.where(copied, pixel % w, -1)
+    rows, cols = np.where(placed, pixel // w, -1), np.where(placed, pixel % w, -1)
     return rows, cols, is_fill, ~copied & ~is_fill
 
 
@@ -768,6 +787,341 @@ def _check_geometric(kind, x, y, params, tol, metrics, messages):
                 _censored_uniform(f_lo[:, axis], f_hi[:, axis], *law, name, metrics, messages, FALSE_ALARM / 4)
 
 
+# --- 16 bits: outputs rounded to float16 or bfloat16 ------------------------------------------------
+#
+# A float16 output carries 11 significant bits and a bfloat16 one 8 (0.5 between neighbours at 128):
+# the tolerance-based recovery above (a median of per-element estimates, compared back within rtol)
+# mistakes that rounding for a second parameter. In 16 bits each element is judged by interval
+# arithmetic instead. A value y of the format stands for every real that rounds to it, its cell
+# (distribution.rounding_cell: y minus half the gap below, plus half the gap above); every other
+# rounding of the documented formula, evaluated in the format, moves its result by at most u times
+# its magnitude (u = 2**-p, Higham's model; `_rounding_error`). So each element bounds the image's
+# parameter to an interval, exactly; the image's interval is their intersection (empty: no single
+# parameter explains the image, the fault the float32 check calls "not one d per image"); and the
+# parameter's documented law is tested on those intervals with the conservative KS test of
+# `_censored_uniform` (a parameter known to an interval, as the geometric kinds'), never on a point
+# estimate that carries the rounding. Before the law, each interval is widened to hold the draw it
+# came from (`_drawn_interval`): a parameter rounded to the format (one ulp at either end) or drawn in
+# it (a uniform of p - 1 random bits, floored to a grid of step 2**(1-p) of its range).
+# Nothing is widened by a tolerance: a wrong factor, a parameter per channel or per pixel, or the
+# wrong law shows as in float32 (tests/test_stochastic_images.py plants them in both formats).
+
+
+def _rounding_error(value, fmt):
+    """A bound on the error of one rounding to the format of a result of magnitude |value|: u |value|,
+    or below the smallest normal (subnormals flushed to zero) the smallest normal itself."""
+    return fmt.unit_roundoff * np.abs(value) + fmt.smallest_normal
+
+
+def _to_format(value, fmt):
+    from conformance.checks.distribution import to_format
+
+    return float(to_format(value, fmt))
+
+
+def _drawn_interval(lo, hi, lower, upper, fmt, unit=1.0):
+    """[lo, hi] (a parameter in `unit`s as the format computed it) widened to the interval of the
+    draw it was made from, as a fraction of `unit`: the computed parameter is the draw rounded to the
+    format (within an ulp), or drawn in it on a grid of step 2u (upper - lower), floored (module notes)."""
+    from reference_impl import rounding
+
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+    grid = 2.0 * fmt.unit_roundoff * (upper - lower)
+    return ((lo - rounding.ulp(lo, fmt)) / unit - grid, (hi + rounding.ulp(hi, fmt)) / unit + grid)
+
+
+def _interval_of_images(lower_bounds, upper_bounds):
+    """Per image (axis 0), the intersection of the element intervals."""
+    axes = tuple(range(1, np.ndim(lower_bounds)))
+    return np.max(lower_bounds, axis=axes), np.min(upper_bounds, axis=axes)
+
+
+def _report_images_without_parameter(bad, lo_e, hi_e, what, metrics, messages):
+    """Message for the images whose element intervals do not meet, naming two that conflict."""
+    metrics[f"images_not_{what['key']}"] = int(bad.sum())
+    if not bad.any():
+        return
+    i = int(np.argmax(bad))
+    low_at = np.unravel_index(int(np.argmax(lo_e[i])), lo_e[i].shape)
+    high_at = np.unravel_index(int(np.argmin(hi_e[i])), hi_e[i].shape)
+    messages.append(f"{int(bad.sum())} of {bad.size} images are not {what['rule']} within the rounding of "
+                    f"{what['format']} (e.g. image {i}: the element at {[int(v) for v in low_at]} needs "
+                    f"{what['name']} >= {float(lo_e[i][low_at]):.6g}, the one at {[int(v) for v in high_at]} "
+                    f"{what['name']} <= {float(hi_e[i][high_at]):.6g})")
+
+
+def _check_brightness_rounded(x, y, params, fmt, metrics, messages):
+    """y = clip(round(x + d), low, high), d one value of the format per image: an element strictly
+    inside value_range puts x + d in y's cell, one clipped to high (low) puts it at or above (below)
+    the cell's end; d / (high - low) against uniform(lower, upper)."""
+    from conformance.checks.distribution import rounding_cell
+
+    low, high = image_ref.value_range_argument(params.get("value_range", (0, 255)))
+    lower, upper = image_ref.brightness_range(params["factor"])
+    top, bottom = _to_format(high, fmt), _to_format(low, fmt)
+    cell_lo, cell_hi = rounding_cell(y, fmt)
+    d_lo = np.where(y <= bottom, -np.inf, cell_lo - x)
+    d_hi = np.where(y >= top, np.inf, cell_hi - x)
+    lo, hi = _interval_of_images(d_lo, d_hi)
+    outside = ((y < bottom) | (y > top)).any(axis=(1, 2, 3))
+    bad = (lo > hi) | outside
+    metrics.update(n_images=int(x.shape[0]), images_all_clipped=int(np.all((y <= bottom) | (y >= top), axis=(1, 2, 3)).sum()),
+                   images_outside_value_range=int(outside.sum()))
+    _report_images_without_parameter(lo > hi, d_lo, d_hi, {"key": "one_delta", "rule": "clip(x + d) with one d per image",
+                                                            "format": fmt.name, "name": "d"}, metrics, messages)
+    if outside.any():
+        messages.append(f"{int(outside.sum())} of {x.shape[0]} images have values outside value_range [{low}, {high}]")
+    f_lo, f_hi = _drawn_interval(lo[~bad], hi[~bad], lower, upper, fmt, unit=high - low)
+    _censored_uniform(f_lo, f_hi, lower, upper, "brightness factor", metrics, messages)
+
+
+def _check_contrast_rounded(x, y, params, fmt, metrics, messages):
+    """y = clip(round((x - m) f + m), low, high), m the image's channel mean as the format computes
+    it, one f per image. The rounded subtraction and product move the value before the last rounding
+    by at most u |f| |x - m| each, and the computed mean m may be off the exact one by the rounding of
+    a sum of H then W terms, gamma_(H + W + 2) max |x| (Higham Lemma 3.1, any order): each element
+    bounds f x + (1 - f) m to [L, U], y's cell widened by that error (one-sided where clipped). For a
+    common intercept (1 - f) m to exist in a channel, f (x_j - x_i) <= U_j - L_i for every pair of its
+    elements: that is exactly the condition, so the pairs give the interval of f each channel allows,
+    and the image's is their intersection over the channels."""
+    from conformance.checks.distribution import rounding_cell
+    from reference_impl import rounding
+
+    low, high = image_ref.value_range_argument(params.get("value_range", (0, 255)))
+    lower, upper = image_ref.contrast_range(params["factor"])
+    top, bottom = _to_format(high, fmt), _to_format(low, fmt)
+    n, h, w, c = x.shape
+    f_max = max(abs(lower), abs(upper)) * (1 + 4 * fmt.unit_roundoff) + 2 * fmt.unit_roundoff * (upper - lower)
+    mean_error = float(rounding.gamma(h + w + 2, fmt.unit_roundoff)) * float(np.max(np.abs(x)))
+    spread = np.abs(x - x.mean(axis=(1, 2), keepdims=True)) + mean_error
+    error = 2.0 * _rounding_error(f_max * spread, fmt)
+    cell_lo, cell_hi = rounding_cell(y, fmt)
+    big_l = np.where(y <= bottom, -np.inf, cell_lo - error).reshape(n, h * w, c)
+    big_u = np.where(y >= top, np.inf, cell_hi + error).reshape(n, h * w, c)
+    xs = x.reshape(n, h * w, c)
+    dx = xs[:, None, :, :] - xs[:, :, None, :]  # [n, i, j, c]: x_j - x_i
+    upper_pair = big_u[:, None, :, :] - big_l[:, :, None, :]  # U_j - L_i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = upper_pair / np.where(dx == 0, 1.0, dx)
+    f_hi = np.min(np.where(dx > 0, ratio, np.inf), axis=(1, 2, 3))
+    f_lo = np.max(np.where(dx < 0, ratio, -np.inf), axis=(1, 2, 3))
+    tied = np.any((dx == 0) & (upper_pair < 0), axis=(1, 2, 3))  # equal inputs, disjoint outputs
+    outside = ((y < bottom) | (y > top)).any(axis=(1, 2, 3))
+    bad = (f_lo > f_hi) | tied | outside
+    metrics.update(n_images=n, images_not_one_factor=int(bad.sum()), images_outside_value_range=int(outside.sum()),
+                   contrast_mean_error_bound=mean_error)
+    if bad.any():
+        i = int(np.argmax(bad))
+        messages.append(f"{int(bad.sum())} of {n} images are not clip((x - mean) * f + mean) with one f per image within "
+                        f"the rounding of {fmt.name} (e.g. image {i}: its elements need f >= {f_lo[i]:.6g} and "
+                        f"f <= {f_hi[i]:.6g})")
+    lo, hi = _drawn_interval(f_lo[~bad], f_hi[~bad], lower, upper, fmt)
+    _censored_uniform(lo, hi, lower, upper, "contrast factor", metrics, messages)
+
+
+def _check_solarization_rounded(x, y, params, fmt, metrics, messages):
+    """z = clip(x + a (high - low)), y = low + high - z above a threshold, else z, evaluated in the
+    format: x mapped to 0..255, a added, the mirror 255 - z, mapped back, each rounding within u of its
+    result (`_rounding_error`: E per element). An element kept puts z within E of y's cell, one
+    solarized puts low + high - z there; at the image's most supported addition each element is
+    classified (kept, solarized, or both: left out), and each classified element bounds a to an
+    interval (one-sided where z is clipped); the image's a is their intersection, its threshold lies
+    between the kept z and the solarized z (each within E), both tested as intervals."""
+    from conformance.checks.distribution import rounding_cell
+
+    low, high = image_ref.value_range_argument(params.get("value_range", (0, 255)))
+    span, mirror = high - low, low + high
+    (a0, a1), (t0, t1) = image_ref.solarization_ranges(params.get("addition_factor", 0.0), params.get("threshold_factor", 0.0))
+    n = x.shape[0]
+    cell_lo, cell_hi = rounding_cell(y, fmt)
+    # the chain in 0..255 units, u times each result: x mapped to 0..255 (two roundings), + a, then
+    # z mapped back (kept) or 255 - z and that mapped back (solarized); the last rounding is y's cell.
+    # First with z and 255 - z at their largest, 255, to classify; then with the element's own z.
+    px = (x - low) / span * 255
+    a_max = max(abs(a0), abs(a1)) * 255
+    to_value = span / 255
+    base = 2 * _rounding_error(px, fmt) + _rounding_error(np.abs(px) + a_max, fmt)
+    error = (base + 2 * _rounding_error(255.0, fmt)) * to_value
+    additions, a_lo, a_hi = np.full(n, np.nan), np.full(n, -np.inf), np.full(n, np.inf)
+    t_lo, t_hi, unexplained = np.full(n, -np.inf), np.full(n, np.inf), []
+    for i in range(n):
+        xi, lo_i, hi_i, e = x[i].ravel(), (cell_lo[i].ravel()), (cell_hi[i].ravel()), error[i].ravel()
+        yi = y[i].ravel()
+
+        def fits(z, e=e, e_mirror=e):  # (kept, solarized) for sums z, per element
+            return ((z >= lo_i - e) & (z <= hi_i + e)), ((mirror - z >= lo_i - e_mirror) & (mirror - z <= hi_i + e_mirror))
+
+        candidates = np.concatenate([yi - xi, mirror - yi - xi])
+        z = np.clip(xi + candidates[:, None], low, high)
+        kept, solarized = fits(z)
+        score = (kept | solarized).sum(axis=1)
+        if score.max() < xi.size:
+            unexplained.append(i)
+            continue
+        additions[i] = np.median(candidates[score == score.max()])
+        z = np.clip(xi + additions[i], low, high)
+        z_px = (z - low) / to_value
+        e_kept = (base[i].ravel() + _rounding_error(z_px, fmt)) * to_value
+        e_solarized = (base[i].ravel() + 2 * _rounding_error(255.0 - z_px, fmt)) * to_value
+        kept, solarized = fits(z, e_kept, e_solarized)
+        only_kept, only_solarized = kept & ~solarized, solarized & ~kept
+        e = np.where(only_kept, e_kept, e_solarized)
+        # the interval of a: z = clip(x + a) within [zl, zu] for each classified element
+        zl = np.where(only_kept, lo_i - e, mirror - hi_i - e)
+        zu = np.where(only_kept, hi_i + e, mirror - lo_i + e)
+        classified = only_kept | only_solarized
+        lower_a = np.where(classified & (zl > low), zl - xi, -np.inf)
+        upper_a = np.where(classified & (zu < high), zu - xi, np.inf)
+        a_lo[i], a_hi[i] = lower_a.max(), upper_a.min()
+        if a_lo[i] > a_hi[i]:
+            unexplained.append(i)
+            continue
+        # the threshold: above every kept z, at or below every solarized z (z over the interval of a)
+        z_low, z_high = np.clip(xi + a_lo[i], low, high), np.clip(xi + a_hi[i], low, high)
+        if only_kept.any():
+            t_lo[i] = np.max((z_low - e)[only_kept])
+        if only_solarized.any():
+            t_hi[i] = np.min((z_high + e)[only_solarized])
+        if t_lo[i] > t_hi[i]:
+            unexplained.append(i)
+    metrics.update(n_images=n, images_not_solarized_by_one_rule=len(unexplained))
+    if unexplained:
+        i = unexplained[0]
+        messages.append(f"{len(unexplained)} of {n} images are not clip(x + a) solarized above one threshold, with one "
+                        f"addition a per image, within the rounding of {fmt.name} (e.g. image {i}: max abs difference "
+                        f"from the input {float(np.max(np.abs(y[i] - x[i]))):.4g})")
+    good = np.setdiff1d(np.arange(n), unexplained)
+    lo, hi = _drawn_interval(a_lo[good], a_hi[good], a0, a1, fmt, unit=span)
+    _censored_uniform(lo, hi, a0, a1, "addition", metrics, messages)
+    lo, hi = _drawn_interval(t_lo[good] - low, t_hi[good] - low, t0, t1, fmt, unit=span)
+    _censored_uniform(lo, hi, t0, t1, "threshold", metrics, messages)
+
+
+# the ramp of hsv_to_rgb (the share of S taken off a channel) as TensorFlow computes it in the
+# format: the hue rounded (u), 6 h (6 u + 6 u), minus a sector's offset (up to 4 u), the absolute
+# value minus 1 or 2 (2 u): below 20 u; 26 u leaves room for a hue computed in the format
+HUE_RAMP_ULPS = 26.0
+
+
+def _check_saturation_rounded(x, y, params, fmt, metrics, messages):
+    """HSV saturation times m (= f / (1 - f)), hue and value kept, evaluated in the format: a channel
+    is V (1 - S' c), S' the new saturation, c in [0, 1] the channel's ramp from the hue (1 for the
+    smallest channel, 0 for the largest). The smallest channel is round(round(1 - S') V) while its
+    ramp stays exactly 1 (its unclipped value is off 1 by more than HUE_RAMP_ULPS u, i.e. the channel
+    does not nearly tie the middle one; else S' c may also be short by that much): so its cell gives
+    S' to an interval, and S' = round(S m), S = (V - min) / V rounded twice, gives m to an interval;
+    the image's m is their intersection over the pixels below the cap (smallest channel above 0).
+    Then each channel must meet V (1 - S' c), c within HUE_RAMP_ULPS u (clipped to [0, 1]), S' over
+    the interval, within 6 u V (the roundings of 1 - S', S' c, the sum and the product by V).
+    f = m / (1 + m) against uniform(lower, upper), m widened by an ulp (rounded to the format)."""
+    from conformance.checks.distribution import rounding_cell
+
+    lower, upper = image_ref.zero_based_range(params["factor"])
+    u = fmt.unit_roundoff
+    ramp_error = HUE_RAMP_ULPS * u
+    n = x.shape[0]
+    hue, sx, v = image_ref.rgb_to_hsv(x)
+    ramp = 1.0 - image_ref.hsv_to_rgb(hue, np.ones_like(hue), np.ones_like(hue))  # c per channel
+    ordered = np.sort(x, axis=-1)
+    spread = ordered[..., 2] - ordered[..., 0]
+    apart = (ordered[..., 1] - ordered[..., 0]) > 1.5 * ramp_error * spread  # the smallest channel's ramp is 1
+    y_min = np.take_along_axis(y, np.argmin(x, axis=-1)[..., None], axis=-1)[..., 0]
+    cell_lo, cell_hi = rounding_cell(y_min, fmt)
+    usable = (sx > 0.05) & (cell_lo > 0) & (v > 0)
+    safe_v, safe_s = np.where(v > 0, v, 1.0), np.where(sx > 0, sx, 1.0)
+    # 1 - S' in [cell_lo / (V (1 + u)**2) - ramp slack, cell_hi / (V (1 - u)**2)]; S' = S m (1 + d)**3
+    s_lo = 1 - cell_hi / (safe_v * (1 - u) ** 2)
+    s_hi = 1 - cell_lo / (safe_v * (1 + u) ** 2) + np.where(apart, 0.0, ramp_error)
+    m_lo = np.where(usable, s_lo / (safe_s * (1 + u) ** 3), -np.inf)
+    m_hi = np.where(usable, s_hi / (safe_s * (1 - u) ** 3), np.inf)
+    lo, hi = _interval_of_images(m_lo, m_hi)
+    known = np.isfinite(lo) & np.isfinite(hi)
+    inconsistent = lo > hi
+    checked = known & ~inconsistent
+    # every channel against V (1 - S' c) over the interval of m and the ramp's error
+    m_ends = [np.where(checked, m, 0.0)[:, None, None] for m in (np.maximum(lo, 0.0), hi)]
+    s_new = [np.clip(sx * m * (1 + sign * 3 * u), 0.0, 1.0)[..., None] for m, sign in zip(m_ends, (-1, 1))]
+    vv = v[..., None]
+    expected_lo = vv * (1 - s_new[1] * np.minimum(1.0, ramp + ramp_error)) - 6 * u * vv
+    expected_hi = vv * (1 - s_new[0] * np.maximum(0.0, ramp - ramp_error)) + 6 * u * vv
+    y_lo, y_hi = rounding_cell(y, fmt)
+    wrong = ((y_hi < expected_lo) | (y_lo > expected_hi)) & checked[:, None, None, None]
+    metrics.update(n_images=n, images_without_estimate=int((~known).sum()), images_not_one_multiplier=int(inconsistent.sum()),
+                   elements_off_one_multiplier_per_image=int(wrong.sum()))
+    if inconsistent.any():
+        i = int(np.argmax(inconsistent))
+        messages.append(f"{int(inconsistent.sum())} of {n} images have their saturation multiplied by no single m within "
+                        f"the rounding of {fmt.name} (e.g. image {i}: its pixels need m >= {lo[i]:.6g} and m <= {hi[i]:.6g})")
+    if wrong.any():
+        i = np.unravel_index(int(np.argmax(wrong)), x.shape)
+        messages.append(f"{int(wrong.sum())} of {x.size} elements are not the input with its saturation multiplied by one "
+                        f"m per image and capped at 1, within the rounding of {fmt.name} (e.g. at {[int(v) for v in i]}: x "
+                        f"{x[i[:3]].round(4).tolist()}, y {y[i[:3]].round(4).tolist()}, expected between "
+                        f"{expected_lo[i[:3]].round(4).tolist()} and {expected_hi[i[:3]].round(4).tolist()} for m in "
+                        f"[{lo[i[0]]:.6g}, {hi[i[0]]:.6g}])")
+    m_lo, m_hi = _drawn_interval(lo[checked], hi[checked], 0.0, 0.0, fmt)  # m rounded to the format
+    m_lo = np.maximum(m_lo, 0.0)
+    f_lo, f_hi = m_lo / (1 + m_lo), m_hi / (1 + m_hi)
+    _censored_uniform(f_lo - 2 * u * (upper - lower), f_hi + 2 * u * (upper - lower), lower, upper, "saturation factor",
+                      metrics, messages)
+
+
+def _check_mixup_rounded(x, y, params, fmt, metrics, messages):
+    """y_i = round(w x_i + (1 - w) x_j) in the format: w rounded to it, 1 - w, both products and the
+    sum each within u of their results, so w (x_i - x_j) lies in y's cell minus x_j, widened by
+    E = u (w |x_i| + 2 (1 - w) |x_j|) (w at most 1 on a first pass, then the interval's own ends).
+    Each element with x_i != x_j bounds w; the partner is the image whose elements all agree; an image
+    whose output is its input within E counts as [0, 1] (its partner may be itself, or w within
+    rounding of 1), as in float32. The Beta(alpha, alpha) cdf of each interval, widened by an ulp at
+    either end (w rounded to the format), against uniform(0, 1) (`_censored_uniform`)."""
+    from conformance.checks.distribution import rounding_cell
+
+    alpha = image_ref.mixup_alpha(params.get("alpha", 0.2))
+    u = fmt.unit_roundoff
+    n = x.shape[0]
+    flat, out = x.reshape(n, -1), y.reshape(n, -1)
+    cell_lo, cell_hi = (c.reshape(n, -1) for c in rounding_cell(y, fmt))
+    w_lo, w_hi, unmixed, unexplained = np.full(n, np.nan), np.full(n, np.nan), 0, []
+    for i in range(n):
+        if np.all((flat[i] >= cell_lo[i] - 3.01 * _rounding_error(flat[i], fmt))
+                  & (flat[i] <= cell_hi[i] + 3.01 * _rounding_error(flat[i], fmt))):
+            unmixed += 1
+            continue
+        d = flat[i][None, :] - flat  # x_i - x_j, per partner j
+        lo_j, hi_j = np.full(n, 0.0), np.full(n, 1.0)
+        for _ in range(2):  # the error bound from w's interval, twice
+            e = (1.01 * u * (hi_j[:, None] * np.abs(flat[i])[None, :] + 2 * (1 - lo_j[:, None]) * np.abs(flat))
+                 + 3 * fmt.smallest_normal)
+            a, b = cell_lo[i][None, :] - flat - e, cell_hi[i][None, :] - flat + e  # w d in [a, b]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                low_w = np.where(d > 0, a / d, np.where(d < 0, b / d, -np.inf))
+                high_w = np.where(d > 0, b / d, np.where(d < 0, a / d, np.inf))
+            possible = np.all((d != 0) | ((a <= 0) & (b >= 0)), axis=1)  # x_i = x_j: y must be x_j
+            lo_j = np.where(possible, np.maximum(low_w.max(axis=1), 0.0), np.inf)
+            hi_j = np.where(possible, np.minimum(high_w.min(axis=1), 1.0), -np.inf)
+        lo_j[i], hi_j[i] = np.inf, -np.inf
+        partners = np.flatnonzero(lo_j <= hi_j)
+        if partners.size == 0:
+            unexplained.append(i)
+            continue
+        w_lo[i], w_hi[i] = lo_j[partners].min(), hi_j[partners].max()
+    metrics.update(n_images=n, images_unmixed=unmixed, images_not_a_mix_of_two=len(unexplained))
+    if unexplained:
+        messages.append(f"{len(unexplained)} of {n} images are no mix lambda x_i + (1 - lambda) x_j of their input and "
+                        f"another image of the batch within the rounding of {fmt.name} (e.g. image {unexplained[0]})")
+    mixed = ~np.isnan(w_lo)
+    lo, hi = _drawn_interval(w_lo[mixed], w_hi[mixed], 0.0, 0.0, fmt)
+    metrics["mixing_weight_mean"] = float(np.mean((w_lo[mixed] + w_hi[mixed]) / 2)) if mixed.any() else None
+    u_lo = np.concatenate([image_ref.mixup_weight_cdf(np.clip(lo, 0, 1), alpha), np.zeros(unmixed)])
+    u_hi = np.concatenate([image_ref.mixup_weight_cdf(np.clip(hi, 0, 1), alpha), np.ones(unmixed)])
+    _censored_uniform(u_lo, u_hi, 0.0, 1.0, f"Beta({alpha}, {alpha}) cdf of the mixing weight", metrics, messages)
+
+
+ROUNDED_IMAGE_KINDS = {"brightness": _check_brightness_rounded, "contrast": _check_contrast_rounded,
+                       "solarization": _check_solarization_rounded, "saturation": _check_saturation_rounded,
+                       "mixup": _check_mixup_rounded}
+
+
 def _shape_kept(kind):
     return kind != "crop"
 
@@ -791,13 +1145,24 @@ def _dropout_arguments(op, case, x):
         ref.dropout_scale(float(case.params["rate"]))
 
 
-def check(kind: str, x: np.ndarray, y: np.ndarray, params: dict, layer: str, tol: dict):
-    """(ok, message, metrics) for one training-mode output y of input x."""
+def check(kind: str, x: np.ndarray, y: np.ndarray, params: dict, layer: str, tol: dict, dtype: str | None = None):
+    """(ok, message, metrics) for one training-mode output y of input x, computed in `dtype` (the
+    case's: float16, bfloat16 or a mixed policy computing in them selects the checks that account
+    for the rounding of the output, module docstring; None, float32, float64: the tolerance `tol`)."""
+    from conformance.checks.distribution import rounded_format
+
+    fmt = rounded_format(dtype)
     messages, metrics = [], {"n_elements": int(x.size)}
+    if fmt is not None:
+        metrics["rounded_to"] = fmt.name
     if kind in IMAGE_KINDS:
         if _shape_kept(kind) and y.shape != x.shape:
             return False, f"output shape {list(y.shape)}, input shape {list(x.shape)}: the layer keeps the shape", metrics
-        IMAGE_KINDS[kind](np.asarray(x, np.float64), np.asarray(y, np.float64), params, tol, metrics, messages)
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        if fmt is not None and kind in ROUNDED_IMAGE_KINDS:
+            ROUNDED_IMAGE_KINDS[kind](x, y, params, fmt, metrics, messages)
+        else:
+            IMAGE_KINDS[kind](x, y, params, tol, metrics, messages)
     elif kind in ("dropout", "alpha_dropout"):
         rate = float(params["rate"])
         shape = ref.mask_shape(layer, x.shape, noise_shape=params.get("noise_shape"), data_format=params.get("data_format") or "channels_last")
@@ -808,23 +1173,33 @@ def check(kind: str, x: np.ndarray, y: np.ndarray, params: dict, layer: str, tol
             kept_value, dropped_value = a * x + b, np.full_like(x, a * ref.ALPHA_PRIME + b)
             metrics.update(a=a, b=b)
         close = lambda target: np.abs(y - target) <= tol["atol"] + tol["rtol"] * np.abs(target)
-        kept, dropped = close(kept_value), close(dropped_value) & ~close(kept_value)
-        neither = int((~kept & ~dropped).sum())
+        near_kept, near_dropped = close(kept_value), close(dropped_value)
+        # surely kept, surely dropped; an element near both (a kept value within the tolerance of
+        # the dropped one) is either
+        kept, dropped = near_kept & ~near_dropped, near_dropped & ~near_kept
+        neither = int((~near_kept & ~near_dropped).sum())
         metrics["neither_kept_nor_dropped"] = neither
         if neither:
-            i = np.unravel_index(int(np.argmax(~kept & ~dropped)), x.shape)
+            i = np.unravel_index(int(np.argmax(~near_kept & ~near_dropped)), x.shape)
             messages.append(f"{neither} elements are neither the kept value nor the dropped one (e.g. at {list(i)}: "
                             f"x {x[i]!r}, y {y[i]!r}, kept would be {kept_value[i]!r})")
-        mask = _mask_is_broadcast(kept, shape, metrics, messages)
-        _binomial_test(int((~mask).sum()), int(mask.size), rate, metrics, messages, FALSE_ALARM / 2)
+        mask, decided = _mask_is_broadcast(kept, dropped, shape, metrics, messages)
+        metrics["undecided_mask_entries"] = int((~decided).sum())
+        _binomial_test(int((~mask & decided).sum()), int(decided.sum()), rate, metrics, messages, FALSE_ALARM / 2)
     else:
-        from conformance.checks.distribution import check_samples
+        from conformance.checks.distribution import check_rounded_samples, check_samples
 
         if kind == "gaussian_noise":
             samples, dist = y - x, Distribution("normal", loc=0.0, stddev=float(params["stddev"]))
         else:
             samples, dist = y / x, Distribution("normal", loc=1.0, stddev=ref.gaussian_dropout_stddev(float(params["rate"])))
-        result = check_samples(samples, dist, false_alarm=FALSE_ALARM)
+        if fmt is None:
+            result = check_samples(samples, dist, false_alarm=FALSE_ALARM)
+        elif kind == "gaussian_noise":  # y = round(x + noise): the noise known to y's rounding cell
+            result = check_rounded_samples(y, dist, fmt, offset=x, false_alarm=FALSE_ALARM)
+        else:  # y = round(x * noise); x = 0 says nothing of the noise
+            informative = x != 0
+            result = check_rounded_samples(y[informative], dist, fmt, scale=x[informative], false_alarm=FALSE_ALARM)
         metrics.update(result.metrics)
         if not result.ok:
             messages.append(result.message)
@@ -846,7 +1221,8 @@ def judge(op, case, target, timings) -> Verdict:
     keras = target.run_layer(op, case, [x], None, [call], timings)
 
     def compare():
-        ok, message, metrics = check(op.stochastic, x, keras.output, case.params, op.keras_class, case.effective_tolerance)
+        ok, message, metrics = check(op.stochastic, x, keras.output, case.params, op.keras_class, case.effective_tolerance,
+                                     case.dtype)
         return ([] if ok else [message]), metrics
 
     with timings("judge"):

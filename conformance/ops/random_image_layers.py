@@ -97,6 +97,11 @@ def _modelled(name: str):
     return check
 
 
+def _inference_params(params: dict) -> dict:
+    """The arguments the documented inference depends on."""
+    return {k: v for k, v in params.items() if k in ("height", "width", "value_range", "bins")}
+
+
 def _layer(name: str) -> LayerOp:
     types, required = ARGUMENTS[name]
     example_params = _EXAMPLE_PARAMS.get(name, {"factor": 0.5} if "factor" in required else {})
@@ -108,8 +113,10 @@ def _layer(name: str) -> LayerOp:
         keras_class=name,
         predict_weights=lambda params, shape: (ref.output_shape(name, shape, **params), {})[1],
         predict_output=lambda params, shape: ref.output_shape(name, shape, **params),
-        compute=lambda x, weights, params, call: ref.inference(
-            name, x, {k: v for k, v in params.items() if k in ("height", "width", "value_range", "bins")}),
+        compute=lambda x, weights, params, call: ref.inference(name, x, _inference_params(params)),
+        # at inference, and for AutoContrast in training too (the same formula); the other
+        # layers in training are judged statistically, not by this bound
+        error_bound=lambda x, weights, params, call, fmt, output=None: ref.inference_error_bound(name, x, _inference_params(params), fmt),
         call_params={"training": P.BOOL},
         check_modelled=_modelled(name),
         stochastic=ref.STOCHASTIC.get(name),

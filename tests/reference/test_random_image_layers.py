@@ -142,3 +142,59 @@ def test_crop_locations():
     assert ref.crop_locations(2, 2, 2, 2) == [(0, 0)]
     with pytest.raises(ValueError, match="does not fit"):
         ref.crop_locations(2, 5, 3, 3)
+
+
+# --- error bounds of the inference -----------------------------------------------------------------
+
+from reference_impl import preprocessing  # noqa: E402
+from reference_impl import rounding  # noqa: E402
+
+
+def _auto_contrast_in(t, x, low, high, through_standard_range):
+    """AutoContrast in the type t: directly, low + (x - m) (high - low) / (M - m), or mapped to
+    [0, 255], stretched there as x' s + (-m' s), and mapped back."""
+    x = x.astype(t)
+    if through_standard_range:
+        x = ((x - t(low)).astype(t) * t(255.0 / (high - low))).astype(t)
+        m, big_m = x.min(axis=(1, 2), keepdims=True), x.max(axis=(1, 2), keepdims=True)
+        scale = (t(255.0) / (big_m - m).astype(t)).astype(t)
+        y = np.clip(((x * scale).astype(t) + (-m * scale).astype(t)).astype(t), 0, 255).astype(t)
+        return ((y * t((high - low) / 255.0)).astype(t) + t(low)).astype(t).astype(np.float64)
+    m, big_m = x.min(axis=(1, 2), keepdims=True), x.max(axis=(1, 2), keepdims=True)
+    r = (t(high - low) / (big_m - m).astype(t)).astype(t)
+    return np.clip((t(low) + ((x - m).astype(t) * r).astype(t)).astype(t), low, high).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("value_range", [(0, 255), (-1, 1)])
+def test_auto_contrast_bound_holds_for_evaluations_in_the_format(dtype, value_range):
+    fmt = rounding.format_of(np.dtype(dtype).name)
+    low, high = value_range
+    rng = np.random.default_rng(8)
+    x = (low + (high - low) * rng.uniform(0.2, 0.8, size=(3, 6, 7, 3))).astype(dtype).astype(np.float64)
+    exact = ref.auto_contrast(x, value_range=value_range)
+    bound = ref.auto_contrast_error_bound(x, fmt, value_range=value_range)
+    for through in (False, True):
+        assert np.all(np.abs(_auto_contrast_in(dtype, x, low, high, through) - exact) <= bound), through
+    if dtype == np.float32:
+        # a 1e-3 scale error in the stretch is caught
+        wrong = np.clip(low + (x - x.min(axis=(1, 2), keepdims=True)) * (high - low) * (1 + 1e-3)
+                        / np.ptp(x, axis=(1, 2), keepdims=True), low, high)
+        assert np.any(np.abs(wrong - exact) > bound)
+    # by hand at the channel's minimum (v = low): gamma_12 (2 |m| r + 2 |low| r + 2 |low|) + 12 tiny
+    m = x.min(axis=(1, 2), keepdims=True)
+    r = (high - low) / np.ptp(x, axis=(1, 2), keepdims=True)
+    at_min = rounding.gamma(12, fmt.unit_roundoff) * (2 * np.abs(m) * r + 2 * abs(low) * r + 2 * abs(low)) + 12 * fmt.smallest_normal
+    where = x == m
+    np.testing.assert_allclose(bound[where], np.broadcast_to(at_min, x.shape)[where], rtol=1e-12)
+
+
+def test_inference_bounds_are_exact_for_the_identities_and_the_resize_bound_for_random_crop():
+    fmt = rounding.format_of("float16")
+    x = np.random.default_rng(9).normal(127.5, 30, size=(2, 10, 8, 3))
+    assert np.all(ref.inference_error_bound("RandomFlip", x, {}, fmt) == 0)
+    assert np.all(ref.inference_error_bound("RandomCrop", x, {"height": 10, "width": 5}, fmt) == 0)  # a crop
+    # 3 x 4 from the centred 6 x 8 window (rows 2..7): its bilinear resize's bound
+    np.testing.assert_array_equal(ref.inference_error_bound("RandomCrop", x, {"height": 3, "width": 4}, fmt),
+                                  preprocessing.resize_error_bound(x[:, 2:8], 3, 4, "bilinear", False, fmt))
+    assert ref.inference_error_bound("Equalization", x, {}, fmt) is None
