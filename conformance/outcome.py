@@ -26,6 +26,8 @@ class SideOutcome:
     state: dict = field(default_factory=dict)  # state variables after the last call, further outputs, losses
     eager_output: np.ndarray | None = None  # in a compiled mode: the same layer's eager output
     error_bound: np.ndarray | None = None  # reference only: the formula's own rounding bound per element
+    # reference only: the bounds of further outputs and state variables, by their name in `state`
+    state_bounds: dict = field(default_factory=dict)
     # target only, a layer case: {"output": dtype name, "variables": {name: dtype name}}
     dtypes: dict | None = None
     # target only, when asked for (conformance.checks.gradients): the vector-Jacobian product

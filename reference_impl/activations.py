@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from reference_impl import rounding
+
 # SELU constants (Klambauer et al., 2017); the Keras docstring rounds them to 1.67326324 / 1.05070098.
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -439,6 +441,198 @@ def log_softmax(x, axis=-1):
         y = shifted - np.log(np.sum(np.exp(shifted), axis=axes, keepdims=True))
         y = np.where(m == -np.inf, np.nan, y)
     return _one_hot_at_plus_inf(x, axes, m, y, (0.0, -np.inf))
+
+
+# --- error bounds of softmax, log_softmax and glu (reference_impl.rounding's model) ------------
+
+# A library exp or log is within 2 ulps of the exact value, a relative error of at most 4 u
+# (one ulp of y is between u |y| and 2 u |y|); float16 and bfloat16 kernels that evaluate it in
+# float32 and round once are within 0.5 ulp of their own format, well inside.
+LIBRARY_FUNCTION_ERROR = 4.0  # in units of u
+
+
+def _corner_moves(y, dz, axes):
+    """(up, down): the largest relative rise and fall of softmax_i over the box |e_j| <= dz_j,
+    softmax(x + e)_i / y_i - 1 and 1 - softmax(x + e)_i / y_i (y = softmax(x)). softmax(x + e)_i =
+    y_i exp(e_i) / sum_j y_j exp(e_j) increases with e_i and decreases with every other e_j,
+    so its extremes are the corners e_i = +-dz_i, e_j = -+dz_j (j != i):
+
+        up_i   = ((1 - y_i) expm1(dz_i) - R-_i) / (1 + y_i expm1(dz_i) + R-_i),   R-_i = sum_{j != i} y_j expm1(-dz_j) <= 0
+        down_i = (R+_i - (1 - y_i) expm1(-dz_i)) / (1 + y_i expm1(-dz_i) + R+_i), R+_i = sum_{j != i} y_j expm1(dz_j) >= 0
+
+    (sum_j y_j = 1). Exact over the box, where the first-order y_i (dz_i + sum_j y_j dz_j)
+    overstates a dominant probability's move by 1 / (1 - y_i): its own dz_i moves the
+    normalizer with it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        rise, fall = np.expm1(dz), np.expm1(-dz)
+        others_fall = np.minimum(np.sum(np.where(y > 0, y * fall, 0.0), axis=axes, keepdims=True) - y * fall, 0.0)
+        others_rise = np.maximum(np.sum(np.where(y > 0, y * rise, 0.0), axis=axes, keepdims=True) - y * rise, 0.0)
+        rest = np.maximum(1.0 - y, 0.0)
+        up = np.maximum(rest * rise - others_fall, 0.0) / (1.0 + y * rise + others_fall)
+        down = np.maximum(others_rise - rest * fall, 0.0) / (1.0 + y * fall + others_rise)
+    # an unbounded dz (inf, or 0 * inf above): anything
+    return np.where(np.isnan(up), np.inf, up), np.where(np.isnan(down), 1.0, np.minimum(down, 1.0))
+
+
+def _normalizer_error(y_high, d_high, n, axes, fmt):
+    """(rho, sigma): bounds on the relative errors of each computed exp(x_j - m) and of the
+    computed sum S = sum_j exp(x_j - m), in the format `fmt`, per element and per slice of n
+    elements along `axes`.
+
+    rho_j = (1 + E u) exp(u |d_j|) - 1: the difference d_j = x_j - m rounded once (|dd_j| <=
+    u |d_j|, which exp turns into the relative error exp(u |d_j|) - 1: large where |d_j| is, in
+    a row of large spread) and exp's own E u (E = LIBRARY_FUNCTION_ERROR). Each exp below the
+    normal range may also be flushed, an absolute error of at most tiny (the smallest normal).
+    sigma = A + 2 n tiny + gamma_{n-1} (1 + A + n tiny), A = sum_j y_j rho_j: the exps' errors,
+    their flushes and those of partial sums (n of each), and the n - 1 additions in any order
+    (Higham (4.4): gamma_{n-1} times the sum of the terms), all relative to S, which is >= 1
+    (its largest term is exp(0) = 1). y_high, d_high: upper bounds on y and |d| at the point
+    evaluated."""
+    u, tiny = fmt.unit_roundoff, fmt.smallest_normal
+    with np.errstate(over="ignore", invalid="ignore"):
+        rho = np.expm1(d_high * u) + LIBRARY_FUNCTION_ERROR * u * np.exp(d_high * u)
+        weighted = np.sum(np.where(y_high > 0, y_high * rho, 0.0), axis=axes, keepdims=True)
+    sigma = weighted + 2 * n * tiny + rounding.gamma(max(n - 1, 0), u) * (1.0 + weighted + n * tiny)
+    return rho, sigma
+
+
+def _slice_size(shape, axes):
+    return math.prod(shape[a] for a in axes)
+
+
+def softmax_error_bound(x, fmt, axis=-1, *, keep=None, dz=None):
+    """Per-element bound on |computed - softmax(x)| for softmax evaluated in the format `fmt`
+    (a rounding.Format) as documented, y_i = exp(x_i - m) / sum_j exp(x_j - m), m = max x over
+    `axis` (an int or a tuple), with the sum in any order and the division as one division or a
+    reciprocal and a product; or None where gamma_{n-1} is undefined (n u >= 1).
+
+    keep (optional, broadcast to x): the Softmax layer's mask; masked positions are 0 (bound
+    tiny: what a masked logit shifted far down leaves after exp) and take no part.
+    dz (optional, broadcast to x): a bound on an error x already carries (a Dense layer's sum
+    of products before its softmax activation). The bound is then the move of softmax over
+    the box |e_j| <= dz_j plus its own evaluation error at the moved point:
+
+    move_i = y_i max(up_i, down_i), the exact extremes of softmax over the box (_corner_moves:
+      about y_i ((1 - y_i) dz_i + sum_{j != i} y_j dz_j) for small dz);
+    own_i = err_i + gamma_2 (y'_i + err_i) + tiny, err_i = (y'_i rho_i + tiny + y'_i sigma) / (1 - sigma)
+      (_normalizer_error's rho and sigma: computed exp_i / computed S against exp_i / S is
+      (a_i + y_i b) / (S - b) with |computed exp_i - exp_i| <= a_i = S (y_i rho_i) + tiny and
+      |computed S - S| <= b = S sigma; gamma_2 for the division or reciprocal and product;
+      tiny for a result flushed to zero), with y' = min(y + move, 1) and |d'_j| = |d_j| + dz_j
+      + max dz the values at the moved point.
+    An evaluation that does not subtract the max has the same value and no rounding of d, so
+    this bound holds for it too while its exps stay in the normal range (it overflows in
+    float16 above x = 11.09: not a correct evaluation there).
+    Slices holding +inf or NaN (one-hot or NaN, judged by their position) get 0.
+    """
+    parts = softmax_error_parts(x, fmt, axis, keep=keep, dz=dz)
+    return None if parts is None else parts[0] + parts[1]
+
+
+def softmax_error_parts(x, fmt, axis=-1, *, keep=None, dz=None):
+    """(move, own) of softmax_error_bound, or None: the bound on |softmax(x + e) - softmax(x)|
+    over the box |e| <= dz, and the bound on the evaluation's own error at x + e. They are kept
+    apart for a weighted sum of the probabilities (attention): the move sums to 0 over the
+    axis (both are probabilities), so it may weigh values relative to any common offset."""
+    x = _f64(x)
+    axes = _axes("axis", axis, x.ndim, allow_tuple=True)
+    n = _slice_size(x.shape, axes)
+    if (n - 1) * fmt.unit_roundoff >= 1:
+        return None
+    kept = np.ones(x.shape, dtype=bool) if keep is None else np.broadcast_to(np.asarray(keep).astype(bool), x.shape)
+    y = softmax_layer(x, axis=axes, mask=None if keep is None else kept)
+    dz = np.where(kept, np.broadcast_to(0.0 if dz is None else _f64(dz), x.shape), 0.0)
+    dz = np.where(np.isnan(dz), np.inf, dz)
+    tiny = fmt.smallest_normal
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # an all-masked slice: 0 / 0
+        shifted = np.where(kept, x, -np.inf)
+        m = np.max(shifted, axis=axes, keepdims=True)
+        d = np.abs(shifted - np.where(np.isfinite(m), m, 0.0))
+        up, down = _corner_moves(y, dz, axes)
+        move = np.where(y > 0, np.minimum(y * np.maximum(up, down), 1.0), 0.0)
+        y_high = np.minimum(y + move, 1.0)
+        d_high = d + dz + np.max(dz, axis=axes, keepdims=True)
+        rho, sigma = _normalizer_error(y_high, d_high, n, axes, fmt)
+        err = (np.where(y_high > 0, y_high * rho, 0.0) + tiny + y_high * sigma) / (1.0 - sigma)
+        own = err + rounding.gamma(2, fmt.unit_roundoff) * (y_high + err) + tiny
+        own = np.where(sigma < 1, own, 2.0)  # a probability computed in [0, 1 + O(u)]
+    own = np.where(np.isfinite(own), own, 2.0)
+    own = np.where(kept, own, tiny)
+    defined = ~((m == np.inf) | np.isnan(m))  # np.max passes NaN on
+    return np.where(defined, move, 0.0), np.where(defined, own, 0.0)
+
+
+def log_softmax_error_bound(x, fmt, axis=-1, *, dz=None):
+    """Per-element bound on |computed - log_softmax(x)| for log_softmax evaluated in the format
+    `fmt` as documented, l_i = (x_i - m) - log(sum_j exp(x_j - m)), m = max x over `axis`, or
+    rearranged as x_i - (m + log S) (log-sum-exp first); None where gamma_{n-1} is undefined.
+
+    With d = x - m, S = sum_j exp(d_j), L = log S (0 <= L <= log n) and rho, sigma as in
+    _normalizer_error (the computed S is within S sigma of S):
+      dL = -log(1 - sigma) + E u (L + dL0)     the log of the perturbed S (dL0, its first
+                                               term), and log's own error
+      order (x_i - m) - L:   u |d_i| + dL       the rounded difference d_i
+      order x_i - (m + L):   u (|m| + L + dL) + dL   the rounded m + L: the cancellation of a
+                                                 large m against x_i, u |m| where |l_i| is small
+      either order, last:    u (|l_i| + err) + tiny  the final subtraction
+    own_i = max of the two orders, then the last rounding. With dz (an error x carries),
+    move_i = max(log(1 + up_i), -log(1 - down_i)) (l_i = log softmax_i, so its extremes over
+    the box |e_j| <= dz_j are the logs of _corner_moves's), and the own error is taken with
+    |d| + dz + max dz, |m| + max dz, |l| + move and y (1 + up). Slices holding +inf or NaN get 0; the -inf
+    entries of a row (-inf out) too.
+    """
+    x = _f64(x)
+    axes = _axes("axis", axis, x.ndim, allow_tuple=True)
+    n = _slice_size(x.shape, axes)
+    if (n - 1) * fmt.unit_roundoff >= 1:
+        return None
+    u, tiny = fmt.unit_roundoff, fmt.smallest_normal
+    y = softmax(x, axis=axes)
+    log_y = log_softmax(x, axis=axes)
+    dz = np.broadcast_to(0.0 if dz is None else _f64(dz), x.shape)
+    dz = np.where(np.isnan(dz), np.inf, dz)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        m = np.max(x, axis=axes, keepdims=True)
+        d = np.abs(x - np.where(np.isfinite(m), m, 0.0))
+        up, down = _corner_moves(y, dz, axes)
+        move = np.maximum(np.log1p(up), -np.log1p(-down))
+        dz_max = np.max(dz, axis=axes, keepdims=True)
+        y_high = np.minimum(y * (1.0 + up), 1.0)
+        d_high = d + dz + dz_max
+        rho, sigma = _normalizer_error(y_high, d_high, n, axes, fmt)
+        # L at the moved point, at most: each x_j - max x moves by at most dz_j + max dz
+        big_l = np.log(np.sum(np.exp(-d), axis=axes, keepdims=True)) + 2 * dz_max
+        perturbed_log = -np.log1p(-sigma)
+        dl = perturbed_log + LIBRARY_FUNCTION_ERROR * u * (big_l + perturbed_log)
+        shifted_first = u * d_high + dl
+        lse_first = u * (np.abs(m) + dz_max + big_l + dl) + dl
+        err = np.maximum(shifted_first, lse_first)
+        bound = move + err + u * (np.abs(log_y) + move + err) + tiny
+        bound = np.where(sigma < 1, bound, np.inf)
+    finite_slice = np.isfinite(m) & ~np.isnan(np.max(x, axis=axes, keepdims=True))
+    return np.where(finite_slice & np.isfinite(log_y), bound, 0.0)
+
+
+def glu_error_bound(x, fmt, axis=-1):
+    """Per-element bound on |computed - glu(x)| for glu(x) = a * sigmoid(b) evaluated in the
+    format `fmt` (a, b the halves of x along `axis`, exact inputs):
+
+        |a| s_err + u |a| (sigmoid(b) + s_err) + tiny (1 + |a|)
+
+    s_err = rounding.elementwise(sigmoid, b): sigmoid's own bound (a few ulps, its condition
+    u |b sigmoid'(b)| for the forms a / (1 + exp(-b)) that round exp's argument, and a result
+    flushed below the normal range, which the product then scales by |a|); u for the product's
+    rounding; tiny for the product flushed. Elementwise once split, so any order."""
+    x = _f64(x)
+    (ax,) = _axes("axis", axis, x.ndim, allow_tuple=False)
+    if x.shape[ax] % 2:
+        return None
+    a, b = np.split(x, 2, axis=ax)
+    u, tiny = fmt.unit_roundoff, fmt.smallest_normal
+    s_err = rounding.elementwise(sigmoid, b, fmt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = np.abs(a) * s_err + u * np.abs(a) * (sigmoid(b) + s_err) + tiny * (1.0 + np.abs(a))
+    return np.where(np.isfinite(bound), bound, 0.0)
 
 
 def sparsemax(x, axis=-1):

@@ -81,7 +81,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reference_impl.activations import sigmoid, softmax_layer
+from reference_impl import rounding
+from reference_impl.activations import sigmoid, softmax_error_parts, softmax_layer
 from reference_impl.conv import _COMMON_IGNORED, _is_int
 
 # Keras arguments that do not change the computed values. Anything else unknown is a TypeError.
@@ -536,7 +537,9 @@ def _result(output, weights, call):
 # --- Attention and AdditiveAttention -------------------------------------------------------
 
 
-def _dense_attention(layer, spec_function, inputs, weights, call, params):
+def _dense_setup(layer, spec_function, inputs, weights, call, params):
+    """The checked arguments of Attention or AdditiveAttention: (spec, call, weights, q, k, v,
+    keep (B, Tq, Tv): the causal and value masks, query_mask (B, Tq) or None)."""
     arrays, shapes = _arrays(layer, inputs)
     spec = spec_function(shapes, **params)
     call = _call_arguments(layer, call)
@@ -546,20 +549,6 @@ def _dense_attention(layer, spec_function, inputs, weights, call, params):
     q, v = arrays["query"], arrays["value"]
     k = v if arrays.get("key") is None else arrays["key"]
     batch, tq, tv = spec.scores
-    scale = w.get("scale")
-    if layer == "Attention" and spec.args["score_mode"] == "dot":
-        scores = np.einsum("btd,bsd->bts", q, k)
-    else:
-        with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
-            tanh = np.tanh(q[:, :, None, :] + k[:, None, :, :])  # (B, Tq, Tv, D)
-        if layer == "Attention":
-            scores = w["concat_score_weight"] * np.sum(tanh, axis=-1)
-        elif scale is not None and scale.ndim == 1:  # AdditiveAttention's per-feature scale
-            scores, scale = np.einsum("btsd,d->bts", tanh, scale), None
-        else:
-            scores = np.sum(tanh, axis=-1)
-    if scale is not None:
-        scores = scale * scores
 
     mask = call["mask"]
     if mask is None:
@@ -570,19 +559,60 @@ def _dense_attention(layer, spec_function, inputs, weights, call, params):
         raise ValueError(
             f"`mask` must be None or a list [query_mask, value_mask] (either may be None). Received: mask={mask!r}"
         )
-    keep = np.broadcast_to(_order_keep(tq, tv, call["use_causal_mask"], None), scores.shape)
+    keep = np.broadcast_to(_order_keep(tq, tv, call["use_causal_mask"], None), (batch, tq, tv))
     if value_mask is not None:
         value_mask = _boolean("value_mask", value_mask)
         if value_mask.shape != (batch, tv):
             raise ValueError(f"`value_mask` must have shape (batch_size, Tv) = {(batch, tv)}. "
                              f"Received: value_mask.shape={value_mask.shape}")
         keep = keep & value_mask[:, None, :]
-    output, attention = _attend(scores, keep, v)
     if query_mask is not None:
         query_mask = _boolean("query_mask", query_mask)
         if query_mask.shape != (batch, tq):
             raise ValueError(f"`query_mask` must have shape (batch_size, Tq) = {(batch, tq)}. "
                              f"Received: query_mask.shape={query_mask.shape}")
+    return spec, call, w, q, k, v, keep, query_mask
+
+
+def _dense_score_terms(layer, spec, w, q, k):
+    """Attention "concat" and AdditiveAttention: (t, coefficient) with t = q + k (B, Tq, Tv, D)
+    and the scores e = sum_d coefficient_d tanh(t_d); "dot": None."""
+    if layer == "Attention" and spec.args["score_mode"] == "dot":
+        return None
+    with np.errstate(invalid="ignore"):  # infinite inputs make inf - inf or 0 * inf here: NaN, as IEEE arithmetic (and tf.keras) give it
+        t = q[:, :, None, :] + k[:, None, :, :]  # (B, Tq, Tv, D)
+    scale = w.get("scale")
+    if layer == "Attention":
+        coefficient = w["concat_score_weight"] * (1.0 if scale is None else scale)
+    else:  # AdditiveAttention: a scalar or a per-feature scale
+        coefficient = 1.0 if scale is None else scale
+    return t, np.broadcast_to(coefficient, (q.shape[-1],))
+
+
+def _dense_attention(layer, spec_function, inputs, weights, call, params):
+    spec, call, w, q, k, v, keep, query_mask = _dense_setup(layer, spec_function, inputs, weights, call, params)
+    scale = w.get("scale")
+    terms = _dense_score_terms(layer, spec, w, q, k)
+    if terms is None:
+        scores = np.einsum("btd,bsd->bts", q, k)
+        if scale is not None:
+            scores = scale * scores
+    else:
+        t, coefficient = terms
+        with np.errstate(invalid="ignore"):
+            tanh = np.tanh(t)
+        if layer == "Attention":
+            scores = w["concat_score_weight"] * np.sum(tanh, axis=-1)
+            if scale is not None:
+                scores = scale * scores
+        elif scale is not None and scale.ndim == 1:  # AdditiveAttention's per-feature scale
+            scores = np.einsum("btsd,d->bts", tanh, scale)
+        else:
+            scores = np.sum(tanh, axis=-1)
+            if scale is not None:
+                scores = scale * scores
+    output, attention = _attend(scores, keep, v)
+    if query_mask is not None:
         output = output * query_mask[:, :, None]
     return _result(output, attention, call)
 
@@ -640,18 +670,11 @@ def _mask_keep(attention_mask, core, n_axes):
     return np.broadcast_to(mask, core)
 
 
-def _heads_attention(spec, q_proj, k_proj, v_proj, call, scale):
-    """Attention of projected (B, *dims, H, c) tensors over the spec's attention axes.
-
-    Returns O (B, *query dims, H, v) and the scores (B, *others, H, *Tattn, *Sattn)."""
-    axes, others = spec.args.get("attention_axes", (1,)), spec.args.get("other_axes", (0,))
-    q, t_dims = _heads_first(q_proj, others, axes)
-    k, s_dims = _heads_first(k_proj, others, axes)
-    v, _ = _heads_first(v_proj, others, axes)
-    scores = np.einsum("...tc,...sc->...ts", q, k) * scale  # (B, *others, H, T, S)
-    heads = q.shape[len(others)]
-    lead = q.shape[: len(others)]
-    keep = np.ones((1,) * scores.ndim, dtype=bool)
+def _heads_keep(spec, call, lead, t_dims, s_dims):
+    """The kept (query, key) pairs, broadcastable to the scores (*lead, H, T, S): attention_mask
+    (the same for every head), the causal rule and the sliding window."""
+    axes = spec.args.get("attention_axes", (1,))
+    keep = np.ones((1,) * (len(lead) + 3), dtype=bool)
     if call["attention_mask"] is not None:
         keep = _mask_keep(call["attention_mask"], lead + t_dims + s_dims, len(axes))
         keep = keep.reshape(lead + (1, math.prod(t_dims), math.prod(s_dims)))  # 1: every head
@@ -661,12 +684,31 @@ def _heads_attention(spec, q_proj, k_proj, v_proj, call, scale):
             raise ValueError(f"use_causal_mask needs a single attention axis (the order of positions). "
                              f"Received: use_causal_mask=True, attention_axes={axes}")
         keep = keep & _order_keep(t_dims[0], s_dims[0], call["use_causal_mask"], window)
+    return keep
+
+
+def _heads_back(x, spec, t_dims, projected_ndim):
+    """(B, *others, H, T, c) -> (B, *others, H, *Tattn, c) -> (B, *query dims, H, c)."""
+    axes, others = spec.args.get("attention_axes", (1,)), spec.args.get("other_axes", (0,))
+    lead = x.shape[: len(others) + 1]
+    x = x.reshape(lead + t_dims + (x.shape[-1],))
+    order = others + (projected_ndim - 2,) + axes + (projected_ndim - 1,)
+    return np.transpose(x, np.argsort(order))
+
+
+def _heads_attention(spec, q_proj, k_proj, v_proj, call, scale):
+    """Attention of projected (B, *dims, H, c) tensors over the spec's attention axes.
+
+    Returns O (B, *query dims, H, v) and the scores (B, *others, H, *Tattn, *Sattn)."""
+    axes, others = spec.args.get("attention_axes", (1,)), spec.args.get("other_axes", (0,))
+    q, t_dims = _heads_first(q_proj, others, axes)
+    k, s_dims = _heads_first(k_proj, others, axes)
+    v, _ = _heads_first(v_proj, others, axes)
+    scores = np.einsum("...tc,...sc->...ts", q, k) * scale  # (B, *others, H, T, S)
+    lead = q.shape[: len(others)]
+    keep = _heads_keep(spec, call, lead, t_dims, s_dims)
     output, weights = _attend(scores, np.broadcast_to(keep, scores.shape), v)
-    # (B, *others, H, T, v) -> (B, *others, H, *Tattn, v) -> (B, *query dims, H, v)
-    output = output.reshape(lead + (heads,) + t_dims + (output.shape[-1],))
-    order = others + (q_proj.ndim - 2,) + axes + (q_proj.ndim - 1,)
-    output = np.transpose(output, np.argsort(order))
-    return output, weights.reshape(lead + (heads,) + t_dims + s_dims)
+    return _heads_back(output, spec, t_dims, q_proj.ndim), weights.reshape(scores.shape[:-2] + t_dims + s_dims)
 
 
 def _finish(spec, w, query, heads_output):
@@ -683,6 +725,29 @@ def _query_value_key(arrays):
     return q, v, (v if arrays.get("key") is None else arrays["key"])
 
 
+def _heads_setup(layer, inputs, weights, call, params):
+    """The checked arguments of MultiHeadAttention or GroupQueryAttention: (spec, call, weights,
+    (query, key, value) inputs, key/value head repeats, the scores' scale 1 / sqrt(d))."""
+    arrays, shapes = _arrays(layer, inputs)
+    spec = (_multi_head_attention_spec if layer == "MultiHeadAttention" else _group_query_attention_spec)(shapes, **params)
+    call = _call_arguments(layer, call)
+    _check_dropout(call["training"], spec.args["dropout"])
+    w = _weights(spec, weights)
+    q, v, k = _query_value_key(arrays)
+    if layer == "MultiHeadAttention":
+        return spec, call, w, (q, k, v), 1, 1.0 / math.sqrt(spec.args["key_dim"])
+    repeats = spec.args["num_query_heads"] // spec.args["num_key_value_heads"]
+    return spec, call, w, (q, k, v), repeats, 1.0 / math.sqrt(spec.args["head_dim"])
+
+
+def _projected_attention(layer, inputs, weights, call, params):
+    spec, call, w, (q, k, v), repeats, scale = _heads_setup(layer, inputs, weights, call, params)
+    k_heads = np.repeat(_project(k, w, "key"), repeats, axis=-2)
+    v_heads = np.repeat(_project(v, w, "value"), repeats, axis=-2)
+    heads_output, scores = _heads_attention(spec, _project(q, w, "query"), k_heads, v_heads, call, scale)
+    return _result(_finish(spec, w, q, heads_output), scores, call)
+
+
 def multi_head_attention(inputs, weights=None, *, call=None, **params):
     """MultiHeadAttention: project, scaled dot product per head (1 / sqrt(key_dim)), softmax over the
     key attention positions, weighted sum of values, optional gate, output projection.
@@ -690,17 +755,7 @@ def multi_head_attention(inputs, weights=None, *, call=None, **params):
     Formulas, weight shapes, attention_axes and mask rules are in the module docstring.
     Returns (B, *query dims, *E) (and scores (B, *other axes, H, *Tattn, *Sattn)).
     """
-    arrays, shapes = _arrays("MultiHeadAttention", inputs)
-    spec = _multi_head_attention_spec(shapes, **params)
-    call = _call_arguments("MultiHeadAttention", call)
-    _check_dropout(call["training"], spec.args["dropout"])
-    w = _weights(spec, weights)
-    q, v, k = _query_value_key(arrays)
-    heads_output, scores = _heads_attention(
-        spec, _project(q, w, "query"), _project(k, w, "key"), _project(v, w, "value"), call,
-        1.0 / math.sqrt(spec.args["key_dim"]),
-    )
-    return _result(_finish(spec, w, q, heads_output), scores, call)
+    return _projected_attention("MultiHeadAttention", inputs, weights, call, params)
 
 
 def group_query_attention(inputs, weights=None, *, call=None, **params):
@@ -710,19 +765,7 @@ def group_query_attention(inputs, weights=None, *, call=None, **params):
     in a row); scale 1 / sqrt(head_dim); output projection back to the query feature dim.
     Returns (B, T, Dq) (and scores (B, Hq, T, S)).
     """
-    arrays, shapes = _arrays("GroupQueryAttention", inputs)
-    spec = _group_query_attention_spec(shapes, **params)
-    call = _call_arguments("GroupQueryAttention", call)
-    _check_dropout(call["training"], spec.args["dropout"])
-    w = _weights(spec, weights)
-    q, v, k = _query_value_key(arrays)
-    repeats = spec.args["num_query_heads"] // spec.args["num_key_value_heads"]
-    k_heads = np.repeat(_project(k, w, "key"), repeats, axis=-2)
-    v_heads = np.repeat(_project(v, w, "value"), repeats, axis=-2)
-    heads_output, scores = _heads_attention(
-        spec, _project(q, w, "query"), k_heads, v_heads, call, 1.0 / math.sqrt(spec.args["head_dim"]),
-    )
-    return _result(_finish(spec, w, q, heads_output), scores, call)
+    return _projected_attention("GroupQueryAttention", inputs, weights, call, params)
 
 
 LAYERS = {
@@ -731,3 +774,212 @@ LAYERS = {
     "MultiHeadAttention": multi_head_attention,
     "GroupQueryAttention": group_query_attention,
 }
+
+
+# --- error bounds ---------------------------------------------------------------------------
+
+
+def _absolute_weights(w):
+    return {name: np.abs(value) for name, value in w.items()}
+
+
+def _projection_with_error(x, w, name, fmt):
+    """(x . kernel + bias, its error bound): an inner product of D products and the bias,
+    gamma_{D+1} (sum |x_d kernel_d| + |bias|) (rounding.sum_of_products)."""
+    value = _project(x, w, name)
+    with np.errstate(invalid="ignore"):
+        magnitude = _project(np.abs(x), _absolute_weights(w), name)
+    length = w[f"{name}/kernel"].shape[0] + (f"{name}/bias" in w)
+    return value, rounding.sum_of_products(magnitude, length, fmt)
+
+
+def _midrange(x, axis):
+    """(max + min) / 2 along `axis` (kept): the offset c that minimizes max |x - c|."""
+    return 0.5 * (np.max(x, axis=axis, keepdims=True) + np.min(x, axis=axis, keepdims=True))
+
+
+def _weighted_values_with_error(a, weights_error, v, dv, fmt):
+    """out[.., t, :] = sum_s a[.., t, s] v[.., s, :] and its bound when the weights arrive with
+    the error (move, own) of activations.softmax_error_parts and v with the error dv:
+
+        sum_s move_s |v_s - c| + own_s |v_s| + (a_s + da_s) dv_s + gamma_S sum_s (a_s + da_s)(|v_s| + dv_s)
+
+    (da = move + own; rounding.perturbed_sum_of_products over the S key positions). The move is
+    the change of exact probabilities, which sums to 0 over s, so it weighs v relative to any
+    offset c common to the key positions: c = the midrange of v over s (values with a common
+    offset, a value bias, do not count)."""
+    move, own = weights_error
+    da = move + own
+    centred = np.abs(v - _midrange(v, -2))
+    magnitude = np.einsum("...ts,...sv->...tv", a + da, np.abs(v) + dv)
+    perturbation = (np.einsum("...ts,...sv->...tv", move, centred) + np.einsum("...ts,...sv->...tv", own, np.abs(v))
+                    + np.einsum("...ts,...sv->...tv", a + da, dv))
+    return np.einsum("...ts,...sv->...tv", a, v), rounding.perturbed_sum_of_products(magnitude, perturbation, v.shape[-2], fmt)
+
+
+def _attention_weights_with_error(scores, d_scores, keep, fmt):
+    """softmax over the kept keys (the last axis) and its error (move, own) with the scores'
+    error d_scores (activations.softmax_error_parts), or None for the error."""
+    return softmax_layer(scores, axis=-1, mask=keep), softmax_error_parts(scores, fmt, axis=-1, keep=keep, dz=d_scores)
+
+
+def _weights_bound(weights_error, keep):
+    """The bound of the returned attention scores (the softmax weights a):
+
+        da = move + own at a kept (query, key) pair,   0 at a masked one
+
+    (move, own: activations.softmax_error_parts with the scores' error, the exact extremes of
+    softmax over the box |e'_s - e_s| <= de_s plus its own evaluation in the format). A masked
+    key takes no part and its weight is exactly 0 in the documented formula, so in a correct
+    evaluation too (a mask applied as 0 after the softmax, or as a shift of -1e9 that exp
+    underflows to exactly 0): bound 0, also in a row with every key masked."""
+    move, own = weights_error
+    return np.where(keep, move + own, 0.0)
+
+
+def _lengths_fit(fmt, *lengths):
+    """Whether gamma_K is defined (K u < 1) for every chain of K roundings of the bound."""
+    return all(k * fmt.unit_roundoff < 1 for k in lengths)
+
+
+def _dense_error_bound(layer, spec_function, inputs, weights, fmt, call, params):
+    """(bound of the output, bound of the returned scores) of Attention and AdditiveAttention
+    (q, k, v exact inputs), either None where its chain is too long for gamma_K:
+      "dot":    e = scale * sum_d q_d k_d: de = gamma_{D+1} |scale| sum_d |q_d k_d| (D products,
+                the scale's product; any order);
+      "concat" and AdditiveAttention: e = sum_d c_d tanh(q_d + k_d) (c_d = concat_score_weight,
+                times scale; AdditiveAttention's scale, scalar or per feature, or 1):
+                t_d = q_d + k_d rounds once (|dt| <= u |t|), tanh carries that and its own
+                bound: dtanh = rounding.through(tanh, t, u |t|); then D terms and a scalar
+                product: sum_d |c_d| dtanh_d + gamma_{D+1} sum_d |c_d| (|tanh t_d| + dtanh_d);
+      a = softmax over the kept keys (causal, value_mask), (move, own) its bound with de;
+      the returned scores a (B, Tq, Tv): move + own, 0 at masked keys (_weights_bound; the
+          query_mask does not touch them);
+      out = sum_s a_s v_s: sum_s (move_s |v_s - mid_s v| + own_s |v_s|) + gamma_Tv sum_s (a_s + da_s) |v_s|
+          (_weighted_values_with_error);
+      query_mask multiplies rows by 0 or 1 (exact)."""
+    spec, call, w, q, k, v, keep, query_mask = _dense_setup(layer, spec_function, inputs, weights, call, params)
+    d_features, tv = q.shape[-1], v.shape[-2]
+    if not _lengths_fit(fmt, d_features + 1):
+        return None, None
+    terms = _dense_score_terms(layer, spec, w, q, k)
+    u = fmt.unit_roundoff
+    with np.errstate(invalid="ignore", over="ignore"):
+        if terms is None:
+            scale = abs(float(w["scale"])) if "scale" in w else 1.0
+            scores = np.einsum("btd,bsd->bts", q, k) * (float(w["scale"]) if "scale" in w else 1.0)
+            magnitude = scale * np.einsum("btd,bsd->bts", np.abs(q), np.abs(k))
+            d_scores = rounding.sum_of_products(magnitude, d_features + (1 if "scale" in w else 0), fmt)
+        else:
+            t, coefficient = terms
+            tanh = np.tanh(t)
+            d_tanh = rounding.through(np.tanh, t, u * np.abs(t), fmt, lambda z: np.ones_like(z))
+            scores = np.einsum("btsd,d->bts", tanh, coefficient)
+            magnitude = np.einsum("btsd,d->bts", np.abs(tanh) + d_tanh, np.abs(coefficient))
+            d_scores = rounding.perturbed_sum_of_products(magnitude, np.einsum("btsd,d->bts", d_tanh, np.abs(coefficient)),
+                                                          d_features + 1, fmt)
+    a, da = _attention_weights_with_error(scores, d_scores, keep, fmt)
+    if da is None:
+        return None, None
+    d_weights = _weights_bound(da, keep)
+    if not _lengths_fit(fmt, tv):
+        return None, d_weights
+    _, d_out = _weighted_values_with_error(a, da, v, np.zeros_like(v), fmt)
+    if query_mask is not None:
+        d_out = d_out * query_mask[:, :, None]
+    return d_out, d_weights
+
+
+def _projected_error_bound(layer, inputs, weights, fmt, call, params):
+    """(bound of the output, bound of the returned scores) of MultiHeadAttention and
+    GroupQueryAttention, either None where its chain is too long for gamma_K; each step's bound
+    carried into the next:
+      Q, K, V = x . W + b:  gamma_{D+1} (|x| . |W| + |b|) each (dQ, dK, dV);
+      e = s sum_c Q_c K_c, s = 1 / sqrt(d): sum_c s (dQ_c |K_c - mid_s K_c| + (|Q_c| + dQ_c) dK_c)
+          + gamma_{d+3} s sum_c (|Q_c| + dQ_c)(|K_c| + dK_c): d products, the product with s
+          (on Q, on K or on the scores), and s itself formed in the format (a constant
+          rounded once, or a square root and a division: two roundings). Q's error moves
+          all the scores of a query by sum_c dQ_c K_sc, of which sum_c dQ_c mid_c (mid = the
+          midrange of K over the key positions s) is common to every s and leaves the softmax
+          unchanged: only |K - mid| counts;
+      a = softmax over the kept keys, (move, own) its bound with de (activations.softmax_error_parts);
+      the returned scores a, (B, *other axes, H, *Tattn, *Sattn) as the reference returns them
+          ((B, H, T, S) with one attention axis): move + own, 0 at masked pairs (_weights_bound);
+      O = sum_s a_s V_s: sum_s (move_s |V_s - mid_s V| + own_s |V_s| + (a_s + da_s) dV_s)
+          + gamma_S sum_s (a_s + da_s)(|V_s| + dV_s), da = move + own (_weighted_values_with_error);
+      use_gate: O g, g = sigmoid(query . Wg + bg), dg = rounding.through(sigmoid, z, dz):
+          dO (g + dg) + |O| dg + u (|O| + dO)(g + dg) (the product's rounding);
+      y = sum_{h,c} O_hc Wo_hc + bo: sum |Wo| dO + gamma_{H v + 1} (sum (|O| + dO) |Wo| + |bo|).
+    The repeated key/value heads of GroupQueryAttention carry their projection's bound."""
+    spec, call, w, (q, k, v), repeats, scale = _heads_setup(layer, inputs, weights, call, params)
+    axes, others = spec.args.get("attention_axes", (1,)), spec.args.get("other_axes", (0,))
+    key_size = w["query/kernel"].shape[-1]
+    heads, value_size = w["attention_output/kernel"].shape[:2]
+    source = math.prod(k.shape[a] for a in axes)
+    if not _lengths_fit(fmt, q.shape[-1] + 1, k.shape[-1] + 1, key_size + 3):
+        return None, None
+    (q_proj, dq), (k_proj, dk) = (_projection_with_error(x, w, name, fmt) for x, name in ((q, "query"), (k, "key")))
+    k_proj, dk = (np.repeat(t, repeats, axis=-2) for t in (k_proj, dk))
+    (qh, t_dims), (kh, s_dims) = _heads_first(q_proj, others, axes), _heads_first(k_proj, others, axes)
+    dqh, dkh = _heads_first(dq, others, axes)[0], _heads_first(dk, others, axes)[0]
+    scores = np.einsum("...tc,...sc->...ts", qh, kh) * scale
+    magnitude = scale * np.einsum("...tc,...sc->...ts", np.abs(qh) + dqh, np.abs(kh) + dkh)
+    # Q's error moves every score of a query t by sum_c dQ_tc K_sc; the part sum_c dQ_tc c_c
+    # common to all key positions s leaves the softmax unchanged, so K counts from its midrange
+    # over s (a key bias, a common offset, does not count)
+    perturbation = scale * (np.einsum("...tc,...sc->...ts", dqh, np.abs(kh - _midrange(kh, -2)))
+                            + np.einsum("...tc,...sc->...ts", np.abs(qh) + dqh, dkh))
+    d_scores = rounding.perturbed_sum_of_products(magnitude, perturbation, key_size + 3, fmt)
+    keep = np.broadcast_to(_heads_keep(spec, call, qh.shape[: len(others)], t_dims, s_dims), scores.shape)
+    a, da = _attention_weights_with_error(scores, d_scores, keep, fmt)
+    if da is None:
+        return None, None
+    d_weights = _weights_bound(da, keep).reshape(scores.shape[:-2] + t_dims + s_dims)
+    if not _lengths_fit(fmt, v.shape[-1] + 1, source, heads * value_size + 1):
+        return None, d_weights
+    v_proj, dv = _projection_with_error(v, w, "value", fmt)
+    v_proj, dv = np.repeat(v_proj, repeats, axis=-2), np.repeat(dv, repeats, axis=-2)
+    vh, dvh = _heads_first(v_proj, others, axes)[0], _heads_first(dv, others, axes)[0]
+    heads_output, d_heads = _weighted_values_with_error(a, da, vh, dvh, fmt)
+    heads_output = _heads_back(heads_output, spec, t_dims, q_proj.ndim)
+    d_heads = _heads_back(d_heads, spec, t_dims, q_proj.ndim)
+    if spec.args["use_gate"]:
+        z, dz = _projection_with_error(q, w, "gate", fmt)
+        gate, d_gate = sigmoid(z), rounding.through(sigmoid, z, dz, fmt)
+        d_heads = (d_heads * (gate + d_gate) + np.abs(heads_output) * d_gate
+                   + fmt.unit_roundoff * (np.abs(heads_output) + d_heads) * (gate + d_gate) + fmt.smallest_normal)
+        heads_output = heads_output * gate
+    kernel = np.abs(w["attention_output/kernel"])
+    magnitude = np.tensordot(np.abs(heads_output) + d_heads, kernel, axes=([-2, -1], [0, 1]))
+    if "attention_output/bias" in w:
+        magnitude = magnitude + np.abs(w["attention_output/bias"])
+    perturbation = np.tensordot(d_heads, kernel, axes=([-2, -1], [0, 1]))
+    d_out = rounding.perturbed_sum_of_products(magnitude, perturbation, heads * value_size + ("attention_output/bias" in w), fmt)
+    return d_out, d_weights
+
+
+def _unbounded_where_nan(bound):
+    return None if bound is None else np.where(np.isnan(bound), np.inf, bound)
+
+
+def error_bound(layer_name, inputs, weights, fmt, *, call=None, **params):
+    """Per-element bound on the error of the layer's outputs for its documented formula
+    evaluated in the format `fmt` (a rounding.Format), in any order of its sums, each step's
+    error carried through the next (_dense_error_bound, _projected_error_bound state the chain).
+
+    Returns the main output's bound; with call["return_attention_scores"] the dict
+    {"output": that bound, "output_1": the returned scores' bound}, the scores' bound being
+    the softmax weights' da = move + own (_weights_bound; 0 at masked pairs), in the scores'
+    layout ((B, Tq, Tv); MultiHeadAttention (B, *other axes, H, *Tattn, *Sattn);
+    GroupQueryAttention (B, Hq, T, S)). None (or a None entry) where a chain is too long for
+    gamma_K (K u >= 1). Inference only: dropout is the identity there."""
+    if layer_name in ("Attention", "AdditiveAttention"):
+        spec_function = _attention_spec if layer_name == "Attention" else _additive_attention_spec
+        output, scores = _dense_error_bound(layer_name, spec_function, inputs, weights, fmt, call, params)
+    elif layer_name in ("MultiHeadAttention", "GroupQueryAttention"):
+        output, scores = _projected_error_bound(layer_name, inputs, weights, fmt, call, params)
+    else:
+        raise ValueError(f"`layer_name` must be one of {', '.join(_SPECS)}. Received: layer_name={layer_name!r}")
+    if not _call_arguments(layer_name, call)["return_attention_scores"]:
+        return _unbounded_where_nan(output)
+    return {"output": _unbounded_where_nan(output), "output_1": _unbounded_where_nan(scores)}

@@ -133,3 +133,109 @@ CONSTRAINTS = {
     "NonNeg": non_neg,
     "UnitNorm": unit_norm,
 }
+
+
+# --- rounding error bounds ------------------------------------------------------------------------
+# A library's reciprocal square root is allowed 1.5 units in the last place (3 u relative); a
+# square root and a division are two roundings: the norm's root step counts as 3.
+_ROOT_ROUNDINGS = 3
+
+
+def _gamma(k, u):
+    """gamma_k = k u / (1 - k u): the bound on |prod (1 + d_i)**(+-1) - 1| over k roundings of unit
+    roundoff u (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., Lemma 3.1)."""
+    return k * u / (1.0 - k * u)
+
+
+def _desired(name, norm, params):
+    """(D(N), |D|(N)): the norm a slice of norm N is rescaled to, and the sum of the magnitudes of
+    the terms its formula adds (MinMaxNorm's |rate| clip(N) + |1 - rate| N; D itself otherwise)."""
+    if name == "UnitNorm":
+        one = np.ones_like(norm)
+        return one, one
+    if name == "MaxNorm":
+        d = np.minimum(norm, _number("max_value", params.get("max_value", 2)))
+        return d, np.abs(d)
+    rate = _number("rate", params.get("rate", 1.0))
+    clipped = np.clip(norm, _number("min_value", params.get("min_value", 0.0)), _number("max_value", params.get("max_value", 1.0)))
+    return rate * clipped + (1.0 - rate) * norm, abs(rate) * np.abs(clipped) + abs(1.0 - rate) * norm
+
+
+def error_bound(name, w, unit_roundoff, smallest_normal=0.0, **params):
+    """Per-element bound on the rounding error of the constraint's documented formula evaluated in
+    a format of unit roundoff u and smallest normal `tiny` (0: no flush to zero), for every
+    order of evaluation; None where no bound is derived (gamma_n bounds nothing, n u >= 1, or the
+    flush to zero may take a whole slice's squares).
+
+    NonNeg, max(w, 0), is a selection: exact, but for a subnormal w, which a platform that flushes
+    subnormals to zero (TensorFlow on CPU) may return as 0: tiny there, 0 elsewhere.
+
+    MaxNorm, MinMaxNorm and UnitNorm are y = w D(N) / N with N = sqrt(sum_A(w^2)) over a slice
+    of n elements and D the desired norm (_desired: min(N, max_value); rate clip(N, min_value,
+    max_value) + (1 - rate) N; 1). Step by step:
+      S = sum_A(w^2), no cancellation: |dS| <= (gamma_n + 2 n tiny / S) S = theta S (Higham
+          (3.5); each square and partial sum may be flushed below the normal range);
+      N (or 1 / N, a reciprocal square root): relative error
+          rho = (1 - theta)**-0.5 (1 + gamma_3) - 1 (the root's, exact in theta, and 3 roundings),
+          so a computed N lies in [N_lo, N_hi] = [N (1 - rho), N / (1 - rho)];
+      the formula names N twice, and an evaluation may take the two from different roots of the
+          same S (D from sqrt(S), the division as a product by rsqrt(S): XLA rewrites a / sqrt(b)
+          so), so they are taken apart, N_1 and N_2 each anywhere in [N_lo, N_hi]:
+          |D(N_1) / N_2 - D(N) / N| <= dD / N_lo + |D(N)| (1 / N_lo - 1 / N),
+          dD = max |D(N') - D(N)| over [N_lo, N_hi] (D is piecewise linear: at the ends and at
+          the clip's corners inside);
+      D's own formula: MaxNorm max_value's rounding into the format, at most
+          u (1 + gamma_2) min(max_value, N_hi); MinMaxNorm the bounds' and the rate's rounding, the
+          two products and the sum, gamma_4 |D|(N_hi), and 2 u |rate| |clip(N_1) - N_1| for the
+          rate's rounding (or for C - N rounded in the rearranged N + rate (C - N)),
+          |clip(N_1) - N_1| <= |clip(N) - N| + 2 (N_hi - N); UnitNorm nothing: e_D, over N_lo;
+      the division (or the product by 1 / N) and the product by w: gamma_2.
+    With r = dD / N_lo + |D(N)| (1 / N_lo - 1 / N) + e_D / N_lo:
+        |dy| <= |w| (r + (|D(N)| / N + r) gamma_2) + tiny (1 + |D|(N_hi)),
+    the last term w / N or the product flushed below the normal range and then scaled by D.
+    An all-zero slice stays zero (the documented rescaling has no direction to keep): its bound
+    is that floor.
+    The docstrings state no epsilon: tf.keras's division by 1e-7 + N is not a rounding of the
+    documented formula and is not in the bound (cases/divergences.yaml records where it shows).
+    """
+    w = np.asarray(w, dtype=np.float64)
+    u = float(unit_roundoff)
+    tiny = float(smallest_normal)
+    if name == "NonNeg":
+        subnormal = np.isfinite(w) & (w != 0) & (np.abs(w) < tiny)
+        return np.where(subnormal, tiny, 0.0)
+    if name not in ("MaxNorm", "MinMaxNorm", "UnitNorm"):
+        raise ValueError(f"`name` must be one of {', '.join(CONSTRAINTS)}. Received: name={name!r}")
+    axes = _axes(params.get("axis", 0), w.ndim)
+    n = int(np.prod([w.shape[a] for a in axes]))
+    if n * u >= 1:
+        return None
+    with np.errstate(all="ignore"):
+        squares = np.sum(w * w, axis=axes, keepdims=True)
+        norm = norms(w, params.get("axis", 0))
+        nonzero = norm > 0
+        theta = np.where(nonzero, _gamma(n, u) + 2.0 * n * tiny / np.where(nonzero, squares, 1.0), 0.0)
+        if np.any(theta >= 1):
+            return None
+        rho = (1.0 - theta) ** -0.5 * (1.0 + _gamma(_ROOT_ROUNDINGS, u)) - 1.0
+        safe = np.where(nonzero, norm, 1.0)
+        low, high = safe * (1.0 - rho), safe / (1.0 - rho)
+        desired = lambda n_: _desired(name, n_, params)[0]  # noqa: E731
+        at = desired(safe)
+        corners = [low, high]
+        if name == "MinMaxNorm":
+            corners += [np.clip(_number(k, params.get(k, d)), low, high) for k, d in (("min_value", 0.0), ("max_value", 1.0))]
+        moved = np.max([np.abs(desired(c) - at) for c in corners], axis=0)
+        magnitude_high = _desired(name, high, params)[1]
+        if name == "MaxNorm":
+            e_d = u * (1.0 + _gamma(2, u)) * np.minimum(abs(_number("max_value", params.get("max_value", 2))), high)
+        elif name == "MinMaxNorm":
+            rate = _number("rate", params.get("rate", 1.0))
+            clipped = np.clip(safe, _number("min_value", params.get("min_value", 0.0)), _number("max_value", params.get("max_value", 1.0)))
+            e_d = _gamma(4, u) * magnitude_high + 2.0 * u * abs(rate) * (np.abs(clipped - safe) + 2.0 * (high - safe))
+        else:
+            e_d = 0.0
+        relative = (moved + e_d) / low + np.abs(at) * (1.0 / low - 1.0 / safe)
+        total = relative + (np.abs(at) / safe + relative) * _gamma(2, u)
+        bound = np.where(nonzero, np.abs(w) * total, 0.0) + tiny * (1.0 + np.where(nonzero, magnitude_high, 0.0))
+    return np.where(np.isfinite(bound), bound, np.inf)

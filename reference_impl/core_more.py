@@ -145,6 +145,30 @@ def reversible_embedding(x, weights, *, reverse=False, **params):
     return logits if cap is None else np.tanh(logits / cap) * cap
 
 
+def reversible_embedding_error_bound(x, weights, fmt, *, reverse=False, **params):
+    """Bound on the rounding error of reversible_embedding in the format fmt
+    (reference_impl.rounding.Format): the lookup selects rows, exact (0); reverse=True's
+    logits are inner products of output_dim terms (no bias): |dz| <= gamma_d sum_i |x_i w_i|
+    + 2 d tiny (Higham (3.5), any order of summation), d = output_dim; with logit_soft_cap c,
+    y = c tanh(z / c) carries that through (rounding.through: how far it moves over
+    [z - dz, z + dz]) plus its own evaluation (a division, tanh and a product: a few ulps, and
+    the u c that tanh's formula leaves near 0)."""
+    from reference_impl import rounding
+
+    if not reverse:
+        return np.zeros(np.shape(reversible_embedding(x, weights, **params)))
+    _, _, cap = _reversible_arguments(**params)
+    magnitude_weights = {k: np.abs(_f64(v)) for k, v in weights.items()}
+    linear = {**params, "logit_soft_cap": None}
+    magnitude = reversible_embedding(np.abs(_f64(x)), magnitude_weights, reverse=True, **linear)
+    dz = rounding.sum_of_products(magnitude, _f64(x).shape[-1], fmt)
+    if cap is None:
+        return dz
+    z = reversible_embedding(x, weights, reverse=True, **linear)
+    # tanh's documented formula cancels terms of size 1 near 0 (reference_impl.activations.CANCELLED), c after the scaling
+    return rounding.through(lambda t: np.tanh(t / cap) * cap, z, dz, fmt, lambda t: np.full(np.shape(t), float(cap)))
+
+
 LAYERS = {"Masking": masking, "ActivityRegularization": activity_regularization, "Lambda": lambda_layer,
           "ReversibleEmbedding": reversible_embedding}
 

@@ -614,3 +614,552 @@ CLASSES = {
     "F1Score": lambda batches, average=None, threshold=None: fbeta_score(batches, average, 1.0, threshold),
     "FBetaScore": fbeta_score,
 }
+
+
+# --- error bounds --------------------------------------------------------------------------------
+#
+# How far a correct evaluation of each metric's documented result in a floating-point format
+# (reference_impl.rounding.Format) may land from the exact value on the same batches, with the
+# running error analysis of reference_impl.losses.Bounded (each operation's term is stated there).
+# A metric's state is a set of running sums over the batches: a sum of N values added batch by
+# batch into a variable over `calls` batches is one sum of at most N + calls terms in some order,
+# so its bound is sum e_i + gamma_(N + calls) sum |x_i| (accumulated). Then:
+# - the mean metrics: total / count over every value, or each sample's values averaged first
+#   (_bounded_mean_of: the larger bound), the values the per-sample losses' bounds
+#   (losses.BOUNDS) or exact 0/1 (the accuracies: comparisons, argmax and top-k of exact inputs),
+#   except that BinaryAccuracy's threshold is rounded to the format: a prediction between the
+#   threshold and its rounding may land on either side, its value then off by up to 1;
+# - the confusion counts: sums of weights, exact products w * 0/1 (exact integers with unit
+#   weights); the threshold flips add the weight of each prediction whose side of a threshold a
+#   correct evaluation does not decide (_threshold_flips); Precision and Recall divide two counts
+#   (losses.bounded_share: tp enters both);
+# - IoU: the confusion matrix's cells are such sums; the IoU of a class a division of its
+#   diagonal by row sum + column sum - diagonal, their mean a sum and a division;
+# - F-scores: per-class counts, precision, recall, and (1 + b^2) p r / (b^2 p + r);
+# - R2Score: the documented two-pass sum of squares about the weighted mean, and the one-pass
+#   sum(w t^2) - sum(w t)^2 / sum(w) that implementations accumulate (it cancels sum(w t^2)): the
+#   larger bound;
+# - AUC: the counts at its thresholds (one more term per threshold: counts per bucket between
+#   evenly spaced thresholds may be added up), every prediction within rounding of a threshold
+#   counted on either side (_threshold_flips), then the curve's rates, widths and heights and
+#   their sum over the segments; the PR interpolation divides by differences of counts, which
+#   rounding may turn from 0 into a tiny number (its slope then anything): bounded only with
+#   exact counts (integer weights);
+# - the rates at a constrained rate (PrecisionAtRecall, ...): a maximum over the thresholds
+#   where the constraint holds, bounded only where rounding cannot change which thresholds
+#   satisfy it (_bounded_best_under_constraint).
+# None (the flat tolerance judges, the record says so) where a bound is not finite: AUC with
+# from_logits and multi_label, the PR interpolation with weighted counts, a denominator that
+# rounding may make 0, an undecided constraint.
+
+from reference_impl.losses import Bounded, _maximum, _minimum  # noqa: E402  (the error-bound section's own imports)
+
+# the mean metrics whose per-sample values are a loss's: their Bounded forms
+_LOSS_BOUNDS = {
+    "MeanSquaredError": "MeanSquaredError", "MeanAbsoluteError": "MeanAbsoluteError",
+    "MeanAbsolutePercentageError": "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError": "MeanSquaredLogarithmicError", "LogCoshError": "LogCosh", "Poisson": "Poisson",
+    "KLDivergence": "KLDivergence", "BinaryCrossentropy": "BinaryCrossentropy",
+    "CategoricalCrossentropy": "CategoricalCrossentropy", "SparseCategoricalCrossentropy": "SparseCategoricalCrossentropy",
+    "Hinge": "Hinge", "SquaredHinge": "SquaredHinge", "CategoricalHinge": "CategoricalHinge",
+    "CosineSimilarity": "CosineSimilarity",
+}
+_WRAPPED_BOUNDS = {"mean_squared_error": "MeanSquaredError", "mse": "MeanSquaredError",
+                   "mean_absolute_error": "MeanAbsoluteError", "mae": "MeanAbsoluteError"}
+
+
+def accumulated(values: Bounded, calls: int) -> Bounded:
+    """The sum of every entry of `values`, added batch by batch into a variable over `calls`
+    batches: one sum of at most N + calls terms."""
+    from reference_impl import rounding
+    fmt = values.fmt
+    n = values.v.size + calls
+    if n * fmt.unit_roundoff >= 1:
+        return Bounded(np.sum(values.v), np.inf, fmt)
+    magnitude = np.sum(np.abs(values.v))
+    e = np.sum(values.e) + rounding.sum_of_products(magnitude + np.sum(values.e), n, fmt)
+    if np.all((values.e == 0) & (values.v == np.round(values.v))) and magnitude <= 2.0 ** fmt.precision:
+        e = 0.0  # integers (counts of unit weights): every partial sum is exact
+    return Bounded(np.sum(values.v), e, fmt)
+
+
+def _bounded_ratio(num: Bounded, den: Bounded) -> Bounded:
+    """num / den, 0 where den is exactly 0 with no error (no entry counted); where a denominator
+    of 0 might be nonzero, or the reverse, the bound is infinite (the flat tolerance judges)."""
+    exact_zero = (den.v == 0) & (den.e == 0)
+    safe = Bounded(np.where(exact_zero, 1.0, den.v), np.where(exact_zero, 0.0, den.e), den.fmt)
+    out = num / safe
+    return Bounded(np.where(exact_zero, 0.0, out.v), np.where(exact_zero, 0.0, out.e), den.fmt)
+
+
+def _bounded_rate(a: Bounded, b: Bounded) -> Bounded:
+    """a / (a + b) of two counts (precision tp / (tp + fp), recall, specificity):
+    losses.bounded_share, and 0 where no entry is counted (a + b exactly 0)."""
+    from reference_impl import losses as L
+    empty = (a.v + b.v == 0) & (a.e == 0) & (b.e == 0)
+    if np.any((a.v + b.v == 0) & ~empty):
+        return Bounded(np.where(empty, 0.0, a.v), np.where(empty, 0.0, np.inf), a.fmt)
+    safe_b = Bounded(np.where(empty, 1.0, b.v), b.e, a.fmt)
+    share = L.bounded_share(a, safe_b)
+    return Bounded(np.where(empty, 0.0, share.v), np.where(empty, 0.0, share.e), a.fmt)
+
+
+def _threshold_flips(scores, threshold, fmt, strict=True, bucketed=False):
+    """Where a prediction's side of `threshold` (score > t, or >= t when not strict) is not
+    decided by a correct evaluation: where it differs between t and t rounded to the format or
+    to float32 (where a metric may keep its thresholds) or, for t below the normal range, 0 (a
+    flushed threshold: AUC's -1e-7 in float16); and, for an inner threshold of evenly spaced
+    ones (bucketed), a score other than t within 2 u |t| of it (an implementation may find the
+    bucket of thresholds i / (n - 1) as floor(score (n - 1)), which rounds that product)."""
+    from reference_impl import losses as L
+    from reference_impl import rounding
+    t = float(threshold)
+    scores = _f64(scores)
+
+    def side(cut):
+        return scores > cut if strict else scores >= cut
+    exact = side(t)
+    cuts = [float(L._rounded(t, fmt)), float(L._rounded(t, rounding.FORMATS["float32"]))]
+    if abs(t) < fmt.smallest_normal:
+        cuts.append(0.0)
+    undecided = np.logical_or.reduce([side(c) != exact for c in cuts])
+    if bucketed:
+        undecided |= (scores != t) & (np.abs(scores - t) <= 2 * fmt.unit_roundoff * abs(t))
+    return undecided
+
+
+def _mean_values(name, y_true, y_pred, fmt, **params):
+    """The per-sample values of mean metric `name`, Bounded; None where none is derived."""
+    from reference_impl import losses as L
+    if name in _LOSS_BOUNDS:
+        values = L.bounded_losses(_LOSS_BOUNDS[name], y_true, y_pred, fmt, **params)
+        return None if values is None else (-values if name == "CosineSimilarity" else values)
+    if name in ("Accuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
+                "SparseTopKCategoricalAccuracy"):
+        return Bounded.exact(MEAN_FUNCTIONS[name](y_true, y_pred, **params), fmt)
+    if name == "BinaryAccuracy":
+        threshold = params.get("threshold", 0.5)
+        values = binary_accuracy(y_true, y_pred, threshold)
+        return Bounded(values, _threshold_flips(y_pred, threshold, fmt).astype(np.float64), fmt)
+    if name == "PearsonCorrelation":
+        return _bounded_pearson(y_true, y_pred, fmt, **params)
+    if name == "ConcordanceCorrelation":
+        return _bounded_concordance(y_true, y_pred, fmt, **params)
+    return None
+
+
+def _bounded_centred(x: Bounded, axis):
+    return x - x.mean(axis, keepdims=True)
+
+
+def _bounded_pearson(y_true, y_pred, fmt, axis=-1):
+    """sum(ct cp) / sqrt(sum ct^2 sum cp^2), sum(l2_norm(ct) l2_norm(cp)) and
+    mean((ct / std(ct)) (cp / std(cp))) (std the root of the centred values' mean square, whose
+    mean is recomputed and subtracted): the largest bound of the three arrangements."""
+    from reference_impl import losses as L
+    ct = _bounded_centred(Bounded.exact(y_true, fmt), axis)
+    cp = _bounded_centred(Bounded.exact(y_pred, fmt), axis)
+    quotient = (ct * cp).sum(axis) / ((ct * ct).sum(axis) * (cp * cp).sum(axis)).apply(np.sqrt)
+    normalized = (L._bounded_l2_normalize(ct, axis) * L._bounded_l2_normalize(cp, axis)).sum(axis)
+
+    def standardized(c):
+        again = _bounded_centred(c, axis)
+        return c / (again * again).mean(axis, keepdims=True).apply(np.sqrt)
+    by_std = (standardized(ct) * standardized(cp)).mean(axis)
+    return L._worst(quotient, normalized, by_std)
+
+
+def _bounded_concordance(y_true, y_pred, fmt, axis=-1):
+    """mean(2 ct cp) / (mean(ct^2) + mean(cp^2) + (mean t - mean p)^2); the numerator also as
+    mean(2 (t - mean p)(p - mean p)), equal in exact arithmetic (mean(cp) = 0) but cancelling
+    (mean t - mean p) sum |cp| more: the larger bound."""
+    from reference_impl import losses as L
+    t, p = Bounded.exact(y_true, fmt), Bounded.exact(y_pred, fmt)
+    ct, cp = _bounded_centred(t, axis), _bounded_centred(p, axis)
+    gap = t.mean(axis) - p.mean(axis)
+    spread = (ct * ct).mean(axis) + (cp * cp).mean(axis) + gap * gap
+    shifted = (2.0 * (t - p.mean(axis, keepdims=True)) * cp).mean(axis)
+    return L._worst((2.0 * ct * cp).mean(axis), shifted) / spread
+
+
+def _bounded_mean_of(name, batches, fmt, **params):
+    """sum(w v) / sum(w) over every value of every batch, in either arrangement: over every value
+    at once, or (where the weights are one per sample, constant along the values' other axes)
+    each sample's values averaged first, then the samples weighted and averaged, which gives the
+    same value and rounds each sample's mean (a metric may reduce its values to one per sample
+    before it weighs them). The larger bound of the two."""
+    from reference_impl import losses as L
+    values, weights, per_sample, sample_weights = [], [], [], []
+    for batch in batches:
+        y_true, y_pred, sample_weight = batch["y_true"], batch["y_pred"], batch.get("sample_weight")
+        v = _mean_values(name, y_true, y_pred, fmt, **params)
+        if v is None:
+            return None
+        w = weights_like(v.v, sample_weight)
+        if name == "SparseCategoricalCrossentropy" and params.get("ignore_class") is not None:
+            w = np.where(L.sparse_ignored(y_true, y_pred, params["ignore_class"], params.get("axis", -1)), 0.0, w)
+        values.append(v)
+        weights.append(w)
+        if per_sample is not None and v.v.ndim > 1 and np.all(w == w.reshape(w.shape[0], -1)[:, :1].reshape((-1,) + (1,) * (w.ndim - 1))):
+            per_sample.append(v.mean(tuple(range(1, v.v.ndim))))
+            sample_weights.append(w.reshape(w.shape[0], -1)[:, 0])
+        else:
+            per_sample = None
+    flat = _weighted_mean_bounded([Bounded(np.ravel(b.v), np.ravel(b.e), fmt) for b in values],
+                                  [np.ravel(w) for w in weights], fmt, len(batches))
+    if not per_sample:
+        return flat
+    return L._worst(flat, _weighted_mean_bounded(per_sample, sample_weights, fmt, len(batches)))
+
+
+def _weighted_mean_bounded(values, weights, fmt, calls):
+    """sum(w v) / sum(w), values a list of 1-D Bounded, weights of 1-D arrays; a zero weight
+    removes its value exactly ("Use sample_weight of 0 to mask values")."""
+    w = np.concatenate(weights)
+    v = Bounded(np.concatenate([b.v for b in values]), np.concatenate([b.e for b in values]), fmt)
+    product = v * Bounded.exact(w, fmt)
+    removed = w == 0
+    weighted = Bounded(np.where(removed, 0.0, product.v), np.where(removed, 0.0, product.e), fmt)
+    return accumulated(weighted, calls) / accumulated(Bounded.exact(w, fmt), calls)
+
+
+def _bounded_values(batches, fmt):
+    """Mean and Sum: (weighted values, weights), Bounded."""
+    values = np.concatenate([np.ravel(_f64(b["values"])) for b in batches])
+    weights = np.concatenate([np.ravel(weights_like(b["values"], b.get("sample_weight"))) for b in batches])
+    product = Bounded.exact(values, fmt) * Bounded.exact(weights, fmt)
+    removed = weights == 0
+    return Bounded(np.where(removed, 0.0, product.v), np.where(removed, 0.0, product.e), fmt), Bounded.exact(weights, fmt)
+
+
+def _bounded_counts(batches, fmt, thresholds, score_error=None, column=0, bucketed=None, **select):
+    """{tp, fp, fn, tn} at each threshold (thresholds,), Bounded: sums of weights over every
+    entry of every batch, widened by the weight of each entry that a threshold's rounding may
+    move to the other side (score_error(scores): how far a computed score may be from the
+    exact one, AUC's sigmoid from logits). bucketed: whether the thresholds may be treated as
+    evenly spaced buckets (None: when they are, 3 or more at i / (n - 1), as AUC's are)."""
+    labels, scores, weights = _gather(batches, lambda y_true, y_pred, sample_weight=None: _labelled_scores(
+        y_true, y_pred, sample_weight, **select))
+    labels, scores, weights = labels[:, column], scores[:, column], weights[:, column]
+    moved = np.zeros(scores.shape) if score_error is None else score_error(scores)
+    # label_weights (AUC without multi_label) multiply the sample weights: each product, and the
+    # label weight itself, rounded once (2 u |w| with the product's own, generously 3 u |w|)
+    weight_error = 3 * fmt.unit_roundoff * np.abs(weights) if select.get("label_weights") is not None else None
+    out = {}
+    for kind, label, above in (("tp", True, True), ("fp", False, True), ("fn", True, False), ("tn", False, False)):
+        values, errors = [], []
+        thresholds = _f64(thresholds)
+        if bucketed is None:
+            n = len(thresholds)
+            bucketed = n >= 3 and np.allclose(thresholds, np.arange(n) / (n - 1), atol=2 * EPSILON)
+        for cut in thresholds:
+            side = scores > cut
+            chosen = np.where((labels == label) & (side == above), weights, 0.0)
+            # + one term per threshold: an implementation may count per bucket between
+            # thresholds and add the buckets up (a cumulative sum)
+            entries = Bounded(chosen, 0.0 if weight_error is None else np.where(chosen != 0, weight_error, 0.0), fmt)
+            total = accumulated(entries, len(batches) + len(thresholds))
+            endpoint = cut in (thresholds[0], thresholds[-1]) and abs(cut - 0.5) > 0.5  # -eps, 1 + eps
+            undecided = _threshold_flips(scores, cut, fmt, bucketed=bucketed and not endpoint) | (
+                (scores != cut) & (np.abs(scores - cut) <= moved))
+            flipped = np.sum(np.where((labels == label) & undecided, np.abs(weights), 0.0))
+            values.append(total.v)
+            errors.append(total.e + flipped)
+        out[kind] = Bounded(np.array(values), np.array(errors), fmt)
+    return out
+
+
+def _bounded_area(c, curve="ROC", summation_method="interpolation"):
+    """area() on Bounded counts: rates as ratios, widths as differences of rates, heights, and
+    the sum over the segments. The PR interpolation divides by differences of counts between
+    consecutive thresholds, which rounding may turn from 0 into a tiny number (the segment's
+    slope then anything): bounded only where the counts are exact (integer weights)."""
+    tp, fp, fn, tn = c["tp"], c["fp"], c["fn"], c["tn"]
+    fmt = tp.fmt
+    recall_ = _bounded_rate(tp, fn)
+    if curve == "ROC":
+        x, h = _bounded_rate(fp, tn), recall_
+    else:
+        x, h = recall_, _bounded_rate(tp, fp)
+    first = lambda b: Bounded(b.v[:-1], b.e[:-1], fmt)  # noqa: E731
+    rest = lambda b: Bounded(b.v[1:], b.e[1:], fmt)  # noqa: E731
+    width = first(x) - rest(x)
+    if summation_method == "minoring":
+        return (width * _minimum(first(h), rest(h))).sum(0)
+    if summation_method == "majoring":
+        return (width * _maximum(first(h), rest(h))).sum(0)
+    if curve == "ROC":
+        return (width * (first(h) + rest(h)) / 2.0).sum(0)
+    if np.any(tp.e > 0) or np.any(fp.e > 0):
+        return None
+    value = _pr_interpolated(tp.v[:, None], fp.v[:, None], fn.v[:, None])[0]
+    p = tp.v + fp.v
+    d_tp, d_p = tp.v[:-1] - tp.v[1:], p[:-1] - p[1:]
+    moving = d_p != 0
+    slope = Bounded.exact(np.where(moving, d_tp, 0.0), fmt) / Bounded.exact(np.where(moving, d_p, 1.0), fmt)
+    intercept = Bounded.exact(tp.v[1:], fmt) - slope * Bounded.exact(p[1:], fmt)
+    counted = moving & (p[1:] > 0)
+    ratio = Bounded.exact(np.where(counted, p[:-1], 1.0), fmt) / Bounded.exact(np.where(counted, p[1:], 1.0), fmt)
+    log_term = intercept * _bounded_log_of(ratio)
+    exact_zero = (intercept.v == 0) & (intercept.e == 0)
+    log_term = Bounded(np.where(intercept.v == 0, 0.0, log_term.v), np.where(exact_zero, 0.0, log_term.e), fmt)
+    pieces = slope * (Bounded.exact(d_tp, fmt) + log_term)
+    pieces = Bounded(np.where(moving, pieces.v, 0.0), np.where(moving, pieces.e, 0.0), fmt)
+    out = _bounded_ratio(pieces.sum(0), Bounded.exact(tp.v[0] + fn.v[0], fmt))
+    return Bounded(value, out.e, fmt)
+
+
+def _bounded_log_of(x):
+    with np.errstate(all="ignore"):
+        return x.apply(np.log)
+
+
+def _bounded_auc(batches, fmt, num_thresholds=200, curve="ROC", summation_method="interpolation", thresholds=None,
+                 multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+    """AUC: the counts at its thresholds (_bounded_counts: an entry a threshold cannot tell
+    apart counts on either side), the area (_bounded_area), the labels' weighted mean."""
+    cuts = curve_thresholds(num_thresholds, thresholds)
+    score_error = None
+    if from_logits:
+        if multi_label:
+            return None  # not derived: the sigmoid's error per label column
+        logits = [b["y_pred"] for b in batches]
+        batches = [{**b, "y_pred": losses.sigmoid(b["y_pred"])} for b in batches]
+        # the sigmoid's own error per score, in the order the entries are gathered
+        errors = np.concatenate([np.ravel(Bounded.exact(z, fmt).apply(losses.sigmoid).e) for z in logits])
+        score_error = lambda scores: errors  # noqa: E731
+    columns = np.shape(batches[0]["y_pred"])[-1] if multi_label else 1
+    areas = []
+    for j in range(columns):
+        counts = _bounded_counts(batches, fmt, cuts, score_error, column=j, bucketed=True, multi_label=multi_label,
+                                 label_weights=None if multi_label else label_weights)
+        area = _bounded_area(counts, curve, summation_method)
+        if area is None:
+            return None
+        areas.append(area)
+    if not multi_label:
+        return areas[0]
+    values = Bounded(np.array([a.v for a in areas]), np.array([a.e for a in areas]), fmt)
+    lw = Bounded.exact(np.ones(columns), fmt) if label_weights is None else Bounded.constant(label_weights, fmt)
+    return (lw * values).sum(0) / lw.sum(0)
+
+
+def _bounded_best_under_constraint(batches, fmt, value, constrained, target, num_thresholds=200, class_id=None):
+    """The largest `value` rate where the `constrained` rate is >= target: a max over the
+    feasible thresholds (1-Lipschitz: the largest error among them), provided every threshold's
+    feasibility is decided: its rate's interval lies on one side of the target (the target
+    rounded to the format), or the rate is exact and rounds to a number other than the
+    target's rounding. Otherwise None."""
+    from reference_impl import losses as L
+    target = _number(constrained, target, low=0, high=1)
+    c = _bounded_counts(batches, fmt, curve_thresholds(num_thresholds), bucketed=True, class_id=class_id)
+    rates = {"precision": _bounded_rate(c["tp"], c["fp"]), "recall": _bounded_rate(c["tp"], c["fn"]),
+             "specificity": _bounded_rate(c["tn"], c["fp"])}
+    r = rates[constrained]
+    slack = np.abs(L._rounded(target, fmt) - target)
+    decided = np.abs(r.v - target) > r.e + slack
+    # exact rates: fl(r) and fl(target) compare as r and target do unless they round alike
+    exact_rate = (c["tp"].e == 0) & (c["fp"].e == 0) & (c["fn"].e == 0) & (c["tn"].e == 0)
+    decided |= exact_rate & ((r.v == target) | (L._rounded(r.v, fmt) != L._rounded(target, fmt)))
+    if not np.all(decided):
+        return None
+    feasible = r.v >= target
+    dependent = rates[value]
+    if not np.any(feasible):
+        return Bounded(0.0, 0.0, fmt)
+    best = int(np.argmax(np.where(feasible, dependent.v, -np.inf)))
+    return Bounded(max(dependent.v[best], 0.0), np.max(np.where(feasible, dependent.e, 0.0)), fmt)
+
+
+def _bounded_precision_recall(kind, batches, fmt, thresholds=None, top_k=None, class_id=None):
+    if thresholds is None:
+        cuts = np.array([-np.inf if top_k is not None else 0.5])
+    else:
+        cuts = _thresholds_list(thresholds, 0, 1)
+    c = _bounded_counts(batches, fmt, cuts, class_id=class_id, top_k=top_k)
+    return _bounded_rate(c["tp"], c["fp"] if kind == "precision" else c["fn"])
+
+
+def _bounded_confusion_matrix(batches, fmt, num_classes, threshold=None, **options):
+    """The confusion matrix's cells, Bounded: each a sum of positive weights (gamma over all
+    entries); BinaryIoU's threshold flips widen both cells of the entry's row."""
+    cm = confusion_matrix(batches, num_classes, threshold=threshold, **options)
+    n = sum(np.size(b["y_pred"]) for b in batches)
+    from reference_impl import rounding
+    k = n + len(batches)
+    if k * fmt.unit_roundoff >= 1:
+        return None
+    e = rounding.sum_of_products(cm, k, fmt)
+    if threshold is not None:
+        for b in batches:
+            flips = _threshold_flips(b["y_pred"], threshold, fmt, strict=False)
+            w = weights_like(b["y_true"], b.get("sample_weight"))
+            t = _f64(b["y_true"])
+            for r in range(num_classes):
+                moved = np.sum(np.where(flips & (t == r), np.abs(w), 0.0))
+                e[r, :] += moved
+    return Bounded(cm, e, fmt)
+
+
+def _bounded_iou(batches, fmt, num_classes, target_class_ids=None, **options):
+    cm = _bounded_confusion_matrix(batches, fmt, num_classes, **options)
+    if cm is None:
+        return None
+    diagonal = Bounded(np.diag(cm.v), np.diag(cm.e), fmt)
+    rows = Bounded(cm.v, cm.e, fmt).sum(1)
+    columns = Bounded(cm.v, cm.e, fmt).sum(0)
+    denominator = columns + rows - diagonal
+    ids = np.arange(num_classes) if target_class_ids is None else np.asarray(target_class_ids, dtype=np.int64)
+    pick = lambda b: Bounded(b.v[ids], b.e[ids], fmt)  # noqa: E731
+    den = pick(denominator)
+    if np.any((den.v == 0) & (den.e > 0)):
+        return None
+    valid = den.v != 0
+    ratios = _bounded_ratio(pick(diagonal), den)
+    kept = Bounded(ratios.v[valid], ratios.e[valid], fmt)
+    return _bounded_ratio(kept.sum(None), Bounded.exact(float(np.count_nonzero(valid)), fmt))
+
+
+def _bounded_fbeta(batches, fmt, average=None, beta=1.0, threshold=None):
+    """Per class tp, fp, fn (sums of w t p with t and p 0/1), the threshold flips widening each
+    entry's class; precision, recall, (1 + b^2) p r / (b^2 p + r); the average."""
+    ts, ps, ws, flips = [], [], [], []
+    for b in batches:
+        t, p, w = _rows(b["y_true"], b["y_pred"], b.get("sample_weight"))
+        if threshold is None:
+            made, flip = np.eye(p.shape[-1])[np.argmax(p, axis=-1)], np.zeros(p.shape, bool)
+        else:
+            made, flip = (p > threshold).astype(np.float64), _threshold_flips(p, threshold, fmt)
+        ts.append(t), ps.append(made), ws.append(w), flips.append(flip)
+    t, p, w, flip = (np.concatenate(x) for x in (ts, ps, ws, flips))
+    moved = np.sum(np.where(flip, np.abs(w), 0.0), axis=0)
+
+    def counts(x, flips=True):
+        """Per class sum of w x over every entry (w x exact: x is 0 or 1)."""
+        columns = [accumulated(Bounded.exact(w[:, j] * x[:, j], fmt), len(batches)) for j in range(x.shape[1])]
+        return Bounded(np.array([c.v for c in columns]), np.array([c.e for c in columns]) + (moved if flips else 0.0), fmt)
+    tp, fp, fn = counts(t * p), counts((1 - t) * p), counts(t * (1 - p))
+    if average == "micro":
+        tp, fp, fn = tp.sum(None), fp.sum(None), fn.sum(None)
+    pr, rc = _bounded_rate(tp, fp), _bounded_rate(tp, fn)
+    b2 = Bounded.constant(beta, fmt) * Bounded.constant(beta, fmt)
+    scores = _bounded_ratio((1.0 + b2) * pr * rc, b2 * pr + rc)
+    if average == "macro":
+        return scores.mean(None)
+    if average == "weighted":
+        support = counts(t, flips=False)
+        return _bounded_ratio((support * scores).sum(None), support.sum(None))
+    return scores
+
+
+def _bounded_r2(batches, fmt, class_aggregation="uniform_average", num_regressors=0):
+    from reference_impl import losses as L
+    t, p, w = _gather(batches, _rows)
+    calls = len(batches)
+    tb, pb, wb = Bounded.exact(t, fmt), Bounded.exact(p, fmt), Bounded.exact(w, fmt)
+
+    def column_sums(x):
+        return Bounded(np.array([accumulated(Bounded(x.v[:, j], x.e[:, j], fmt), calls).v for j in range(x.v.shape[1])]),
+                       np.array([accumulated(Bounded(x.v[:, j], x.e[:, j], fmt), calls).e for j in range(x.v.shape[1])]), fmt)
+    count = column_sums(wb)
+    first = column_sums(wb * tb)
+    centre = first / count
+    residual = column_sums(wb * (tb - pb) * (tb - pb))
+    centred = tb - Bounded(np.broadcast_to(centre.v, t.shape), np.broadcast_to(centre.e, t.shape), fmt)
+    two_pass = column_sums(wb * centred * centred)
+    one_pass = column_sums(wb * tb * tb) - first * centre
+    spread = L._worst(two_pass, one_pass)
+    if np.any((spread.v == 0) & (spread.e > 0)) or np.any((spread.v != 0) & (spread.e >= np.abs(spread.v))):
+        return None  # a constant y_true's 0 (its own rule) cannot be told from a rounded one
+    constant = spread.v == 0
+    ratio = _bounded_ratio(residual, spread)
+    scores = 1.0 - ratio
+    scores = Bounded(np.where(constant, np.where(residual.v == 0, 1.0, 0.0), scores.v), np.where(constant, 0.0, scores.e), fmt)
+    if class_aggregation == "uniform_average":
+        scores = scores.mean(None)
+    elif class_aggregation == "variance_weighted_average":
+        scores = (spread * scores).sum(None) / spread.sum(None)
+    if num_regressors:
+        n = t.shape[0]
+        scores = 1.0 - (1.0 - scores) * float(n - 1) / float(n - num_regressors - 1)
+    return scores
+
+
+def error_bound(name, batches, fmt, **params):
+    """Per-element bound on keras.metrics.<name>(**params).result() after update_state on each
+    batch, evaluated in `fmt`; None where no bound is derived (see above)."""
+    with np.errstate(all="ignore"):
+        out = _error_bound(name, batches, fmt, **params)
+    return None if out is None else out.e
+
+
+def _error_bound(name, batches, fmt, **params):
+    if name in MEAN_FUNCTIONS:
+        return _bounded_mean_of(name, batches, fmt, **params)
+    if name == "MeanMetricWrapper":
+        fn = params.get("fn")
+        if fn == "categorical_accuracy":
+            return _bounded_mean_of("CategoricalAccuracy", batches, fmt)
+        return _bounded_mean_of(_WRAPPED_BOUNDS[fn], batches, fmt) if fn in _WRAPPED_BOUNDS else None
+    if name in ("Mean", "Sum"):
+        weighted, weights = _bounded_values(batches, fmt)
+        total = accumulated(weighted, len(batches))
+        return total if name == "Sum" else total / accumulated(weights, len(batches))
+    if name == "RootMeanSquaredError":
+        mean_square = _bounded_mean_of_squares(batches, fmt)
+        return mean_square.apply(np.sqrt)
+    kinds = {"TruePositives": "tp", "FalsePositives": "fp", "TrueNegatives": "tn", "FalseNegatives": "fn"}
+    if name in kinds:
+        thresholds = params.get("thresholds")
+        counts = _bounded_counts(batches, fmt, _thresholds_list(0.5 if thresholds is None else thresholds, 0, 1))
+        return _one_bounded(counts[kinds[name]])
+    if name in ("Precision", "Recall"):
+        return _one_bounded(_bounded_precision_recall(name.lower(), batches, fmt, **params))
+    if name in ("MeanIoU", "IoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU"):
+        if name == "MeanIoU":
+            return _bounded_iou(batches, fmt, **params)
+        if name == "IoU":
+            return _bounded_iou(batches, fmt, **params)
+        if name == "BinaryIoU":
+            return _bounded_iou(batches, fmt, 2, params.get("target_class_ids", (0, 1)), threshold=params.get("threshold", 0.5))
+        options = {k: v for k, v in params.items() if k not in ("num_classes", "target_class_ids", "sparse_y_pred")}
+        return _bounded_iou(batches, fmt, params["num_classes"], params.get("target_class_ids"), sparse_y_true=False,
+                            sparse_y_pred=params.get("sparse_y_pred", False), **options)
+    if name == "R2Score":
+        return _bounded_r2(batches, fmt, **params)
+    if name == "F1Score":
+        return _bounded_fbeta(batches, fmt, params.get("average"), 1.0, params.get("threshold"))
+    if name == "FBetaScore":
+        return _bounded_fbeta(batches, fmt, **params)
+    if name == "AUC":
+        return _bounded_auc(batches, fmt, **params)
+    at = {"PrecisionAtRecall": ("precision", "recall"), "RecallAtPrecision": ("recall", "precision"),
+          "SensitivityAtSpecificity": ("recall", "specificity"), "SpecificityAtSensitivity": ("specificity", "recall")}
+    if name in at:
+        value, constrained = at[name]
+        key = {"PrecisionAtRecall": "recall", "RecallAtPrecision": "precision", "SensitivityAtSpecificity": "specificity",
+               "SpecificityAtSensitivity": "sensitivity"}[name]
+        rest = {k: v for k, v in params.items() if k != key}
+        return _bounded_best_under_constraint(batches, fmt, value, constrained, params[key], **rest)
+    return None
+
+
+def _bounded_mean_of_squares(batches, fmt):
+    values, weights = [], []
+    for batch in batches:
+        d = Bounded.exact(batch["y_pred"], fmt) - Bounded.exact(batch["y_true"], fmt)
+        v = d * d
+        values.append(v)
+        weights.append(np.ravel(weights_like(v.v, batch.get("sample_weight"))))
+    w = np.concatenate(weights)
+    v = Bounded(np.concatenate([np.ravel(b.v) for b in values]), np.concatenate([np.ravel(b.e) for b in values]), fmt)
+    product = v * Bounded.exact(w, fmt)
+    weighted = Bounded(np.where(w == 0, 0.0, product.v), np.where(w == 0, 0.0, product.e), fmt)
+    return accumulated(weighted, len(batches)) / accumulated(Bounded.exact(w, fmt), len(batches))
+
+
+def _one_bounded(b: Bounded) -> Bounded:
+    """One threshold gives a scalar, several a vector (_one_or_all)."""
+    if b.v.size == 1:
+        return Bounded(b.v.reshape(-1)[0], b.e.reshape(-1)[0], b.fmt)
+    return Bounded(b.v.reshape(-1), b.e.reshape(-1), b.fmt)

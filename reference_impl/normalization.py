@@ -438,12 +438,116 @@ def _standardized_error_bound(x, axes, epsilon, u):
     return z, np.where(np.isfinite(bound), bound, 0.0)
 
 
-def error_bound(layer, x, weights, unit_roundoff, *, call=None, **params):
+# The reciprocal square root of the layers that scale by one (1 / sqrt(T), or a division by
+# sqrt(T)): a square root and a division are two roundings; a library's reciprocal square root
+# (one instruction and a Newton step) is allowed 1.5 units in the last place, 3 u relative.
+INVERSE_ROOT_ROUNDINGS = 3
+
+
+def _inverse_root_error(theta, u):
+    """The relative error of 1 / sqrt(T^) (or of dividing by sqrt(T^)) evaluated in the format
+    when T^ = T (1 + t), |t| <= theta < 1:
+
+        |(1 + t)**-0.5 - 1| <= (1 - theta)**-0.5 - 1      (convex and decreasing in t: the end -theta)
+        |(1 + t)**+0.5 - 1| <= 1 - (1 - theta)**0.5, no more than the line above,
+    times the root's and the division's own roundings, (1 + gamma_3) (INVERSE_ROOT_ROUNDINGS):
+        rho = (1 - theta)**-0.5 (1 + gamma_3) - 1.
+    Exact in theta, not first order: theta is gamma_n of a sum of squares, up to 0.1 in float16."""
+    return (1.0 - theta) ** -0.5 * (1.0 + _gamma(INVERSE_ROOT_ROUNDINGS, u)) - 1.0
+
+
+def _mean_square_error(x, axes, epsilon, u, tiny, *, mean):
+    """(T, theta): T = mean_A(x^2) + epsilon (mean=True: RMSNormalization, rms_scaling) or
+    T = sum_A(x^2) (mean=False: UnitNormalization), and theta, the bound on |T^ - T| / T of its
+    evaluation in a format of unit roundoff u and smallest normal `tiny`; None where no bound
+    holds (gamma's k u >= 1, or a slice whose squares the flush to zero may take whole).
+
+    With n the elements of a slice, every term x_i^2 >= 0, so nothing cancels:
+      sum_A(x^2), an inner product of x with itself, in any order: |dS| <= gamma_n S (Higham (3.5));
+      the mean: a division by n, or a product by a rounded 1 / n: 2 roundings;
+      + epsilon: epsilon's own rounding into the format, and the addition: 2 roundings;
+    so theta = gamma_{n+4} (gamma_n for the sum alone), all relative to T as every term is >= 0.
+    Below the normal range (TensorFlow flushes subnormals on CPU) each square and each partial
+    sum may lose the smallest normal: 2 n tiny in the sum, 2 tiny in the mean, and 3 tiny more
+    for the division, epsilon (1e-6 is below float16's 6.1e-5) and the addition; theta adds
+    that absolute loss over T. An all-zero slice without epsilon (T = 0) is given theta = 0: its
+    output is 0 (UnitNormalization) or 0 / 0, nothing to bound."""
+    n = int(np.prod([x.shape[a] for a in axes]))
+    k = n + 4 if mean else n
+    if k * u >= 1:
+        return None
+    total = np.sum(x * x, axis=axes, keepdims=True)
+    if mean:
+        t, floor = total / max(n, 1) + epsilon, 5.0 * tiny
+    else:
+        t, floor = total, 2.0 * n * tiny
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(t > 0, _gamma(k, u) + floor / np.where(t > 0, t, 1.0), 0.0)
+    if np.any(theta >= 1):
+        return None
+    return t, theta
+
+
+def _scaled_root_bound(y, theta, u, tiny, scale=None):
+    """|dy| for y = x * (1 / sqrt(T)) (* scale) when T carries the relative error theta:
+    the inverse root's rho (_inverse_root_error), then the product by x and, with a scale, the
+    product by it (in any association: x * (scale * r) rounds as many), all relative to y since
+    nothing cancels:
+        |dy| <= ((1 + rho)(1 + gamma_2) - 1) |y| + tiny (1 + |scale|)    (with a scale)
+        |dy| <= ((1 + rho)(1 + gamma_1) - 1) |y| + tiny                  (without),
+    the last term a product flushed below the normal range, then scaled."""
+    rho = _inverse_root_error(theta, u)
+    products, floor = (1, tiny) if scale is None else (2, tiny * (1.0 + np.abs(scale)))
+    with np.errstate(invalid="ignore"):
+        bound = ((1.0 + rho) * (1.0 + _gamma(products, u)) - 1.0) * np.abs(y) + floor
+    return np.where(np.isfinite(bound), bound, 0.0)
+
+
+def _batch_norm_inference_bound(x, a, weights, epsilon, u, tiny):
+    """|dy| for BatchNormalization at inference, y = gamma (x - mu) s + beta with
+    s = 1 / sqrt(v + epsilon), mu = moving_mean, v = moving_variance (exact weights of the format).
+
+    T = v + epsilon rounds epsilon into the format and adds: theta = gamma_2 (+ tiny / T: epsilon
+    or the sum below the normal range); s then carries rho_s (_inverse_root_error). Two orders:
+    (a) as written, gamma * ((x - mu) * s) + beta: the difference, the two products (any
+        association) and the addition:
+            ((1 + rho_s)(1 + gamma_3) - 1) |gamma z| + u |y|,   z = (x - mu) s;
+    (b) distributed, x * a + (beta - mu * a) with a = gamma s (tf.nn.batch_normalization's):
+        a carries (1 + rho_s)(1 + u); x a - mu a = (x - mu) a exactly, so a's error reaches y as
+        ((1 + rho_s)(1 + u) - 1) |gamma z|, but the two products and the offset round before
+        x and mu cancel: u |x a| + 2 u |mu a| + u |beta| (the offset's product and difference),
+        and the final addition u |y|: the cancellation of x against the moving mean, which costs
+        u (|x| + 2 |mu|) |gamma| s where |x - mu| is small against |mu|.
+    The bound is (a)'s first term plus (b)'s cancellation, which holds for both (and a fused
+    multiply-add, with fewer roundings), with |y| <= |gamma z| + |beta|:
+        F = ((1 + rho_s)(1 + gamma_3) - 1) |gamma z| + u |gamma| s (|x| + 2 |mu|) + u (|gamma z| + 2 |beta|),
+    times (1 + gamma_6) for the terms F leaves out (each u above is taken on an exact value, the
+    computed one is within gamma_5 of it; prod (1 + d_i) - 1 <= sum |d_i| prod (1 + |d_i|)),
+    plus a flushed product or sum, scaled by gamma: 4 tiny max(1, |gamma|)."""
+    along = lambda name, default: (  # noqa: E731
+        _along(np.asarray(weights[name], dtype=np.float64), (a,), x.ndim) if name in weights else default)
+    gamma, beta = np.abs(along("gamma", 1.0)), np.abs(along("beta", 0.0))
+    mu, v = along("moving_mean", 0.0), along("moving_variance", 1.0)
+    t = v + epsilon
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        theta = np.where(t > 0, _gamma(2, u) + 2.0 * tiny / np.where(t > 0, t, 1.0), 0.0)
+        if np.any(theta >= 1):
+            return None
+        s = 1.0 / np.sqrt(t)
+        rho_s = _inverse_root_error(theta, u)
+        gz = gamma * np.abs(x - mu) * s
+        first = ((1.0 + rho_s) * (1.0 + _gamma(3, u)) - 1.0) * gz
+        cancelled = u * gamma * s * (np.abs(x) + 2.0 * np.abs(mu))
+        bound = (first + cancelled + u * (gz + 2.0 * beta)) * (1.0 + _gamma(6, u)) + 4.0 * tiny * np.maximum(1.0, gamma)
+    return np.where(np.isfinite(bound), bound, 0.0)
+
+
+def error_bound(layer, x, weights, unit_roundoff, *, call=None, smallest_normal=0.0, **params):
     """Per-element bound on the rounding error of the layer's documented formula evaluated in
-    a type of unit roundoff u, or None where the formula has no cancellation to account for
-    (the flat tolerance then suffices: RMSNormalization, UnitNormalization, LayerNormalization
-    with rms_scaling, BatchNormalization at inference, whose x - moving_mean is one exact-input
-    subtraction).
+    a format of unit roundoff u (smallest normal `smallest_normal`, 0 to ignore the flush of
+    subnormals), in every order of evaluation the formula allows; None where no bound is derived
+    for those arguments (the root-mean-square layers need theta = gamma_{n+4} < 1, 123 elements
+    of a slice at most in bfloat16, and a slice whose squares the flush to zero does not take).
 
     For the layers that standardize with batch statistics (LayerNormalization,
     GroupNormalization, BatchNormalization with training=True), y = gamma * z + beta with z as in
@@ -455,12 +559,48 @@ def error_bound(layer, x, weights, unit_roundoff, *, call=None, **params):
     |beta| + |mean gamma s|, and the final sum, u |y|, besides the products that |gamma| |dz|
     already holds; |y| <= |gamma z| + |beta|. Where gamma is near 0 and beta dominates, this is
     what is left: 2 u |beta|.
+
+    The layers that scale by a root mean square, where nothing cancels (_mean_square_error for
+    theta, _scaled_root_bound for the rest):
+      RMSNormalization, y = x / sqrt(mean_A(x^2) + epsilon) * scale: theta = gamma_{n+4},
+          then x r and the scale: |dy| <= ((1 + rho)(1 + gamma_2) - 1) |y| + tiny (1 + |scale|);
+      LayerNormalization(rms_scaling=True), y = gamma x / sqrt(mean_A(x^2) + epsilon): the same
+          over the axes A, gamma in the scale's place;
+      UnitNormalization, y = x / sqrt(sum_A(x^2)): theta = gamma_n, one product:
+          |dy| <= ((1 + rho)(1 + gamma_1) - 1) |y| + tiny.
+    BatchNormalization at inference, y = gamma (x - moving_mean) / sqrt(moving_variance +
+    epsilon) + beta: _batch_norm_inference_bound, whose distributed order lets x and
+    moving_mean cancel after rounding.
     """
     x = np.asarray(x, dtype=np.float64)
     u = float(unit_roundoff)
+    tiny = float(smallest_normal)
     call = call or {}
     epsilon = params.get("epsilon", 1e-3)
-    if layer == "LayerNormalization" and not params.get("rms_scaling", False):
+    if layer == "RMSNormalization":
+        a, _ = _rms_norm_spec(x.shape, params.get("axis", -1))
+        statistics = _mean_square_error(x, (a,), params.get("epsilon", 1e-6), u, tiny, mean=True)
+        if statistics is None:
+            return None
+        scale = _along(np.asarray(weights["scale"], dtype=np.float64), (a,), x.ndim)
+        return _scaled_root_bound(rms_norm(x, weights["scale"], **params), statistics[1], u, tiny, scale)
+    if layer == "UnitNormalization":
+        axes = _axis_argument(params.get("axis", -1), x.ndim, allow_list=True)
+        statistics = _mean_square_error(x, axes, 0.0, u, tiny, mean=False)
+        if statistics is None:
+            return None
+        return _scaled_root_bound(unit_norm(x, **params), statistics[1], u, tiny)
+    if layer == "LayerNormalization" and params.get("rms_scaling", False):
+        axes, _ = _layer_norm_spec(x.shape, params.get("axis", -1), True, True, True)
+        statistics = _mean_square_error(x, axes, epsilon, u, tiny, mean=True)
+        if statistics is None:
+            return None
+        gamma = _along(np.asarray(weights["gamma"], dtype=np.float64), axes, x.ndim) if "gamma" in weights else 1.0
+        return _scaled_root_bound(layer_norm(x, **weights, **params), statistics[1], u, tiny, gamma)
+    if layer == "BatchNormalization" and not call.get("training", False):
+        a, _ = _batch_norm_spec(x.shape, params.get("axis", -1), True, True)
+        return _batch_norm_inference_bound(x, a, weights, epsilon, u, tiny)
+    if layer == "LayerNormalization":
         axes, _ = _layer_norm_spec(x.shape, params.get("axis", -1), True, True, False)
         along = axes
         z, dz = _standardized_error_bound(x, axes, epsilon, u)
@@ -471,7 +611,7 @@ def error_bound(layer, x, weights, unit_roundoff, *, call=None, **params):
         stats_axes = tuple(range(1, blocks.ndim - 2)) + (blocks.ndim - 1,)
         z, dz = (np.moveaxis(t.reshape(xc.shape), -1, a) for t in _standardized_error_bound(blocks, stats_axes, epsilon, u))
         along = (a,)
-    elif layer == "BatchNormalization" and call.get("training", False):
+    elif layer == "BatchNormalization":
         a, _ = _batch_norm_spec(x.shape, params.get("axis", -1), True, True)
         along = (a,)
         z, dz = _standardized_error_bound(x, tuple(i for i in range(x.ndim) if i != a), epsilon, u)
@@ -481,6 +621,18 @@ def error_bound(layer, x, weights, unit_roundoff, *, call=None, **params):
     beta = np.abs(_along(np.asarray(weights["beta"], dtype=np.float64), along, x.ndim)) if "beta" in weights else 0.0
     with np.errstate(invalid="ignore"):
         return gamma * dz + u * (3.0 * gamma * np.abs(z) + 2.0 * beta)
+
+
+# The layers whose bound the gradient check widens by (conformance.ops.bounds.standardization):
+# those whose statistics' conditioning enters the gradient too. LayerNormalization,
+# GroupNormalization and BatchNormalization in training compute a mean that a row large against
+# its spread makes ill-conditioned, in the output and in every gradient through it;
+# BatchNormalization at inference cancels x against its moving mean, and gamma's gradient,
+# sum v (x - moving_mean) s, carries that cancellation's u (|x| + |moving_mean|) s whatever its
+# order. RMSNormalization and UnitNormalization cancel nothing: their bound is a few u of |y|
+# and their gradient's rounding is the check's own 2**7 u. (LayerNormalization's rms_scaling
+# shares the class's mark: its bound over max |y| is (n + 8) u / 2, a widening far below 2**7 u.)
+WIDENS_GRADIENT = frozenset({"BatchNormalization", "LayerNormalization", "GroupNormalization"})
 
 
 _LAYER_FUNCTIONS = {

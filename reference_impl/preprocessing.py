@@ -77,6 +77,7 @@ import numbers
 
 import numpy as np
 
+from reference_impl import rounding
 from reference_impl.conv import data_format_argument
 from reference_impl.reshaping import _KERNELS
 
@@ -121,13 +122,29 @@ def rescaling(x, weights=None, *, scale, offset=0.0, **ignored):
 
 def resize_matrix(n, m, interpolation, antialias=False):
     """(m, n) matrix of the 1-D resize of n input pixels to m (module docstring)."""
-    i = np.arange(m)
+    centres = (np.arange(m) + 0.5) * n / m
     if interpolation == "nearest":
-        source = np.minimum(np.floor((i + 0.5) * n / m).astype(int), n - 1)
-        return (source[:, None] == np.arange(n)[None, :]).astype(float)
+        return _nearest_weights(centres, n)
+    return _kernel_weights(centres - 0.5, n, interpolation, _stretch(n, m, antialias))
+
+
+def _stretch(n, m, antialias):
+    """s: the kernel is evaluated at s (c - t); m / n when antialiasing a downsampling, else 1."""
+    return m / n if antialias and m < n else 1.0
+
+
+def _nearest_weights(centres, n):
+    """(len(centres), n) selection of the input pixel [t, t + 1) holding each centre (the last
+    pixel for a centre at or past n)."""
+    source = np.clip(np.floor(centres).astype(int), 0, n - 1)
+    return (source[:, None] == np.arange(n)[None, :]).astype(float)
+
+
+def _kernel_weights(positions, n, interpolation, s):
+    """(len(positions), n) normalized kernel weights of input pixels t = 0 .. n - 1 at the
+    sample positions c: K(s (c - t)) over the taps within the radius, divided by their sum."""
     kernel, radius = _KERNELS[interpolation]
-    s = m / n if antialias and m < n else 1.0
-    d = s * (((i + 0.5) * n / m - 0.5)[:, None] - np.arange(n)[None, :])
+    d = s * (np.asarray(positions, dtype=np.float64)[:, None] - np.arange(n)[None, :])
     w = np.where(np.abs(d) < radius, kernel(d), 0.0)
     return w / w.sum(axis=1, keepdims=True)
 
@@ -166,12 +183,9 @@ def _resizing_arguments(height, width, interpolation, crop_to_aspect_ratio, pad_
     return height, width
 
 
-def resizing(x, weights=None, *, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
-             pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False, data_format=None,
-             **ignored):
-    """Resize to (height, width), after cropping or padding to the aspect ratio if asked."""
-    _check("Resizing", ignored)
-    height, width = _resizing_arguments(height, width, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_mode)
+def _resizing_source(x, height, width, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_value, data_format):
+    """(the channels_last image that is resized, after the crop or pad to the aspect ratio;
+    the function that puts a result back in the data format)."""
     x, back = _image(x, data_format)
     h_in, w_in = x.shape[1:3]
     if crop_to_aspect_ratio:
@@ -183,6 +197,16 @@ def resizing(x, weights=None, *, height, width, interpolation="bilinear", crop_t
         padded = np.full((x.shape[0], h_in + 2 * top, w_in + 2 * left, x.shape[3]), _number("fill_value", fill_value))
         padded[:, top:top + h_in, left:left + w_in] = x
         x = padded
+    return x, back
+
+
+def resizing(x, weights=None, *, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+             pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, antialias=False, data_format=None,
+             **ignored):
+    """Resize to (height, width), after cropping or padding to the aspect ratio if asked."""
+    _check("Resizing", ignored)
+    height, width = _resizing_arguments(height, width, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_mode)
+    x, back = _resizing_source(x, height, width, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_value, data_format)
     return back(_resize_image(x, height, width, interpolation, antialias))
 
 
@@ -386,3 +410,267 @@ def output_shape(layer_name, input_shape, **params):
     if layer_name == "IntegerLookup" and params.get("vocabulary"):
         zeros = zeros + int(params["vocabulary"][0]) if not params.get("invert") else zeros
     return tuple(np.shape(LAYERS[layer_name](zeros, **params)))
+
+
+# --- rounding error bounds -------------------------------------------------------------------------
+# Per output element, how far a correct evaluation of the documented formula in a floating-point
+# format (reference_impl.rounding.Format: unit roundoff u, smallest normal) may land from the
+# exact result, for inputs already in the format (Higham, Accuracy and Stability of Numerical
+# Algorithms, ch. 2-3: fl(a op b) = (a op b)(1 + d), |d| <= u; gamma_k = k u / (1 - k u)).
+# None where no bound is derived (the flat tolerance then judges).
+
+
+def _gamma(k, u):
+    return rounding.gamma(k, u)
+
+
+# How each kernel's weights may be formed, beyond their value: bilinear is commonly evaluated as
+# nested interpolations a + t (b - a) (a weight error of gamma_2 t <= gamma_2 on each tap, the
+# difference's and the product's roundings); bicubic as a polynomial in the fractional offset t
+# (Catmull-Rom: x1 + t/2 (x2 - x0 + t (...))), whose roundings fall on differences of taps: a
+# weight error of at most gamma_8 times the sum of that weight's coefficient magnitudes in t,
+# at most 5 (of 1 - 5/2 t^2 + 3/2 t^3). Lanczos has no such form: 0.
+_FORM_ALLOWANCE = {"bilinear": lambda u: _gamma(2, u), "bicubic": lambda u: 5.0 * _gamma(8, u),
+                   "lanczos3": lambda u: 0.0, "lanczos5": lambda u: 0.0}
+
+
+def _kernel_value_error(interpolation, d, u):
+    """|error| of one kernel value K(d) evaluated in the format from an exact d:
+    bilinear  1 - |d|: one rounding, u K(d);
+    bicubic   Keys' cubic with a = -1/2 in monomial or Horner form, at most 7 roundings on each
+              term: gamma_7 times the sum of the terms' magnitudes, 3/2 |d|^3 + 5/2 d^2 + 1 for
+              |d| <= 1, 1/2 |d|^3 + 5/2 d^2 + 4 |d| + 2 beyond (the outer lobe cancels: about 24 u
+              at |d| -> 2, where K -> 0);
+    lanczos   A B with A = sin(pi d) / (pi d), B = sin(pi d / r) / (pi d / r): the sines'
+              arguments are rounded (pi d: 2 roundings, pi d / r: 3), which moves sin(z) by
+              |z cos z| gamma and so A by at most gamma_2 and B by gamma_3 (absolutely: large
+              where the sine crosses zero); the sines (a library's, 2 roundings each), the
+              divisions and the product, 12 roundings relative to |A B|:
+              gamma_3 (|A| + |B|) + gamma_12 |A B| (any arrangement, r sin sin / (pi^2 d^2) too)."""
+    a = np.abs(d)
+    if interpolation == "bilinear":
+        return u * np.maximum(1.0 - a, 0.0)
+    if interpolation == "bicubic":
+        magnitude = np.where(a <= 1.0, 1.5 * a ** 3 + 2.5 * a ** 2 + 1.0, 0.5 * a ** 3 + 2.5 * a ** 2 + 4.0 * a + 2.0)
+        return _gamma(7, u) * magnitude
+    radius = _KERNELS[interpolation][1]
+    first, second = np.abs(np.sinc(d)), np.abs(np.sinc(d / radius))
+    return _gamma(3, u) * (first + second) + _gamma(12, u) * first * second
+
+
+def _axis_weights_bound(n, m, interpolation, antialias, fmt):
+    """(M, D, T) of the 1-D resize of n pixels to m: its (m, n) weights M, a bound D on the
+    error of each computed weight, and the number of taps T of each row.
+
+    A weight is K(s (c_i - t)) / sum_t K(s (c_i - t)) (module docstring). Its errors:
+    - the sample position c_i = (i + 1/2) n / m - 1/2, computed with the scale n / m (or m / n)
+      rounded, a product and a subtraction of magnitudes up to q_i + 1/2, q_i = (i + 1/2) n / m:
+      |dc_i| <= gamma_3 (q_i + 1/2), the same for the whole row; what it moves the weights by is
+      taken exactly, max |M(c_i +- dc_i) - M(c_i)| (new taps entering included);
+    - each tap's own offset s (c_i - t): its subtraction, the stretch s rounded and its product,
+      |dd| <= gamma_3 |d|, moving K(d) by at most the secant of K over d +- gamma_3 |d|; and K's
+      own evaluation, _kernel_value_error: dk per tap;
+    - the normalization by the row's sum S = sum_t k_t (T taps, so gamma_T sum |k| and the
+      taps' dk: E = sum dk + gamma_T sum |k|), then a division (u |w|):
+      |dw_t| <= (dk_t + |w_t| E) / (S - E) + u |w_t|;
+    - the form the weights are applied in (_FORM_ALLOWANCE).
+    D sums them; it is 0 off the row's support. Where S - E <= 0 it is infinite."""
+    u = fmt.unit_roundoff
+    kernel, radius = _KERNELS[interpolation]
+    s = _stretch(n, m, antialias)
+    centres = (np.arange(m) + 0.5) * n / m
+    positions = centres - 0.5
+    weights = _kernel_weights(positions, n, interpolation, s)
+    shift = _gamma(3, u) * (centres + 0.5)
+    with np.errstate(all="ignore"):
+        moved = np.maximum(np.abs(_kernel_weights(positions + shift, n, interpolation, s) - weights),
+                           np.abs(_kernel_weights(positions - shift, n, interpolation, s) - weights))
+    d = s * (positions[:, None] - np.arange(n)[None, :])
+    support = np.abs(d) < radius
+    k = np.where(support, kernel(d), 0.0)
+    dk = np.where(support, _kernel_value_error(interpolation, d, u) + rounding.secant(kernel, d, _gamma(3, u) * np.abs(d)), 0.0)
+    taps = support.sum(axis=1)
+    total = k.sum(axis=1, keepdims=True)
+    spread = dk.sum(axis=1, keepdims=True) + _gamma(taps, u)[:, None] * np.abs(k).sum(axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        normalized = np.where(total - spread > 0, (dk + np.abs(weights) * spread) / (total - spread), np.inf) + u * np.abs(weights)
+    allowance = moved + np.where(support, normalized + _FORM_ALLOWANCE[interpolation](u), 0.0)
+    return weights, allowance, taps
+
+
+def _nearest_choices(n, m, fmt):
+    """The selection matrices a nearest resize of n pixels to m may compute: the centre
+    q_i = (i + 1/2) n / m computed with a rounded scale and a product (|dq| <= gamma_2 q_i) may
+    fall in the neighbouring pixel where q_i is that close to a pixel border."""
+    centres = (np.arange(m) + 0.5) * n / m
+    shift = _gamma(2, fmt.unit_roundoff) * centres
+    choices = [_nearest_weights(centres, n)]
+    for moved in (centres - shift, centres + shift):
+        selection = _nearest_weights(moved, n)
+        if not any(np.array_equal(selection, c) for c in choices):
+            choices.append(selection)
+    return choices
+
+
+def resize_error_bound(x, height, width, interpolation, antialias, fmt):
+    """Bound on the error of resizing channels_last images x (batch, H, W, C) to (height, width),
+    x the image after any crop or pad (exact: they move or fill pixels).
+
+    nearest: every output is one input pixel; 0, except where the computed centre may cross a
+    pixel border (_nearest_choices): there the distance to the other pixel's value.
+
+    The other methods: y[i, j] = sum_{h, w} A[i, h] B[j, w] x[h, w] with the weights of each
+    axis (_axis_weights_bound: A, B and their error bounds DA, DB, T_A, T_B taps per row).
+    A correct evaluation computes weights A + EA, B + EB (|EA| <= DA, |EB| <= DB) and sums the
+    K = T_A T_B + 1 roundings into one output (the coefficient's product and the sum, in any
+    order; rows then columns, T_A + T_B, is fewer; nested interpolations too) with the rounded
+    coefficients: sum |c^ - c| |x| + gamma_K sum |c^| |x|, and with P = |A| + DA, Q = |B| + DB,
+    |c^ - c| <= P Q - |A| |B|, |c^| <= P Q:
+
+        bound = (1 + gamma_K) (P |x| Q^T) - |A| |x| |B|^T + 2 K tiny
+
+    (the last term a flush to zero of the K products and sums). None where K u >= 1 or a
+    row's weights have no finite bound (_axis_weights_bound).
+
+    The allowance is what an evaluation entirely in the format may do: in float16 the sample
+    positions alone move by up to gamma_3 (q + 1/2), about 1e-2 pixels for q near 7, and the
+    bicubic kernel's outer lobe cancels terms of up to 24: such a bound is wide, and it is an
+    implementation that computes its weights in float32 that lands far inside it."""
+    x = np.asarray(x, dtype=np.float64)
+    if interpolation == "nearest":
+        y = _resize_image(x, height, width, "nearest", False)
+        bound = np.zeros(y.shape)
+        rows, cols = _nearest_choices(x.shape[1], height, fmt), _nearest_choices(x.shape[2], width, fmt)
+        for a in rows:
+            for b in cols:
+                bound = np.maximum(bound, np.abs(np.einsum("ph,bhwc,qw->bpqc", a, x, b, optimize=True) - y))
+        return bound
+    u = fmt.unit_roundoff
+    a, da, taps_a = _axis_weights_bound(x.shape[1], height, interpolation, antialias, fmt)
+    b, db, taps_b = _axis_weights_bound(x.shape[2], width, interpolation, antialias, fmt)
+    k = taps_a[:, None] * taps_b[None, :] + 1
+    if np.any(k * u >= 1) or not (np.all(np.isfinite(da)) and np.all(np.isfinite(db))):
+        # gamma_K, or the weights' normalization (bicubic in bfloat16: the kernel's own
+        # rounding may exceed the row's sum), bounds nothing: the flat tolerance judges
+        return None
+    magnitude = np.abs(x)
+    with np.errstate(all="ignore"):
+        computed = np.einsum("ph,bhwc,qw->bpqc", np.abs(a) + da, magnitude, np.abs(b) + db, optimize=True)
+        exact = np.einsum("ph,bhwc,qw->bpqc", np.abs(a), magnitude, np.abs(b), optimize=True)
+        bound = (1.0 + _gamma(k, u)[None, :, :, None]) * computed - exact + rounding.underflow_floor(2 * k, fmt)[None, :, :, None]
+    return np.where(np.isfinite(bound), bound, np.inf)
+
+
+def resizing_error_bound(x, fmt, *, height, width, interpolation="bilinear", crop_to_aspect_ratio=False,
+                         pad_to_aspect_ratio=False, fill_value=0.0, antialias=False, data_format=None, **ignored):
+    """Resizing's bound: resize_error_bound of the image after its (exact) crop or pad."""
+    height, width = _positive_int("height", height), _positive_int("width", width)
+    source, back = _resizing_source(x, height, width, crop_to_aspect_ratio, pad_to_aspect_ratio, fill_value, data_format)
+    bound = resize_error_bound(source, height, width, interpolation, antialias, fmt)
+    return None if bound is None else back(bound)
+
+
+def center_crop_error_bound(x, fmt, *, height, width, data_format=None, **ignored):
+    """0 for a crop; a smaller image is resized as Resizing(crop_to_aspect_ratio=True) is."""
+    image, _ = _image(x, data_format)
+    if image.shape[1] < height or image.shape[2] < width:
+        return resizing_error_bound(x, fmt, height=height, width=width, crop_to_aspect_ratio=True, data_format=data_format)
+    return np.zeros(np.shape(center_crop(x, height=height, width=width, data_format=data_format)))
+
+
+def rescaling_error_bound(x, fmt, *, scale, offset=0.0, **ignored):
+    """y = x * scale + offset, with scale and offset rounded to the format (u each), a product
+    and a sum (or one fused multiply-add): the product's term passes 3 roundings, the offset's 2:
+
+        |dy| <= gamma_3 (|x scale| + |offset|) + 3 tiny."""
+    u = fmt.unit_roundoff
+    magnitude = np.abs(_f64(x) * _number("scale", scale)) + abs(_number("offset", offset))
+    return _gamma(3, u) * magnitude + rounding.underflow_floor(3, fmt)
+
+
+def normalization_error_bound(x, fmt, *, mean=None, variance=None, axis=-1, invert=False, adapt=None, **ignored):
+    """Normalization with its mean m and variance v given (sigma = sqrt(v)), both rounded to the
+    format first (u each; sqrt of the rounded v, then its rounding: sigma^ = sigma (1 + e),
+    |e| <= gamma_2; its reciprocal, or an rsqrt of up to 2 ulps: gamma_3).
+
+    (x - m) / sigma, in either order of evaluation:
+      direct       fl(fl(x - m^) / sigma^): the mean's rounding u |m|, then the difference,
+                   the scale and the division relative to |y|: gamma_4 |y| + (1 + gamma_4) u |m| / sigma;
+      distributed  x * (1 / sigma^) - m^ * (1 / sigma^): the products round before x and m
+                   cancel: gamma_4 |y| + (1 + gamma_4) (u |x| + gamma_2 |m|) / sigma;
+    both within
+        |dy| <= (gamma_4 |x - m| + gamma_3 (|x| + |m|)) / sigma + tiny (2 / sigma + 1)
+    The cancellation is the second term: x near a large mean keeps u (|x| + |m|) / sigma.
+
+    invert, x * sigma + m: the scale's gamma_2, the product's and the sum's roundings and the
+    mean's: |dy| <= gamma_4 (|x| sigma + |m|) + 2 tiny.
+
+    With `adapt` the moments are tf.keras's own computation from the data, in batches combined
+    in an order the documentation leaves open: no bound is derived (None)."""
+    if adapt is not None or mean is None or variance is None:
+        return None
+    u = fmt.unit_roundoff
+    x = _f64(x)
+    shape = _kept_shape(x.shape, axis)
+    kept = tuple(n for n, k in zip(shape, _kept_mask(x.ndim, axis)) if k)
+    mean, variance = (np.broadcast_to(v, kept).reshape(shape) for v in (_f64(mean), _f64(variance)))
+    sigma = np.sqrt(variance)
+    tiny = fmt.smallest_normal
+    if invert:
+        return _gamma(4, u) * (np.abs(x) * sigma + np.abs(mean)) + 2 * tiny
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = (_gamma(4, u) * np.abs(x - mean) + _gamma(3, u) * (np.abs(x) + np.abs(mean)) + 2 * tiny) / sigma + tiny
+    return np.where(np.isfinite(bound), bound, np.inf)
+
+
+def round_to_format(values, fmt):
+    """values (float64) rounded to the nearest number of the format, ties to even (normal
+    range; below it, to the subnormal spacing)."""
+    values = _f64(values)
+    mantissa, exponent = np.frexp(values)
+    exponent = np.maximum(exponent, fmt.min_exponent + 1)  # below the normal range: the subnormal spacing
+    step = np.ldexp(1.0, exponent - fmt.precision)
+    return np.round(values / step) * step
+
+
+def discretization_error_bound(x, fmt, *, bin_boundaries, output_mode="int", **ignored):
+    """The index #{j : b_j <= x} is exact for the boundaries the format holds. A boundary
+    b_j given as a number the format does not hold is rounded to b^_j first, and an x between
+    b_j and b^_j (either included) may fall on either side: each such boundary may move the
+    index by one ("int": the bound counts them), or move the element's count from one bin to
+    the next (encoded: both bins may be off by one per such element)."""
+    boundaries = _f64(bin_boundaries)
+    x = _f64(x)
+    rounded = round_to_format(boundaries, fmt)
+    low, high = np.minimum(boundaries, rounded), np.maximum(boundaries, rounded)
+    ambiguous = (boundaries != rounded) & (x[..., None] >= low) & (x[..., None] <= high)
+    if output_mode == "int":
+        return ambiguous.sum(axis=-1).astype(float)
+    index = np.searchsorted(boundaries, x, side="right")
+    moved = ambiguous.any(axis=-1)
+    # the bins an ambiguous element may land in: from its lowest to its highest possible index
+    lowest = index - (ambiguous & (x[..., None] >= boundaries)).sum(axis=-1)
+    highest = index + (ambiguous & (x[..., None] < boundaries)).sum(axis=-1)
+    tokens = np.arange(boundaries.size + 1)
+    reach = moved[..., None] & (tokens >= lowest[..., None]) & (tokens <= highest[..., None])
+    if output_mode == "one_hot":
+        return (reach[..., 0, :] if x.ndim >= 1 and x.shape[-1] == 1 else reach).astype(float)
+    return reach.sum(axis=-2).astype(float) if x.ndim >= 1 else reach.astype(float)
+
+
+def category_encoding_error_bound(x, fmt, *, num_tokens, output_mode="multi_hot", count_weights=None, **ignored):
+    """Exact (integer counts and indicators), except counts with count_weights: per bin a sum of
+    at most L weights (L the sample's length, the last axis): gamma_L sum |w| + 2 L tiny."""
+    if output_mode != "count" or count_weights is None:
+        return np.zeros(np.shape(category_encoding(x, num_tokens=num_tokens, output_mode=output_mode)))
+    x = np.asarray(x)
+    length = x.shape[-1] if x.ndim >= 1 else 1
+    magnitude = encode(x, _positive_int("num_tokens", num_tokens), "count", np.abs(_f64(count_weights)))
+    return rounding.sum_of_products(magnitude, length, fmt)
+
+
+ERROR_BOUNDS = {
+    "Rescaling": rescaling_error_bound, "Resizing": resizing_error_bound, "CenterCrop": center_crop_error_bound,
+    "Normalization": normalization_error_bound, "Discretization": discretization_error_bound,
+    "CategoryEncoding": category_encoding_error_bound,
+}

@@ -10,7 +10,11 @@ arguments. It returns the output array, or the list [output, *final_states] when
 (Bidirectional with merge_mode=None: [forward_output, backward_output, *states]).
 `weight_shapes(layer_name, input_shapes, **params)` and `output_shape(layer_name, input_shapes,
 **params)` are pure functions of the arguments; `LAYERS` maps the Keras class names to the layer
-functions.
+functions. `error_bound(layer_name, inputs, weights, fmt, *, call, **params)` (SimpleRNN, LSTM,
+GRU, Bidirectional) bounds, per element of every output in the layout the layer function returns
+them (the output, or the list [output, *final_states]), and `time_distributed_error_bound` per
+element of the output, the rounding error of a correct evaluation in a floating-point format (the
+section "rounding error bound" states the rules).
 
 Variable names are the Keras `v.path` with its first component (the layer's own name) dropped
 and a trailing `_<digits>` stripped from every remaining component:
@@ -97,6 +101,7 @@ from typing import NamedTuple
 import numpy as np
 
 from reference_impl import activations as _activations
+from reference_impl import rounding
 
 # --- argument sets -----------------------------------------------------------------------
 
@@ -419,30 +424,42 @@ def _cell(spec, w):
     return project, step
 
 
+def scan(step, inputs, mask, states, *, go_backwards=False, zero_output_for_mask=False):
+    """The RNN loop over axis 1 of `inputs` (any trailing shape), with the documented masking.
+
+    step(x_t, states) -> (output, new_states), every state batch first with the output's number
+    of dims. At a masked step (mask[b, t] False) every state keeps its value and the output
+    repeats the previous output (zeros before the first unmasked step), or is zero with
+    zero_output_for_mask. go_backwards reverses the input and the mask in time; the output
+    sequence is in processing order. Returns (sequence, last output, states).
+    """
+    if go_backwards:
+        inputs = inputs[:, ::-1]
+        mask = None if mask is None else mask[:, ::-1]
+    outputs, previous = [], None
+    for t in range(inputs.shape[1]):
+        out, new_states = step(inputs[:, t], states)
+        if previous is None:
+            previous = np.zeros_like(out)
+        if mask is None:
+            previous, states = out, new_states
+            outputs.append(out)
+            continue
+        keep = mask[:, t].reshape((-1,) + (1,) * (out.ndim - 1))
+        states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
+        previous = np.where(keep, out, previous)
+        outputs.append(np.where(keep, out, 0.0) if zero_output_for_mask else previous)
+    return np.stack(outputs, axis=1), previous, states
+
+
 def _recur(spec, w, x, mask, states):
     """Run one direction over the sequence; returns (output sequence (B, T, U), last output, final states).
 
     The output sequence is in processing order (reversed in time when go_backwards).
     """
-    if spec.go_backwards:
-        x = x[:, ::-1]
-        mask = None if mask is None else mask[:, ::-1]
     project, step = _cell(spec, w)
-    xw = project(x)
-    batch, time = x.shape[:2]
-    outputs = np.zeros((batch, time, spec.units))
-    previous = np.zeros((batch, spec.units))  # the last output; zeros before any unmasked step
-    for t in range(time):
-        out, new_states = step(xw[:, t], states)
-        if mask is None:
-            previous, states = out, new_states
-            outputs[:, t] = out
-            continue
-        keep = mask[:, t, None]
-        states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
-        previous = np.where(keep, out, previous)
-        outputs[:, t] = np.where(keep, out, 0.0) if spec.zero_output_for_mask else previous
-    return outputs, previous, states
+    return scan(step, project(x), mask, states, go_backwards=spec.go_backwards,
+                zero_output_for_mask=spec.zero_output_for_mask)
 
 
 def _run_rnn(spec, weights, x, mask, initial_state, training, prefix=""):
@@ -573,6 +590,25 @@ def bidirectional(inputs, weights, *, call=None, **params):
     last half backward. return_state: [merged (or f, b), *forward states, *backward states].
     weights: forward_<name>/<cell>/..., backward_<name>/<cell>/... (see the module docstring).
     """
+    (forward, forward_init, forward_prefix), (backward, backward_init, backward_prefix), merge_mode, x, mask, training = \
+        _bidirectional_directions(inputs, call, params)
+    f_seq, f_last, f_states = _run_rnn(forward, weights, x, mask, forward_init, training, forward_prefix)
+    b_seq, b_last, b_states = _run_rnn(backward, weights, x, mask, backward_init, training, backward_prefix)
+    if forward.return_sequences:
+        f_out, b_out = f_seq, b_seq[:, ::-1]
+    else:
+        f_out, b_out = f_last, b_last
+    merged = _merge(merge_mode, f_out, b_out)
+    if not forward.return_state:
+        return merged
+    head = merged if isinstance(merged, list) else [merged]
+    return [*head, *f_states, *b_states]
+
+
+def _bidirectional_directions(inputs, call, params):
+    """((forward spec, its initial states, its weight prefix), (the same of the backward
+    direction), merge_mode, x, mask, training) of a Bidirectional call: the initial states split
+    in halves, and with return_sequences and a mask both directions output zero at masked steps."""
     forward, backward, merge_mode, (forward_prefix, backward_prefix) = _bidirectional(params)
     x = _x(inputs)
     _features(x.shape)
@@ -590,17 +626,7 @@ def bidirectional(inputs, weights, *, call=None, **params):
     zero = mask is not None and forward.return_sequences  # masked steps output zero in both directions
     forward = forward._replace(zero_output_for_mask=zero or forward.zero_output_for_mask)
     backward = backward._replace(zero_output_for_mask=zero or backward.zero_output_for_mask)
-    f_seq, f_last, f_states = _run_rnn(forward, weights, x, mask, forward_init, training, forward_prefix)
-    b_seq, b_last, b_states = _run_rnn(backward, weights, x, mask, backward_init, training, backward_prefix)
-    if forward.return_sequences:
-        f_out, b_out = f_seq, b_seq[:, ::-1]
-    else:
-        f_out, b_out = f_last, b_last
-    merged = _merge(merge_mode, f_out, b_out)
-    if not forward.return_state:
-        return merged
-    head = merged if isinstance(merged, list) else [merged]
-    return [*head, *f_states, *b_states]
+    return (forward, forward_init, forward_prefix), (backward, backward_init, backward_prefix), merge_mode, x, mask, training
 
 
 # --- TimeDistributed -------------------------------------------------------------------------------
@@ -776,6 +802,441 @@ def output_shape(layer_name, input_shapes, **params):
         inner = _inner_shapes(class_name, config, flat)[1]
         return tuple(shape[:2]) + tuple(inner[1:])
     raise ValueError(f"`layer_name` must be one of {', '.join(LAYERS)}. Received: layer_name={layer_name!r}")
+
+
+# --- rounding error bound -----------------------------------------------------------------------
+#
+# How far a correct evaluation of the cell equations in a floating-point format (unit roundoff
+# u, smallest normal "tiny", reference_impl.rounding) may land from the exact result. The bound
+# runs beside the reference's own time loop (`scan`, the same masking), carrying with every value
+# v a bound dv on |computed v - exact v| (Higham, Accuracy and Stability of Numerical Algorithms,
+# 2nd ed., ch. 2-3: fl(a op b) = (a op b)(1 + d), |d| <= u; gamma_K = K u / (1 - K u)). The inputs,
+# the weights and the initial states are exact (the harness rounds them to the case's dtype
+# before either side sees them), so they start with error 0. The rules, each stated once:
+#
+#   a sum of products  z = sum_j x_j M_j + sum_k b_k  of K = sum_j rows(M_j) + #biases terms per
+#   output (in any order of summation, fused multiply-adds or not, the biases added anywhere),
+#   whose inputs x_j arrive with errors dx_j:
+#       dz = gamma_K (sum_j (|x_j| + dx_j) |M_j| + sum_k |b_k|) + sum_j dx_j |M_j| + 2 K tiny
+#   (Higham (3.5) on the computed inputs, whose magnitudes are at most |x| + dx, plus what the
+#   error carried in moves the exact sum; the last term the flush-to-zero floor of its roundings);
+#
+#   an activation  y = f(z)  (tanh, sigmoid, ... by their names in reference_impl.activations):
+#       dy = max(|f(z +- dz) - f(z)|) + max over z' in {z - dz, z, z + dz} of E_f(z')
+#   the secant (exact for monotone f) plus f's own elementwise bound E_f (rounding.elementwise:
+#   a few ulps, the condition term, the magnitude its formula cancels, reference_impl.activations
+#   .CANCELLED) where f is actually evaluated, anywhere in [z - dz, z + dz]; linear: dy = dz;
+#
+#   a sum of n products of computed values  s = sum_j a_j b_j  (c = f * c_prev + i * g: n = 2;
+#   h = o * act(c): n = 1):
+#       ds = sum_j (|a_j| db_j + |b_j| da_j + da_j db_j) + gamma_n sum_j (|a_j| + da_j)(|b_j| + db_j) + 2 n tiny;
+#
+#   a sum or a difference of two computed values  s = a +- b  (the merges):
+#       ds = da + db + u (|a +- b| + da + db) + tiny;
+#
+#   the GRU update  h' = z h + (1 - z) n  (or n + z (h - n)): _gru_update.
+#
+# A masked step keeps every state and its error; an output that repeats the previous output
+# keeps its error; a zero output (zero_output_for_mask, before the first unmasked step) is exact.
+# The final states (return_state) are bounded by the errors the loop carries with them: after the
+# last step (masked steps keep them, so a sample masked throughout returns its exact initial
+# states, error 0), whatever the outputs did (the output is zeros before the first unmasked step,
+# the states are not).
+
+
+class _NoBound(Exception):
+    """No bound is derived for these arguments (gamma_K with K u >= 1, an activation that is not
+    a named elementwise one); the layer's bound is then None and the flat tolerance judges."""
+
+
+# The activations that act along an axis (conformance.ops.bounds.AXIS_ACTIVATIONS): no elementwise bound.
+_AXIS_ACTIVATIONS = frozenset({"softmax", "log_softmax", "glu", "sparsemax"})
+
+
+def _gamma(k, fmt):
+    if k * fmt.unit_roundoff >= 1:  # 256 terms in bfloat16: gamma_K bounds nothing
+        raise _NoBound(f"gamma_K needs K u < 1; K = {k}, u = {fmt.unit_roundoff:g}")
+    return float(rounding.gamma(k, fmt.unit_roundoff))
+
+
+def _sum_of_products(terms, biases, fmt):
+    """(z, dz) of z = sum_j x_j M_j + sum_k b_k (the first rule above).
+
+    terms: [(x, dx, multiply, rows)], multiply(a, absolute) -> a M_j (a |M_j| when absolute),
+    rows the products of one output; biases: the bias arrays present (a missing bias is no term)."""
+    k = sum(rows for *_, rows in terms) + len(biases)
+    gamma = _gamma(k, fmt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = sum(multiply(x, False) for x, _, multiply, _ in terms) + sum(biases)
+        magnitude = sum(multiply(np.abs(x) + dx, True) for x, dx, multiply, _ in terms) + sum(np.abs(b) for b in biases)
+        carried = sum(multiply(dx, True) for _, dx, multiply, _ in terms)
+    return value, gamma * magnitude + carried + rounding.underflow_floor(2 * k, fmt)
+
+
+def _products(pairs, fmt):
+    """(s, ds) of s = sum_j a_j b_j of computed values, pairs [((a, da), (b, db)), ...] (the third rule)."""
+    gamma = _gamma(len(pairs), fmt)
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = sum(a * b for (a, _), (b, _) in pairs)
+        carried = sum(np.abs(a) * db + np.abs(b) * da + da * db for (a, da), (b, db) in pairs)
+        magnitude = sum((np.abs(a) + da) * (np.abs(b) + db) for (a, da), (b, db) in pairs)
+    return value, carried + gamma * magnitude + rounding.underflow_floor(2 * len(pairs), fmt)
+
+
+def _added(a, da, b, db, fmt):
+    """(s, ds) of s = a + b of computed values (the fourth rule)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = a + b
+        return value, da + db + fmt.unit_roundoff * (np.abs(value) + da + db) + fmt.smallest_normal
+
+
+def _through(function):
+    """through(z, dz, fmt) -> (f(z), dy) for an activation function of reference_impl.activations
+    (the second rule), found by its documented name; _NoBound for another callable or one that
+    acts along an axis."""
+    if function is _activations.linear:
+        return lambda z, dz, fmt: (z, dz)
+    name = next((n for n, f in _activations.ACTIVATIONS.items() if f is function), None)
+    if name is None or name in _AXIS_ACTIVATIONS:
+        raise _NoBound(f"no elementwise bound for the activation {getattr(function, '__name__', function)!r}")
+    cancelled = _activations.CANCELLED.get(name)
+
+    def through(z, dz, fmt):
+        with np.errstate(all="ignore"):
+            y = _f64(function(z))
+        own = np.maximum.reduce([rounding.elementwise(function, at, fmt, cancelled) for at in (z - dz, z, z + dz)])
+        return y, rounding.secant(function, z, dz) + own
+
+    return through
+
+
+def _gru_update(z, dz, h, dh, n, dn, fmt):
+    """(h', dh') of h' = z * h + (1 - z) * n, as the docstring writes it, or rearranged as
+    n + z * (h - n) (as implementations also compute it). Both compute the same bilinear
+    function of the computed z, h, n, which moves the exact result by at most
+
+        |z| dh + |1 - z| dn + |h - n| dz + dz (dh + dn)
+
+    (its exact first-order change plus the product of the errors), and round
+    form 1: 1 - z once, the two products and the sum: gamma_3 (|z~||h~| + |1 - z~||n~|);
+    form 2: h - n, the product and the sum: gamma_3 (|z~||h~ - n~| + |n~|)
+    (fused multiply-adds round less), with |z~| <= |z| + dz and so on; the larger of the two,
+    plus the flush-to-zero floor of their four roundings."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = z * h + (1.0 - z) * n
+        carried = np.abs(z) * dh + np.abs(1.0 - z) * dn + np.abs(h - n) * dz + dz * (dh + dn)
+        gamma = _gamma(3, fmt)
+        as_written = gamma * ((np.abs(z) + dz) * (np.abs(h) + dh) + (np.abs(1.0 - z) + dz) * (np.abs(n) + dn))
+        rearranged = gamma * ((np.abs(z) + dz) * (np.abs(h - n) + dh + dn) + np.abs(n) + dn)
+        return value, carried + np.maximum(as_written, rearranged) + rounding.underflow_floor(4, fmt)
+
+
+def _matrix(m):
+    """multiply(a, absolute) of a matrix product a @ m (a @ |m|)."""
+    magnitude = np.abs(m)
+    return lambda a, absolute: a @ (magnitude if absolute else m)
+
+
+def _cell_bound(spec, w, fmt):
+    """step((x, dx), [(state, dstate), ...]) -> ((output, doutput), [(state, dstate), ...]): one
+    step of the cell (module docstring) and the bound of each value, by the rules above:
+
+      SimpleRNN  z = x W + h R + b (K = F + U + 1);  h' = act(z)
+      LSTM       z = x W + h R + b (K = F + U + 1), blocks i, f, g, o through ract, ract, act, ract;
+                 c' = f c + i g (two products);  h' = o act(c') (one product)
+      GRU        z, r = ract(x W + h R + b) (K = F + U + 1; F + U + 2 with reset_after's two biases);
+                 reset_after=False: q = r h (one product), n = act(x W_h + q R_h + b_h) (K = F + U + 1);
+                 reset_after=True:  m = h R_h + br_h (K = U + 1), p = r m (one product),
+                                    n = act(x W_h + bi_h + p) (K = F + 2);
+                 h' = z h + (1 - z) n, or n + z (h - n): the larger bound (_gru_update).
+    F the cell's input width (a stacked cell's: the previous cell's units), U its units.
+    """
+    act, ract = _through(spec.activation), _through(spec.recurrent_activation)
+    kernel, recurrent, bias = w["kernel"], w["recurrent_kernel"], w.get("bias")
+    features, units = kernel.shape[0], spec.units
+    if spec.kind == "GRU" and spec.reset_after:
+        input_bias, recurrent_bias = (None, None) if bias is None else (bias[0], bias[1])
+    else:
+        input_bias, recurrent_bias = bias, None
+
+    def block(a, first, last=None):
+        """Columns of gates first..last - 1 (one gate: last = first + 1), or None."""
+        return None if a is None else a[..., first * units:(last or first + 1) * units]
+
+    def present(*biases):
+        return [b for b in biases if b is not None]
+
+    if spec.kind in ("SimpleRNN", "LSTM"):
+        kernel_product, recurrent_product = _matrix(kernel), _matrix(recurrent)
+
+        def preactivation(x, dx, h, dh):
+            return _sum_of_products([(x, dx, kernel_product, features), (h, dh, recurrent_product, units)],
+                                    present(bias), fmt)
+
+    if spec.kind == "SimpleRNN":
+        def step(inputs, states):
+            (h, dh), = states
+            out = act(*preactivation(*inputs, h, dh), fmt)
+            return out, [out]
+    elif spec.kind == "LSTM":
+        def step(inputs, states):
+            (h, dh), (c, dc) = states
+            z, dz = preactivation(*inputs, h, dh)
+            i, f, g, o = (through(block(z, j), block(dz, j), fmt) for j, through in enumerate((ract, ract, act, ract)))
+            c = _products([(f, (c, dc)), (i, g)], fmt)
+            h = _products([(o, act(*c, fmt))], fmt)
+            return h, [h, c]
+    else:
+        gates_kernel, gates_recurrent = _matrix(block(kernel, 0, 2)), _matrix(block(recurrent, 0, 2))
+        candidate_kernel, candidate_recurrent = _matrix(block(kernel, 2)), _matrix(block(recurrent, 2))
+
+        def step(inputs, states):
+            x, dx = inputs
+            (h, dh), = states
+            zr, dzr = _sum_of_products([(x, dx, gates_kernel, features), (h, dh, gates_recurrent, units)],
+                                       present(block(input_bias, 0, 2), block(recurrent_bias, 0, 2)), fmt)
+            z, r = (ract(block(zr, j), block(dzr, j), fmt) for j in (0, 1))
+            if spec.reset_after:
+                m = _sum_of_products([(h, dh, candidate_recurrent, units)], present(block(recurrent_bias, 2)), fmt)
+                p, dp = _products([(r, m)], fmt)
+                s = _sum_of_products([(x, dx, candidate_kernel, features), (p, dp, lambda a, absolute: a, 1)],
+                                     present(block(input_bias, 2)), fmt)
+            else:
+                q, dq = _products([(r, (h, dh))], fmt)
+                s = _sum_of_products([(x, dx, candidate_kernel, features), (q, dq, candidate_recurrent, units)],
+                                     present(block(input_bias, 2)), fmt)
+            out = _gru_update(*z, h, dh, *act(*s, fmt), fmt)
+            return out, [out]
+    step.smooth = smooth(spec.activation, spec.recurrent_activation)
+    step.values = _cell(spec, w)  # (project, step) of the values alone, for first_order_bound
+    return step
+
+
+# The activations whose derivative the first-order bound may take by central differences: smooth
+# everywhere (relu, hard_sigmoid and the like have kinks, where the linearization does not hold).
+_SMOOTH = frozenset({_activations.linear, _activations.ACTIVATIONS["tanh"], _activations.ACTIVATIONS["sigmoid"]})
+
+
+def smooth(*functions):
+    """Whether every one of the activations is smooth (_SMOOTH)."""
+    return all(f in _SMOOTH for f in functions)
+
+
+def _pack(value, error):
+    return np.stack([value, error], axis=-1)
+
+
+def _unpack(pair):
+    return pair[..., 0], pair[..., 1]
+
+
+def scan_bound(step, x, mask, states, *, go_backwards=False, zero_output_for_mask=False):
+    """The rigorous bound: `scan` over (value, error) pairs, every step's bound carrying the
+    previous step's (the rules above). step((x_t, dx_t), [(state, dstate), ...]) -> ((output,
+    doutput), [(state, dstate), ...]); states: the initial values, exact. The documented masking
+    applies to each value and its error alike (packed side by side on a trailing axis, so that
+    scan's selections move them together). Returns (dsequence, dlast, [dstate, ...]), the last
+    the errors carried with the final states."""
+    def paired(xp, state_pairs):
+        out, new = step(_unpack(xp), [_unpack(s) for s in state_pairs])
+        return _pack(*out), [_pack(*s) for s in new]
+
+    sequence, last, final = scan(paired, _pack(x, np.zeros_like(x)), mask, [_pack(s, np.zeros_like(s)) for s in states],
+                                 go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask)
+    return _unpack(sequence)[1], _unpack(last)[1], [_unpack(s)[1] for s in final]
+
+
+def _flatten(states):
+    return np.concatenate([s.reshape(s.shape[0], -1) for s in states], axis=1)
+
+
+def _unflatten(vector, like):
+    out, at = [], 0
+    for s in like:
+        n = int(np.prod(s.shape[1:]))
+        out.append(vector[:, at:at + n].reshape((vector.shape[0],) + s.shape[1:]))
+        at += n
+    return out
+
+
+# Central differences for the first-order bound's Jacobians: a step of 2**-18 relative (at least
+# 2**-18), whose truncation error (step**2 times the third derivative, of order 1 for tanh and
+# sigmoid) and float64 rounding (2**-53 / step) are both below 1e-10 of the derivative.
+_DIFFERENCE_STEP = 2.0 ** -18
+
+
+def first_order_bound(step, x, mask, states, *, go_backwards=False, zero_output_for_mask=False):
+    """The bound to first order in u, with the signs of the propagation kept: (dsequence, dlast,
+    [dstate, ...]).
+
+    With s_t the states (flattened, S numbers per sample), a computed step is the exact step of
+    the computed states plus its own rounding: s~_t = Phi_t(s~_{t-1}) + eta_t, |eta_t| <= the
+    step's bound from exact states (step with zero errors in, the rules above), and likewise the
+    output y~_t = Psi_t(s~_{t-1}) + eta_y_t. To first order the errors then add up as
+
+        |y~_t - y_t| <= eta_y_t + sum_{tau < t} |C_t A_{t-1} ... A_{tau+1}| eta_tau
+
+    and the final states, after the last step T, as
+
+        |s~_T - s_T| <= sum_{tau <= T} |A_T ... A_{tau+1}| eta_tau      (the empty product I)
+
+    with A_t = dPhi_t / ds and C_t = dPsi_t / ds at the exact states (by central differences of
+    the step's values, step.values = (project, advance) as the reference computes them, _DIFFERENCE_STEP) and |.| elementwise on the product: the Jacobians are
+    multiplied with their signs, so a contraction (a saturated gate, a forget gate below 1)
+    shrinks the error carried in, where the rigorous bound, with |A| at every step, can only add.
+    Neglected: products of two errors (order u**2), and the derivative's change between the
+    exact and the computed states (order u times the error). A masked step: A = I, eta = 0 and
+    the output as `scan` gives it (the previous output's bound, or 0); the final states' bound
+    is then the last unmasked step's (0 for a sample masked throughout: its initial states)."""
+    if go_backwards:
+        x = x[:, ::-1]
+        mask = None if mask is None else mask[:, ::-1]
+    batch = x.shape[0]
+    size = sum(int(np.prod(s.shape[1:])) for s in states)
+    identity = np.broadcast_to(np.eye(size), (batch, size, size))
+    directions = np.concatenate([np.eye(size), -np.eye(size)])
+    carried = []  # (A_t ... A_{tau+1}, eta_tau) for every earlier step tau
+    outputs, previous = [], None
+    for t in range(x.shape[1]):
+        x_t = x[:, t]
+        (out, eta_out), new = step((x_t, np.zeros_like(x_t)), [(s, np.zeros_like(s)) for s in states])
+        new_states, eta = [v for v, _ in new], _flatten([e for _, e in new])
+        # every state moved by +-h_j, each as one more sample: (batch * 2 S) samples
+        vector = _flatten(states)
+        h = _DIFFERENCE_STEP * np.maximum(np.abs(vector), 1.0)
+        moved = (vector[:, None, :] + directions[None] * np.concatenate([h, h], axis=1)[:, :, None]).reshape(-1, size)
+        project, advance = step.values  # the values alone: the input's projection does not move
+        moved_out, moved_new = advance(np.repeat(project(x_t), 2 * size, axis=0), _unflatten(moved, states))
+        moved_new = _flatten(moved_new).reshape(batch, 2 * size, size)
+        moved_out = moved_out.reshape(batch, 2 * size, -1)
+        width = (2 * h)[:, :, None]
+        a = np.swapaxes((moved_new[:, :size] - moved_new[:, size:]) / width, 1, 2)  # (batch, S out, S in)
+        c = np.swapaxes((moved_out[:, :size] - moved_out[:, size:]) / width, 1, 2)
+        bound = eta_out.reshape(batch, -1) + sum((np.abs(c @ product) @ e[:, :, None])[:, :, 0] for product, e in carried)
+        bound = bound.reshape(out.shape)
+        if mask is not None:
+            keep = mask[:, t]
+            a = np.where(keep[:, None, None], a, identity)
+            eta = np.where(keep[:, None], eta, 0.0)
+            new_states = [np.where(keep.reshape((-1,) + (1,) * (n.ndim - 1)), n, o) for n, o in zip(new_states, states)]
+        carried = [(a @ product, e) for product, e in carried] + [(identity, eta)]
+        states = new_states
+        if previous is None:
+            previous = np.zeros_like(bound)
+        if mask is None:
+            previous = bound
+            outputs.append(bound)
+            continue
+        keep = mask[:, t].reshape((-1,) + (1,) * (bound.ndim - 1))
+        previous = np.where(keep, bound, previous)
+        outputs.append(np.where(keep, bound, 0.0) if zero_output_for_mask else previous)
+    final = sum(((np.abs(product) @ e[:, :, None])[:, :, 0] for product, e in carried), np.zeros((batch, size)))
+    return np.stack(outputs, axis=1), previous, _unflatten(final, states)
+
+
+def sequence_bound(step, x, mask, states, *, go_backwards=False, zero_output_for_mask=False):
+    """(dsequence, dlast, [dstate, ...]): the rigorous bound (scan_bound), or where every
+    activation of the step is smooth (step.smooth) the smaller of it and the first-order one
+    (first_order_bound), element by element, for the outputs and the final states alike: both
+    bound the error to first order, and the first-order one does not grow with |A| at every step."""
+    options = dict(go_backwards=go_backwards, zero_output_for_mask=zero_output_for_mask)
+    sequence, last, final = scan_bound(step, x, mask, states, **options)
+    if getattr(step, "smooth", False):
+        linear_sequence, linear_last, linear_final = first_order_bound(step, x, mask, states, **options)
+        sequence, last = np.minimum(sequence, linear_sequence), np.minimum(last, linear_last)
+        final = [np.minimum(r, f) for r, f in zip(final, linear_final)]
+    return _finite(sequence), _finite(last), [_finite(s) for s in final]
+
+
+def _direction_bound(spec, weights, x, mask, initial_state, prefix, fmt):
+    """(bound of one RNN direction's output: the sequence (in processing order) or the last
+    output, [bound of each final state, in the layer's order of states])."""
+    w = _take_weights(spec, weights, x.shape[-1], prefix)
+    states = _initial_states(spec, initial_state, x.shape[0])
+    sequence, last, final = sequence_bound(_cell_bound(spec, w, fmt), x, mask, states,
+                                           go_backwards=spec.go_backwards, zero_output_for_mask=spec.zero_output_for_mask)
+    return (sequence if spec.return_sequences else last), final
+
+
+def _merge_bound(merge_mode, forward, backward, fmt):
+    """(merged, dmerged) of the two directions' (output, bound): concat [f, b] (no rounding); sum
+    f + b (one addition); mul f * b (one product); ave (f + b) / 2 (the sum's bound halved: the
+    halving is exact but below the normal range, where a flush loses up to tiny); None: the list
+    [f, b], each with its own bound, as `_merge` returns it."""
+    (f, df), (b, db) = forward, backward
+    if merge_mode == "concat":
+        return np.concatenate([f, b], axis=-1), np.concatenate([df, db], axis=-1)
+    if merge_mode == "sum":
+        return _added(f, df, b, db, fmt)
+    if merge_mode == "mul":
+        return _products([((f, df), (b, db))], fmt)
+    if merge_mode == "ave":
+        s, ds = _added(f, df, b, db, fmt)
+        return s / 2.0, ds / 2.0 + fmt.smallest_normal
+    return [f, b], [df, db]
+
+
+def error_bound(layer_name, inputs, weights, fmt, *, call=None, **params):
+    """Per-element bound on the rounding error of every output of SimpleRNN, LSTM, GRU or
+    Bidirectional evaluated in the format `fmt` (reference_impl.rounding.Format), in the layout
+    the layer function returns them: the output's bound, or with return_state the list
+    [output's, *final states'] (LSTM [h, c]); Bidirectional [merged, *forward states',
+    *backward states'], merge_mode=None [forward output's, backward output's, ...]. The cell steps
+    of _cell_bound by the rules stated above, carried through the time loop (sequence_bound): the
+    outputs' bounds, and the errors carried with the states after the last step (a masked step
+    keeps them); Bidirectional: each direction's bounds, the backward output's reversed in time
+    as the output, then the merge's (_merge_bound), the states' as each direction's. None where
+    no bound is derived: an activation that is not a named elementwise one, or K u >= 1 (the flat
+    tolerance then judges)."""
+    try:
+        if layer_name in RNN_LAYERS:
+            spec = _rnn(layer_name, params)
+            x = _x(inputs)
+            mask, initial_state, _ = _call_arguments(call)
+            output, states = _direction_bound(spec, weights, x, _mask(mask, x), initial_state, "", fmt)
+            return [output, *states] if spec.return_state else output
+        if layer_name == "Bidirectional":
+            (forward, forward_init, forward_prefix), (backward, backward_init, backward_prefix), merge_mode, x, mask, training = \
+                _bidirectional_directions(inputs, call, params)
+            f_seq, f_last, _ = _run_rnn(forward, weights, x, mask, forward_init, training, forward_prefix)
+            b_seq, b_last, _ = _run_rnn(backward, weights, x, mask, backward_init, training, backward_prefix)
+            f, f_states = _direction_bound(forward, weights, x, mask, forward_init, forward_prefix, fmt)
+            b, b_states = _direction_bound(backward, weights, x, mask, backward_init, backward_prefix, fmt)
+            if forward.return_sequences:
+                values, b = (f_seq, b_seq[:, ::-1]), b[:, ::-1]
+            else:
+                values = (f_last, b_last)
+            merged = _merge_bound(merge_mode, (values[0], f), (values[1], b), fmt)[1]
+            head = [_finite(m) for m in merged] if merge_mode is None else [_finite(merged)]
+            if not forward.return_state:
+                return head if merge_mode is None else head[0]
+            return [*head, *f_states, *b_states]
+    except _NoBound:
+        return None
+    raise ValueError(f"`layer_name` must be one of {', '.join(RNN_LAYERS)}, Bidirectional. Received: layer_name={layer_name!r}")
+
+
+def time_distributed_error_bound(inputs, weights, fmt, *, inner_bound, call=None, **params):
+    """TimeDistributed's bound: the inner layer's, per time step (the steps share the weights and
+    nothing else: each is the inner layer applied to one slice). inner_bound(class_name, x,
+    weights, config, fmt, output) -> the inner layer's bound on the (batch * time, ...) slices,
+    or None (then so is this)."""
+    class_name, config, prefix = _time_distributed(params)
+    x = _x(inputs, rank=None)
+    batch, time = x.shape[:2]
+    flat = x.reshape((batch * time,) + x.shape[2:])
+    inner_weights = {k[len(prefix):]: _f64(v) for k, v in weights.items()}
+    output = _f64(_inner_function(class_name)({"x": flat}, inner_weights, call=None, **config))
+    bound = inner_bound(class_name, flat, inner_weights, config, fmt, output)
+    if bound is None:
+        return None
+    return np.broadcast_to(_f64(bound), output.shape).reshape((batch, time) + output.shape[1:])
+
+
+def _finite(bound):
+    """A bound with NaN (an infinite input met a zero weight in the magnitudes) made infinite:
+    nothing is bounded there, and a NaN would compare as within it."""
+    return np.where(np.isnan(bound), np.inf, bound)
 
 
 LAYERS = {

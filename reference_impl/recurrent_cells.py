@@ -40,6 +40,12 @@ name and the _<digits> suffixes):
 <cell name> is the cell's `name`, by default simple_rnn_cell, lstm_cell, gru_cell. Two cells of
 one stack must have different names (a harness limit: the suffixes that tell them apart in
 Keras are dropped), see check_modelled.
+
+error_bound(layer_name, inputs, weights, fmt, *, call, **params) bounds, per element of every output
+in the layout the layer returns them (with return_state [output, *states], a stack's flattened in
+the cells' order), the rounding error of a correct evaluation in a floating-point format, by the
+rules of reference_impl.recurrent (its section "rounding error bound") and the ConvLSTM step
+stated there.
 """
 from __future__ import annotations
 
@@ -74,31 +80,9 @@ def _f64(x):
 # --- the general time loop ---------------------------------------------------------------------
 
 
-def scan(step, inputs, mask, states, *, go_backwards=False, zero_output_for_mask=False):
-    """The RNN loop over axis 1 of `inputs` (any trailing shape), with the documented masking.
-
-    step(x_t, states) -> (output, new_states). At a masked step (mask[b, t] False) every state
-    keeps its value and the output repeats the previous output (zeros before the first unmasked
-    step), or is zero with zero_output_for_mask. go_backwards reverses the input and the mask in
-    time; the output sequence is in processing order. Returns (sequence, last output, states).
-    """
-    if go_backwards:
-        inputs = inputs[:, ::-1]
-        mask = None if mask is None else mask[:, ::-1]
-    outputs, previous = [], None
-    for t in range(inputs.shape[1]):
-        out, new_states = step(inputs[:, t], states)
-        if previous is None:
-            previous = np.zeros_like(out)
-        if mask is None:
-            previous, states = out, new_states
-            outputs.append(out)
-            continue
-        keep = mask[:, t].reshape((-1,) + (1,) * (out.ndim - 1))
-        states = [np.where(keep, new, old) for new, old in zip(new_states, states)]
-        previous = np.where(keep, out, previous)
-        outputs.append(np.where(keep, out, 0.0) if zero_output_for_mask else previous)
-    return np.stack(outputs, axis=1), previous, states
+# The RNN loop over time with the documented masking: reference_impl.recurrent.scan, which
+# SimpleRNN, LSTM and GRU run too.
+scan = _recurrent.scan
 
 
 # --- RNN(cell) -----------------------------------------------------------------------------------
@@ -285,6 +269,27 @@ def _channels_back(a, data_format, time_axis):
     return a if data_format != "channels_first" else np.moveaxis(a, -1, 2 if time_axis else 1)
 
 
+def _conv_lstm_cell(cell, w):
+    """(project, step) of the ConvLSTM cell, as reference_impl.recurrent's _cell: project(frames)
+    -> x * W + b for frames (n, *spatial, channels); step(z_x, [h, c]) -> (h', [h', c'])."""
+    act, ract = cell["activation"], cell["recurrent_activation"]
+    bias = w.get("bias", 0.0)
+
+    def project(frames):
+        return _conv.conv_general(frames, w["kernel"], strides=cell["strides"], dilation=cell["dilation_rate"],
+                                  padding=cell["padding"]) + bias
+
+    def step(z_x, states):
+        h, c = states
+        z = z_x + _conv.conv_general(h, w["recurrent_kernel"], strides=1, dilation=1, padding="same")
+        zi, zf, zc, zo = np.split(z, 4, axis=-1)
+        c = _f64(ract(zf)) * c + _f64(ract(zi)) * _f64(act(zc))
+        h = _f64(ract(zo)) * _f64(act(c))
+        return h, [h, c]
+
+    return project, step
+
+
 def conv_lstm(rank, inputs, weights, *, call=None, **params):
     """ConvLSTM<rank>D: the LSTM equations with convolutions (module docstring)."""
     cell, sequence = _conv_lstm_arguments(rank, params)
@@ -297,22 +302,10 @@ def conv_lstm(rank, inputs, weights, *, call=None, **params):
     if data_format == "channels_first":
         x = np.moveaxis(x, 2, -1)
     w = {k.split("/")[-1]: v for k, v in _take(weights, "", shapes).items()}
-    act, ract = cell["activation"], cell["recurrent_activation"]
     batch, time = x.shape[:2]
-    bias = w.get("bias", 0.0)
-    frames = x.reshape((batch * time,) + x.shape[2:])
-    projected = _conv.conv_general(frames, w["kernel"], strides=cell["strides"], dilation=cell["dilation_rate"],
-                                   padding=cell["padding"]) + bias
+    project, step = _conv_lstm_cell(cell, w)
+    projected = project(x.reshape((batch * time,) + x.shape[2:]))
     projected = projected.reshape((batch, time) + projected.shape[1:])
-
-    def step(z_x, states):
-        h, c = states
-        z = z_x + _conv.conv_general(h, w["recurrent_kernel"], strides=1, dilation=1, padding="same")
-        zi, zf, zc, zo = np.split(z, 4, axis=-1)
-        c = _f64(ract(zf)) * c + _f64(ract(zi)) * _f64(act(zc))
-        h = _f64(ract(zo)) * _f64(act(c))
-        return h, [h, c]
-
     initial = call.get("initial_state")
     if initial is not None and data_format == "channels_first":
         initial = [np.moveaxis(_f64(s), 1, -1) for s in initial]
@@ -380,6 +373,115 @@ def output_shape(layer_name, input_shape, **params):
     time = tuple(input_shape)[1]
     out = state[:1] + (time,) + state[1:] if sequence["return_sequences"] else state
     return [out, state, state] if sequence["return_state"] else out
+
+
+# --- rounding error bound -----------------------------------------------------------------------
+
+
+def error_bound(layer_name, inputs, weights, fmt, *, call=None, **params):
+    """Per-element bound on the rounding error of every output of RNN(cell) or ConvLSTM<rank>D
+    evaluated in the format `fmt` (reference_impl.rounding.Format), carried through the time loop
+    by the rules stated in reference_impl.recurrent (above its error_bound), in the layout the
+    layer returns its outputs: the output's bound, or with return_state the list [output's,
+    *final states'] (the errors the loop carries with the states after the last step; a stack's
+    states flattened in the cells' order, as the layer returns them: [h1, h2, c2] for GRUCell,
+    LSTMCell; ConvLSTM's [h, c] in the layer's data format); None where no bound is derived (an
+    activation that is not a named elementwise one, K u >= 1).
+
+    RNN(cell): each cell's step bound is reference_impl.recurrent's (_cell_bound); in a stack
+    the cell k + 1 takes the cell k's output with its error as its input (x, dx), the first cell
+    the layer's input with dx = 0.
+    ConvLSTM: the LSTM step with its two matrix products replaced by convolutions, each output a
+    sum of K = prod(kernel_size) C + prod(kernel_size) F + 1 terms (the input's and the state's
+    taps and the bias; padding adds zeros, which round nothing):
+        dz = gamma_K (|x_t| * |W| + (|h| + dh) * |R| + |b|) + dh * |R| + 2 K tiny
+    (* the layer's convolution, the recurrent one with stride 1 and "same" padding), then the
+    gates, c and h as LSTM's: c' = f c + i g (two products), h' = o act(c') (one product).
+    """
+    try:
+        if layer_name == "RNN":
+            return _rnn_bound(inputs, weights, call, params, fmt)
+        if layer_name in LAYERS:
+            return _conv_lstm_bound(int(layer_name[-2]), inputs, weights, call, params, fmt)
+    except _recurrent._NoBound:
+        return None
+    raise ValueError(f"`layer_name` must be one of {', '.join(LAYERS)}. Received: layer_name={layer_name!r}")
+
+
+def _sequence_bound(step, x, call, sequence, states):
+    """(the output's bound, [each final state's bound]) over the loop
+    (reference_impl.recurrent.sequence_bound), with the layer's masking."""
+    mask, _, _ = _recurrent._call_arguments(call)
+    mask = None if mask is None else _recurrent._mask(mask, np.zeros(x.shape[:2] + (1,)))
+    dseq, dlast, dstates = _recurrent.sequence_bound(step, x, mask, states, go_backwards=sequence["go_backwards"],
+                                                     zero_output_for_mask=sequence["zero_output_for_mask"])
+    return (dseq if sequence["return_sequences"] else dlast), dstates
+
+
+def _rnn_bound(inputs, weights, call, params, fmt):
+    specs, _, sequence = _rnn_arguments(params)
+    x = _recurrent._x(inputs)
+    steps, features, shapes = [], x.shape[-1], []
+    for spec, prefix in specs:
+        w = _take(weights, prefix, _recurrent._cell_shapes(spec, features))
+        n = _recurrent._STATES[spec.kind]
+        steps.append((_recurrent._cell_bound(spec, w, fmt), n))
+        shapes += [(x.shape[0], spec.units)] * n
+        features = spec.units
+
+    def step(inputs, states):
+        new_states, at = [], 0
+        for cell_step, n in steps:
+            inputs, cell_states = cell_step(inputs, states[at:at + n])
+            new_states += cell_states
+            at += n
+        return inputs, new_states
+
+    step.smooth = all(getattr(cell_step, "smooth", False) for cell_step, _ in steps)
+    step.values = (lambda x: x, _stack_step([(cell_step.values, [None] * n) for cell_step, n in steps]))
+    output, states = _sequence_bound(step, x, call, sequence, _initial((call or {}).get("initial_state"), shapes))
+    return [output, *states] if sequence["return_state"] else output
+
+
+def _conv_lstm_bound(rank, inputs, weights, call, params, fmt):
+    cell, sequence = _conv_lstm_arguments(rank, params)
+    x = _f64(inputs["x"] if isinstance(inputs, dict) else inputs)
+    shapes, state_shape = _conv_lstm_shapes(rank, x.shape, cell)
+    _, data_format = _frame_shape(rank, x.shape, cell)
+    call = call or {}
+    if data_format == "channels_first":
+        x = np.moveaxis(x, 2, -1)
+    w = {k.split("/")[-1]: v for k, v in _take(weights, "", shapes).items()}
+    act, ract = _recurrent._through(cell["activation"]), _recurrent._through(cell["recurrent_activation"])
+    kernel, recurrent, bias = w["kernel"], w["recurrent_kernel"], w.get("bias")
+    taps = int(np.prod(kernel.shape[:-2]))
+    k_input, k_state = taps * kernel.shape[-2], taps * recurrent.shape[-2]
+
+    def convolution(kernel, **options):
+        magnitude = np.abs(kernel)
+        return lambda a, absolute: _conv.conv_general(a, magnitude if absolute else kernel, **options)
+
+    input_conv = convolution(kernel, strides=cell["strides"], dilation=cell["dilation_rate"], padding=cell["padding"])
+    state_conv = convolution(recurrent, strides=1, dilation=1, padding="same")
+
+    def step(inputs, states):
+        (h, dh), (c, dc) = states
+        z, dz = _recurrent._sum_of_products([(*inputs, input_conv, k_input), (h, dh, state_conv, k_state)],
+                                            [] if bias is None else [bias], fmt)
+        i, f, g, o = (through(a, da, fmt) for through, a, da in zip(
+            (ract, ract, act, ract), np.split(z, 4, axis=-1), np.split(dz, 4, axis=-1)))
+        c = _recurrent._products([(f, (c, dc)), (i, g)], fmt)
+        h = _recurrent._products([(o, act(*c, fmt))], fmt)
+        return h, [h, c]
+
+    step.smooth = _recurrent.smooth(cell["activation"], cell["recurrent_activation"])
+    step.values = _conv_lstm_cell(cell, w)
+    initial = call.get("initial_state")
+    if initial is not None and data_format == "channels_first":
+        initial = [np.moveaxis(_f64(s), 1, -1) for s in initial]
+    output, states = _sequence_bound(step, x, call, sequence, _initial(initial, [state_shape] * 2))
+    output = _channels_back(output, data_format, sequence["return_sequences"])
+    return [output, *(_channels_back(s, data_format, False) for s in states)] if sequence["return_state"] else output
 
 
 LAYERS = {

@@ -17,6 +17,7 @@ Formulas from the Keras 3.15 docstrings:
 from __future__ import annotations
 
 import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -107,3 +108,96 @@ def get(name):
     if isinstance(name, str) and name in _BY_NAME:
         return _BY_NAME[name]
     raise ValueError(f"Unknown regularizer: name={name!r}. Known names: {', '.join(KNOWN)} (or None).")
+
+
+# --- rounding error bounds ------------------------------------------------------------------------
+
+
+def _gamma(k, u):
+    """gamma_k = k u / (1 - k u): the bound on |prod (1 + d_i)**(+-1) - 1| over k roundings of unit
+    roundoff u (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., Lemma 3.1)."""
+    return k * u / (1.0 - k * u)
+
+
+# A library's reciprocal square root is allowed 1.5 units in the last place (3 u relative); a
+# square root and a division are two roundings: normalizing a vector counts 3 after its sum.
+_ROOT_ROUNDINGS = 3
+
+
+def error_bound(function, x, unit_roundoff, smallest_normal=0.0, **params):
+    """Bound on the rounding error of the penalty's documented formula evaluated in a format of
+    unit roundoff u and smallest normal `tiny` (0: no flush to zero), in every order of
+    evaluation; None where no bound is derived (gamma_k bounds nothing for k u >= 1: 254 weights
+    in bfloat16). `function`: l1, l2, l1_l2, orthogonal_regularizer or one of get()'s results,
+    called as function(x, **params) (its own defaults for the factors left out).
+
+    L1 = l1 * sum|x|, L2 = l2 * sum x^2, L1L2 = both, over the n elements of x. Every term is
+    >= 0, so nothing cancels: the sum (an inner product, x^2 = x * x, in any order) is within
+    gamma_n of its value (Higham (3.5)); the factor is rounded into the format and multiplies it:
+    2 roundings; L1L2 adds the two penalties: 1 more.
+        |dP| <= gamma_{n+3} (|l1| sum|x| + |l2| sum x^2) + tiny (2 n (|l1| + |l2|) + 3),
+    the last term the squares and partial sums flushed below the normal range (TensorFlow
+    flushes subnormals on CPU), and the products. A zero factor's term is exactly 0.
+
+    OrthogonalRegularizer, P = factor * sum_{i != j} |<u_i, u_j>| / (n (n - 1)), u_i = v_i / ||v_i||
+    for the n rows (or columns) v_i of length m:
+      ||v_i||^2 within theta_i = gamma_m + 2 m tiny / ||v_i||^2 (as above); the root and the
+          division (or a reciprocal square root and a product): every entry of u_i within
+          rho_i = (1 - theta_i)**-0.5 (1 + gamma_3) - 1 relative (_ROOT_ROUNDINGS);
+      G_ij = <u_i, u_j> in any order: the entries' errors and gamma_m of the dot product,
+          |dG_ij| <= ((1 + rho_i)(1 + rho_j)(1 + gamma_m) - 1) A_ij, A_ij = sum_k |u_ik| |u_jk|
+          (|G_ij| is 1-Lipschitz: the same for the magnitudes);
+      the sum of the n^2 - n off-diagonal magnitudes (or of n^2 terms with the diagonal masked to
+          0: exact products by 0 and 1): gamma_{n^2} relative, all terms >= 0;
+      the factor's rounding, the division by n (n - 1) (or by the pairs n (n - 1) / 2 and a half,
+          exact but for its rounding) and the products: 4 roundings.
+        |dP| <= |factor| / (n (n - 1)) ((1 + gamma_{n^2+4}) sum_{i != j} |dG_ij|
+                                          + gamma_{n^2+4} sum_{i != j} |G_ij|) + 4 tiny.
+    A zero row (u_i = 0, orthogonal to all) contributes 0 to both; n < 2 has no pair: no bound.
+    """
+    u = float(unit_roundoff)
+    tiny = float(smallest_normal)
+    arguments = inspect.signature(function).bind(x, **params)
+    arguments.apply_defaults()
+    given = {k: v for k, v in arguments.arguments.items() if k != "x"}
+    base = function.func if isinstance(function, functools.partial) else function
+    if base is orthogonal_regularizer:
+        return _orthogonal_bound(x, u, tiny, **given)
+    l1_factor, l2_factor = (abs(_factor(k, given.get(k, 0.0))) for k in ("l1", "l2"))
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    k = n + 3
+    if k * u >= 1:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        magnitude = (l1_factor * _sum_abs(x) if l1_factor else 0.0) + (l2_factor * _sum_squares(x) if l2_factor else 0.0)
+        bound = _gamma(k, u) * magnitude + tiny * (2.0 * n * (l1_factor + l2_factor) + 3.0)
+    return np.float64(bound) if np.isfinite(bound) else np.float64(np.inf)
+
+
+def _orthogonal_bound(x, u, tiny, factor=0.01, mode="rows"):
+    factor = abs(_factor("factor", factor))
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or mode not in MODES:
+        return None
+    vectors = x if mode == "rows" else x.T
+    n, m = vectors.shape
+    if n < 2 or max(m, n * n + 4) * u >= 1:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        biggest = np.max(np.abs(vectors), axis=1, keepdims=True)
+        scaled = vectors / np.where(biggest > 0, biggest, 1.0)
+        norms = np.sqrt(np.sum(scaled * scaled, axis=1, keepdims=True))
+        units = scaled / np.where(norms > 0, norms, 1.0)
+        squares = np.sum(vectors * vectors, axis=1)
+        nonzero = biggest[:, 0] > 0
+        theta = np.where(nonzero, _gamma(m, u) + 2.0 * m * tiny / np.where(squares > 0, squares, 1.0), 0.0)
+    if np.any(theta >= 1) or not np.all(np.isfinite(units)):
+        return None
+    rho = (1.0 - theta) ** -0.5 * (1.0 + _gamma(_ROOT_ROUNDINGS, u)) - 1.0
+    magnitudes = np.abs(units) @ np.abs(units).T
+    entry = ((1.0 + rho[:, None]) * (1.0 + rho[None, :]) * (1.0 + _gamma(m, u)) - 1.0) * magnitudes
+    gram = np.abs(units @ units.T)
+    off = ~np.eye(n, dtype=bool)
+    k = _gamma(n * n + 4, u)
+    return np.float64(factor / (n * (n - 1)) * ((1.0 + k) * np.sum(entry[off]) + k * np.sum(gram[off])) + 4.0 * tiny)

@@ -20,6 +20,9 @@ The bounds, each stated where it is used:
   multiply-adds, |fl(s) - s| <= gamma_K sum |x_i w_i|, gamma_K = K u / (1 - K u) (Higham
   Lemma 3.1 and (3.5)). The sum of magnitudes comes from the layer's own reference evaluated on
   |x| and |w|: for a multilinear layer that is exactly sum |x_i w_i| (+ |b|) per output.
+- perturbed_sum_of_products: the same sum when its factors arrive with errors (attention's
+  weighted sum of values, whose weights and values were computed): the perturbation of the
+  exact factors, plus gamma_K times the magnitude of the perturbed ones.
 - through: y = f(z) where z carries an error bound dz: |f(z + e) - f(z)| for |e| <= dz, taken as
   the larger of the two secants f(z +- dz) - f(z) (exact for monotone f, first order otherwise),
   plus f's own evaluation bound at z.
@@ -119,6 +122,20 @@ def sum_of_products(magnitude, length, fmt: Format) -> np.ndarray:
     (3.5)), plus the flush-to-zero floor of its 2 * length roundings."""
     magnitude = np.asarray(magnitude, dtype=np.float64)
     return gamma(length, fmt.unit_roundoff) * magnitude + underflow_floor(2 * np.asarray(length), fmt)
+
+
+def perturbed_sum_of_products(magnitude, perturbation, length, fmt: Format) -> np.ndarray:
+    """Bound on the error of sums of `length` products a_i b_i whose factors arrive computed,
+    a_i + e_i and b_i + f_i with |e_i| <= da_i, |f_i| <= db_i:
+
+        |fl(sum (a_i + e_i)(b_i + f_i)) - sum a_i b_i|
+            <= sum (da_i |b_i| + (|a_i| + da_i) db_i)              (= perturbation)
+             + gamma_length sum (|a_i| + da_i)(|b_i| + db_i)       (magnitude: Higham (3.5))
+
+    plus the flush-to-zero floor of its 2 * length roundings. The caller forms both sums (one
+    einsum each), since only it knows which index is contracted."""
+    perturbation = np.asarray(perturbation, dtype=np.float64)
+    return perturbation + sum_of_products(magnitude, length, fmt)
 
 
 def secant(f, z, dz) -> np.ndarray:

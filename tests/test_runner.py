@@ -115,3 +115,27 @@ def test_a_regularizer_finds_its_weights_by_the_last_part_of_their_path():
     assert argument_weights("pointwise", separable, "pointwise_regularizer") == ["pointwise_kernel"]
     with pytest.raises(ValueError, match="gamma_regularizer has no weight to regularize"):
         argument_weights("gamma", {"beta": 0}, "gamma_regularizer")
+
+
+def test_further_outputs_are_judged_by_their_own_bound_and_a_wrong_one_fails():
+    """The attention scores and an LSTM's returned states carry error bounds of their own
+    (LayerOp.error_bound returning {"output", "output_1", ...}); a state moved by more than its
+    bound fails even when the flat tolerance would pass it."""
+    scores = run_case(make_case("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, [2, 4, 5],
+                                inputs={"query": {"shape": [2, 4, 5]}, "value": {"shape": [2, 6, 5]}},
+                                call={"return_attention_scores": True}))
+    assert scores.status == "pass", scores.message
+    assert scores.metrics["state"]["output_1"]["judged_by"] == "bound"
+    case = make_case("LSTM", {"units": 3, "return_state": True}, [2, 5, 4])
+    record = run_case(case)
+    assert record.status == "pass", record.message
+    assert {n: s["judged_by"] for n, s in record.metrics["state"].items()} == {"output_1": "bound", "output_2": "bound"}
+    op = get_op(case.op)
+    inputs = make_inputs(case)
+    calls = [call_arguments(case)] * len(inputs)
+    reference, _ = run_reference(op, case, inputs, calls)
+    c_state, c_bound = reference.state["output_2"], reference.state_bounds["output_2"]
+    assert 0 < c_bound.max() < 1e-5  # tighter than the flat tolerance here
+    moved = c_state + 3 * c_bound  # three times the bound: within atol + rtol |c| for small c
+    assert compare_arrays(moved, c_state, rtol=1e-5, atol=1e-5).ok
+    assert not compare_arrays(moved, c_state, rtol=1e-5, atol=1e-5, bound=c_bound).ok

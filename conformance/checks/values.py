@@ -123,23 +123,41 @@ def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
         state.update(extras)
         if regularized(case.params):
             state["losses"] = np.float64(reference_losses(case.params, at_call, output))
-        bound = error_bound(op, case, x, at_call, call, output)
+        bound, state_bounds = error_bounds(op, case, x, at_call, call, output, state)
     except (ValueError, TypeError) as exc:
         return SideOutcome(error=error_info(exc, "call")), weights
-    return SideOutcome(output=output, state=state, error_bound=bound), weights
+    return SideOutcome(output=output, state=state, error_bound=bound, state_bounds=state_bounds), weights
 
 
 def error_bound(op, case: Case, x, weights: dict, call: dict, output):
-    """The op's per-element error bound for this case's inputs in the case's format, times the
-    dtype's BOUND_FACTOR; None when the op has none for these arguments, or the case states its
-    own `tolerance` (which then judges instead)."""
+    """The op's per-element error bound of the main output (error_bounds; the bounds an op
+    gives of further outputs are not looked at)."""
+    return error_bounds(op, case, x, weights, call, output, None)[0]
+
+
+def error_bounds(op, case: Case, x, weights: dict, call: dict, output, state: dict | None):
+    """(bound of the main output, {state name: bound}): the op's per-element error bounds for
+    this case's inputs in the case's format, times the dtype's BOUND_FACTOR. An op may bound its
+    further outputs and state too (LayerOp.error_bound returning a dict by name). None, and no
+    entry, where the op has none for these arguments, or the case states its own `tolerance`
+    (which then judges instead)."""
     if op.error_bound is None or case.tolerance or not case.dtype or output is None:
-        return None
+        return None, {}
     fmt = rounding.format_of(compute_dtype(case.dtype))
     bound = op.error_bound(x, weights, case.params, call, fmt, output=output)
-    if bound is None:
-        return None
-    return BOUND_FACTOR[compute_dtype(case.dtype)] * np.broadcast_to(np.asarray(bound, dtype=np.float64), np.shape(output))
+    by_name = dict(bound) if isinstance(bound, dict) else {"output": bound}
+    factor = BOUND_FACTOR[compute_dtype(case.dtype)]
+
+    def scaled(b, like):
+        return None if b is None else factor * np.broadcast_to(np.asarray(b, dtype=np.float64), np.shape(like))
+
+    if state is None:
+        return scaled(by_name.get("output"), output), {}
+    unknown = sorted(set(by_name) - {"output"} - set(state))
+    if unknown:  # a bound for an output the layer does not return is a bug of the op's mapping
+        raise RuntimeError(f"{op.name}.error_bound names {unknown}, not among its outputs and state {sorted(state)}")
+    return scaled(by_name.get("output"), output), {n: scaled(b, state[n]) for n, b in by_name.items()
+                                                   if n != "output" and b is not None}
 
 
 def regularized(params: dict) -> bool:
@@ -207,7 +225,9 @@ def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome, op=N
             if name not in keras.state:
                 messages.append(f"{name}: tf.keras has no such variable")
                 continue
-            r = compare_arrays(keras.state[name], expected, rtol=tol["rtol"], atol=tol["atol"])
+            # a further output or state variable the op bounds is judged by its bound
+            r = compare_arrays(keras.state[name], representable(expected, case.dtype) if name in reference.state_bounds else expected,
+                               rtol=tol["rtol"], atol=tol["atol"], bound=reference.state_bounds.get(name))
             metrics["state"][name] = {k: v for k, v in r.metrics.items() if k != "error_histogram"}
             if not r.ok:
                 messages.append(f"{name} after {case.calls} call(s): {r.message}")
@@ -226,7 +246,9 @@ def policy_dtypes(policy: str, dtypes: dict) -> list[str]:
     float dtype is a departure unless the layer documents it)."""
     compute, variable = POLICIES[policy]
     problems = []
-    if dtypes.get("output") not in (None, compute):
+    output = dtypes.get("output")
+    # integer and boolean outputs (lookups, hashed bins) are the layer's documented output, not a compute dtype
+    if output is not None and output.startswith(("float", "bfloat")) and output != compute:
         problems.append(f"under {policy} the output is {dtypes['output']}, not the compute dtype {compute}")
     wrong = {n: d for n, d in (dtypes.get("variables") or {}).items() if d != variable}
     if wrong:

@@ -2,7 +2,11 @@
 named (query, value, key), their call arguments (masks, use_causal_mask,
 return_attention_scores) go to both sides, and the attention scores, when returned, are
 compared as a second output (output_1). Dropout in training is random and not modelled:
-reference_impl.attention.check_modelled refuses such a case at validation."""
+reference_impl.attention.check_modelled refuses such a case at validation. Both outputs are
+judged by reference_impl.attention.error_bound (the projections', scores', softmax's and
+weighted sum's roundings chained): the main output by its bound, the returned scores (the
+softmax weights) by theirs, which error_bound returns as {"output", "output_1"} when the call
+asks for the scores."""
 from __future__ import annotations
 
 from reference_impl import attention
@@ -85,6 +89,8 @@ def _attention_layer(name: str) -> LayerOp:
         call_params=ATTENTION_CALL,
         check_modelled=lambda params, call: attention.check_modelled(name, params, call),
         keras_call=_keras_list_call if name in ("Attention", "AdditiveAttention") else _keras_keyword_call,
+        error_bound=lambda inputs, weights, params, call, fmt, output=None: attention.error_bound(
+            name, inputs, weights, fmt, call=call, **params),
         example={"inputs": {"query": {"shape": [2, 4, 6]}, "value": {"shape": [2, 5, 6]}},
                  "params": _EXAMPLE_PARAMS.get(name, {})},
     )

@@ -13,7 +13,10 @@ The kinds:
   pooling, Add, Average, Multiply, Dot): gamma_K times the layer's own reference evaluated on
   |x| and |w| with no activation (sum |x_i w_i| + |b| per output), K = length(weights, params,
   x) the longest chain of roundings into one output; then the activation, if any, through
-  rounding.through (an activation along an axis, softmax, has no bound: flat tolerance).
+  rounding.through; softmax and log_softmax through their own bounds
+  (reference_impl.activations.softmax_error_bound, log_softmax_error_bound), which take the
+  sum's error as the error their argument carries (AXIS_BOUNDS); glu and sparsemax as an
+  activation have none (flat tolerance).
 - elementwise(function, name): an activation applied to each element on its own: a few ulps,
   the condition term and the magnitude its formula cancels (rounding.elementwise, and
   reference_impl.activations.CANCELLED for the magnitudes).
@@ -36,6 +39,13 @@ BOUND_FACTOR = {"float64": 2.0, "float32": 1.0, "float16": 1.0, "bfloat16": 1.0}
 
 # Activations that act along an axis rather than on each element: no elementwise bound.
 AXIS_ACTIVATIONS = frozenset({"softmax", "log_softmax", "glu", "sparsemax"})
+# The axis activations with a bound that takes an error in their argument: name ->
+# bound(z, fmt, axis=, dz=) (a layer's `activation` acts along the last axis of its output).
+# glu halves its axis and sparsemax has no bound: those cases keep the flat tolerance.
+AXIS_BOUNDS = {
+    "softmax": activation_ref.softmax_error_bound,
+    "log_softmax": activation_ref.log_softmax_error_bound,
+}
 
 
 def EXACT(x, weights, params, call, fmt, output=None):
@@ -43,15 +53,24 @@ def EXACT(x, weights, params, call, fmt, output=None):
     return np.zeros(np.shape(output))
 
 
-def _activation(params: dict):
-    """(f, cancelled) of the layer's `activation` argument, (None, None) for none or linear,
-    or None when it has no elementwise bound."""
-    name = params.get("activation")
+def _linear(z, dz, fmt):
+    """No activation (None or "linear"): the sum's own bound."""
+    return dz
+
+
+def _activation(params: dict, key: str = "activation"):
+    """through(z, dz, fmt) -> the bound of the layer's activation at z, which carries the error
+    dz (its sum of products'): _linear for none; None when the activation has no bound."""
+    name = params.get(key)
     if name in (None, "linear"):
-        return None, None
-    if not isinstance(name, str) or name in AXIS_ACTIVATIONS or name not in activation_ref.ACTIVATIONS:
+        return _linear
+    if not isinstance(name, str) or name not in activation_ref.ACTIVATIONS:
         return None
-    return activation_ref.ACTIVATIONS[name], activation_ref.CANCELLED.get(name)
+    if name in AXIS_ACTIVATIONS:
+        axis_bound = AXIS_BOUNDS.get(name)
+        return None if axis_bound is None else (lambda z, dz, fmt: axis_bound(z, fmt, axis=-1, dz=dz))
+    f, cancelled = activation_ref.ACTIVATIONS[name], activation_ref.CANCELLED.get(name)
+    return lambda z, dz, fmt: rounding.through(f, z, dz, fmt, cancelled)
 
 
 def sum_of_products(length, *, compute_output, activation_key="activation", magnitude_output=None):
@@ -61,8 +80,8 @@ def sum_of_products(length, *, compute_output, activation_key="activation", magn
     + sign; magnitude_output(|x|, |w|, params, call) replaces it where one does not (Subtract)."""
 
     def bound(x, weights, params, call, fmt, output=None):
-        activation = _activation(params) if activation_key else (None, None)
-        if activation is None:
+        through = _activation(params, activation_key) if activation_key else _linear
+        if through is None:
             return None
         linear = {**params, activation_key: None} if activation_key and activation_key in params else params
         magnitude_inputs = _absolute(x)
@@ -74,12 +93,11 @@ def sum_of_products(length, *, compute_output, activation_key="activation", magn
         if k * fmt.unit_roundoff >= 1:  # gamma_K bounds nothing: 577 terms in bfloat16
             return None
         dz = rounding.sum_of_products(magnitude, k, fmt)
-        f, cancelled = activation
-        if f is None:
+        if through is _linear:
             return dz
         with np.errstate(all="ignore"):
             z = np.asarray(compute_output(x, weights, linear, call), dtype=np.float64)
-        return rounding.through(f, z, dz, fmt, cancelled)
+        return through(z, dz, fmt)
 
     return bound
 

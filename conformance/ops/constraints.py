@@ -23,6 +23,14 @@ CLASSES = {
 ALIASES = {"max_norm": "MaxNorm", "min_max_norm": "MinMaxNorm", "non_neg": "NonNeg", "unit_norm": "UnitNorm"}
 
 
+def _error_bound(class_name: str):
+    """reference_impl.constraints.error_bound of the class, in the case's format."""
+    def bound(x, weights, params, call, fmt, output=None):
+        return ref.error_bound(class_name, x, fmt.unit_roundoff, fmt.smallest_normal, **params)
+
+    return bound
+
+
 def _constraint(name: str) -> FunctionOp:
     function, types = CLASSES[ALIASES.get(name, name)]
     return FunctionOp(
@@ -32,6 +40,9 @@ def _constraint(name: str) -> FunctionOp:
         doc=f"tf.keras.constraints.{name}(**params)(x): reference_impl.constraints.{function.__name__}",
         keras_callable=lambda keras, params: getattr(keras.constraints, name)(**params),
         compute=lambda x, params: function(x, **params),
+        # a norm and a rescaling: gamma_n of the sum of squares, the root, the desired norm's
+        # formula and two products (NonNeg: exact); reference_impl.constraints.error_bound
+        error_bound=_error_bound(ALIASES.get(name, name)),
         example={"input_shape": [6, 4], "params": {}},
         # Keras applies a constraint to a weight after the optimizer's update, outside any
         # gradient: its derivative is nothing a user relies on

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reference_impl import core, merging, reshaping
+from reference_impl import core, merging, preprocessing, reshaping
 
 from conformance.ops import bounds
 from conformance.ops import params as P
@@ -95,11 +95,19 @@ def _counted_length(compute):
 
 
 def _reshaping_bound(name):
-    """Every reshaping layer moves elements; UpSampling2D's bilinear interpolation computes new ones."""
+    """Every reshaping layer moves elements; UpSampling2D's other interpolations compute new ones,
+    as tf.image.resize to size times the input with antialias off: Resizing's bound
+    (reference_impl.preprocessing.resize_error_bound)."""
     def bound(x, weights, params, call, fmt, output=None):
-        if params.get("interpolation", "nearest") != "nearest":
-            return None
-        return bounds.EXACT(x, weights, params, call, fmt, output)
+        interpolation = params.get("interpolation", "nearest")
+        if interpolation == "nearest":
+            return bounds.EXACT(x, weights, params, call, fmt, output)
+        size = params.get("size", 2)
+        rows, cols = (size, size) if isinstance(size, int) else size
+        first = params.get("data_format") == "channels_first"
+        image = np.moveaxis(np.asarray(x, dtype=np.float64), 1, -1) if first else np.asarray(x, dtype=np.float64)
+        resized = preprocessing.resize_error_bound(image, image.shape[1] * rows, image.shape[2] * cols, interpolation, False, fmt)
+        return None if resized is None else (np.moveaxis(resized, -1, 1) if first else resized)
     return bound
 
 

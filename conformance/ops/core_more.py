@@ -10,6 +10,7 @@ import numpy as np
 from reference_impl import core_more as ref
 from reference_impl import spectral_normalization as spectral
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
@@ -63,23 +64,35 @@ def _keras_spectral_normalization(keras, params: dict, dtype: str) -> dict:
     return {**params, "layer": getattr(keras.layers, spec["class_name"])(**spec.get("config", {}), dtype=dtype)}
 
 
-def _layer(name, params, compute, keras_call=None, keras_params=None, required=(), example_params=None):
+def _reversible_embedding_bound(x, weights, params, call, fmt, output=None):
+    return ref.reversible_embedding_error_bound(x, weights, fmt, reverse=(call or {}).get("reverse", False), **params)
+
+
+def _spectral_normalization_bound(x, weights, params, call, fmt, output=None):
+    return spectral.error_bound(x, weights, fmt, call=call, **params)
+
+
+def _layer(name, params, compute, keras_call=None, keras_params=None, required=(), example_params=None, error_bound=None):
     return LayerOp(
         name=name, family=FAMILY, params={**params, **_COMMON}, required=required,
         doc=f"tf.keras.layers.{name}: reference_impl.core_more.{ref.LAYERS[name].__name__}",
         keras_class=name,
         predict_weights=lambda p, shape: ref.weight_shapes(name, shape, **p),
         predict_output=lambda p, shape: ref.output_shape(name, shape, **p),
-        compute=compute, keras_call=keras_call, keras_params=keras_params,
+        compute=compute, keras_call=keras_call, keras_params=keras_params, error_bound=error_bound,
         example={"input_shape": [2, 5, 3], "params": example_params or {}},
     )
 
 
 register(
-    _layer("Masking", {"mask_value": P.NUMBER.defaults_to(0.0)}, _masking, _keras_masking),
+    # Masking keeps or zeroes each step: exact
+    _layer("Masking", {"mask_value": P.NUMBER.defaults_to(0.0)}, _masking, _keras_masking, error_bound=bounds.EXACT),
     # "l1: L1 regularization factor (positive float)"
     _layer("ActivityRegularization", {"l1": P.NUMBER.at_least(0).defaults_to(0.0), "l2": P.NUMBER.at_least(0).defaults_to(0.0)},
-           _activity_regularization, _keras_activity_regularization, example_params={"l1": 0.01}),
+           _activity_regularization, _keras_activity_regularization, example_params={"l1": 0.01},
+           error_bound=bounds.EXACT),  # the output is the input (its loss, output_1, is judged by the tolerance)
+    # Lambda has no bound: its function is the user's code, whose formula and rounding the
+    # layer documents nothing of (the catalogue's FUNCTIONS stand in for it); the flat tolerance judges
     _layer("Lambda", {"function": P.STRING.one_of(*ref.FUNCTIONS),
                       "arguments": P.ParamType("a mapping of keyword arguments or null",
                                                lambda v: v is None or isinstance(v, dict),
@@ -98,6 +111,7 @@ register(
         predict_weights=lambda p, shape: ref.weight_shapes("ReversibleEmbedding", shape, **p),
         predict_output=lambda p, shape: ref.output_shape("ReversibleEmbedding", shape, **p),
         compute=_reversible_embedding, keras_call=_keras_reversible_embedding,
+        error_bound=_reversible_embedding_bound,
         call_params={"reverse": P.BOOL},
         example={"inputs": {"x": {"shape": [2, 6], "dtype": "int32", "range": [0, 10]}}, "params": {"input_dim": 10, "output_dim": 4}},
     ),
@@ -112,6 +126,7 @@ register(
         compute=lambda x, weights, p, call: spectral.spectral_normalization(x, weights, call=call, **p),
         update_state=spectral.update_state, state=spectral.state_names(),
         keras_params=_keras_spectral_normalization,
+        error_bound=_spectral_normalization_bound,
         call_params={"training": P.BOOL},
         example={"input_shape": [2, 5], "params": {"layer": {"class_name": "Dense", "config": {"units": 3}}}},
     ),

@@ -12,6 +12,7 @@ import sys
 
 from reference_impl import hashing as ref
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
@@ -115,6 +116,8 @@ def _layer(name: str) -> LayerOp:
         keras_call=_keras_call(inputs),
         check_modelled=lambda params, call: ref.check_modelled(name, params, call),
         no_gradients="integer (or string) inputs and no weights: nothing to differentiate",
+        # bins, counts and indicators of integer hashes: exact
+        error_bound=bounds.EXACT,
         example=example,
     )
 

@@ -172,6 +172,9 @@ def documented_by(op, target: str):
     changes = {}
     if semantics and semantics.compute:
         changes["compute"] = semantics.compute
+        # the op's error bound is the Keras 3 formula's: another formula is judged by the tolerance
+        if getattr(op, "error_bound", None) is not None:
+            changes["error_bound"] = None
     if semantics and semantics.predict_weights:
         changes["predict_weights"] = semantics.predict_weights
     defaults = semantics.defaults if semantics else {}
@@ -221,8 +224,8 @@ def _activation_arguments(value, path=""):
 PARAMS_POSITION = {
     "LayerOp": {"compute": 2, "update_state": 2, "error_bound": 2, "predict_weights": 0, "predict_output": 0,
                 "check_modelled": 0},
-    "FunctionOp": {"compute": 1},
-    "LossOp": {"compute": 1, "prepare": 1, "specs": 1},
+    "FunctionOp": {"compute": 1, "error_bound": 2},
+    "LossOp": {"compute": 1, "prepare": 1, "specs": 1, "error_bound": 1},
     "InitializerOp": {"distribution": 0},
 }
 

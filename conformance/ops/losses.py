@@ -8,6 +8,10 @@ likewise, integer labels are class indices (one-hot along `axis` for the categor
 hinge labels are the sign of the draw (+1 for >= 0), embeddings are L2-normalized, sample weights
 and Poisson's rates are exp of the draw. A literal `values:` input is given as written, so edge
 cases (probabilities 0 and 1, logits of +-100, zero weights) say exactly what they test.
+
+Every loss has an error bound (reference_impl.losses.BOUNDS: each loss's formula on Bounded
+values, then the reduction's weighted sum and division): the class's through class_error_bound,
+the function form's per-sample losses through function_error_bound.
 """
 from __future__ import annotations
 
@@ -199,11 +203,14 @@ def _loss_class(name: str) -> LossOp:
     def compute(inputs, params):
         return ref.loss_class(name, inputs["y_true"], inputs["y_pred"], inputs.get("sample_weight"), **params)
 
+    def error_bound(inputs, params, fmt, output=None):
+        return ref.class_error_bound(name, inputs["y_true"], inputs["y_pred"], inputs.get("sample_weight"), fmt, **params)
+
     return LossOp(
         name=f"losses.{name}", family=FAMILY, params=types,
         doc=f"tf.keras.losses.{name}(**params)(y_true, y_pred, sample_weight): reference_impl.losses.{function.__name__}, reduced",
         keras_callable=keras_callable, compute=compute, prepare=_prepare(name), specs=_specs(name), tangent=_tangent(name),
-        example={"input_shape": EXAMPLE_SHAPES.get(name, [4, 3]), "params": {}},
+        error_bound=error_bound, example={"input_shape": EXAMPLE_SHAPES.get(name, [4, 3]), "params": {}},
     )
 
 
@@ -227,11 +234,15 @@ def _loss_function(name: str, keras_name: str | None = None) -> LossOp:
     def compute(inputs, params):
         return function(inputs["y_true"], inputs["y_pred"], **{n: inputs[n] for n in extra_inputs if n in inputs}, **params)
 
+    def error_bound(inputs, params, fmt, output=None):
+        return ref.function_error_bound(name, inputs["y_true"], inputs["y_pred"], fmt,
+                                        **{n: inputs[n] for n in extra_inputs if n in inputs}, **params)
+
     return LossOp(
         name=f"losses.{keras_name}", family=FAMILY, params=types, required=required,
         doc=f"tf.keras.losses.{keras_name}(y_true, y_pred, **params): reference_impl.losses.{function.__name__}, one loss per sample",
         keras_callable=keras_callable, compute=compute, prepare=_prepare(name), specs=_specs(name), tangent=_tangent(name),
-        input_names=("y_true", "y_pred", *extra_inputs),
+        input_names=("y_true", "y_pred", *extra_inputs), error_bound=error_bound,
         example={"input_shape": EXAMPLE_SHAPES.get(name, [4, 3]), "params": {n: 0.5 for n in required}},
     )
 

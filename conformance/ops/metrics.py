@@ -8,6 +8,10 @@ metric's domain before both sides get them: binary labels are 1 where the draw i
 0.25 (about 40% positives), probabilities are the sigmoid or softmax of the draw (unless
 from_logits), one-hot labels are the draw's argmax, hinge labels +-1, Poisson's rates and sample
 weights exp of the draw; literal `values` are given as written.
+
+A metric's error bound is reference_impl.metrics.error_bound (running sums over the batches,
+the loss terms' bounds for the probabilistic metrics, counts with threshold flips, ratios); None
+where it derives none (the flat tolerance judges).
 """
 from __future__ import annotations
 
@@ -208,6 +212,9 @@ def _metric(name: str) -> MetricOp:
     def compute(batches, params):
         return ref.result(name, batches, **params)
 
+    def error_bound(batches, params, fmt, output=None):
+        return ref.error_bound(name, batches, fmt, **params)
+
     example = {"input_shape": [6, 4], "params": {}, **EXAMPLES.get(name, {})}
     names = spec["inputs"] or ("y_true", "y_pred", "sample_weight")
     return MetricOp(
@@ -216,7 +223,7 @@ def _metric(name: str) -> MetricOp:
             "one more batch, result(): reference_impl.metrics.result",
         keras_class=name, compute=compute, prepare=prepare, specs=lambda shape, params: spec["specs"](list(shape), params),
         keras_params=_keras_params if name == "MeanMetricWrapper" else None,
-        input_names=names, required_inputs=names[:-1], example=example,
+        input_names=names, required_inputs=names[:-1], example=example, error_bound=error_bound,
     )
 
 

@@ -100,6 +100,14 @@ EXAMPLES = {
 }
 
 
+def _bound(name: str):
+    """The op's error bound: reference_impl.optimizers.error_bound (a running error analysis of
+    each documented step in the case's format, carried from step to step)."""
+    def error_bound(variables, gradients, params, fmt):
+        return ref.error_bound(name, params, variables, gradients, fmt)
+    return error_bound
+
+
 def _optimizer(name: str) -> OptimizerOp:
     defaults = ref.arguments(name, {})
     types = P.with_defaults({n: TYPES[n] for n in defaults}, defaults)
@@ -110,7 +118,7 @@ def _optimizer(name: str) -> OptimizerOp:
     return OptimizerOp(
         name=f"optimizers.{name}", family=FAMILY, params=types, keras_class=name, slots=SLOTS[name],
         doc=f"tf.keras.optimizers.{name}(**params).apply_gradients per step: reference_impl.optimizers ({name})",
-        compute=compute, example=EXAMPLES.get(name, {"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
+        compute=compute, error_bound=_bound(name), example=EXAMPLES.get(name, {"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
                                                      "params": {"learning_rate": 0.1}}),
     )
 
@@ -128,7 +136,7 @@ def _loss_scale() -> OptimizerOp:
 
     return OptimizerOp(
         name="optimizers.LossScaleOptimizer", family=FAMILY, params=types, required=("inner_optimizer",),
-        keras_class="LossScaleOptimizer", slots={}, compute=compute,
+        keras_class="LossScaleOptimizer", slots={}, compute=compute, error_bound=_bound("LossScaleOptimizer"),
         doc="tf.keras.optimizers.LossScaleOptimizer(inner, ...).apply_gradients per step: the inner rule on gradients / scale",
         example={"inputs": {"kernel": {"shape": [3, 4]}}, "calls": 3,
                  "params": {"inner_optimizer": {"class_name": "SGD", "config": {"learning_rate": 0.1}}, "initial_scale": 4.0}},
@@ -156,7 +164,7 @@ def _multi() -> OptimizerOp:
 
     return OptimizerOp(
         name="optimizers.MultiOptimizer", family=FAMILY, params=types, required=("default_optimizer",),
-        keras_class="MultiOptimizer", slots=slots, compute=compute,
+        keras_class="MultiOptimizer", slots=slots, compute=compute, error_bound=_bound("MultiOptimizer"),
         doc="tf.keras.optimizers.MultiOptimizer(OptimizerMap(default, map)).apply_gradients per step: "
             "each variable's optimizer (by its path) runs its own rule",
         example={"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,

@@ -2,13 +2,15 @@
 variance given or adapted, Discretization, CategoryEncoding, IntegerLookup): reference_impl.preprocessing
 as thin mappings. Normalization's `adapt: {shape, loc, scale, seed, batches}` is data that
 tf.keras's layer.adapt() gets after the layer is built, and the reference's moments come from. The integer layers take a typed integer input (`inputs: {x: {dtype: int32,
-range: [...]}}`); CategoryEncoding's count_weights is an input referred to from `call`."""
+range: [...]}}`); CategoryEncoding's count_weights is an input referred to from `call`.
+Each layer's error bound is reference_impl.preprocessing.ERROR_BOUNDS's (IntegerLookup: exact)."""
 from __future__ import annotations
 
 import numpy as np
 
 from reference_impl import preprocessing as ref
 
+from conformance.ops import bounds
 from conformance.ops import params as P
 from conformance.ops.registry import LayerOp, register
 
@@ -117,6 +119,19 @@ def _with_adapt_data(params: dict) -> dict:
     return {**params, "adapt": adapt_data(params["adapt"])} if params.get("adapt") else params
 
 
+def _error_bound(name: str):
+    """The layer's bound (reference_impl.preprocessing.ERROR_BOUNDS) on the arguments the
+    reference takes; IntegerLookup maps integers to integers: exact."""
+    if name not in ref.ERROR_BOUNDS:
+        return bounds.EXACT
+    function = ref.ERROR_BOUNDS[name]
+
+    def bound(x, weights, params, call, fmt, output=None):
+        return function(x, fmt, **params, **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})})
+
+    return bound
+
+
 def _layer(name: str) -> LayerOp:
     function = ref.LAYERS[name]
     types, required, example = ARGUMENTS[name]
@@ -132,6 +147,7 @@ def _layer(name: str) -> LayerOp:
         call_params=_CALL.get(name, {}),
         keras_params=(lambda keras, params, dtype: {k: v for k, v in params.items() if k != "adapt"}) if adapts else None,
         adapt=_adapt_request if adapts else None,
+        error_bound=_error_bound(name),
         example=example,
     )
 

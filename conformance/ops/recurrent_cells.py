@@ -2,13 +2,15 @@
 reference_impl.recurrent_cells as thin mappings. A cell is given as {class_name, config} (a
 list of them, or {class_name: StackedRNNCells, config: {cells: [...]}}, for a stack) and built
 into Keras objects in the case's dtype; with return_state the states are compared as further
-outputs (output_1, ...), flattened in the cells' order."""
+outputs (output_1, ...), flattened in the cells' order. Every output, the returned states too, is
+judged by its error bound (reference_impl.recurrent_cells.error_bound, carried through the time
+loop, named as recurrent_layers.by_output names them)."""
 from __future__ import annotations
 
 from reference_impl import recurrent_cells as ref
 
 from conformance.ops import params as P
-from conformance.ops.recurrent_layers import ARGUMENTS as RECURRENT_ARGUMENTS, RECURRENT_CALL
+from conformance.ops.recurrent_layers import ARGUMENTS as RECURRENT_ARGUMENTS, RECURRENT_CALL, by_output
 from conformance.ops.registry import LayerOp, register
 
 FAMILY = "recurrent"
@@ -92,6 +94,8 @@ def _layer(name: str) -> LayerOp:
         check_modelled=lambda params, call: ref.check_modelled(name, params, call),
         keras_params=(lambda keras, params, dtype: {**params, "cell": _cells(keras, params["cell"], dtype)}) if is_rnn else None,
         keras_call=lambda layer, given, call: _flat(layer(given["x"], **call)),
+        error_bound=lambda x, weights, params, call, fmt, output=None: by_output(ref.error_bound(
+            name, {"x": x}, weights, fmt, call=call, **params)),
         example={"input_shape": example_shape,
                  "params": {"cell": {"class_name": "LSTMCell", "config": {"units": 3}}} if is_rnn
                  else {"filters": 3, "kernel_size": 3}},

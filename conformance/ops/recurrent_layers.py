@@ -1,12 +1,14 @@
 """Recurrent layers: reference_impl.recurrent's LAYERS as thin mappings. The call
 arguments (mask, initial_state) go to both sides; with return_state the states are
-compared as further outputs (output_1, ...)."""
+compared as further outputs (output_1, ...). Every output, the returned states too, is judged
+by its error bound (reference_impl.recurrent.error_bound, carried through the time loop, named
+by by_output; TimeDistributed: the inner layer's own bound at every step)."""
 from __future__ import annotations
 
 from reference_impl import recurrent
 
 from conformance.ops import params as P
-from conformance.ops.registry import LayerOp, register
+from conformance.ops.registry import LayerOp, get_op, register
 
 RECURRENT_CALL = {
     "mask": P.ParamType("a (batch, time) boolean mask or an input reference", lambda v: isinstance(v, (list, str)) or v is None,
@@ -70,7 +72,35 @@ def _recurrent_layer(name: str) -> LayerOp:
         check_modelled=lambda params, call: recurrent.check_modelled(name, params, call),
         keras_params=_wrapped_layer if name in ("Bidirectional", "TimeDistributed") else None,
         example={"input_shape": [2, 7, 5], "params": _EXAMPLE_PARAMS.get(name, {"units": 4})},
+        error_bound=_time_distributed_bound if name == "TimeDistributed" else _recurrent_bound(name),
     )
+
+
+def _recurrent_bound(name: str):
+    def bound(x, weights, params, call, fmt, output=None):
+        return by_output(recurrent.error_bound(name, {"x": x}, weights, fmt, call=call, **params))
+
+    return bound
+
+
+def by_output(bound):
+    """A reference bound in the layout of the layer's outputs (one array, or a list [output,
+    *states] / [forward, backward, *states]) as the harness names the outputs
+    (conformance.checks.values.split_outputs): {"output": ..., "output_1": ..., ...}; one array
+    or None as it is."""
+    if not isinstance(bound, list):
+        return bound
+    return {"output": bound[0], **{f"output_{i}": b for i, b in enumerate(bound[1:], 1)}}
+
+
+def _time_distributed_bound(x, weights, params, call, fmt, output=None):
+    return recurrent.time_distributed_error_bound({"x": x}, weights, fmt, inner_bound=_inner_bound, call=call, **params)
+
+
+def _inner_bound(class_name, x, weights, config, fmt, output):
+    """The wrapped layer's own error bound (Dense, Conv1D/2D/3D: conformance.ops), None if it has none."""
+    inner = get_op(class_name).error_bound
+    return None if inner is None else inner(x, weights, config, {}, fmt, output=output)
 
 
 def _wrapped_layer(keras, params: dict, dtype: str) -> dict:

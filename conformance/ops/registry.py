@@ -107,6 +107,9 @@ class LayerOp(Op):
     # error_bound(x, weights, params, call, fmt, output=) -> per-element bound on the error of a
     # correct evaluation of the documented formula in the case's format (conformance.ops.bounds;
     # fmt a reference_impl.rounding.Format), or None: no bound derived, the flat tolerance judges.
+    # A layer with further outputs or state may return {"output": bound, NAME: bound, ...} instead,
+    # NAME one of its state entries ("output_1", a returned state, a state variable); an entry it
+    # leaves out (or None) is judged by the flat tolerance.
     # A case that states its own `tolerance` is judged by that instead.
     error_bound: Callable | None = field(default=None, repr=False)
     # A random layer (Dropout, ...): `compute` is its inference; with training=True the
@@ -180,6 +183,12 @@ class LossOp(Op):
     # tangent(params) -> {input name: projection of a direction onto the input's documented
     # domain} for the gradient check (probabilities move within their simplex); None: any direction
     tangent: Callable[[dict], dict] | None = field(default=None, repr=False)
+    # error_bound(inputs, params, fmt, output=) -> per-element bound on the error of a correct
+    # evaluation of the loss (the class's reduced value, or the function form's per-sample
+    # losses) in the format fmt, inputs name -> array as compute takes them
+    # (reference_impl.losses.class_error_bound / function_error_bound); None: the flat
+    # tolerance judges
+    error_bound: Callable | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,12 @@ class MetricOp(Op):
     keras_params: Callable | None = field(default=None, repr=False)
     input_names: tuple[str, ...] = ("y_true", "y_pred", "sample_weight")
     required_inputs: tuple[str, ...] = ("y_true", "y_pred")
+    # error_bound(batches, params, fmt, output=) -> per-element bound on the error of a correct
+    # evaluation of result() after update_state on each of `batches` (input dicts as compute
+    # takes them) in the format fmt (reference_impl.metrics.error_bound); the runner calls it for
+    # the final result and for each earlier one (after_update_<i>, after_reset) on the batches
+    # each covers; None: the flat tolerance judges
+    error_bound: Callable | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,10 @@ class OptimizerOp(Op):
     slots: Mapping[str, str] = field(default_factory=dict)
     input_names: tuple[str, ...] | None = None  # any variable names
     required_inputs: tuple[str, ...] = ()
+    # error_bound(variables, gradients, params, fmt) -> per step {"variables": {name: per-element
+    # bound}, "slots": {name: {slot: bound}}, "values": {name: the variable the bound is for}},
+    # bounds on the error of each step's variables and slots (None: the tolerance judges)
+    error_bound: Callable | None = field(default=None, repr=False)
 
 
 def check_of(op: Op, call: dict, train: dict | None = None) -> str:

@@ -28,6 +28,11 @@ def _regularizer(name: str, keras_name: str) -> FunctionOp:
         doc=f"tf.keras.regularizers.{keras_name}(**params)(x): reference_impl.regularizers.{function.__name__}",
         keras_callable=lambda keras, params: getattr(keras.regularizers, keras_name)(**params),
         compute=lambda x, params: function(x, **params),
+        # a reduction of n terms >= 0, its factor and (L1L2) a sum: gamma_{n+3} of the penalty;
+        # OrthogonalRegularizer's normalized rows, Gram matrix and off-diagonal sum
+        # (reference_impl.regularizers.error_bound)
+        error_bound=lambda x, weights, params, call, fmt, output=None: ref.error_bound(
+            function, x, fmt.unit_roundoff, fmt.smallest_normal, **params),
         example={"input_shape": [4, 3], "params": {}},
     )
 

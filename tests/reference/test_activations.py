@@ -503,3 +503,161 @@ def test_softmax_layer_docstring_example_and_mask():
     for bad in [np.ones((2, 2)), np.ones((3, 3)), np.ones((1, 2, 3))]:
         with pytest.raises(ValueError, match=r"mask.shape="):
             A.softmax_layer(x, mask=bad)
+
+
+# --- error bounds of softmax, log_softmax and glu ---------------------------------------------------
+
+from conformance.compare import compare_arrays  # noqa: E402
+from reference_impl import rounding  # noqa: E402
+
+F32, F16 = rounding.format_of("float32"), rounding.format_of("float16")
+
+
+def _rows(dtype):
+    """Rows of a large spread (N(0, 8), exps far below the normal range) and of near-ties (values
+    one or two units apart in the format), in `dtype`."""
+    rng = np.random.default_rng(11)
+    spread = rng.normal(0.0, 8.0, size=(6, 9))
+    spacing = float(np.spacing(dtype(3.0)))
+    ties = 3.0 + spacing * rng.integers(-2, 3, size=(6, 9))
+    return np.concatenate([spread, ties]).astype(dtype)
+
+
+def _sequential_sum(terms, dtype, reverse=False):
+    """sum over the last axis, each partial sum rounded to dtype, in the given order."""
+    total = np.zeros(terms.shape[:-1], dtype=dtype)
+    for i in (range(terms.shape[-1] - 1, -1, -1) if reverse else range(terms.shape[-1])):
+        total = (total + terms[..., i]).astype(dtype)
+    return total[..., None]
+
+
+def _softmax_in(dtype, x, order):
+    """softmax along the last axis evaluated in dtype: "pairwise" (max shifted, NumPy's pairwise
+    sum, one division), "reverse" (max shifted, a sequential sum from the end, a reciprocal and a
+    product), "naive" (no max subtraction)."""
+    x = x.astype(dtype)
+    shifted = x if order == "naive" else (x - x.max(axis=-1, keepdims=True)).astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(shifted).astype(dtype)
+        if order == "reverse":
+            return (e * (dtype(1) / _sequential_sum(e, dtype, reverse=True)).astype(dtype)).astype(dtype)
+        return (e / e.sum(axis=-1, keepdims=True, dtype=dtype)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype,fmt", [(np.float32, F32), (np.float16, F16)])
+@pytest.mark.parametrize("order", ["pairwise", "reverse"])
+def test_softmax_bound_holds_for_evaluations_in_the_format(dtype, fmt, order):
+    x = _rows(dtype).astype(np.float64)
+    exact = A.softmax(x)
+    bound = A.softmax_error_bound(x, fmt)
+    computed = _softmax_in(dtype, x, order).astype(np.float64)
+    result = compare_arrays(computed, exact, rtol=0, atol=0, bound=bound)
+    assert result.ok, result.message
+    # not vacuous: the largest error uses a visible share of the bound
+    assert 0.02 < result.metrics["max_bound_ratio"] <= 1
+
+
+def test_softmax_bound_holds_for_the_naive_order_within_range_and_catches_its_float16_overflow():
+    # exp(x) without the max: the same value while exp(x) stays normal (|x| <= 20 in float32)
+    x = np.clip(_rows(np.float32).astype(np.float64), -20, 20)
+    assert compare_arrays(_softmax_in(np.float32, x, "naive").astype(np.float64), A.softmax(x), rtol=0, atol=0,
+                          bound=A.softmax_error_bound(x, F32)).ok
+    # in float16 exp(12) = 162755 overflows (65504 is the largest): inf / inf, where the shifted
+    # evaluation is exact to a few units
+    row = np.array([[12.0, 11.5, 3.0, -2.0]])
+    naive = _softmax_in(np.float16, row, "naive").astype(np.float64)
+    assert np.isnan(naive).any()
+    assert not compare_arrays(naive, A.softmax(row), rtol=0, atol=0, bound=A.softmax_error_bound(row, F16)).ok
+    assert compare_arrays(_softmax_in(np.float16, row, "pairwise").astype(np.float64), A.softmax(row), rtol=0, atol=0,
+                          bound=A.softmax_error_bound(row, F16)).ok
+
+
+def test_softmax_bound_by_hand():
+    # softmax([0, 0]) in float32: y = 1/2, d = 0, so rho = E u = 4 u (exp's own error only);
+    # A = sum y rho = 4 u, sigma = A + 2 n tiny + gamma_1 (1 + A + n tiny) with n = 2;
+    # err = (y rho + tiny + y sigma) / (1 - sigma); bound = err + gamma_2 (y + err) + tiny
+    u, tiny = 2.0**-24, F32.smallest_normal
+    sigma = 4 * u + 4 * tiny + u / (1 - u) * (1 + 4 * u + 2 * tiny)
+    err = (0.5 * 4 * u + tiny + 0.5 * sigma) / (1 - sigma)
+    want = err + 2 * u / (1 - 2 * u) * (0.5 + err) + tiny
+    np.testing.assert_allclose(A.softmax_error_bound(np.array([0.0, 0.0]), F32), [want, want], rtol=1e-12)
+    # to first order: err = 2 u + 5 u / 2, plus gamma_2 / 2 = u: 5.5 u (3.3e-7)
+    assert want == pytest.approx(5.5 * u, rel=1e-6)
+
+
+def test_softmax_bound_catches_planted_faults():
+    x = _rows(np.float32).astype(np.float64)
+    exact, bound = A.softmax(x), A.softmax_error_bound(x, F32)
+    # a 1e-3 relative scale error
+    assert not compare_arrays(exact * (1 + 1e-3), exact, rtol=0, atol=0, bound=bound).ok
+    # a float32 softmax computed in float16
+    assert not compare_arrays(_softmax_in(np.float16, x, "pairwise").astype(np.float64), exact, rtol=0, atol=0,
+                              bound=bound).ok
+    # the Softmax layer's mask dropped: masked positions get probability, the rest too much
+    mask = np.random.default_rng(3).random(x.shape) < 0.6
+    mask[:, 0] = True
+    masked, masked_bound = A.softmax_layer(x, mask=mask), A.softmax_error_bound(x, F32, keep=mask)
+    assert compare_arrays(np.where(mask, _softmax_in(np.float32, np.where(mask, x, -np.inf), "pairwise"), 0.0),
+                          masked, rtol=0, atol=0, bound=masked_bound).ok
+    assert not compare_arrays(A.softmax(x), masked, rtol=0, atol=0, bound=masked_bound).ok
+    # masked positions are allowed only a flushed subnormal
+    assert np.all(masked_bound[~mask] == F32.smallest_normal)
+
+
+def test_softmax_corner_moves_are_the_extremes_over_the_box():
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        n = int(rng.integers(2, 7))
+        x, dz = rng.normal(0, 3, n), np.abs(rng.normal(0, 0.3, n))
+        y = A.softmax(x)
+        up, down = A._corner_moves(y, dz, (0,))
+        for i in range(n):
+            corner = -dz.copy()
+            corner[i] = dz[i]
+            assert A.softmax(x + corner)[i] / y[i] - 1 == pytest.approx(up[i], rel=1e-9, abs=1e-15)
+            assert 1 - A.softmax(x - corner)[i] / y[i] == pytest.approx(down[i], rel=1e-9, abs=1e-15)
+        inside = A.softmax(x + rng.uniform(-1, 1, (100, n)) * dz) / y - 1
+        assert np.all(inside <= up + 1e-12) and np.all(-inside <= down + 1e-12)
+    # the dominant probability moves by about 2 y (1 - y) dz, not the first order's 2 y dz
+    y = A.softmax(np.array([5.0, 0.0]))
+    up, _ = A._corner_moves(y, np.array([0.01, 0.01]), (0,))
+    assert up[0] == pytest.approx(2 * (1 - y[0]) * 0.01, rel=0.02)
+
+
+def _log_softmax_in(dtype, x, order):
+    """log_softmax along the last axis in dtype: "shifted" ((x - m) - log S) or "lse"
+    (x - (m + log S)), S summed sequentially."""
+    x = x.astype(dtype)
+    m = x.max(axis=-1, keepdims=True)
+    shifted = (x - m).astype(dtype)
+    log_sum = np.log(_sequential_sum(np.exp(shifted).astype(dtype), dtype)).astype(dtype)
+    if order == "shifted":
+        return (shifted - log_sum).astype(dtype)
+    return (x - (m + log_sum).astype(dtype)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype,fmt", [(np.float32, F32), (np.float16, F16)])
+@pytest.mark.parametrize("order", ["shifted", "lse"])
+def test_log_softmax_bound_holds_for_both_orders_and_catches_a_shift(dtype, fmt, order):
+    # rows with a large maximum, where x - (m + log S) cancels m against x
+    x = np.concatenate([_rows(dtype), _rows(dtype) + dtype(300)]).astype(dtype).astype(np.float64)
+    exact, bound = A.log_softmax(x), A.log_softmax_error_bound(x, fmt)
+    result = compare_arrays(_log_softmax_in(dtype, x, order).astype(np.float64), exact, rtol=0, atol=0, bound=bound)
+    assert result.ok, result.message
+    assert result.metrics["max_bound_ratio"] > 0.02
+    # a planted fault: a normalizer 0.1% too large (log S off by about 1e-3)
+    if dtype is np.float32:
+        assert not compare_arrays(exact - 1e-3, exact, rtol=0, atol=0, bound=bound).ok
+
+
+def test_glu_bound_holds_for_float32_and_float16_and_catches_a_scale_error():
+    rng = np.random.default_rng(4)
+    for dtype, fmt in ((np.float32, F32), (np.float16, F16)):
+        x = rng.normal(0.25, 4.0, size=(5, 12)).astype(dtype)
+        a, b = np.split(x, 2, axis=-1)
+        computed = (a * (dtype(1) / (dtype(1) + np.exp(-b)).astype(dtype)).astype(dtype)).astype(dtype)
+        exact, bound = A.glu(x.astype(np.float64)), A.glu_error_bound(x.astype(np.float64), fmt)
+        assert compare_arrays(computed.astype(np.float64), exact, rtol=0, atol=0, bound=bound).ok
+        if dtype is np.float32:
+            assert not compare_arrays(exact * (1 + 1e-3), exact, rtol=0, atol=0, bound=bound).ok
+    assert A.glu_error_bound(np.ones((2, 3)), F32) is None  # an odd axis: no halves, no bound

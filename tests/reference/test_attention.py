@@ -681,3 +681,394 @@ def test_check_modelled_refuses_dropout_in_training(layer, params):
         A.check_modelled(layer, params, {"training": "yes"})
     with pytest.raises(ValueError, match="layer_name='Dense'"):
         A.check_modelled("Dense", params, {})
+
+
+# --- error bounds -------------------------------------------------------------------------------------
+
+from conformance.compare import compare_arrays  # noqa: E402
+from reference_impl import rounding  # noqa: E402
+from reference_impl.activations import softmax_error_bound  # noqa: E402
+
+F32, F16, BF16 = rounding.format_of("float32"), rounding.format_of("float16"), rounding.format_of("bfloat16")
+SCORES = {"return_attention_scores": True}
+
+
+def _contract(x, w, dtype):
+    """sum_i x[..., i] w[i, ...] in dtype: each product rounded, partial sums rounded, in order."""
+    total = np.zeros(x.shape[:-1] + w.shape[1:], dtype=dtype)
+    for i in range(x.shape[-1]):
+        total = (total + np.multiply.outer(x[..., i], w[i]).astype(dtype)).astype(dtype)
+    return total
+
+
+def _softmax_rows(e, keep, dtype, order="forward"):
+    """softmax over the last axis in dtype, every operation rounded; masked entries are 0.
+    "forward": exp(e - max e), the terms summed from the first key on, a division;
+    "reverse": exp(e) without subtracting the max, summed from the last key on, the reciprocal
+    of the sum times each exp."""
+    keep = np.broadcast_to(keep, e.shape)
+    e = np.where(keep, e, dtype(-np.inf)).astype(dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if order == "forward":
+            x = np.exp((e - e.max(axis=-1, keepdims=True)).astype(dtype)).astype(dtype)
+        else:
+            x = np.exp(e).astype(dtype)
+        keys = range(e.shape[-1]) if order == "forward" else reversed(range(e.shape[-1]))
+        total = np.zeros(e.shape[:-1] + (1,), dtype=dtype)
+        for s in keys:
+            total = (total + x[..., s : s + 1]).astype(dtype)
+        if order == "forward":
+            y = (x / total).astype(dtype)
+        else:
+            y = (x * (dtype(1) / total).astype(dtype)).astype(dtype)
+    return np.where(keep, np.nan_to_num(y), dtype(0))
+
+
+def _mha_in(dtype, q, v, w, key_dim, keep, *, score_scale=1.0, drop_mask=False, order="forward", softmax_dtype=None):
+    """MultiHeadAttention (rank 3, one attention axis) evaluated in dtype, every operation rounded:
+    projections, scores, softmax, weighted sum, output projection. Returns (output, scores
+    (B, H, T, S)). order "forward": Q scaled by 1 / sqrt(key_dim) (rounded) first, sums from the
+    first term on, the softmax with its max subtracted; "reverse": the dot products summed from
+    the last term on and then scaled, the softmax without the max (_softmax_rows), the weighted
+    sum from the last key on. score_scale, drop_mask, softmax_dtype (the softmax in another
+    format): planted faults."""
+    c = {n: a.astype(dtype) for n, a in w.items()}
+    q, v = q.astype(dtype), v.astype(dtype)
+    proj = {n: (_contract(x, c[f"{n}/kernel"], dtype) + c[f"{n}/bias"]).astype(dtype)
+            for n, x in (("query", q), ("key", v), ("value", v))}
+    scale = dtype(1.0 / math.sqrt(key_dim))
+    query = (proj["query"] * scale).astype(dtype) if order == "forward" else proj["query"]  # (B, T, H, k)
+    key, value = proj["key"], proj["value"]
+    scores = np.zeros(query.shape[:1] + (query.shape[2], query.shape[1], key.shape[1]), dtype=dtype)  # (B, H, T, S)
+    for i in (range(key_dim) if order == "forward" else reversed(range(key_dim))):
+        term = np.einsum("bth,bsh->bhts", query[..., i], key[..., i]).astype(dtype)
+        scores = (scores + term).astype(dtype)
+    if order != "forward":
+        scores = (scores * scale).astype(dtype)
+    scores = (scores * dtype(score_scale)).astype(dtype)
+    inner = softmax_dtype or dtype
+    a = _softmax_rows(scores.astype(inner), np.ones_like(keep) if drop_mask else keep, inner, order).astype(dtype)
+    out = np.zeros(query.shape[:3] + (value.shape[-1],), dtype=dtype)  # (B, T, H, v)
+    for s in (range(value.shape[1]) if order == "forward" else reversed(range(value.shape[1]))):
+        term = np.einsum("bht,bhv->bthv", a[..., s], value[:, s]).astype(dtype)
+        out = (out + term).astype(dtype)
+    flat = out.reshape(out.shape[:2] + (-1,))
+    kernel = c["attention_output/kernel"].reshape(-1, c["attention_output/kernel"].shape[-1])
+    output = (_contract(flat, kernel, dtype) + c["attention_output/bias"]).astype(dtype)
+    return output.astype(np.float64), a.astype(np.float64)
+
+
+def _mha_case(dtype, seed=0, query_shape=(2, 4, 6), value_shape=(2, 5, 6), params=None):
+    r = rng(seed)
+    q = r.normal(0.25, 1.0, query_shape).astype(dtype).astype(np.float64)
+    v = r.normal(-0.5, 1.0, value_shape).astype(dtype).astype(np.float64)
+    params = params or {"num_heads": 2, "key_dim": 3}
+    shapes = A.weight_shapes("MultiHeadAttention", {"query": q.shape, "value": v.shape}, **params)
+    w = {n: r.normal(0.5 if n.endswith("bias") else 0.05, 0.5, s).astype(dtype).astype(np.float64) for n, s in shapes.items()}
+    mask = r.random(query_shape[:-1] + value_shape[1:-1]) < 0.7
+    mask[..., 0] = True
+    return {"query": q, "value": v}, w, params, mask
+
+
+@pytest.mark.parametrize("dtype,fmt", [(np.float16, F16), (np.float32, F32)])
+@pytest.mark.parametrize("masked", [False, True])
+def test_mha_bound_holds_for_an_evaluation_in_the_format(dtype, fmt, masked):
+    inputs, w, params, mask = _mha_case(dtype)
+    call = {"attention_mask": mask} if masked else {}
+    exact = A.multi_head_attention(inputs, w, call=call, **params)
+    bound = A.error_bound("MultiHeadAttention", inputs, w, fmt, call=call, **params)
+    keep = mask[:, None] if masked else np.ones((1, 1, 4, 5), dtype=bool)
+    computed, _ = _mha_in(dtype, inputs["query"], inputs["value"], w, 3, keep)
+    result = compare_arrays(computed, exact, rtol=0, atol=0, bound=bound)
+    assert result.ok, result.message
+    assert result.metrics["max_bound_ratio"] > 1e-3  # the float16 error is a visible share of it
+
+
+def test_mha_bound_catches_a_scale_of_the_scores_and_a_dropped_mask():
+    inputs, w, params, mask = _mha_case(np.float32)
+    call = {"attention_mask": mask}
+    exact = A.multi_head_attention(inputs, w, call=call, **params)
+    bound = A.error_bound("MultiHeadAttention", inputs, w, F32, call=call, **params)
+    q, v = inputs["query"], inputs["value"]
+    assert compare_arrays(_mha_in(np.float32, q, v, w, 3, mask[:, None])[0], exact, rtol=0, atol=0, bound=bound).ok
+    scaled, _ = _mha_in(np.float32, q, v, w, 3, mask[:, None], score_scale=1 + 1e-3)
+    assert not compare_arrays(scaled, exact, rtol=0, atol=0, bound=bound).ok
+    unmasked, _ = _mha_in(np.float32, q, v, w, 3, mask[:, None], drop_mask=True)
+    assert not compare_arrays(unmasked, exact, rtol=0, atol=0, bound=bound).ok
+    # in float16 the dropped mask is caught as well
+    inputs16, w16, _, _ = _mha_case(np.float16)
+    exact16 = A.multi_head_attention(inputs16, w16, call=call, **params)
+    bound16 = A.error_bound("MultiHeadAttention", inputs16, w16, F16, call=call, **params)
+    unmasked16, _ = _mha_in(np.float16, inputs16["query"], inputs16["value"], w16, 3, mask[:, None], drop_mask=True)
+    assert not compare_arrays(unmasked16, exact16, rtol=0, atol=0, bound=bound16).ok
+
+
+def test_gqa_bound_equals_mha_bound_with_repeated_heads():
+    # GroupQueryAttention with as many key/value heads as query heads is MultiHeadAttention
+    # with key_dim = head_dim: the same value and the same bounds, the scores' too
+    inputs, w, params, _ = _mha_case(np.float32)
+    gqa = {"head_dim": 3, "num_query_heads": 2, "num_key_value_heads": 2}
+    mha_bound = A.error_bound("MultiHeadAttention", inputs, w, F16, call={"use_causal_mask": True}, **params)
+    gqa_bound = A.error_bound("GroupQueryAttention", inputs, w, F16, call={"use_causal_mask": True}, **gqa)
+    close(gqa_bound, mha_bound, rtol=1e-12)
+    call = {"use_causal_mask": True, **SCORES}
+    mha_bounds = A.error_bound("MultiHeadAttention", inputs, w, F16, call=call, **params)
+    gqa_bounds = A.error_bound("GroupQueryAttention", inputs, w, F16, call=call, **gqa)
+    close(gqa_bounds["output"], mha_bound, rtol=1e-12)
+    close(gqa_bounds["output_1"], mha_bounds["output_1"], rtol=1e-12)
+
+
+def _dense_attention_in(dtype, q, k, v, keep, scale, *, score_scale=1.0, order="forward"):
+    """Attention "dot" in dtype: q . k summed in order ("reverse": from the last feature on),
+    times scale, softmax over kept keys (_softmax_rows in that order), weights . v. Returns
+    (output, scores)."""
+    q, k, v = q.astype(dtype), k.astype(dtype), v.astype(dtype)
+    scores = np.zeros(q.shape[:2] + k.shape[1:2], dtype=dtype)
+    for d in (range(q.shape[-1]) if order == "forward" else reversed(range(q.shape[-1]))):
+        scores = (scores + np.einsum("bt,bs->bts", q[..., d], k[..., d]).astype(dtype)).astype(dtype)
+    scores = (scores * dtype(scale) * dtype(score_scale)).astype(dtype)
+    a = _softmax_rows(scores, keep, dtype, order)
+    out = np.zeros(q.shape[:2] + v.shape[-1:], dtype=dtype)
+    for s in range(v.shape[1]):
+        out = (out + np.einsum("bt,bv->btv", a[..., s], v[:, s]).astype(dtype)).astype(dtype)
+    return out.astype(np.float64), a.astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype,fmt", [(np.float16, F16), (np.float32, F32)])
+def test_dot_attention_bound_holds_with_masks_and_catches_faults(dtype, fmt):
+    r = rng(5)
+    q, k, v = (r.normal(0.25, 1.0, s).astype(dtype).astype(np.float64) for s in ((2, 4, 6), (2, 5, 6), (2, 5, 6)))
+    scale = np.asarray(dtype(1.25), dtype=np.float64)
+    value_mask = np.array([[1, 0, 1, 1, 0], [0, 1, 1, 1, 1]], dtype=bool)
+    query_mask = np.array([[1, 1, 0, 1], [1, 0, 1, 1]], dtype=bool)
+    call = {"mask": [query_mask, value_mask], "use_causal_mask": False}
+    inputs, weights = {"query": q, "value": v, "key": k}, {"scale": scale}
+    exact = A.attention(inputs, weights, call=call, use_scale=True)
+    bound = A.error_bound("Attention", inputs, weights, fmt, call=call, use_scale=True)
+    keep = np.broadcast_to(value_mask[:, None, :], (2, 4, 5))
+    computed = _dense_attention_in(dtype, q, k, v, keep, scale)[0] * query_mask[:, :, None]
+    assert compare_arrays(computed, exact, rtol=0, atol=0, bound=bound).ok
+    # query_mask zeroes rows exactly: the bound there is 0
+    assert np.all(bound[~query_mask] == 0)
+    dropped = _dense_attention_in(dtype, q, k, v, np.ones_like(keep), scale)[0] * query_mask[:, :, None]
+    assert not compare_arrays(dropped, exact, rtol=0, atol=0, bound=bound).ok
+    if dtype is np.float32:
+        scaled = _dense_attention_in(dtype, q, k, v, keep, scale, score_scale=1 + 1e-3)[0] * query_mask[:, :, None]
+        assert not compare_arrays(scaled, exact, rtol=0, atol=0, bound=bound).ok
+
+
+def _additive_scores_in(dtype, q, v, order):
+    """AdditiveAttention (no scale, key = value) scores in dtype: q + k rounded, tanh rounded,
+    summed over the features in order ("reverse": from the last on), then _softmax_rows."""
+    t = (q.astype(dtype)[:, :, None, :] + v.astype(dtype)[:, None, :, :]).astype(dtype)
+    tanh = np.tanh(t).astype(dtype)
+    scores = np.zeros(t.shape[:3], dtype=dtype)
+    for d in (range(t.shape[-1]) if order == "forward" else reversed(range(t.shape[-1]))):
+        scores = (scores + tanh[..., d]).astype(dtype)
+    return _softmax_rows(scores, np.ones(scores.shape, dtype=bool), dtype, order)
+
+
+def test_additive_attention_bound_holds_for_a_float16_evaluation():
+    r = rng(6)
+    q, v = (r.normal(0.25, 1.0, s).astype(np.float16).astype(np.float64) for s in ((2, 3, 4), (2, 5, 4)))
+    inputs = {"query": q, "value": v}
+    exact = A.additive_attention(inputs, {}, use_scale=False)
+    bound = A.error_bound("AdditiveAttention", inputs, {}, F16, use_scale=False)
+    h = np.float16
+    a = _additive_scores_in(h, q, v, "forward")
+    out = np.zeros((2, 3, 4), dtype=h)
+    for s in range(5):
+        out = (out + np.einsum("bt,bv->btv", a[..., s], v.astype(h)[:, s]).astype(h)).astype(h)
+    assert compare_arrays(out.astype(np.float64), exact, rtol=0, atol=0, bound=bound).ok
+    assert not compare_arrays(exact + 0.05 * np.abs(exact).max(), exact, rtol=0, atol=0, bound=bound).ok
+
+
+# --- error bounds of the returned attention scores (output_1) --------------------------------------
+
+
+def _judge(computed, exact, bound):
+    return compare_arrays(computed, exact, rtol=0, atol=0, bound=bound)
+
+
+def test_scores_bound_is_returned_only_with_the_scores():
+    inputs, w, params, mask = _mha_case(np.float32)
+    plain = A.error_bound("MultiHeadAttention", inputs, w, F16, call={"attention_mask": mask}, **params)
+    assert isinstance(plain, np.ndarray) and plain.shape == (2, 4, 6)
+    both = A.error_bound("MultiHeadAttention", inputs, w, F16, call={"attention_mask": mask, **SCORES}, **params)
+    assert set(both) == {"output", "output_1"}
+    close(both["output"], plain, rtol=0, atol=0)  # the main output's bound does not change
+    _, scores = A.multi_head_attention(inputs, w, call={"attention_mask": mask, **SCORES}, **params)
+    assert both["output_1"].shape == scores.shape == (2, 2, 4, 5)
+    # Attention: (B, Tq, Tv) beside the output's (B, Tq, Dv)
+    r = rng(7)
+    q, v = r.normal(size=(2, 3, 4)), r.normal(size=(2, 5, 6))
+    dense = A.error_bound("Attention", {"query": q, "value": v, "key": r.normal(size=(2, 5, 4))}, {}, F16, call=SCORES)
+    assert dense["output"].shape == (2, 3, 6) and dense["output_1"].shape == (2, 3, 5)
+
+
+@pytest.mark.parametrize("dtype,fmt", [(np.float16, F16), (np.float32, F32)])
+@pytest.mark.parametrize("order", ["forward", "reverse"])
+@pytest.mark.parametrize("masking", ["none", "mask", "causal"])
+def test_mha_scores_bound_holds_for_evaluations_in_the_format(dtype, fmt, order, masking):
+    inputs, w, params, mask = _mha_case(dtype, seed=1)
+    call = {"none": {}, "mask": {"attention_mask": mask}, "causal": {"use_causal_mask": True}}[masking]
+    keep = {"none": np.ones((1, 1, 4, 5), dtype=bool), "mask": mask[:, None],
+            "causal": np.arange(5)[None, :] <= np.arange(4)[:, None]}[masking]
+    _, exact = A.multi_head_attention(inputs, w, call={**call, **SCORES}, **params)
+    bounds = A.error_bound("MultiHeadAttention", inputs, w, fmt, call={**call, **SCORES}, **params)
+    output, scores = _mha_in(dtype, inputs["query"], inputs["value"], w, 3, keep, order=order)
+    result = _judge(scores, exact, bounds["output_1"])
+    assert result.ok, result.message
+    assert result.metrics["max_bound_ratio"] > (1e-2 if dtype is np.float16 else 1e-4)  # not vacuous
+    assert _judge(output, A.multi_head_attention(inputs, w, call=call, **params), bounds["output"]).ok
+    # a masked (query, key) pair has weight exactly 0, on both sides: bound 0
+    masked = ~np.broadcast_to(keep, exact.shape)
+    assert np.all(exact[masked] == 0) and np.all(scores[masked] == 0) and np.all(bounds["output_1"][masked] == 0)
+    assert np.all(bounds["output_1"][~masked] > 0)
+
+
+def test_mha_scores_bound_carries_the_error_of_the_scores():
+    # scores up to about 20 in float16: their projections' and products' rounding moves the
+    # softmax far more than its own evaluation does. The float16 evaluation is 5 times outside
+    # softmax's own bound at the exact scores (activations.softmax_error_bound), well within the
+    # chained bound of the scores.
+    inputs, w, params, _ = _mha_case(np.float16, seed=20)
+    inputs = {n: (2.5 * x).astype(np.float16).astype(np.float64) for n, x in inputs.items()}
+    _, exact = A.multi_head_attention(inputs, w, call=SCORES, **params)
+    bound = A.error_bound("MultiHeadAttention", inputs, w, F16, call=SCORES, **params)["output_1"]
+    _, scores = _mha_in(np.float16, inputs["query"], inputs["value"], w, 3, np.ones((1, 1, 4, 5), dtype=bool))
+    assert _judge(scores, exact, bound).ok
+    projected = {n: np.tensordot(inputs[x], w[f"{n}/kernel"], axes=1) + w[f"{n}/bias"]
+                 for n, x in (("query", "query"), ("key", "value"))}
+    e = np.einsum("bthc,bshc->bhts", projected["query"], projected["key"]) / math.sqrt(3)
+    assert float(_judge(scores, exact, softmax_error_bound(e, F16, axis=-1)).metrics["max_bound_ratio"]) > 3
+
+
+@pytest.mark.parametrize("fault", ["scaled scores", "softmax in float16", "dropped mask"])
+def test_mha_scores_bound_catches_planted_faults_in_float32(fault):
+    inputs, w, params, mask = _mha_case(np.float32, seed=1)
+    call = {"attention_mask": mask, **SCORES}
+    _, exact = A.multi_head_attention(inputs, w, call=call, **params)
+    bound = A.error_bound("MultiHeadAttention", inputs, w, F32, call=call, **params)["output_1"]
+    q, v, keep = inputs["query"], inputs["value"], mask[:, None]
+    assert _judge(_mha_in(np.float32, q, v, w, 3, keep)[1], exact, bound).ok
+    planted = {"scaled scores": {"score_scale": 1 + 1e-3}, "softmax in float16": {"softmax_dtype": np.float16},
+               "dropped mask": {"drop_mask": True}}[fault]
+    result = _judge(_mha_in(np.float32, q, v, w, 3, keep, **planted)[1], exact, bound)
+    assert not result.ok
+    assert float(result.metrics["max_bound_ratio"]) > 10  # "inf" where a masked pair's bound is 0
+
+
+def test_mha_scores_bound_catches_a_float16_dropped_mask_and_a_6_percent_scale():
+    inputs, w, params, mask = _mha_case(np.float16, seed=1)
+    call = {"attention_mask": mask, **SCORES}
+    _, exact = A.multi_head_attention(inputs, w, call=call, **params)
+    bound = A.error_bound("MultiHeadAttention", inputs, w, F16, call=call, **params)["output_1"]
+    q, v, keep = inputs["query"], inputs["value"], mask[:, None]
+    assert not _judge(_mha_in(np.float16, q, v, w, 3, keep, drop_mask=True)[1], exact, bound).ok
+    assert not _judge(_mha_in(np.float16, q, v, w, 3, keep, score_scale=1.0625)[1], exact, bound).ok
+
+
+@pytest.mark.parametrize("order", ["forward", "reverse"])
+def test_gqa_scores_bound_holds_for_a_float16_evaluation_with_shared_heads(order):
+    # GroupQueryAttention with 4 query heads on 2 key/value heads is MultiHeadAttention with
+    # the key/value kernels' heads repeated [0, 0, 1, 1]: evaluate that in float16
+    r = rng(8)
+    h = np.float16
+    q = r.normal(0.25, 1.0, (2, 4, 6)).astype(h).astype(np.float64)
+    v = r.normal(-0.5, 1.0, (2, 5, 6)).astype(h).astype(np.float64)
+    gqa = {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2}
+    shapes = A.weight_shapes("GroupQueryAttention", {"query": q.shape, "value": v.shape}, **gqa)
+    w = {n: r.normal(0.5 if n.endswith("bias") else 0.05, 0.5, s).astype(h).astype(np.float64) for n, s in shapes.items()}
+    call = {"use_causal_mask": True, **SCORES}
+    _, exact = A.group_query_attention({"query": q, "value": v}, w, call=call, **gqa)
+    bounds = A.error_bound("GroupQueryAttention", {"query": q, "value": v}, w, F16, call=call, **gqa)
+    assert bounds["output_1"].shape == exact.shape == (2, 4, 4, 5)
+    repeated = {n: (np.repeat(a, 2, axis=-2 if n.endswith("kernel") else 0) if n.split("/")[0] in ("key", "value") else a)
+                for n, a in w.items()}
+    causal = np.arange(5)[None, :] <= np.arange(4)[:, None]
+    _, scores = _mha_in(h, q, v, repeated, 3, causal, order=order)
+    result = _judge(scores, exact, bounds["output_1"])
+    assert result.ok, result.message
+    assert result.metrics["max_bound_ratio"] > 1e-2
+
+
+def test_mha_scores_bound_layout_with_several_attention_axes():
+    # attention over axes (1, 2) of a rank-4 input is attention over the flattened positions of a
+    # rank-3 input; over axis (2,) alone, axis 1 is a batch axis. The scores' bound follows the
+    # scores' layout (B, *other axes, H, *Tattn, *Sattn) exactly as the scores do.
+    inputs, w, params, mask = _mha_case(np.float32, seed=2, query_shape=(2, 2, 3, 6), value_shape=(2, 3, 2, 6))
+    q, v = inputs["query"], inputs["value"]
+    joint = A.error_bound("MultiHeadAttention", inputs, w, F16, call={"attention_mask": mask, **SCORES},
+                          attention_axes=(1, 2), **params)["output_1"]
+    _, scores = A.multi_head_attention(inputs, w, call={"attention_mask": mask, **SCORES}, attention_axes=(1, 2), **params)
+    assert joint.shape == scores.shape == (2, 2, 2, 3, 3, 2)
+    flat = A.error_bound("MultiHeadAttention", {"query": q.reshape(2, 6, 6), "value": v.reshape(2, 6, 6)}, w, F16,
+                         call={"attention_mask": mask.reshape(2, 6, 6), **SCORES}, **params)["output_1"]
+    close(joint.reshape(2, 2, 6, 6), flat, rtol=1e-12, atol=0)
+    assert np.all(joint[~np.broadcast_to(mask[:, None], joint.shape)] == 0)
+    # attention_axes=(2,): the scores are (B, T1, H, T2, S2), the bound that of (B * T1) rank-3 rows
+    inputs, w, params, _ = _mha_case(np.float32, seed=3, query_shape=(2, 2, 3, 6), value_shape=(2, 2, 4, 6))
+    q, v = inputs["query"], inputs["value"]
+    other = A.error_bound("MultiHeadAttention", inputs, w, F16, call=SCORES, attention_axes=(2,), **params)["output_1"]
+    assert other.shape == (2, 2, 2, 3, 4)
+    rows = A.error_bound("MultiHeadAttention", {"query": q.reshape(4, 3, 6), "value": v.reshape(4, 4, 6)}, w, F16,
+                         call=SCORES, **params)["output_1"]
+    close(other.reshape(4, 2, 3, 4), rows, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("dtype,fmt", [(np.float16, F16), (np.float32, F32)])
+@pytest.mark.parametrize("order", ["forward", "reverse"])
+def test_dot_attention_scores_bound_holds_with_masks_and_causal(dtype, fmt, order):
+    r = rng(9)
+    q, k, v = (r.normal(0.25, 1.0, s).astype(dtype).astype(np.float64) for s in ((2, 5, 6), (2, 5, 6), (2, 5, 6)))
+    scale = np.asarray(dtype(1.25), dtype=np.float64)
+    value_mask = np.array([[1, 0, 1, 1, 0], [0, 1, 1, 1, 1]], dtype=bool)
+    query_mask = np.array([[1, 1, 0, 1, 1], [1, 0, 1, 1, 0]], dtype=bool)
+    call = {"mask": [query_mask, value_mask], "use_causal_mask": True, **SCORES}
+    inputs, weights = {"query": q, "value": v, "key": k}, {"scale": scale}
+    _, exact = A.attention(inputs, weights, call=call, use_scale=True)
+    bound = A.error_bound("Attention", inputs, weights, fmt, call=call, use_scale=True)["output_1"]
+    # row 0 of batch 1 keeps no key (its only causal key is masked): all 0
+    keep = value_mask[:, None, :] & (np.arange(5)[None, :] <= np.arange(5)[:, None])
+    _, scores = _dense_attention_in(dtype, q, k, v, keep, scale, order=order)
+    result = _judge(scores, exact, bound)
+    assert result.ok, result.message
+    assert result.metrics["max_bound_ratio"] > (1e-2 if dtype is np.float16 else 1e-4)
+    assert np.all(bound[~keep] == 0) and np.all(exact[~keep] == 0) and np.all(bound[keep] > 0)
+    # the query_mask zeroes output rows, not the scores nor their bound
+    assert np.all(bound[~query_mask][keep[~query_mask]] > 0)
+    dropped = _dense_attention_in(dtype, q, k, v, np.ones_like(keep), scale, order=order)[1]
+    assert not _judge(dropped, exact, bound).ok
+    if dtype is np.float32:
+        scaled = _dense_attention_in(dtype, q, k, v, keep, scale, score_scale=1 + 1e-3, order=order)[1]
+        assert not _judge(scaled, exact, bound).ok
+
+
+@pytest.mark.parametrize("order", ["forward", "reverse"])
+def test_additive_attention_scores_bound_holds_in_float16_and_float32_and_tells_them_apart(order):
+    r = rng(6)
+    q, v = (r.normal(0.25, 1.0, s).astype(np.float16).astype(np.float64) for s in ((2, 3, 4), (2, 5, 4)))
+    inputs = {"query": q, "value": v}
+    _, exact = A.additive_attention(inputs, {}, call=SCORES, use_scale=False)
+    bound = A.error_bound("AdditiveAttention", inputs, {}, F16, call=SCORES, use_scale=False)["output_1"]
+    scores = _additive_scores_in(np.float16, q, v, order).astype(np.float64)
+    result = _judge(scores, exact, bound)
+    assert result.ok, result.message
+    assert result.metrics["max_bound_ratio"] > 1e-2
+    # the same evaluation in float32 on the same inputs, judged by the float32 bound: within it
+    bound32 = A.error_bound("AdditiveAttention", inputs, {}, F32, call=SCORES, use_scale=False)["output_1"]
+    assert _judge(_additive_scores_in(np.float32, q, v, order).astype(np.float64), exact, bound32).ok
+    # but the float16 evaluation is not a float32 one
+    assert not _judge(scores, exact, bound32).ok
+
+
+def test_scores_bound_survives_where_the_output_chain_is_too_long():
+    # bfloat16 (u = 2^-8) with 256 keys: the softmax is bounded ((n - 1) u < 1), the weighted
+    # sum's gamma_256 is not: the output falls back to the flat tolerance, the scores keep theirs
+    r = rng(10)
+    q, v = r.normal(size=(1, 2, 3)), r.normal(size=(1, 256, 3))
+    bounds = A.error_bound("Attention", {"query": q, "value": v}, {}, BF16, call=SCORES)
+    assert bounds["output"] is None
+    assert bounds["output_1"].shape == (1, 2, 256) and np.all(np.isfinite(bounds["output_1"]))
+    assert A.error_bound("Attention", {"query": q, "value": v}, {}, BF16) is None

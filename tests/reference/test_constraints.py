@@ -223,3 +223,113 @@ def test_the_documented_examples_axis():
     for f in range(5):
         n = np.linalg.norm(conv[..., f])
         close(out[..., f], conv[..., f] * min(1.0, 2.0 / n))
+
+
+# --- the rounding error bound -------------------------------------------------------------------
+
+U32, U16 = 2.0 ** -24, 2.0 ** -11
+TINY32, TINY16 = 2.0 ** -126, 2.0 ** -14
+
+
+def _in_format(name, w, params, dtype, order, fault=None):
+    """The constraint evaluated in `dtype` over axis 0, in two orders: "divided", w * (D / N)
+    with N = sqrt(S) and S summed pairwise (tf.keras's order, without its epsilon); "rsqrt",
+    (w * rsqrt(S)) * D with S summed one term after another, D from its own sqrt(S) and rsqrt
+    rounded once from the exact 1 / sqrt(S).
+    Faults: "scale" (1e-3 too large), "float16 sum" (S summed in float16), "epsilon" (tf.keras's
+    division by 1e-7 + N)."""
+    w = w.astype(dtype)
+    squares = w * w
+    if fault == "float16 sum":
+        s = np.cumsum(squares.astype(np.float16), axis=0, dtype=np.float16)[-1:].astype(dtype)
+    elif order == "divided":
+        s = np.sum(squares, axis=0, keepdims=True, dtype=dtype)
+    else:
+        s = np.cumsum(squares[::-1], axis=0, dtype=dtype)[-1:]
+    norm = np.sqrt(s)
+    if name == "UnitNorm":
+        desired = np.ones_like(norm)
+    elif name == "MaxNorm":
+        desired = np.minimum(norm, dtype(params["max_value"]))
+    else:
+        rate = dtype(params["rate"])
+        desired = rate * np.clip(norm, dtype(params["min_value"]), dtype(params["max_value"])) + (dtype(1) - rate) * norm
+    if order == "divided":
+        y = w * (desired / (norm + dtype(1e-7) if fault == "epsilon" else norm))
+    else:
+        # a correctly rounded reciprocal square root of the same S, rounded apart from D's sqrt
+        y = (w * (1.0 / np.sqrt(s.astype(np.float64))).astype(dtype)) * desired
+    y = y.astype(np.float64)
+    return y * (1 + 1e-3) if fault == "scale" else y
+
+
+CASES = [("UnitNorm", {}), ("MaxNorm", {"max_value": 1.5}), ("MinMaxNorm", {"min_value": 0.8, "max_value": 1.6, "rate": 1.0}),
+         ("MinMaxNorm", {"min_value": 0.8, "max_value": 1.6, "rate": 0.3})]
+
+
+def _columns(rng, dtype, n=12, columns=400):
+    # columns of norm from about 0.3 to 5: each side of the limits above
+    w = rng.standard_normal((n, columns)) * rng.uniform(0.1, 1.5, size=(1, columns))
+    return w.astype(dtype).astype(np.float64)
+
+
+@pytest.mark.parametrize("name, params", CASES)
+@pytest.mark.parametrize("dtype, u, tiny", [(np.float32, U32, TINY32), (np.float16, U16, TINY16)])
+def test_bound_holds_for_evaluations_in_two_orders_and_catches_faults(name, params, dtype, u, tiny):
+    rng = np.random.default_rng(3)
+    w = _columns(rng, dtype)
+    exact = C.CONSTRAINTS[name](w, **params)
+    bound = C.error_bound(name, w, u, tiny, **params)
+    for order in ("divided", "rsqrt"):
+        error = np.abs(_in_format(name, w, params, dtype, order) - exact)
+        assert np.all(error <= bound), order
+        assert np.max(error / bound) > 0.05, order  # not vacuous
+    if dtype == np.float32:
+        for fault in ("scale", "float16 sum"):
+            assert np.mean(np.abs(_in_format(name, w, params, dtype, "divided", fault) - exact) > bound) > 0.3, fault
+
+
+@pytest.mark.parametrize("name, params", CASES)
+def test_bound_catches_the_epsilon_on_small_norms(name, params):
+    # tf.keras's 1e-7 + N: 1e-4 relative on columns of norm 1e-3, far beyond float32's bound
+    rng = np.random.default_rng(4)
+    w = (rng.standard_normal((6, 50)) * 4e-4).astype(np.float32).astype(np.float64)
+    exact = C.CONSTRAINTS[name](w, **params)
+    bound = C.error_bound(name, w, U32, TINY32, **params)
+    assert np.all(np.abs(_in_format(name, w, params, np.float32, "divided") - exact) <= bound)
+    with_epsilon = np.abs(_in_format(name, w, params, np.float32, "divided", "epsilon") - exact)
+    assert np.mean(with_epsilon > bound) > 0.9
+
+
+def test_bound_hand_value_and_zero_column():
+    # UnitNorm of the column (3, 4): S = 25 within theta = gamma_2, rho = (1 - theta)**-0.5
+    # (1 + gamma_3) - 1, N in [5 (1 - rho), 5 / (1 - rho)]; D = 1 moves nothing, so
+    # r = 1 / N_lo - 1 / 5, and |dy| = |w| (r + (1 / 5 + r) gamma_2); the zero column: 0
+    def gamma(k):
+        return k * U32 / (1 - k * U32)
+
+    rho = (1 - gamma(2)) ** -0.5 * (1 + gamma(3)) - 1
+    r = 1 / (5 * (1 - rho)) - 1 / 5
+    per_unit = r + (0.2 + r) * gamma(2)
+    close(C.error_bound("UnitNorm", np.array([[3.0, 0.0], [4.0, 0.0]]), U32), [[3 * per_unit, 0.0], [4 * per_unit, 0.0]])
+    # MaxNorm leaves a column within its limit as it is: the bound still holds the roots'
+    # rounding, as an evaluation may take D = sqrt(S) and 1 / N = rsqrt(S) apart
+    bound = C.error_bound("MaxNorm", np.array([[3.0], [4.0]]), U32, max_value=10.0)
+    assert 2 * rho * 4 < bound[1, 0] < 3 * rho * 4
+
+
+def test_non_neg_bound_is_exact_but_for_subnormals():
+    w = np.array([1.5, -2.0, 0.0, 1e-45, -1e-45, 1e-30, np.inf, np.nan])
+    close(C.error_bound("NonNeg", w, U32, TINY32), [0.0, 0.0, 0.0, TINY32, TINY32, 0.0, 0.0, 0.0])
+    assert np.all(C.error_bound("NonNeg", w, U32) == 0)
+
+
+def test_bound_gives_up_where_gamma_or_the_flush_bounds_nothing():
+    # gamma_n needs n u < 1: 256 squares in bfloat16
+    assert C.error_bound("UnitNorm", np.ones((256, 2)), 2.0 ** -8) is None
+    assert C.error_bound("UnitNorm", np.ones((100, 2)), 2.0 ** -8) is not None
+    # a float16 column of 3e-3's: every square below float16's normal range, flushed away
+    assert C.error_bound("UnitNorm", np.full((4, 2), 3e-3), U16, TINY16) is None
+    # an all-zero column is no obstacle: it stays zero, its bound is the floor
+    with_zero = C.error_bound("MinMaxNorm", np.array([[0.0, 1.0], [0.0, 2.0]]), U16, TINY16, min_value=1.5, max_value=2.25)
+    assert with_zero[0, 0] == TINY16 and np.all(np.isfinite(with_zero))

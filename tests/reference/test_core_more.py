@@ -60,3 +60,45 @@ def test_reversible_embedding_by_hand():
     capped = M.reversible_embedding(h, {"embeddings": e}, reverse=True, logit_soft_cap=2.0, **params)
     np.testing.assert_allclose(capped, [[2 * np.tanh(0.5), 2 * np.tanh(-0.75), 2 * np.tanh(4.0)]], rtol=1e-15)
     assert M.weight_shapes("ReversibleEmbedding", (2, 5), tie_weights=False, **params) == {"embeddings": (3, 2), "reverse_embeddings": (2, 3)}
+
+
+# --- error bounds ----------------------------------------------------------------------------------
+
+from reference_impl import rounding  # noqa: E402
+
+
+def _reverse_in(t, x, table, cap=None, reverse_order=False):
+    """x @ table^T accumulated in the type t one term at a time (increasing or decreasing), then
+    the soft cap in t."""
+    x, table = x.astype(t), table.astype(t)
+    out = np.zeros(x.shape[:-1] + (table.shape[0],), dtype=t)
+    terms = range(x.shape[-1] - 1, -1, -1) if reverse_order else range(x.shape[-1])
+    for i in terms:
+        out = (out + (x[..., i:i + 1] * table[:, i]).astype(t)).astype(t)
+    if cap is not None:
+        out = (np.tanh((out / t(cap)).astype(t)).astype(t) * t(cap)).astype(t)
+    return out.astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("cap", [None, 1.5])
+def test_reversible_embedding_bound_holds_for_evaluations_in_the_format(dtype, cap):
+    fmt = rounding.format_of(np.dtype(dtype).name)
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3, 5, 16)).astype(dtype).astype(np.float64)
+    table = rng.normal(size=(7, 16)).astype(dtype).astype(np.float64)
+    params = {"input_dim": 7, "output_dim": 16, "logit_soft_cap": cap}
+    exact = M.reversible_embedding(x, {"embeddings": table}, reverse=True, **params)
+    bound = M.reversible_embedding_error_bound(x, {"embeddings": table}, fmt, reverse=True, **params)
+    for order in (False, True):
+        assert np.all(np.abs(_reverse_in(dtype, x, table, cap, order) - exact) <= bound)
+    if dtype == np.float32 and cap is None:
+        # a 1e-3 scale error, and a float16 accumulation in a float32 layer, are caught
+        assert np.any(np.abs(_reverse_in(dtype, x, table) * (1 + 1e-3) - exact) > bound)
+        assert np.any(np.abs(_reverse_in(np.float16, x, table) - exact) > bound)
+        # by hand: gamma_16 sum |x_i w_i| + 32 tiny
+        magnitude = np.abs(x) @ np.abs(table).T
+        np.testing.assert_allclose(bound, rounding.gamma(16, fmt.unit_roundoff) * magnitude + 32 * fmt.smallest_normal, rtol=1e-12)
+    # the lookup selects rows: exact
+    ids = np.array([[0, 3, 6]])
+    assert np.all(M.reversible_embedding_error_bound(ids, {"embeddings": table}, fmt, **params) == 0)

@@ -312,3 +312,251 @@ def test_class_is_function_then_reduction():
 def test_rejections_name_the_argument(call, words):
     with pytest.raises(ValueError, match=words):
         call()
+
+
+# --- error bounds ----------------------------------------------------------------------------------
+#
+# The bound of reference_impl.losses (Bounded, BOUNDS, bounded_reduction) must hold for correct
+# evaluations of the formula in float32 and float16, computed here independently in NumPy in that
+# dtype, each sum in two orders (first to last, last to first) and each loss in the arrangements
+# implementations use; and planted faults must exceed it.
+
+from reference_impl import rounding  # noqa: E402
+
+F32, F16 = rounding.FORMATS["float32"], rounding.FORMATS["float16"]
+DTYPES = {"float32": (np.float32, F32), "float16": (np.float16, F16)}
+
+
+def rounded(x, dtype):
+    return np.asarray(x, dtype=np.float64).astype(dtype)
+
+
+def running_sum(x, axis, order, dtype):
+    """Sum along `axis` one term at a time in `dtype`, first to last (order 1) or last to first (-1)."""
+    x = np.moveaxis(np.asarray(x, dtype=dtype), axis, 0)[::order]
+    total = np.zeros(x.shape[1:], dtype=dtype)
+    for term in x:
+        total = (total + term).astype(dtype)
+    return total
+
+
+def cce_from_logits_low(t, z, dtype, order, shifted=True):
+    """-sum t log softmax(z) over the last axis in `dtype`: shifted (t (lse - (z - m))) or not
+    (t ((m + lse) - z)), then the mean over the batch."""
+    m = np.max(z, axis=-1, keepdims=True)
+    d = (z - m).astype(dtype)
+    lse = np.log(running_sum(np.exp(d), -1, order, dtype)[..., None]).astype(dtype)
+    nll = (lse - d) if shifted else ((m + lse).astype(dtype) - z)
+    per_sample = running_sum((t * nll.astype(dtype)).astype(dtype), -1, order, dtype)
+    return (running_sum(per_sample, 0, order, dtype) / dtype(per_sample.size)).astype(dtype)
+
+
+def huber_low(t, p, delta, dtype, order):
+    x = np.abs((p - t).astype(dtype))
+    d = dtype(delta)
+    loss = np.where(x <= d, (dtype(0.5) * (x * x).astype(dtype)).astype(dtype),
+                    ((d * x).astype(dtype) - (dtype(0.5) * (d * d).astype(dtype))).astype(dtype))
+    per_sample = (running_sum(loss, -1, order, dtype) / dtype(loss.shape[-1])).astype(dtype)
+    return (running_sum(per_sample, 0, order, dtype) / dtype(per_sample.size)).astype(dtype)
+
+
+def cosine_low(t, p, dtype, order, rsqrt=False):
+    def normalize(v):
+        s = running_sum((v * v).astype(dtype), -1, order, dtype)[..., None]
+        if rsqrt:
+            return (v * (dtype(1) / np.sqrt(s)).astype(dtype)).astype(dtype)
+        return (v / np.sqrt(s).astype(dtype)).astype(dtype)
+    per_sample = -running_sum((normalize(t) * normalize(p)).astype(dtype), -1, order, dtype)
+    return (running_sum(per_sample, 0, order, dtype) / dtype(per_sample.size)).astype(dtype)
+
+
+def draws(seed, shape=(6, 5)):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=shape), rng.normal(size=shape), rng.integers(0, shape[-1], size=shape[:-1])
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16"])
+@pytest.mark.parametrize("seed", range(8))
+def test_the_bound_holds_for_low_precision_evaluations_in_two_orders(dtype_name, seed):
+    dtype, fmt = DTYPES[dtype_name]
+    a, b, labels = draws(seed)
+    # crossentropy from logits (scaled up so the log-sum-exp's shift matters), one-hot labels
+    z = rounded(3.0 * b, dtype)
+    t = np.eye(5)[labels]
+    want = L.loss_class("CategoricalCrossentropy", t, z, from_logits=True)
+    bound = L.class_error_bound("CategoricalCrossentropy", t, z, None, fmt, from_logits=True)
+    for order in (1, -1):
+        for shifted in (True, False):
+            got = float(cce_from_logits_low(rounded(t, dtype), z, dtype, order, shifted))
+            assert abs(got - want) <= bound, (order, shifted, got, want, bound)
+    # Huber with a delta that is not a number of the format and errors on both branches
+    t, p = rounded(a, dtype), rounded(a + 1.5 * b, dtype)
+    want = L.loss_class("Huber", t, p, delta=0.7)
+    bound = L.class_error_bound("Huber", t, p, None, fmt, delta=0.7)
+    for order in (1, -1):
+        got = float(huber_low(t, p, 0.7, dtype, order))
+        assert abs(got - want) <= bound, (order, got, want, bound)
+    # cosine similarity, by division and by the reciprocal square root
+    t, p = rounded(a, dtype), rounded(b, dtype)
+    want = L.loss_class("CosineSimilarity", t, p)
+    bound = L.class_error_bound("CosineSimilarity", t, p, None, fmt)
+    for order in (1, -1):
+        for rsqrt in (False, True):
+            got = float(cosine_low(t, p, dtype, order, rsqrt))
+            assert abs(got - want) <= bound, (order, rsqrt, got, want, bound)
+
+
+def test_the_bound_is_tighter_than_the_flat_tolerance_and_of_the_rounding_size():
+    a, b, labels = draws(0)
+    z = rounded(3.0 * b, np.float32)
+    bound = L.class_error_bound("CategoricalCrossentropy", np.eye(5)[labels], z, None, F32, from_logits=True)
+    want = L.loss_class("CategoricalCrossentropy", np.eye(5)[labels], z, from_logits=True)
+    assert 1e-7 < bound < 1e-5 + 1e-5 * want  # above float32's rounding, below the flat tolerance
+    assert bound / F32.unit_roundoff == pytest.approx(bound / F32.unit_roundoff)  # finite
+    # the bound scales with the unit roundoff: float16's is 2**13 times float32's, within 2x
+    bound16 = L.class_error_bound("CategoricalCrossentropy", np.eye(5)[labels], rounded(z, np.float16), None, F16,
+                                  from_logits=True)
+    assert 2 ** 12 < bound16 / bound < 2 ** 14
+
+
+def test_log_of_one_minus_p_keeps_an_absolute_error_of_order_u():
+    # near p = 1, log(1 - p) is large and its absolute error about u: the bound of the term
+    # -(1 - t) log(1 - p) at t = 0 is several u times |log(1 - p)|'s size, not u times p
+    p = np.array([[1 - 2.0 ** -20]], dtype=np.float32).astype(np.float64)
+    bound = L.function_error_bound("BinaryCrossentropy", np.zeros((1, 1)), p, F32)
+    value = L.binary_crossentropy(np.zeros((1, 1)), p)
+    assert value[0] == pytest.approx(20 * math.log(2))
+    assert F32.unit_roundoff * value[0] < bound[0] < 20 * F32.unit_roundoff * value[0]
+
+
+@pytest.mark.parametrize("reduction", ["sum", "sum_over_batch_size", "mean_with_sample_weight", "none"])
+def test_reductions_bound_the_weighted_sums(reduction):
+    a, b, _ = draws(4, (5, 4, 3))
+    t, p = rounded(a, np.float32), rounded(b, np.float32)
+    w = rounded(np.exp(a[:, :, 0]), np.float32)
+    want = L.loss_class("MeanSquaredError", t, p, w, reduction=reduction)
+    bound = L.class_error_bound("MeanSquaredError", t, p, w, F32, reduction=reduction)
+    assert np.shape(bound) == np.shape(want)
+    losses = np.mean(np.square((t - p).astype(np.float32)), axis=-1, dtype=np.float32)
+    weighted = (losses * w.astype(np.float32)).astype(np.float32)
+    for order in (1, -1):
+        if reduction == "none":
+            got = weighted
+        else:
+            total = running_sum(running_sum(weighted, 1, order, np.float32), 0, order, np.float32)
+            divisor = {"sum": 1.0, "sum_over_batch_size": 20.0,
+                       "mean_with_sample_weight": running_sum(running_sum(w.astype(np.float32), 1, order, np.float32), 0, order, np.float32)}[reduction]
+            got = total / np.float32(divisor)
+        assert np.all(np.abs(got - want) <= bound)
+
+
+# planted faults: each exceeds the bound by far
+
+def test_a_scale_error_of_1e_3_is_caught():
+    for seed in range(4):
+        a, b, labels = draws(seed)
+        z = rounded(3.0 * b, np.float32)
+        t = np.eye(5)[labels]
+        want = L.loss_class("CategoricalCrossentropy", t, z, from_logits=True)
+        bound = L.class_error_bound("CategoricalCrossentropy", t, z, None, F32, from_logits=True)
+        got = float(cce_from_logits_low(t.astype(np.float32), z, np.float32, 1)) * (1 + 1e-3)
+        assert abs(got - want) > 10 * bound
+
+
+def test_a_reduction_that_divides_by_the_batch_size_is_caught():
+    # (5, 4) per-sample losses: sum_over_batch_size divides by 20, not by the 5 samples
+    a, b, _ = draws(1, (5, 4, 3))
+    t, p = rounded(a, np.float32), rounded(b, np.float32)
+    want = L.loss_class("MeanSquaredError", t, p)
+    bound = L.class_error_bound("MeanSquaredError", t, p, None, F32)
+    wrong = L.loss_class("MeanSquaredError", t, p, reduction="sum") / 5
+    assert abs(wrong - want) > 1e4 * bound
+
+
+def test_a_float16_accumulation_in_a_float32_loss_is_caught():
+    a, b, _ = draws(2, (64, 8))
+    t, p = rounded(a, np.float32), rounded(a + b, np.float32)
+    want = L.loss_class("Huber", t, p, reduction="sum")
+    bound = L.class_error_bound("Huber", t, p, None, F32, reduction="sum")
+    per_sample = L.huber(t, p).astype(np.float16)
+    got = float(running_sum(per_sample, 0, 1, np.float16))
+    assert abs(got - want) > bound
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_crossentropy_probabilities_changed_by_an_epsilon_are_caught(dtype_name):
+    """The documented crossentropy takes the probabilities as given (the module docstring):
+    clipping them to [1e-7, 1 - 1e-7] where one is below 1e-7, or adding 1e-7 inside the
+    logarithm (Keras 2's binary crossentropy), moves the loss beyond the bound."""
+    fmt = rounding.FORMATS[dtype_name]
+    dtype = np.float32 if dtype_name == "float32" else np.float64
+    t = np.array([[1.0, 0.0, 1.0, 0.0]])
+    p = rounded([[1e-9, 0.25, 0.75, 0.5]], dtype).astype(np.float64)
+    want = L.binary_crossentropy(t, p)
+    bound = L.function_error_bound("BinaryCrossentropy", t, p, fmt)
+    clipped = L.binary_crossentropy(t, np.clip(p, 1e-7, 1 - 1e-7))
+    assert abs(clipped - want)[0] > 100 * bound[0]
+    if dtype_name == "float64":
+        # away from the edges: log(p + 1e-7), an error of about 1e-7 / p
+        t2, p2 = np.array([[1.0, 0.0]]), np.array([[0.3, 0.6]])
+        with_epsilon = -np.mean(t2 * np.log(p2 + 1e-7) + (1 - t2) * np.log(1 - p2 + 1e-7), axis=-1)
+        bound2 = L.function_error_bound("BinaryCrossentropy", t2, p2, fmt)
+        assert abs(with_epsilon - L.binary_crossentropy(t2, p2))[0] > 10 * bound2[0]
+
+
+def ctc_low(labels, z, dtype):
+    """ctc's forward recursion evaluated in `dtype` (log-softmax and logaddexp in that dtype)."""
+    z = z.astype(dtype)
+    log_p = (z - np.max(z, -1, keepdims=True)).astype(dtype)
+    log_p = (log_p - np.log(np.sum(np.exp(log_p), -1, keepdims=True, dtype=dtype))).astype(dtype)
+    out = []
+    for row, lp in zip(labels, log_p):
+        seq = row[row != 0]
+        ext = np.zeros(2 * len(seq) + 1, np.int64)
+        ext[1::2] = seq
+        alpha = np.full(len(ext), -np.inf, dtype)
+        alpha[0] = lp[0, 0]
+        if len(ext) > 1:
+            alpha[1] = lp[0, ext[1]]
+        for t in range(1, lp.shape[0]):
+            new = np.full(len(ext), -np.inf, dtype)
+            for s in range(len(ext)):
+                acc = alpha[s]
+                if s >= 1:
+                    acc = np.logaddexp(acc, alpha[s - 1]).astype(dtype)
+                if s >= 2 and ext[s] != 0 and ext[s] != ext[s - 2]:
+                    acc = np.logaddexp(acc, alpha[s - 2]).astype(dtype)
+                new[s] = (acc + lp[t, ext[s]]).astype(dtype)
+            alpha = new
+        out.append(-np.logaddexp(alpha[-1], alpha[-2] if len(ext) > 1 else -np.inf))
+    return np.array(out, dtype=np.float64)
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16"])
+def test_the_ctc_and_circle_bounds_hold_for_low_precision_evaluations(dtype_name):
+    dtype, fmt = DTYPES[dtype_name]
+    rng = np.random.default_rng(11)
+    z = rounded(2.0 * rng.normal(size=(3, 7, 4)), dtype).astype(np.float64)
+    labels = np.array([[1, 2, 0], [3, 3, 0], [2, 1, 2]])
+    got, want = ctc_low(labels, z, dtype), L.ctc(labels, z)
+    assert np.all(np.abs(got - want) <= L.function_error_bound("CTC", labels, z, fmt))
+    # circle: the similarities, logits, log-sum-exps and softplus in `dtype`
+    x = rounded(L.l2_normalize(rng.normal(size=(6, 4))), dtype).astype(np.float64)
+    y = np.array([0, 1, 0, 1, 2, 2])
+    for gamma in (2.0, 80.0):
+        bound = L.function_error_bound("Circle", y, x, fmt, gamma=gamma)
+        s = (x.astype(dtype) @ x.astype(dtype).T).astype(dtype)
+        same = y[:, None] == y[None, :]
+        pos, neg = same & ~np.eye(6, dtype=bool), ~same
+        d = np.maximum(dtype(1) - s, dtype(0))
+        m, g = dtype(0.4), dtype(gamma)
+        lp = (-g * np.maximum(m + d, 0) * (m - d)).astype(dtype)
+        ln = (g * np.maximum(dtype(1) + m - d, 0) * (dtype(1) - m - d)).astype(dtype)
+
+        def lse(v, mask):
+            v = np.where(mask, v, -np.inf).astype(dtype)
+            top = np.max(v, axis=1, keepdims=True)
+            return (top[:, 0] + np.log(np.sum(np.exp(v - top), axis=1, dtype=dtype))).astype(dtype)
+        total = (lse(ln, neg) + lse(lp, pos)).astype(dtype)
+        got = (np.maximum(total, 0) + np.log1p(np.exp(-np.abs(total)))).astype(np.float64)
+        assert np.all(np.abs(got - L.circle(y, x, gamma=gamma)) <= bound), gamma

@@ -391,3 +391,156 @@ def test_thresholds_one_value_each_and_their_range():
     close(M.result("TruePositives", b, thresholds=[0.1, 0.4]), [2.0, 1.0])
     with pytest.raises(ValueError, match="thresholds"):
         M.result("Recall", b, thresholds=[0.5, 1.5])
+
+
+# --- error bounds ----------------------------------------------------------------------------------
+#
+# reference_impl.metrics.error_bound must hold for correct evaluations of the metrics in float32 and
+# float16 (state accumulated batch by batch in that dtype, sums in two orders), and planted faults
+# must exceed it.
+
+from reference_impl import rounding  # noqa: E402
+
+LOW = {"float32": (np.float32, rounding.FORMATS["float32"]), "float16": (np.float16, rounding.FORMATS["float16"])}
+
+
+def low_batches(seed, dtype, calls=3, shape=(7, 4), weighted=True):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(calls):
+        b = {"y_true": rng.normal(size=shape).astype(dtype).astype(np.float64),
+             "y_pred": rng.normal(size=shape).astype(dtype).astype(np.float64)}
+        if weighted:
+            b["sample_weight"] = np.exp(rng.normal(size=shape[:1])).astype(dtype).astype(np.float64)
+        out.append(b)
+    return out
+
+
+def accumulate(parts, dtype, order):
+    total = dtype(0)
+    for part in parts[::order]:
+        total = dtype(total + dtype(part))
+    return total
+
+
+def mse_metric_low(batches, dtype, order):
+    """total += sum(w * mean((p - t)^2)), count += sum(w) per batch in `dtype`; total / count."""
+    totals, counts = [], []
+    for b in batches:
+        d = (b["y_pred"].astype(dtype) - b["y_true"].astype(dtype)).astype(dtype)
+        values = (accumulate(list((d * d).astype(dtype).T), dtype, order) / dtype(d.shape[-1])).astype(dtype)
+        w = b["sample_weight"].astype(dtype)
+        totals.append(accumulate(list((values * w).astype(dtype)), dtype, order))
+        counts.append(accumulate(list(w), dtype, order))
+    return float(dtype(accumulate(totals, dtype, order) / accumulate(counts, dtype, order)))
+
+
+def r2_one_pass_low(batches, dtype, order):
+    """R2 (uniform average) from the running sums implementations keep: sum w, sum w t,
+    sum w t^2, sum w (t - p)^2; the spread as sum w t^2 - (sum w t)^2 / sum w."""
+    def column(x):
+        return np.array([accumulate(list(x[:, j]), dtype, order) for j in range(x.shape[1])], dtype=dtype)
+    sums = {k: np.zeros(4, dtype) for k in ("w", "wt", "wtt", "res")}
+    for b in batches:
+        t, p = b["y_true"].astype(dtype), b["y_pred"].astype(dtype)
+        w = np.broadcast_to(b["sample_weight"].astype(dtype)[:, None], t.shape)
+        d = (t - p).astype(dtype)
+        for k, x in (("w", w), ("wt", (w * t).astype(dtype)), ("wtt", ((w * t).astype(dtype) * t).astype(dtype)),
+                     ("res", ((w * d).astype(dtype) * d).astype(dtype))):
+            sums[k] = (sums[k] + column(x)).astype(dtype)
+    mean = (sums["wt"] / sums["w"]).astype(dtype)
+    spread = (sums["wtt"] - (sums["wt"] * mean).astype(dtype)).astype(dtype)
+    scores = (dtype(1) - (sums["res"] / spread).astype(dtype)).astype(dtype)
+    return float(accumulate(list(scores), dtype, order) / dtype(4))
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16"])
+@pytest.mark.parametrize("seed", range(6))
+def test_the_bound_holds_for_metrics_accumulated_in_low_precision(dtype_name, seed):
+    dtype, fmt = LOW[dtype_name]
+    batches = low_batches(seed, dtype)
+    want, bound = M.result("MeanSquaredError", batches), M.error_bound("MeanSquaredError", batches, fmt)
+    for order in (1, -1):
+        assert abs(mse_metric_low(batches, dtype, order) - want) <= bound
+    want, bound = M.result("R2Score", batches), M.error_bound("R2Score", batches, fmt)
+    for order in (1, -1):
+        assert abs(r2_one_pass_low(batches, dtype, order) - want) <= bound
+
+
+def test_a_prediction_at_a_rounded_threshold_widens_the_count_by_its_weight():
+    fmt = rounding.FORMATS["float16"]
+    at = float(np.float16(0.3))  # 0.30004883: above 0.3, not above its rounding
+    batches = [batch([1, 0, 1], [at, 0.9, 0.1], [2.0, 1.0, 1.0])]
+    assert M.result("TruePositives", batches, thresholds=0.3) == 2.0
+    assert M.error_bound("TruePositives", batches, fmt, thresholds=0.3) >= 2.0
+    # away from the threshold the counts are exact sums: a few units of roundoff
+    far = [batch([1, 0, 1], [0.5, 0.9, 0.1], [2.0, 1.0, 1.0])]
+    assert M.error_bound("TruePositives", far, fmt, thresholds=0.3) < 0.01
+
+
+def test_exact_accuracies_have_only_the_division_to_round():
+    fmt = rounding.FORMATS["float32"]
+    # 3 of 4: integer counts and 3 / 4 are numbers of the format, a correct evaluation is exact
+    batches = [batch([[1], [2], [3], [4]], [[0], [2], [3], [4]])]
+    assert M.result("Accuracy", batches) == 0.75
+    assert M.error_bound("Accuracy", batches, fmt) == 0.0
+    # 2 of 3: one rounded division
+    batches = [batch([[1], [2], [3]], [[0], [2], [3]])]
+    assert 0 < M.error_bound("Accuracy", batches, fmt) <= 2 * fmt.unit_roundoff
+
+
+def test_auc_bounds_and_where_it_has_none():
+    fmt = rounding.FORMATS["float32"]
+    # unit weights: exact counts, so the areas carry only the rates' and the sums' rounding
+    for curve, method in (("ROC", "interpolation"), ("PR", "interpolation"), ("PR", "minoring")):
+        bound = M.error_bound("AUC", SIX, fmt, num_thresholds=3, curve=curve, summation_method=method)
+        assert 0 < bound < 1e-6
+    # a prediction within rounding of a threshold is counted on either side: the bound holds the jump
+    near = [batch(LABELS, [0.9, 0.8, 0.6, 0.35, 0.3, 0.5 + 2.0 ** -25])]
+    jump = abs(M.result("AUC", near, num_thresholds=3) - M.result("AUC", [batch(LABELS, [0.9, 0.8, 0.6, 0.35, 0.3, 0.5])],
+                                                                     num_thresholds=3))
+    assert jump > 0.1
+    assert M.error_bound("AUC", near, fmt, num_thresholds=3) >= jump
+    # the PR interpolation divides by differences of weighted counts, which rounding can turn from
+    # 0 into anything: no bound with non-integer weights
+    weighted = [batch(LABELS, SCORES, [0.3, 1.7, 0.9, 1.1, 0.25, 2.5])]
+    assert M.error_bound("AUC", weighted, fmt, num_thresholds=3, curve="PR") is None
+    assert M.error_bound("AUC", weighted, fmt, num_thresholds=3, curve="ROC") is not None
+
+
+def test_rates_at_a_constrained_rate_need_every_threshold_decided():
+    fmt = rounding.FORMATS["float32"]
+    # recall at the thresholds: 1, 2/3, 0 against the target 2/3, exactly met by exact counts
+    assert M.result("PrecisionAtRecall", SIX, recall=2 / 3, num_thresholds=3) == pytest.approx(2 / 3)
+    assert M.error_bound("PrecisionAtRecall", SIX, fmt, recall=2 / 3, num_thresholds=3) is not None
+    # a target within rounding of a rate the counts give: feasibility undecided, no bound
+    assert M.error_bound("PrecisionAtRecall", SIX, fmt, recall=2 / 3 + 1e-9, num_thresholds=3) is None
+
+
+def test_planted_metric_faults_exceed_the_bound():
+    dtype, fmt = LOW["float32"]
+    batches = low_batches(3, dtype)
+    want, bound = M.result("MeanSquaredError", batches), M.error_bound("MeanSquaredError", batches, fmt)
+    assert abs(mse_metric_low(batches, dtype, 1) * (1 + 1e-3) - want) > 10 * bound  # a 1e-3 scale error
+    # a mean over the batches' means instead of over every sample (the wrong count)
+    per_batch = np.mean([M.result("MeanSquaredError", [b]) for b in batches])
+    assert abs(per_batch - want) > 10 * bound
+    # the state accumulated in float16 in a float32 metric
+    assert abs(mse_metric_low(batches, np.float16, 1) - want) > bound
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16"])
+def test_the_mean_bound_holds_where_each_samples_values_are_averaged_first(dtype_name):
+    """A metric may reduce each sample's values to their mean before it weighs them (the same
+    value, other roundings): Accuracy on (4, 3, 5) labels, 0/1 values averaged over the last
+    axis in the dtype, then summed batch by batch."""
+    dtype, fmt = LOW[dtype_name]
+    rng = np.random.default_rng(7)
+    batches = [batch(rng.integers(0, 3, (4, 3, 5)), rng.integers(0, 3, (4, 3, 5))) for _ in range(3)]
+    want, bound = M.result("Accuracy", batches), M.error_bound("Accuracy", batches, fmt)
+    for order in (1, -1):
+        means = [(np.sum((b["y_true"] == b["y_pred"]).astype(dtype), axis=-1, dtype=dtype) / dtype(5)).astype(dtype)
+                 for b in batches]
+        total = accumulate([accumulate(list(np.ravel(m)), dtype, order) for m in means], dtype, order)
+        got = float(dtype(total / dtype(36)))
+        assert abs(got - want) <= bound, (order, got, want, bound)

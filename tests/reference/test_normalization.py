@@ -423,14 +423,21 @@ def test_error_bound_hand_value_for_a_two_element_row():
     close(got, [[want, want]], rtol=1e-6)
 
 
-def test_error_bound_only_where_there_is_a_cancellation():
+def test_error_bound_of_each_layer_and_which_widen_the_gradient_check():
     rng = np.random.default_rng(17)
     x = rng.standard_normal((3, 4, 6))
     w = {"gamma": np.ones(6), "beta": np.zeros(6)}
-    assert N.error_bound("RMSNormalization", x, {"scale": np.ones(6)}, U32) is None
-    assert N.error_bound("UnitNormalization", x, {}, U32) is None
-    assert N.error_bound("LayerNormalization", x, {"gamma": np.ones(6)}, U32, rms_scaling=True) is None
-    assert N.error_bound("BatchNormalization", x, {**w, "moving_mean": np.zeros(6), "moving_variance": np.ones(6)}, U32) is None
+    # every layer has a bound now; the root-mean-square ones are a few u of |y|
+    rms = N.error_bound("RMSNormalization", x, {"scale": np.ones(6)}, U32)
+    unit = N.error_bound("UnitNormalization", x, {}, U32)
+    rms_scaling = N.error_bound("LayerNormalization", x, {"gamma": np.ones(6)}, U32, rms_scaling=True)
+    inference = N.error_bound("BatchNormalization", x, {**w, "moving_mean": np.zeros(6), "moving_variance": np.ones(6)}, U32)
+    for bound, y in ((rms, N.rms_norm(x, np.ones(6))), (unit, N.unit_norm(x)), (rms_scaling, N.rms_norm(x, np.ones(6), epsilon=1e-3))):
+        assert bound.shape == x.shape
+        assert 2 * U32 < np.max(bound / np.abs(y)) < 12 * U32
+    assert inference.shape == x.shape and np.all(inference > 0)
+    # LayerNormalization's rms_scaling bound is RMSNormalization's with its epsilon
+    close(rms_scaling, N.error_bound("RMSNormalization", x, {"scale": np.ones(6)}, U32, epsilon=1e-3))
     # GroupNormalization with one group per channel set is LayerNormalization over those axes
     one_group = N.error_bound("GroupNormalization", x, w, U32, groups=1)
     layer = N.error_bound("LayerNormalization", x, {"gamma": np.ones((4, 6)), "beta": np.zeros((4, 6))}, U32, axis=[1, 2])
@@ -438,6 +445,12 @@ def test_error_bound_only_where_there_is_a_cancellation():
     # BatchNormalization in training standardizes over every axis but the channels
     batch = N.error_bound("BatchNormalization", x, w, U32, call={"training": True})
     close(batch, N.error_bound("LayerNormalization", np.moveaxis(x, -1, 0).reshape(6, -1), {}, U32).reshape(6, 3, 4).transpose(1, 2, 0))
+    # the statistics' conditioning enters the gradient of the standardizing layers and of
+    # BatchNormalization at inference (x against moving_mean), not of the root-mean-square ones
+    assert N.WIDENS_GRADIENT == {"BatchNormalization", "LayerNormalization", "GroupNormalization"}
+    # the root needs theta = gamma_{n+4} < 1, (n + 4) u < 1/2: 123 elements of a slice in bfloat16, not 124
+    assert N.error_bound("RMSNormalization", np.ones((2, 124)), {"scale": np.ones(124)}, 2.0 ** -8) is None
+    assert N.error_bound("RMSNormalization", np.ones((2, 123)), {"scale": np.ones(123)}, 2.0 ** -8) is not None
 
 
 def test_an_axis_of_the_wrong_type_is_a_type_error():
@@ -486,3 +499,164 @@ def test_the_float16_bound_holds_for_float16_evaluations_and_catches_one_pass_va
         assert np.all(np.abs(_in(np.float16, order)(x, gamma, beta, 1e-3) - exact) <= bound), order
     one_pass = np.abs(_in(np.float16, "one pass")(x, gamma, beta, 1e-3) - exact)
     assert np.mean(np.any(one_pass > bound, axis=-1)) > 0.2  # many rows show it
+
+
+# --- the root-mean-square layers and BatchNormalization at inference ----------------------------
+
+U16 = 2.0 ** -11
+TINY32, TINY16 = 2.0 ** -126, 2.0 ** -14
+
+
+def _sum(a, dtype, order):
+    """sum over the last axis (keepdims) in `dtype` arithmetic: NumPy's pairwise order, or one
+    partial sum after another from the last element back (np.cumsum rounds each)."""
+    if order == "pairwise":
+        return np.sum(a, axis=-1, keepdims=True, dtype=dtype)
+    return np.cumsum(a[..., ::-1], axis=-1, dtype=dtype)[..., -1:]
+
+
+def _root_mean_square(x, scale, epsilon, dtype, order, *, mean=True, fault=None):
+    """x / sqrt(mean(x^2) + epsilon) * scale (mean=False: x / sqrt(sum(x^2)), UnitNormalization)
+    evaluated in `dtype`: "pairwise" sums pairwise and multiplies by 1 / sqrt; "sequential" sums
+    one term after another and divides by sqrt, the scale first. A fault: "scale" (1e-3 too
+    large), "float16 sum" (the squares summed in float16), "no epsilon"."""
+    x, scale = x.astype(dtype), np.asarray(scale).astype(dtype)
+    squares = x * x
+    total = _sum(squares.astype(np.float16) if fault == "float16 sum" else squares, np.float16 if fault == "float16 sum" else dtype, order).astype(dtype)
+    t = total / dtype(x.shape[-1]) + (dtype(0) if fault == "no epsilon" else dtype(epsilon)) if mean else total
+    if order == "pairwise":
+        y = x * (dtype(1) / np.sqrt(t)) * scale
+    else:
+        y = (scale * x) / np.sqrt(t)
+    y = y.astype(np.float64)
+    return y * (1 + 1e-3) if fault == "scale" else y
+
+
+def _rms_rows(rng, dtype, rows=300, n=16):
+    # rows of very different sizes, some next to epsilon: the relative bound holds at every size
+    # (in float16 not below 0.1: squares of 1e-2 would be below its normal range, 6.1e-5, and
+    # the flush to zero that the bound allows for would take whole rows: no bound there)
+    sizes = [1e-2, 0.3, 1.0, 40.0] if dtype == np.float32 else [0.1, 0.3, 1.0, 40.0]
+    x = rng.standard_normal((rows, n)) * rng.choice(sizes, size=(rows, 1))
+    scale = rng.standard_normal(n)
+    return x.astype(dtype).astype(np.float64), scale.astype(dtype).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype, u, tiny", [(np.float32, U32, TINY32), (np.float16, U16, TINY16)])
+def test_rms_norm_bound_holds_for_evaluations_in_two_orders_and_catches_faults(dtype, u, tiny):
+    rng = np.random.default_rng(5)
+    x, scale = _rms_rows(rng, dtype)
+    epsilon = 0.01
+    exact = N.rms_norm(x, scale, epsilon=epsilon)
+    bound = N.error_bound("RMSNormalization", x, {"scale": scale}, u, smallest_normal=tiny, epsilon=epsilon)
+    for order in ("pairwise", "sequential"):
+        error = np.abs(_root_mean_square(x, scale, epsilon, dtype, order) - exact)
+        assert np.all(error <= bound), order
+        assert np.max(error / bound) > 0.02  # the bound is not vacuous: errors come within 50x of it
+    # a dropped epsilon shows where rows are small against it, a float16 sum of a float32 op everywhere
+    for fault in ("no epsilon",) + (("float16 sum", "scale") if dtype == np.float32 else ()):
+        assert np.mean(np.abs(_root_mean_square(x, scale, epsilon, dtype, "pairwise", fault=fault) - exact) > bound) > 0.1, fault
+    # in float16 a 1e-3 scale error is two units of roundoff, inside any sound bound of 20
+    # roundings; 1e-2 is not
+    if dtype == np.float16:
+        assert np.any(np.abs(_root_mean_square(x, scale, epsilon, dtype, "pairwise") * 1.01 - exact) > bound)
+
+
+@pytest.mark.parametrize("dtype, u, tiny", [(np.float32, U32, TINY32), (np.float16, U16, TINY16)])
+def test_layer_norm_rms_scaling_bound_holds_in_two_orders_and_catches_faults(dtype, u, tiny):
+    rng = np.random.default_rng(6)
+    x, gamma = _rms_rows(rng, dtype, n=10)
+    exact = N.layer_norm(x, gamma, rms_scaling=True, epsilon=1e-3)
+    bound = N.error_bound("LayerNormalization", x, {"gamma": gamma}, u, smallest_normal=tiny, rms_scaling=True, epsilon=1e-3)
+    for order in ("pairwise", "sequential"):
+        assert np.all(np.abs(_root_mean_square(x, gamma, 1e-3, dtype, order) - exact) <= bound), order
+    assert np.mean(np.abs(_root_mean_square(x, gamma, 1e-3, dtype, "pairwise", fault="no epsilon") - exact) > bound) > 0.1
+    if dtype == np.float32:
+        assert np.mean(np.abs(_root_mean_square(x, gamma, 1e-3, dtype, "sequential", fault="float16 sum") - exact) > bound) > 0.3
+
+
+@pytest.mark.parametrize("dtype, u, tiny", [(np.float32, U32, TINY32), (np.float16, U16, TINY16)])
+def test_unit_norm_bound_holds_in_two_orders_and_catches_faults(dtype, u, tiny):
+    rng = np.random.default_rng(7)
+    x, _ = _rms_rows(rng, dtype, n=24)
+    exact = N.unit_norm(x)
+    bound = N.error_bound("UnitNormalization", x, {}, u, smallest_normal=tiny)
+    for order in ("pairwise", "sequential"):
+        error = np.abs(_root_mean_square(x, 1.0, 0.0, dtype, order, mean=False) - exact)
+        assert np.all(error <= bound), order
+        assert np.max(error / bound) > 0.02
+    if dtype == np.float32:
+        for fault in ("scale", "float16 sum"):
+            assert np.mean(np.abs(_root_mean_square(x, 1.0, 0.0, dtype, "pairwise", mean=False, fault=fault) - exact) > bound) > 0.3, fault
+
+
+def test_unit_norm_bound_hand_value():
+    # x = (3, 4): S = 25 within theta = gamma_2; rho = (1 - gamma_2)**-0.5 (1 + gamma_3) - 1;
+    # one product: |dy| = ((1 + rho)(1 + gamma_1) - 1) |y|, y = (0.6, 0.8); no flush floor asked
+    def gamma(k):
+        return k * U32 / (1 - k * U32)
+
+    rho = (1 - gamma(2)) ** -0.5 * (1 + gamma(3)) - 1
+    relative = (1 + rho) * (1 + gamma(1)) - 1
+    close(N.error_bound("UnitNormalization", np.array([[3.0, 4.0]]), {}, U32), [[0.6 * relative, 0.8 * relative]])
+    # a zero row keeps a zero output: its bound is the flush floor alone
+    close(N.error_bound("UnitNormalization", np.zeros((1, 3)), {}, U32, smallest_normal=TINY32), np.full((1, 3), TINY32))
+
+
+def _inference(x, gamma, beta, mean, variance, epsilon, dtype, order, fault=None):
+    """BatchNormalization at inference in `dtype`: "as written", gamma ((x - mean) s) + beta, or
+    "distributed", x (gamma s) + (beta - mean gamma s), s = 1 / sqrt(variance + epsilon)."""
+    x, gamma, beta, mean, variance = (np.asarray(a).astype(dtype) for a in (x, gamma, beta, mean, variance))
+    s = dtype(1) / np.sqrt(variance + (dtype(0) if fault == "no epsilon" else dtype(epsilon)))
+    if order == "as written":
+        y = gamma * ((x - mean) * s) + beta
+    else:
+        a = gamma * s
+        y = x * a + (beta - mean * a)
+    y = y.astype(np.float64)
+    return y * (1 + 1e-3) if fault == "scale" else y
+
+
+@pytest.mark.parametrize("dtype, u, tiny, offset", [(np.float32, U32, TINY32, 1e3), (np.float16, U16, TINY16, 50.0)])
+def test_batch_norm_inference_bound_holds_in_both_orders_and_catches_faults(dtype, u, tiny, offset):
+    # channels whose moving mean is up to `offset` and whose spread is 1e-2 to 1: in the
+    # distributed order x and the moving mean cancel after their products are rounded
+    rng = np.random.default_rng(8)
+    c = 48
+    as_dtype = lambda a: np.asarray(a).astype(dtype).astype(np.float64)  # noqa: E731
+    mean = as_dtype(rng.choice([0.0, 1.0, offset], size=c) * rng.choice([-1, 1], size=c))
+    spread = rng.choice([1e-2, 0.1, 1.0], size=c)
+    variance = as_dtype(spread ** 2 * rng.uniform(0.5, 2.0, size=c))
+    x = as_dtype(mean + spread * rng.standard_normal((40, c)))
+    gamma, beta = as_dtype(rng.standard_normal(c)), as_dtype(rng.standard_normal(c))
+    weights = dict(gamma=gamma, beta=beta, moving_mean=mean, moving_variance=variance)
+    exact = N.batch_norm(x, **weights, epsilon=1e-3)[0]
+    bound = N.error_bound("BatchNormalization", x, weights, u, smallest_normal=tiny, epsilon=1e-3)
+    for order in ("as written", "distributed"):
+        error = np.abs(_inference(x, gamma, beta, mean, variance, 1e-3, dtype, order) - exact)
+        assert np.all(error <= bound), order
+        assert np.max(error / bound) > 0.05, order
+    # the distributed order's cancellation is what the bound's u |gamma| s (|x| + 2 |mean|)
+    # holds: without it the bound would be exceeded
+    distributed = np.abs(_inference(x, gamma, beta, mean, variance, 1e-3, dtype, "distributed") - exact)
+    s = 1 / np.sqrt(variance + 1e-3)
+    assert np.any(distributed > bound - u * np.abs(gamma) * s * (np.abs(x) + 2 * np.abs(mean)))
+    assert np.mean(np.abs(_inference(x, gamma, beta, mean, variance, 1e-3, dtype, "as written", fault="no epsilon") - exact) > bound) > 0.1
+    if dtype == np.float32:
+        assert np.mean(np.abs(_inference(x, gamma, beta, mean, variance, 1e-3, dtype, "as written", fault="scale") - exact) > bound) > 0.3
+
+
+def test_batch_norm_inference_bound_hand_value():
+    # x = 1000.5, moving_mean 1000, moving_variance 0.25, epsilon 0, gamma 2, beta 0.5:
+    # T = 0.25 within gamma_2 (epsilon's rounding and the sum), s = 2 with
+    # rho_s = (1 - gamma_2)**-0.5 (1 + gamma_3) - 1; |gamma z| = 2; the cancellation
+    # u |gamma| s (|x| + 2 |mean|) = 4 u * 3000.5; the last roundings u (|gamma z| + 2 |beta|) = 3 u;
+    # all times (1 + gamma_6)
+    def gamma(k):
+        return k * U32 / (1 - k * U32)
+
+    rho_s = (1 - gamma(2)) ** -0.5 * (1 + gamma(3)) - 1
+    want = (((1 + rho_s) * (1 + gamma(3)) - 1) * 2 + 4 * U32 * 3000.5 + 3 * U32) * (1 + gamma(6))
+    got = N.error_bound("BatchNormalization", np.array([[1000.5]]), dict(gamma=np.array([2.0]), beta=np.array([0.5]),
+                        moving_mean=np.array([1000.0]), moving_variance=np.array([0.25])), U32, epsilon=0.0)
+    close(got, [[want]])

@@ -295,3 +295,281 @@ def test_muon_takes_the_adamw_step_only_where_documented():
     # a variable that takes the Muon step is not modelled: the case cannot be judged
     with pytest.raises(NotImplementedError, match="kernel"):
         R.run("Muon", {}, {"kernel": np.ones((3, 4)), "bias": np.ones(4)}, [{"kernel": np.ones((3, 4)), "bias": np.ones(4)}])
+
+
+# --- the error bound (reference_impl.optimizers.error_bound) -----------------------------------
+# Adam and RMSprop evaluated here independently, step by step in float32 and float16 NumPy
+# arithmetic, in two orders each (b m + (1 - b) g with the rounded b, or m + (g - m)(1 - b) with
+# 1 - b rounded from the decimal; the step as (alpha m) / d or alpha (m / d)): every variable and
+# slot after each of 5 steps lies within the bound of the exact rule. Planted faults (epsilon
+# moved into the root, the learning rate 1e-3 too large, the bias correction one step late) land
+# outside it.
+
+from reference_impl import rounding
+
+DECIMALS = {"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "rho": 0.9}
+
+
+def _case(seed=3, steps=5, shape=(4, 6)):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=shape), [rng.normal(0.25, 1.0, size=shape) for _ in range(steps)]
+
+
+def _rounded(params, dtype):
+    """The arguments as the case dtype holds them (what the reference and the bound receive)."""
+    return {k: float(np.asarray(v, dtype)) if isinstance(v, float) else v for k, v in params.items()}
+
+
+def adam_numpy(w, grads, p, dtype, order="documented", fault=None):
+    """Adam in `dtype` arithmetic from the decimal arguments `p`; returns per step (w, m, v)."""
+    d = np.dtype(dtype).type
+    w, one = w.astype(dtype), d(1)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    lr = d(p["learning_rate"] * (1 + 1e-3 if fault == "learning rate 1e-3 too large" else 1))
+    b1, b2, eps = d(p["beta_1"]), d(p["beta_2"]), d(p["epsilon"])
+    out = []
+    for t, g in enumerate(grads, 1):
+        g = g.astype(dtype)
+        if order == "documented":
+            m = b1 * m + (one - b1) * g
+            v = b2 * v + (one - b2) * (g * g)
+        else:  # 1 - b from the decimal, and the moments updated by their differences
+            m = m + (g - m) * d(1 - p["beta_1"])
+            v = v + (g * g - v) * d(1 - p["beta_2"])
+        tc = d(t + 1 if fault == "bias correction one step late" else t)
+        alpha = lr * np.sqrt(one - b2 ** tc) / (one - b1 ** tc)
+        root = np.sqrt(v + eps) if fault == "epsilon inside the root" else np.sqrt(v) + eps
+        w = w - (alpha * m) / root if order == "documented" else w - alpha * (m / root)
+        out.append((w.astype(np.float64), m.astype(np.float64), v.astype(np.float64)))
+    return out
+
+
+def rmsprop_numpy(w, grads, p, dtype, order="documented", fault=None, centered=False, momentum=0.0):
+    """RMSprop in `dtype` arithmetic; returns per step (w, velocity)."""
+    d = np.dtype(dtype).type
+    w, one = w.astype(dtype), d(1)
+    v, mg, mom = np.zeros_like(w), np.zeros_like(w), np.zeros_like(w)
+    lr = d(p["learning_rate"] * (1 + 1e-3 if fault == "learning rate 1e-3 too large" else 1))
+    rho, eps = d(p["rho"]), d(p["epsilon"])
+    out = []
+    for g in grads:
+        g = g.astype(dtype)
+        if order == "documented":
+            v = rho * v + (one - rho) * (g * g)
+            mg = rho * mg + (one - rho) * g
+        else:
+            v = v + (g * g - v) * d(1 - p["rho"])
+            mg = mg + (g - mg) * d(1 - p["rho"])
+        spread = v - mg * mg if centered else v
+        root = np.sqrt(spread + eps) if fault == "epsilon inside the root" else np.sqrt(spread) + eps
+        step = lr * g / root if order == "documented" else lr * (g / root)
+        if momentum:
+            mom = d(momentum) * mom + step
+            step = mom
+        w = w - step
+        out.append((w.astype(np.float64), v.astype(np.float64)))
+    return out
+
+
+def _ratios(name, params, w0, grads, dtype, evaluated, slot_names):
+    """max |evaluation - reference| / bound per step, over the variable and the named slots."""
+    fmt = rounding.format_of(dtype)
+    rounded = _rounded(params, dtype)
+    w0 = w0.astype(dtype).astype(np.float64)
+    grads = [g.astype(dtype).astype(np.float64) for g in grads]
+    reference = R.run(name, rounded, {"w": w0}, [{"w": g} for g in grads])
+    bound = R.error_bound(name, rounded, {"w": w0}, [{"w": g} for g in grads], fmt)
+    ratios = []
+    for step, ref, b in zip(evaluated, reference, bound):
+        values = [(step[0], ref["variables"]["w"], b["variables"]["w"])]
+        values += [(step[i + 1], ref["slots"]["w"][s], b["slots"]["w"][s]) for i, s in enumerate(slot_names)]
+        ratios.append(max(float(np.max(np.abs(x - r) / e)) for x, r, e in values))
+    return ratios
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("order", ["documented", "rearranged"])
+@pytest.mark.parametrize("seed", [3, 4])
+def test_adam_bound_holds_for_float32_and_float16_evaluations(dtype, order, seed):
+    params = {k: DECIMALS[k] for k in ("learning_rate", "beta_1", "beta_2", "epsilon")}
+    w0, grads = _case(seed)
+    evaluated = adam_numpy(w0.astype(dtype).astype(np.float64), [g.astype(dtype).astype(np.float64) for g in grads],
+                           params, dtype, order)
+    ratios = _ratios("Adam", params, w0, grads, dtype, evaluated, ["m", "v"])
+    assert len(ratios) == 5
+    assert max(ratios) <= 1.0, ratios
+    assert max(ratios) > 0.0  # the evaluation does round: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("order", ["documented", "rearranged"])
+@pytest.mark.parametrize("centered, momentum", [(False, 0.0), (True, 0.5)])
+def test_rmsprop_bound_holds_for_float32_and_float16_evaluations(dtype, order, centered, momentum):
+    params = {"learning_rate": 0.05, "rho": 0.9, "epsilon": 1e-4, "centered": centered, "momentum": momentum}
+    w0, grads = _case(5)
+    evaluated = rmsprop_numpy(w0.astype(dtype).astype(np.float64), [g.astype(dtype).astype(np.float64) for g in grads],
+                              params, dtype, order, centered=centered, momentum=momentum)
+    ratios = _ratios("RMSprop", params, w0, grads, dtype, evaluated, ["velocity"])
+    assert max(ratios) <= 1.0, ratios
+    assert max(ratios) > 0.0
+
+
+@pytest.mark.parametrize("fault", ["epsilon inside the root", "learning rate 1e-3 too large", "bias correction one step late"])
+def test_adam_planted_faults_fall_outside_the_bound(fault):
+    # epsilon 1e-3 against second moments of 1e-3 g^2: inside or outside the root differ by
+    # far more than the rounding; the other two faults at the default epsilon
+    params = {**{k: DECIMALS[k] for k in ("learning_rate", "beta_1", "beta_2", "epsilon")},
+              **({"epsilon": 1e-3} if fault == "epsilon inside the root" else {})}
+    w0, grads = _case(3)
+    w0c, gc = w0.astype(np.float32).astype(np.float64), [g.astype(np.float32).astype(np.float64) for g in grads]
+    honest = _ratios("Adam", params, w0, grads, "float32", adam_numpy(w0c, gc, params, "float32"), ["m", "v"])
+    faulty = _ratios("Adam", params, w0, grads, "float32", adam_numpy(w0c, gc, params, "float32", fault=fault), ["m", "v"])
+    assert max(honest) <= 1.0
+    assert faulty[0] > 1.0, faulty  # caught at the first step already
+
+
+@pytest.mark.parametrize("fault", ["epsilon inside the root", "learning rate 1e-3 too large"])
+def test_rmsprop_planted_faults_fall_outside_the_bound(fault):
+    params = {"learning_rate": 0.05, "rho": 0.9, "epsilon": 1e-4, "centered": False, "momentum": 0.0}
+    w0, grads = _case(5)
+    w0c, gc = w0.astype(np.float32).astype(np.float64), [g.astype(np.float32).astype(np.float64) for g in grads]
+    faulty = _ratios("RMSprop", params, w0, grads, "float32", rmsprop_numpy(w0c, gc, params, "float32", fault=fault),
+                     ["velocity"])
+    assert faulty[0] > 1.0, faulty
+
+
+def test_the_bound_is_derived_for_the_references_own_values():
+    w0, grads = _case(6)
+    for name in R.RULES:
+        params = {"learning_rate": 0.1}
+        variables = {"w": w0} if name != "Muon" else {"w": w0[None]}  # Muon's AdamW step: not 2-D
+        gs = [{"w": g if name != "Muon" else g[None]} for g in grads]
+        reference = R.run(name, params, variables, gs)
+        bound = R.error_bound(name, params, variables, gs, rounding.format_of("float32"))
+        for ref, b in zip(reference, bound):
+            assert np.allclose(b["values"]["w"], ref["variables"]["w"], rtol=1e-12, atol=1e-14), name
+            assert np.all(b["variables"]["w"] > 0) and np.all(np.isfinite(b["variables"]["w"])), name
+
+
+def test_sgd_bound_by_hand():
+    # float32, w = 1.5, g = 0.5, lr = 0.25: w - lr g, every operand exact
+    # lr * g: u * 0.125 + f; w - (lr g): u (1.5 + 0.125 + e) + f with e the product's bound
+    u, f = 2.0 ** -24, 2.0 ** -126
+    bound = R.error_bound("SGD", {"learning_rate": 0.25}, {"w": np.array([1.5])}, [{"w": np.array([0.5])}],
+                          rounding.format_of("float32"))[0]["variables"]["w"]
+    product = u * 0.125 + f
+    assert bound[0] == pytest.approx(product + u * (1.5 + 0.125 + product) + f, rel=1e-12)
+    assert bound[0] == pytest.approx(1.6250000 * 2.0 ** -24 + 0.125 * 2.0 ** -24, rel=1e-6)  # 1.04e-7
+
+
+def test_moving_average_bound_counts_the_rounded_decay_rate():
+    # v = b2 v + (1 - b2) g^2 at b2 = float32(0.999), g = 1, v = 0: the implementation's 1 - b2
+    # may be 1 - fl(b2) or fl(1 - 0.999): they differ by 1.3e-5 relative, which the bound holds
+    fmt = rounding.format_of("float32")
+    b2 = float(np.float32(0.999))
+    v = R.average(b2, R.exact(np.zeros(1), fmt), R.exact(np.ones(1), fmt))
+    assert v.value[0] == pytest.approx(1 - b2)
+    other = float(np.float32(1 - 0.999))
+    assert abs(other - (1 - b2)) == pytest.approx(1.2922101e-08, rel=1e-6)
+    assert abs(other - (1 - b2)) <= v.error[0] <= 8 * abs(other - (1 - b2))
+
+
+def test_float16_adam_at_an_underflowing_second_moment_allows_what_float16_does():
+    # a gradient of 4.3e-3 in float16: v = 0.001 g^2 = 1.8e-8 rounds to 0 (below half the
+    # smallest subnormal), so sqrt(v) + epsilon is epsilon = 1.19e-7 and the step 1e3 times
+    # the exact one: the bound allows it (tf.keras does exactly this) and stays finite
+    g = np.array([float(np.float16(4.3e-3))])
+    params = _rounded({"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}, "float16")
+    out = R.error_bound("Adam", params, {"w": np.array([1.0])}, [{"w": g}], rounding.format_of("float16"))[0]
+    w16 = adam_numpy(np.array([1.0]), [g], {"learning_rate": 0.1, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+                     "float16")[0][0]
+    exact = R.run("Adam", params, {"w": np.array([1.0])}, [{"w": g}])[0]["variables"]["w"]
+    assert abs(w16[0] - exact[0]) > 10  # float16 really moves it by hundreds
+    assert abs(w16[0] - exact[0]) <= out["variables"]["w"][0] < np.inf
+
+
+def _schedule_float32(name, c, step):
+    """The schedules' docstring formulas in float32 arithmetic (math functions of float32)."""
+    f = np.float32
+    s = f(step)
+    if name == "ExponentialDecay":
+        p = s / f(c["decay_steps"])
+        return f(c["initial_learning_rate"]) * np.power(f(c["decay_rate"]), np.floor(p) if c.get("staircase") else p)
+    if name == "InverseTimeDecay":
+        p = s / f(c["decay_steps"])
+        return f(c["initial_learning_rate"]) / (f(1) + f(c["decay_rate"]) * (np.floor(p) if c.get("staircase") else p))
+    if name == "PolynomialDecay":
+        d = f(c["decay_steps"])
+        s = min(s, d)
+        return (f(c["initial_learning_rate"]) - f(c["end_learning_rate"])) * np.power(f(1) - s / d, f(c.get("power", 1.0))) \
+            + f(c["end_learning_rate"])
+    if name == "CosineDecay":
+        d, alpha = f(c["decay_steps"]), f(c.get("alpha", 0.0))
+        cos = np.cos(f(np.pi) * min(s, d) / d)
+        return f(c["initial_learning_rate"]) * ((f(1) - alpha) * f(0.5) * (f(1) + cos) + alpha)
+    raise ValueError(name)
+
+
+@pytest.mark.parametrize("name, config", [
+    ("ExponentialDecay", {"initial_learning_rate": 0.5, "decay_steps": 3, "decay_rate": 0.3}),
+    ("ExponentialDecay", {"initial_learning_rate": 0.5, "decay_steps": 2, "decay_rate": 0.5, "staircase": True}),
+    ("InverseTimeDecay", {"initial_learning_rate": 0.5, "decay_steps": 3, "decay_rate": 0.7}),
+    ("PolynomialDecay", {"initial_learning_rate": 0.5, "decay_steps": 7, "end_learning_rate": 0.1, "power": 2.5}),
+    ("CosineDecay", {"initial_learning_rate": 0.5, "decay_steps": 7, "alpha": 0.1}),
+])
+def test_schedule_bound_holds_for_a_float32_evaluation(name, config):
+    fmt = rounding.format_of("float32")
+    rounded = {"class_name": name, "config": {k: float(np.float32(v)) if isinstance(v, float) else v for k, v in config.items()}}
+    for step in range(9):
+        exact_rate = R.schedule(rounded, step)
+        carried = R.learning_rate_carried(rounded, step, fmt)
+        assert carried.value == pytest.approx(exact_rate, rel=1e-12)
+        assert abs(float(_schedule_float32(name, config, step)) - exact_rate) <= float(carried.error), (name, step)
+        assert float(carried.error) < 64 * 2.0 ** -24 * max(exact_rate, 1e-3)  # a few roundings, not a tolerance
+
+
+def test_restart_on_a_period_boundary_may_fall_either_side():
+    # CosineDecayRestarts, first period 2, t_mul 1.5: step 5 starts period 2 (2 + 3 = 5); a
+    # period found from logarithms may land at the end of period 1 instead: alpha * initial
+    c = {"initial_learning_rate": 0.5, "first_decay_steps": 2, "t_mul": 1.5, "m_mul": 0.5, "alpha": 0.1}
+    fmt = rounding.format_of("float32")
+    at_start = R.learning_rate_carried({"class_name": "CosineDecayRestarts", "config": c}, 5, fmt)
+    assert float(at_start.value) == pytest.approx(0.5 * (0.25 * 0.9 + 0.1))
+    assert float(at_start.error) >= abs(0.5 * (0.25 * 0.9 + 0.1) - 0.05)
+    inside = R.learning_rate_carried({"class_name": "CosineDecayRestarts", "config": c}, 6, fmt)
+    assert float(inside.error) < 1e-6
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_base_step_bounds_hold_for_an_independent_evaluation(dtype):
+    # SGD with momentum after the base steps, in `dtype` arithmetic: the mean of 2 accumulated
+    # gradients (running mean), clipnorm (g * c / ||g||), decoupled weight decay (w * (1 - lr wd)),
+    # the update, then the EMA (m ema + (1 - m) w), which overwrites the variable every second
+    # update: every variable within its bound
+    d = np.dtype(dtype).type
+    params = {"learning_rate": 0.25, "momentum": 0.75, "clipnorm": 0.5, "weight_decay": 0.125,
+              "gradient_accumulation_steps": 2, "use_ema": True, "ema_momentum": 0.5, "ema_overwrite_frequency": 2}
+    w0, grads = _case(7, steps=6)
+    w0 = w0.astype(dtype).astype(np.float64)
+    grads = [g.astype(dtype).astype(np.float64) for g in grads]
+    w, velocity, ema, mean = w0.astype(dtype), np.zeros(w0.shape, dtype), None, None
+    evaluated = []
+    for i, g in enumerate(grads):
+        g = g.astype(dtype)
+        mean = g if i % 2 == 0 else mean + (g - mean) / d(2)
+        if i % 2 == 1:
+            clipped = mean * (d(0.5) / max(np.sqrt(np.sum(mean * mean, dtype=dtype)), d(0.5)))
+            w = w * (d(1) - d(0.25) * d(0.125))
+            velocity = d(0.75) * velocity - d(0.25) * clipped
+            w = w + velocity
+            ema = w if ema is None else ema * d(0.5) + w * d(0.5)
+            if (i + 1) // 2 % 2 == 0:  # every second update the variable takes its average
+                w = ema
+        evaluated.append(w.astype(np.float64))
+    fmt = rounding.format_of(dtype)
+    reference = R.run("SGD", params, {"w": w0}, [{"w": g} for g in grads])
+    bound = R.error_bound("SGD", params, {"w": w0}, [{"w": g} for g in grads], fmt)
+    ratios = [float(np.max(np.abs(x - r["variables"]["w"]) / b["variables"]["w"]))
+              for x, r, b in zip(evaluated, reference, bound) if np.any(b["variables"]["w"] > 0)]
+    assert len(ratios) == 6 - 1  # the first step only accumulates: nothing moves, bound 0
+    assert 0 < max(ratios) <= 1.0, ratios

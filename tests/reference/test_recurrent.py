@@ -726,3 +726,442 @@ def test_errors():
     np.testing.assert_array_equal(
         R.gru({"x": x}, w, call={"mask": None, "initial_state": None, "training": True}, units=2),
         R.gru({"x": x}, w, call=NO_CALL, units=2))
+
+
+# --- rounding error bound ----------------------------------------------------------------------
+#
+# The bound against evaluations of the cell equations in float32 and float16 arithmetic written
+# here, independently of the module: every product and sum rounded in the dtype, the gate
+# pre-activations summed one term at a time in two orders (inputs, states, bias; and the reverse),
+# the GRU update as the docstring writes it and rearranged as n + z (h - n). Each returns the
+# output sequence and the final states, which return_state gives ([h, c], [h]), judged by their
+# own bounds.
+
+from reference_impl import rounding  # noqa: E402
+
+F32, F16 = rounding.format_of("float32"), rounding.format_of("float16")
+
+
+def _sigmoid_in(z):
+    one = z.dtype.type(1)
+    return one / (one + np.exp(-z))
+
+
+def _preactivation_in(dtype, terms, reverse):
+    """sum of the (B, W) columns x_k * w_k and the bias, one term at a time, in `dtype`."""
+    terms = terms[::-1] if reverse else terms
+    total = terms[0]
+    for term in terms[1:]:
+        total = (total + term).astype(dtype)
+    return total
+
+
+def _products_in(a, m):
+    """the columns a[:, k] * m[k] of a @ m, each product rounded in a's dtype."""
+    return [a[:, k:k + 1] * m[k] for k in range(m.shape[0])]
+
+
+def _masked_in(mask, t, new, old):
+    """The documented masking of a state: where mask[:, t] is False the state keeps its value."""
+    return new if mask is None else np.where(mask[:, t:t + 1], new, old)
+
+
+def _results_in(outputs, states):
+    return np.stack(outputs, axis=1).astype(np.float64), [s.astype(np.float64) for s in states]
+
+
+def lstm_in(dtype, x, kernel, recurrent, bias, *, reverse=False, mask=None, recurrent_scale=1.0, forget_bias=True,
+            accumulate=None, half_gate=False):
+    """LSTM over all steps in `dtype` arithmetic (blocks i, f, g, o; tanh, sigmoid): (output
+    sequence, [h, c] after the last step); mask (batch, time): a masked step keeps the states
+    (the outputs are not masked here: only the states are compared under a mask). The planted
+    faults: recurrent_scale multiplies the recurrent kernel, forget_bias=False drops the forget
+    gate's bias, accumulate=float16 sums the pre-activations in float16, half_gate computes the
+    forget gate in float16."""
+    cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
+    x, kernel, recurrent, bias = cast(x), cast(kernel), cast(np.asarray(recurrent) * recurrent_scale), cast(bias)
+    units = recurrent.shape[0]
+    if not forget_bias:
+        bias = bias.copy()
+        bias[units:2 * units] = 0
+    h = np.zeros((x.shape[0], units), dtype)
+    c = np.zeros_like(h)
+    outputs = []
+    for t in range(x.shape[1]):
+        terms = _products_in(x[:, t], kernel) + _products_in(h, recurrent) + [np.broadcast_to(bias, (x.shape[0], bias.size))]
+        if accumulate is not None:
+            z = _preactivation_in(accumulate, [a.astype(accumulate) for a in terms], reverse).astype(dtype)
+        else:
+            z = _preactivation_in(dtype, terms, reverse)
+        i, f, g, o = np.split(z, 4, axis=-1)
+        forget = _sigmoid_in(f.astype(np.float16)).astype(dtype) if half_gate else _sigmoid_in(f)
+        new_c = forget * c + _sigmoid_in(i) * np.tanh(g)
+        new_h = _sigmoid_in(o) * np.tanh(new_c)
+        h, c = _masked_in(mask, t, new_h, h), _masked_in(mask, t, new_c, c)
+        outputs.append(new_h)
+    return _results_in(outputs, [h, c])
+
+
+def gru_in(dtype, x, kernel, recurrent, bias, *, reset_after, reverse=False, rearranged=False, mask=None,
+           recurrent_scale=1.0, accumulate=None, half_gate=False):
+    """GRU over all steps in `dtype` arithmetic (blocks z, r, h): (output sequence, [h] after the
+    last step); rearranged: h = n + z (h - n); mask and the faults as lstm_in's (half_gate: the
+    update gate z in float16)."""
+    cast = lambda a: np.asarray(a, dtype=dtype)  # noqa: E731
+    x, kernel, recurrent, bias = cast(x), cast(kernel), cast(np.asarray(recurrent) * recurrent_scale), cast(bias)
+    units = recurrent.shape[0]
+    batch = x.shape[0]
+    input_bias, recurrent_bias = (bias[0], bias[1]) if reset_after else (bias, np.zeros_like(bias))
+    block = lambda a, j, n=1: a[..., j * units:(j + n) * units]  # noqa: E731
+    total = lambda terms: (_preactivation_in(accumulate, [a.astype(accumulate) for a in terms], reverse).astype(dtype)  # noqa: E731
+                           if accumulate is not None else _preactivation_in(dtype, terms, reverse))
+    h = np.zeros((batch, units), dtype)
+    outputs = []
+    for t in range(x.shape[1]):
+        gates = [np.broadcast_to(block(input_bias, 0, 2), (batch, 2 * units))]
+        if reset_after:
+            gates.append(np.broadcast_to(block(recurrent_bias, 0, 2), (batch, 2 * units)))
+        zr = total(_products_in(x[:, t], block(kernel, 0, 2)) + _products_in(h, block(recurrent, 0, 2)) + gates)
+        z, r = _sigmoid_in(block(zr, 0)), _sigmoid_in(block(zr, 1))
+        if half_gate:
+            z = _sigmoid_in(block(zr, 0).astype(np.float16)).astype(dtype)
+        if reset_after:
+            m = total(_products_in(h, block(recurrent, 2)) + [np.broadcast_to(block(recurrent_bias, 2), (batch, units))])
+            s = total(_products_in(x[:, t], block(kernel, 2)) + [r * m, np.broadcast_to(block(input_bias, 2), (batch, units))])
+        else:
+            s = total(_products_in(x[:, t], block(kernel, 2)) + _products_in(r * h, block(recurrent, 2))
+                      + [np.broadcast_to(block(input_bias, 2), (batch, units))])
+        n = np.tanh(s)
+        one = dtype(1)
+        new_h = n + z * (h - n) if rearranged else z * h + (one - z) * n
+        h = _masked_in(mask, t, new_h, h)
+        outputs.append(new_h)
+    return _results_in(outputs, [h])
+
+
+def keras_like_weights(rng, kind, features, units, dtype, *, reset_after=True):
+    """Weights as Keras initializes them, with a random bias, rounded to `dtype` (so the float64
+    reference sees what the dtype evaluation does): glorot-uniform kernel, orthogonal recurrent
+    kernel, LSTM's forget bias near 1."""
+    gates = GATES[kind]
+    limit = math.sqrt(6.0 / (features + gates * units))
+    kernel = rng.uniform(-limit, limit, (features, gates * units))
+    recurrent = np.linalg.qr(rng.normal(size=(gates * units, units)))[0].T
+    bias = rng.normal(0.0, 0.2, (2, gates * units) if kind == "GRU" and reset_after else (gates * units,))
+    if kind == "LSTM":
+        bias[units:2 * units] += 1.0
+    rounded = lambda a: np.asarray(a, dtype=dtype).astype(np.float64)  # noqa: E731
+    return rounded(kernel), rounded(recurrent), rounded(bias)
+
+
+def bound_case(kind, dtype, *, reset_after=True, steps=10, seed="bound", return_state=False, mask=None):
+    """(x, (kernel, recurrent, bias), the reference's result, its bound): the output sequence, or
+    with return_state the lists [sequence, *final states] of both."""
+    rng = rng_for(f"{seed}-{kind}-{np.dtype(dtype).name}-{reset_after}")
+    x = np.asarray(rng.normal(0.0, 1.0, (4, steps, 5)), dtype).astype(np.float64)
+    kernel, recurrent, bias = keras_like_weights(rng, kind, 5, 6, dtype, reset_after=reset_after)
+    params = {"units": 6, "return_sequences": True, **({"reset_after": reset_after} if kind == "GRU" else {}),
+              **({"return_state": True} if return_state else {})}
+    weights = named(kind, kernel, recurrent, bias)
+    fmt = rounding.format_of(np.dtype(dtype).name)
+    exact = FUNCTIONS[kind]({"x": x}, weights, call=call(mask), **params)
+    bound = R.error_bound(kind, {"x": x}, weights, fmt, call=call(mask), **params)
+    return x, (kernel, recurrent, bias), exact, bound
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_bound_holds_for_evaluations_in_the_dtype(dtype, reverse):
+    x, w, exact, bound = bound_case("LSTM", dtype)
+    error = np.abs(lstm_in(dtype, x, *w, reverse=reverse)[0] - exact)
+    assert np.all(error <= bound), float(np.max(error / bound))
+    # the bound is not vacuous: within a hundred times the largest error actually made, and in
+    # float32 well below the flat tolerance (1e-5 + 1e-5 |y|)
+    assert np.max(error / bound) > 1e-2
+    if dtype is np.float32:
+        assert np.max(bound) < 2e-5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("reverse,rearranged", [(False, False), (True, True)])
+def test_gru_bound_holds_for_evaluations_in_the_dtype(dtype, reset_after, reverse, rearranged):
+    x, w, exact, bound = bound_case("GRU", dtype, reset_after=reset_after)
+    error = np.abs(gru_in(dtype, x, *w, reset_after=reset_after, reverse=reverse, rearranged=rearranged)[0] - exact)
+    assert np.all(error <= bound), float(np.max(error / bound))
+    assert np.max(error / bound) > 1e-2
+    if dtype is np.float32:
+        assert np.max(bound) < 2e-5
+
+
+@pytest.mark.parametrize("fault", [{"recurrent_scale": 1 + 1e-3}, {"forget_bias": False}, {"accumulate": np.float16}])
+def test_lstm_bound_catches_planted_faults(fault):
+    x, w, exact, bound = bound_case("LSTM", np.float32)
+    error = np.abs(lstm_in(np.float32, x, *w, **fault)[0] - exact)
+    assert np.mean(error > bound) > 0.3  # not one element: most of the sequence shows it
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("fault", [{"recurrent_scale": 1 + 1e-3}, {"accumulate": np.float16}])
+def test_gru_bound_catches_planted_faults(reset_after, fault):
+    x, w, exact, bound = bound_case("GRU", np.float32, reset_after=reset_after)
+    error = np.abs(gru_in(np.float32, x, *w, reset_after=reset_after, **fault)[0] - exact)
+    assert np.mean(error > bound) > 0.3
+
+
+# The returned states' bounds (return_state): the same evaluations' final states, under a mask too
+# (row 1 starts masked, row 3 is masked throughout: its states are the exact initial zeros).
+STATE_MASK = np.array([[1, 1, 0, 1, 0, 1, 1, 0, 1, 0], [0, 0, 1, 1, 1, 1, 1, 1, 1, 1], [1] * 10, [0] * 10], bool)
+
+
+def within(error, bound):
+    """error <= bound everywhere (0 <= 0 where a state is exact), and the largest error / bound."""
+    assert np.all(error <= bound), float(np.max(error / np.where(bound > 0, bound, np.inf)))
+    return float(np.max(error / np.where(bound > 0, bound, np.inf)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_lstm_state_bounds_hold_for_evaluations_in_the_dtype(dtype, reverse, masked):
+    mask = STATE_MASK if masked else None
+    x, w, (_, *exact), (_, *bound) = bound_case("LSTM", dtype, return_state=True, mask=mask)
+    _, states = lstm_in(dtype, x, *w, reverse=reverse, mask=mask)
+    for name, s, e, b in zip("hc", states, exact, bound):
+        assert b.shape == e.shape == (4, 6), name
+        assert within(np.abs(s - e), b) > 1e-2, name  # not vacuous: within a hundred times the error made
+        if dtype is np.float32:
+            assert np.max(b) < 2e-5, name  # and below the flat tolerance's 1e-5 + 1e-5 |y| where |y| ~ 1
+    if masked:
+        np.testing.assert_array_equal([b[3] for b in bound], 0.0)  # masked throughout: the initial states
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("reverse,rearranged,masked", [(False, False, False), (True, True, False), (True, False, True)])
+def test_gru_state_bound_holds_for_evaluations_in_the_dtype(dtype, reset_after, reverse, rearranged, masked):
+    mask = STATE_MASK if masked else None
+    x, w, (_, exact), (_, bound) = bound_case("GRU", dtype, reset_after=reset_after, return_state=True, mask=mask)
+    _, (h,) = gru_in(dtype, x, *w, reset_after=reset_after, reverse=reverse, rearranged=rearranged, mask=mask)
+    assert within(np.abs(h - exact), bound) > 1e-2
+    if dtype is np.float32:
+        assert np.max(bound) < 2e-5
+
+
+@pytest.mark.parametrize("fault", [{"recurrent_scale": 1 + 1e-3}, {"forget_bias": False}, {"accumulate": np.float16},
+                                   {"half_gate": True}])
+def test_lstm_state_bounds_catch_planted_faults(fault):
+    x, w, (_, *exact), (_, *bound) = bound_case("LSTM", np.float32, return_state=True)
+    _, states = lstm_in(np.float32, x, *w, **fault)
+    for name, s, e, b in zip("hc", states, exact, bound):
+        assert np.mean(np.abs(s - e) > b) > 0.5, name  # most of the states show it, h and c alike
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+@pytest.mark.parametrize("fault", [{"recurrent_scale": 1 + 1e-3}, {"accumulate": np.float16}, {"half_gate": True}])
+def test_gru_state_bound_catches_planted_faults(reset_after, fault):
+    x, w, (_, exact), (_, bound) = bound_case("GRU", np.float32, reset_after=reset_after, return_state=True)
+    _, (h,) = gru_in(np.float32, x, *w, reset_after=reset_after, **fault)
+    assert np.mean(np.abs(h - exact) > bound) > 0.5
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+def test_state_bounds_in_the_layout_of_the_outputs(kind):
+    """return_state: [output's bound, *states'] as the layer returns [output, *states]; the output's
+    bound is the one without return_state; the final h is the last output, and so is its bound;
+    go_backwards: the reversed sequence's states; a masked step keeps the states and their bounds,
+    as if the step were not there."""
+    rng = rng_for(f"bound-layout-{kind}")
+    x = rng.normal(size=(2, 5, 3))
+    w = random_weights(rng, kind, 3, 2)
+    mask = np.array([[1, 1, 0, 1, 0], [0, 0, 0, 0, 0]], bool)
+    both = dict(units=2, return_sequences=True)
+    values = FUNCTIONS[kind]({"x": x}, w, call=NO_CALL, return_state=True, **both)
+    bound = R.error_bound(kind, {"x": x}, w, F32, call=NO_CALL, return_state=True, **both)
+    assert isinstance(bound, list) and [b.shape for b in bound] == [v.shape for v in values]
+    assert len(bound) == 1 + N_STATES[kind]
+    np.testing.assert_array_equal(bound[0], R.error_bound(kind, {"x": x}, w, F32, call=NO_CALL, **both))
+    np.testing.assert_allclose(bound[1], bound[0][:, -1], rtol=1e-12)  # h: the last output
+    assert np.all(bound[1] > bound[0][:, 0])  # grown over the steps
+    last = R.error_bound(kind, {"x": x}, w, F32, call=NO_CALL, units=2, return_state=True)
+    np.testing.assert_array_equal(last[0], bound[0][:, -1])
+    for s, b in zip(last[1:], bound[1:]):
+        np.testing.assert_array_equal(s, b)
+    backwards = R.error_bound(kind, {"x": x}, w, F32, call=NO_CALL, go_backwards=True, return_state=True, **both)
+    reversed_ = R.error_bound(kind, {"x": x[:, ::-1]}, w, F32, call=NO_CALL, return_state=True, **both)
+    for b, r in zip(backwards, reversed_):
+        np.testing.assert_allclose(b, r, rtol=1e-9)
+    masked = R.error_bound(kind, {"x": x}, w, F32, call=call(mask), return_state=True, **both)
+    skipped = R.error_bound(kind, {"x": x[:1, [0, 1, 3]]}, w, F32, call=NO_CALL, return_state=True, **both)
+    for m, s in zip(masked[1:], skipped[1:]):
+        np.testing.assert_allclose(m[:1], s, rtol=1e-9)  # the Jacobians by central differences
+        np.testing.assert_array_equal(m[1], 0.0)  # masked throughout: the exact initial states
+    # with initial states, a sample masked throughout returns them, exactly, and its output is zeros
+    initial = [rng.normal(size=(2, 2)) for _ in range(N_STATES[kind])]
+    given = R.error_bound(kind, {"x": x}, w, F32, call=call(mask, initial), return_state=True, **both)
+    for g in given:
+        np.testing.assert_array_equal(g[1], 0.0)
+    assert all(np.all(g[0] > 0) for g in given)
+
+
+def test_bound_hand_values_of_a_linear_simple_rnn():
+    # F = 2, U = 1, activation None: z = x W + h R + b, K = F + U + 1 = 4 terms, so per step
+    #   dz = gamma_4 (|x| |W| + (|h| + dh) |R| + |b|) + dh |R| + 8 tiny        (rigorous)
+    # W = [0.5, 0.25], R = [0.75], b = 0.5; x1 = [1.5, -2.25], x2 = [0.5, -1], h0 = 0
+    # step 1: |x1| |W| + |b| = 0.75 + 0.5625 + 0.5 = 1.8125, dh1 = gamma_4 1.8125 + 8 tiny
+    #         h1 = 0.75 - 0.5625 + 0.5 = 0.6875
+    # step 2: |x2| |W| + |b| = 0.25 + 0.25 + 0.5 = 1, plus (0.6875 + dh1) 0.75
+    # To first order the step's own rounding at the exact h1 plus A dh1, A = dh2 / dh1 = R = 0.75:
+    #   gamma_4 (1 + 0.6875 0.75) + 8 tiny + 0.75 dh1, smaller by gamma_4 0.75 dh1 (order u**2)
+    w = named("SimpleRNN", [[0.5], [0.25]], [[0.75]], [0.5])
+    x = np.array([[[1.5, -2.25], [0.5, -1.0]]])
+    g = 4 * 2.0 ** -24 / (1 - 4 * 2.0 ** -24)
+    tiny = 2.0 ** -126
+    dh1 = g * 1.8125 + 8 * tiny
+    rigorous = g * (1.0 + (0.6875 + dh1) * 0.75) + dh1 * 0.75 + 8 * tiny
+    linear = g * (1.0 + 0.6875 * 0.75) + dh1 * 0.75 + 8 * tiny
+    spec = R._rnn("SimpleRNN", {"units": 1, "activation": None})
+    step = R._cell_bound(spec, {k.split("/")[-1]: np.asarray(v, float) for k, v in w.items()}, F32)
+    sequence, last, (state,) = R.scan_bound(step, x, None, [np.zeros((1, 1))])
+    np.testing.assert_allclose(sequence[0, :, 0], [dh1, rigorous], rtol=1e-15)
+    np.testing.assert_allclose([last[0, 0], state[0, 0]], [rigorous, rigorous], rtol=1e-15)  # the state h2 = y2
+    sequence, last, (state,) = R.first_order_bound(step, x, None, [np.zeros((1, 1))])
+    np.testing.assert_allclose(sequence[0, :, 0], [dh1, linear], rtol=1e-9)  # A by central differences
+    # the final state to first order: eta_2 + |A_2| eta_1 = gamma_4 (1 + 0.6875 0.75) + 8 tiny + 0.75 dh1
+    np.testing.assert_allclose([last[0, 0], state[0, 0]], [linear, linear], rtol=1e-9)
+    bound = R.error_bound("SimpleRNN", {"x": x}, w, F32, call=NO_CALL, units=1, activation=None, return_sequences=True)
+    np.testing.assert_allclose(bound[0, :, 0], [dh1, linear], rtol=1e-9)  # the smaller of the two
+    _, state = R.error_bound("SimpleRNN", {"x": x}, w, F32, call=NO_CALL, units=1, activation=None, return_state=True)
+    np.testing.assert_allclose(state[0, 0], linear, rtol=1e-9)
+    assert dh1 == pytest.approx(4 * 2.0 ** -24 * 1.8125, rel=1e-6)  # 4.32e-7
+
+
+def test_first_order_bound_follows_a_contraction():
+    """A saturated cell: tanh'(z) = 1 - tanh(z)**2 is about 1.8e-2 at z = 3, so the error carried
+    in shrinks at every step; the rigorous bound, which takes the secant of tanh over the error
+    interval, shrinks it too, but the first-order one also keeps the sign of R: with R = [[1, -1],
+    [1, 1]] and equal errors in both states, |R e| = [0, 2 e] where |R| e = [2 e, 2 e]."""
+    rng = rng_for("bound-contraction")
+    w = named("SimpleRNN", rng.normal(size=(3, 2)) * 0.1, [[1.0, 1.0], [-1.0, 1.0]], [3.0, 3.0])
+    x = rng.normal(size=(2, 6, 3))
+    spec = R._rnn("SimpleRNN", {"units": 2})
+    step = R._cell_bound(spec, {k.split("/")[-1]: np.asarray(v, float) for k, v in w.items()}, F16)
+    rigorous, _, (rigorous_state,) = R.scan_bound(step, x, None, [np.zeros((2, 2))])
+    linear, _, (linear_state,) = R.first_order_bound(step, x, None, [np.zeros((2, 2))])
+    np.testing.assert_allclose(linear[:, 0], rigorous[:, 0], rtol=1e-9)  # the first step: no error carried in
+    assert np.all(linear[:, 1:] < rigorous[:, 1:])
+    assert np.all(linear_state < rigorous_state)
+
+
+def test_bound_of_a_masked_step_keeps_the_previous_one():
+    rng = rng_for("bound-mask")
+    x = rng.normal(size=(2, 5, 3))
+    w = random_weights(rng, "LSTM", 3, 2)
+    mask = np.array([[1, 1, 0, 1, 0], [0, 1, 1, 1, 1]], bool)
+    bound = R.error_bound("LSTM", {"x": x}, w, F32, call=call(mask), units=2, return_sequences=True)
+    # a masked step repeats the previous output, and its bound; before the first unmasked
+    # step the output is zeros, exactly
+    np.testing.assert_array_equal(bound[0, 2], bound[0, 1])
+    np.testing.assert_array_equal(bound[0, 4], bound[0, 3])
+    np.testing.assert_array_equal(bound[1, 0], 0.0)
+    zeroed = R.error_bound("LSTM", {"x": x}, w, F32, call=call(mask), units=2, return_sequences=True,
+                           zero_output_for_mask=True)
+    np.testing.assert_array_equal(zeroed[0, 2], 0.0)
+    # the state and its error carry over the masked step: skipping it gives the same bound after
+    skipped = R.error_bound("LSTM", {"x": x[:1, [0, 1, 3]]}, w, F32, call=NO_CALL, units=2, return_sequences=True)
+    np.testing.assert_allclose(bound[0, 3], skipped[0, 2], rtol=1e-9)  # the Jacobians by central differences
+    # go_backwards: the reversed sequence's bound, in processing order
+    backwards = R.error_bound("LSTM", {"x": x}, w, F32, call=NO_CALL, units=2, return_sequences=True, go_backwards=True)
+    np.testing.assert_allclose(backwards, R.error_bound("LSTM", {"x": x[:, ::-1]}, w, F32, call=NO_CALL, units=2,
+                                                        return_sequences=True), rtol=1e-9)
+
+
+def test_bound_of_bidirectional_merges():
+    rng = rng_for("bound-bidirectional")
+    x = rng.normal(size=(2, 4, 3))
+    forward, backward, weights = directions(rng, "GRU", 3, 2)
+    layer = {"class_name": "GRU", "config": {"units": 2, "return_sequences": True}}
+    f = R.error_bound("GRU", {"x": x}, forward, F32, call=NO_CALL, units=2, return_sequences=True)
+    b = R.error_bound("GRU", {"x": x}, backward, F32, call=NO_CALL, units=2, return_sequences=True, go_backwards=True)[:, ::-1]
+    fv = R.gru({"x": x}, forward, call=NO_CALL, units=2, return_sequences=True)
+    bv = R.gru({"x": x}, backward, call=NO_CALL, units=2, return_sequences=True, go_backwards=True)[:, ::-1]
+    u, tiny = F32.unit_roundoff, F32.smallest_normal
+    merged = {m: R.error_bound("Bidirectional", {"x": x}, weights, F32, call=NO_CALL, layer=layer, merge_mode=m)
+              for m in ("concat", "sum", "ave", "mul", None)}
+    np.testing.assert_array_equal(merged["concat"], np.concatenate([f, b], axis=-1))
+    np.testing.assert_allclose(merged["sum"], f + b + u * (np.abs(fv + bv) + f + b) + tiny, rtol=1e-15)
+    np.testing.assert_allclose(merged["ave"], (f + b + u * (np.abs(fv + bv) + f + b) + tiny) / 2 + tiny, rtol=1e-15)
+    np.testing.assert_allclose(merged["mul"], np.abs(fv) * b + np.abs(bv) * f + f * b
+                               + u / (1 - u) * (np.abs(fv) + f) * (np.abs(bv) + b) + 2 * tiny, rtol=1e-15)
+    np.testing.assert_array_equal(merged[None][0], f)  # merge_mode=None: [forward, backward], each its own
+    np.testing.assert_array_equal(merged[None][1], b)
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "ave", None])
+@pytest.mark.parametrize("masked", [False, True])
+def test_bound_of_bidirectional_states(merge_mode, masked):
+    """return_state: [merged output's bound (merge_mode None: forward's, backward's), *forward
+    states', *backward states'], the states' those of the forward layer and of the backward one
+    (go_backwards) alone; the backward states are not reversed (they have no time axis)."""
+    rng = rng_for(f"bound-bidirectional-states-{merge_mode}-{masked}")
+    x = rng.normal(size=(2, 4, 3))
+    mask = np.array([[1, 0, 1, 1], [0, 1, 1, 0]], bool) if masked else None
+    forward, backward, weights = directions(rng, "LSTM", 3, 2)
+    layer = {"class_name": "LSTM", "config": {"units": 2, "return_state": True}}
+    values = R.bidirectional({"x": x}, weights, call=call(mask), layer=layer, merge_mode=merge_mode)
+    bound = R.error_bound("Bidirectional", {"x": x}, weights, F32, call=call(mask), layer=layer, merge_mode=merge_mode)
+    assert [b.shape for b in bound] == [v.shape for v in values]
+    f = R.error_bound("LSTM", {"x": x}, forward, F32, call=call(mask), units=2, return_state=True)
+    b = R.error_bound("LSTM", {"x": x}, backward, F32, call=call(mask), units=2, return_state=True, go_backwards=True)
+    head = [f[0], b[0]] if merge_mode is None else [R.error_bound(
+        "Bidirectional", {"x": x}, weights, F32, call=call(mask), layer={**layer, "config": {"units": 2}}, merge_mode=merge_mode)]
+    for got, expected in zip(bound, [*head, *f[1:], *b[1:]]):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_no_bound_for_an_axis_activation_or_too_long_sums():
+    rng = rng_for("bound-none")
+    x = rng.normal(size=(2, 3, 4))
+    w = random_weights(rng, "SimpleRNN", 4, 2)
+    assert R.error_bound("SimpleRNN", {"x": x}, w, F32, call=NO_CALL, units=2, activation="softmax") is None
+    # K = F + U + 1 = 300 + 2 + 1 terms: K u >= 1 in bfloat16 (u = 2**-8), gamma_K bounds nothing
+    wide = rng.normal(size=(2, 3, 300))
+    w = random_weights(rng, "SimpleRNN", 300, 2)
+    assert R.error_bound("SimpleRNN", {"x": wide}, w, rounding.format_of("bfloat16"), call=NO_CALL, units=2) is None
+    assert R.error_bound("SimpleRNN", {"x": wide}, w, F16, call=NO_CALL, units=2) is not None
+
+
+def test_time_distributed_bound_is_the_inner_bound_per_step():
+    rng = rng_for("bound-time-distributed")
+    x = rng.normal(size=(2, 3, 4))
+    weights = {"dense/kernel": rng.normal(size=(4, 2)), "dense/bias": rng.normal(size=2)}
+    seen = {}
+
+    def inner_bound(class_name, flat, w, config, fmt, output):
+        seen.update(class_name=class_name, shape=flat.shape, config=config, keys=sorted(w))
+        return np.abs(flat) @ np.abs(w["kernel"]) + np.abs(w["bias"])  # any per-slice array
+
+    bound = R.time_distributed_error_bound({"x": x}, weights, F32, inner_bound=inner_bound, call=NO_CALL,
+                                           layer={"class_name": "Dense", "config": {"units": 2}})
+    assert seen == {"class_name": "Dense", "shape": (6, 4), "config": {"units": 2}, "keys": ["bias", "kernel"]}
+    np.testing.assert_allclose(bound, np.abs(x) @ np.abs(weights["dense/kernel"]) + np.abs(weights["dense/bias"]))
+    assert R.time_distributed_error_bound({"x": x}, weights, F32, inner_bound=lambda *a: None, call=NO_CALL,
+                                          layer={"class_name": "Dense", "config": {"units": 2}}) is None
+
+
+def test_a_kinked_activation_keeps_the_rigorous_bound():
+    # relu and hard_sigmoid have kinks, where central differences do not give the derivative the
+    # error sees: their bound is the rigorous one alone
+    rng = rng_for("bound-kinks")
+    x = rng.normal(size=(2, 5, 3))
+    w = random_weights(rng, "LSTM", 3, 2)
+    spec = R._rnn("LSTM", {"units": 2, "activation": "relu", "recurrent_activation": "hard_sigmoid"})
+    step = R._cell_bound(spec, {k.split("/")[-1]: v for k, v in w.items()}, F32)
+    assert step.smooth is False
+    rigorous, _, states = R.scan_bound(step, x, None, [np.zeros((2, 2)), np.zeros((2, 2))])
+    bound, *state_bounds = R.error_bound("LSTM", {"x": x}, w, F32, call=NO_CALL, units=2, activation="relu",
+                                         recurrent_activation="hard_sigmoid", return_sequences=True, return_state=True)
+    np.testing.assert_array_equal(bound, rigorous)
+    for got, expected in zip(state_bounds, states):
+        np.testing.assert_array_equal(got, expected)
+    assert R._cell_bound(R._rnn("LSTM", {"units": 2}), {k.split("/")[-1]: v for k, v in w.items()}, F32).smooth is True

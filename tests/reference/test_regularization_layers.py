@@ -181,3 +181,24 @@ def test_identity_at_inference():
     x = np.arange(6.0).reshape(2, 3)
     y = R.identity(x)
     assert y.dtype == np.float64 and np.array_equal(y, x)
+
+
+def test_the_bound_at_inference_is_zero_and_one_ulp_off_is_caught():
+    # at inference every layer is the identity: its error bound is 0, so tf.keras must return
+    # the input bit for bit; one unit in the last place of float32 off is a failure
+    from conformance.compare import compare_arrays
+    from conformance.ops.registry import get_op
+    from reference_impl import rounding
+
+    fmt = rounding.format_of("float32")
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype(np.float32).astype(np.float64)
+    for layer in ("Dropout", "SpatialDropout1D", "GaussianDropout", "GaussianNoise", "AlphaDropout"):
+        op = get_op(layer)
+        params = {"stddev": 0.5} if layer == "GaussianNoise" else {"rate": 0.3}
+        output = op.compute(x, {}, params, {"training": False})
+        bound = op.error_bound(x, {}, params, {"training": False}, fmt, output=output)
+        assert bound.shape == x.shape and np.all(bound == 0)
+        assert compare_arrays(output, x, rtol=1e-5, atol=1e-5, bound=bound).ok
+        off = x.astype(np.float32)
+        off[0, 0, 0] = np.nextafter(off[0, 0, 0], np.float32(np.inf))
+        assert not compare_arrays(off.astype(np.float64), x, rtol=1e-5, atol=1e-5, bound=bound).ok

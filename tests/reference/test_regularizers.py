@@ -124,3 +124,108 @@ def test_errors():
         R.l1(W, l1="0.1")
     assert R.get(None) is None
     assert R.get("orthogonal_regularizer") is R.orthogonal_regularizer
+
+
+# --- the rounding error bound -------------------------------------------------------------------
+
+U32, U16 = 2.0 ** -24, 2.0 ** -11
+TINY32, TINY16 = 2.0 ** -126, 2.0 ** -14
+
+
+def _penalty(x, l1, l2, dtype, order, fault=None):
+    """l1 * sum|x| + l2 * sum x^2 in `dtype`: "pairwise" (NumPy's sum), or "sequential" (one
+    partial sum after another, from the last element, the factor applied to each term first).
+    Faults: "scale" (1e-3 too large), "float16 sum" (the sums accumulated in float16)."""
+    x = x.astype(dtype).ravel()
+    terms = {"l1": np.abs(x), "l2": x * x}
+    total = dtype(0)
+    for key, factor in (("l1", l1), ("l2", l2)):
+        if factor == 0:
+            continue
+        t = terms[key]
+        if fault == "float16 sum":
+            s = np.cumsum(t.astype(np.float16), dtype=np.float16)[-1].astype(dtype) * dtype(factor)
+        elif order == "pairwise":
+            s = dtype(factor) * np.sum(t, dtype=dtype)
+        else:
+            s = np.cumsum((dtype(factor) * t)[::-1], dtype=dtype)[-1]
+        total = dtype(total + s)
+    return float(total) * (1 + 1e-3 if fault == "scale" else 1)
+
+
+FACTORS = [(R.l1, {"l1": 0.01}, 0.01, 0.0), (R.l2, {"l2": 0.3}, 0.0, 0.3), (R.l1_l2, {"l1": 0.02, "l2": 0.3}, 0.02, 0.3),
+           (R.get("l1_l2"), {}, 0.01, 0.01)]
+
+
+@pytest.mark.parametrize("function, params, l1, l2", FACTORS)
+@pytest.mark.parametrize("dtype, u, tiny", [(np.float32, U32, TINY32), (np.float16, U16, TINY16)])
+def test_bound_holds_for_evaluations_in_two_orders_and_catches_faults(function, params, l1, l2, dtype, u, tiny):
+    rng = np.random.default_rng(9)
+    worst = 0.0
+    for trial in range(40):
+        x = (rng.standard_normal((6, 8)) * rng.choice([0.1, 1.0, 3.0])).astype(dtype).astype(np.float64)
+        exact = function(x, **params)
+        bound = R.error_bound(function, x, u, tiny, **params)
+        for order in ("pairwise", "sequential"):
+            error = abs(_penalty(x, l1, l2, dtype, order) - exact)
+            assert error <= bound, (trial, order)
+            worst = max(worst, error / bound)
+        if dtype == np.float32:
+            for fault in ("scale", "float16 sum"):
+                assert abs(_penalty(x, l1, l2, dtype, "pairwise", fault) - exact) > bound, (trial, fault)
+    assert worst > 0.01  # gamma_{n+3} is a worst case; random roundings come within 100x of it
+
+
+def test_bound_hand_value():
+    # L1L2(l1=0.5, l2=0.25) of 4 weights: gamma_7 (0.5 sum|x| + 0.25 sum x^2) + tiny (2 * 4 * 0.75 + 3)
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    want = 7 * U32 / (1 - 7 * U32) * (0.5 * 6.5 + 0.25 * 14.25) + TINY32 * 9.0
+    close(R.error_bound(R.l1_l2, x, U32, TINY32, l1=0.5, l2=0.25), want)
+    # a zero factor is exactly 0: L1L2's defaults leave the floor alone
+    close(R.error_bound(R.l1_l2, x, U32, TINY32), 3 * TINY32)
+    # gamma_{n+3} bounds nothing for 254 weights in bfloat16
+    assert R.error_bound(R.l2, np.ones(253), 2.0 ** -8) is None
+    assert R.error_bound(R.l2, np.ones(252), 2.0 ** -8) is not None
+
+
+def _orthogonal_in(x, factor, mode, dtype, order, fault=None):
+    """OrthogonalRegularizer in `dtype`: "divided" normalizes by sqrt of a pairwise sum, takes the
+    Gram matrix by matmul and masks its diagonal, factor * 0.5 * sum / pairs; "rsqrt" multiplies
+    by 1 / sqrt of a sequential sum, sums the dot products |<u_i, u_j>| for i != j one after
+    another and divides by n (n - 1). Faults: "scale" (1e-3), "signed" (no magnitude)."""
+    v = (x if mode == "rows" else x.T).astype(dtype)
+    n = v.shape[0]
+    if order == "divided":
+        units = v / np.sqrt(np.sum(v * v, axis=1, keepdims=True, dtype=dtype))
+        gram = np.abs(units @ units.T) * (dtype(1) - np.eye(n, dtype=dtype))
+        y = dtype(factor) * dtype(0.5) * np.sum(gram, dtype=dtype) / dtype(n * (n - 1) / 2)
+    else:
+        units = v * (dtype(1) / np.sqrt(np.cumsum(v * v, axis=1, dtype=dtype)[:, -1:]))
+        dots = [np.cumsum(units[i] * units[j], dtype=dtype)[-1] for i in range(n) for j in range(n) if i != j]
+        if fault != "signed":
+            dots = np.abs(dots)
+        y = dtype(factor) * (np.cumsum(np.asarray(dots, dtype=dtype), dtype=dtype)[-1] / dtype(n * (n - 1)))
+    return float(y) * (1 + 1e-3 if fault == "scale" else 1)
+
+
+@pytest.mark.parametrize("mode", ["rows", "columns"])
+@pytest.mark.parametrize("dtype, u, tiny", [(np.float32, U32, TINY32), (np.float16, U16, TINY16)])
+def test_orthogonal_bound_holds_in_two_orders_and_catches_faults(mode, dtype, u, tiny):
+    rng = np.random.default_rng(12)
+    worst, signed_caught = 0.0, 0
+    for trial in range(30):
+        x = (rng.standard_normal((5, 7)) * rng.choice([0.2, 1.0, 4.0])).astype(dtype).astype(np.float64)
+        exact = R.orthogonal_regularizer(x, factor=1.5, mode=mode)
+        bound = R.error_bound(R.orthogonal_regularizer, x, u, tiny, factor=1.5, mode=mode)
+        for order in ("divided", "rsqrt"):
+            error = abs(_orthogonal_in(x, 1.5, mode, dtype, order) - exact)
+            assert error <= bound, (trial, order)
+            worst = max(worst, error / bound)
+        # signed dot products: caught unless nearly all of them happen to be positive
+        signed_caught += abs(_orthogonal_in(x, 1.5, mode, dtype, "rsqrt", "signed") - exact) > bound
+        if dtype == np.float32:
+            assert abs(_orthogonal_in(x, 1.5, mode, dtype, "divided", "scale") - exact) > bound
+    assert worst > 0.005
+    assert signed_caught >= 27
+    # one row has no pair: no bound, as no mean
+    assert R.error_bound(R.orthogonal_regularizer, np.ones((1, 3)), U32) is None

@@ -140,3 +140,48 @@ def test_exact_ops_have_a_zero_bound_and_subtract_adds_magnitudes():
     got = subtract.error_bound({"a": a, "b": b}, {}, {}, {}, F32, output=a - b)
     u = 2.0 ** -24
     np.testing.assert_allclose(got, (u / (1 - u)) * np.array([[4.0, 7.0]]) + 2 * F32.smallest_normal, rtol=1e-12)
+
+
+def test_perturbed_sum_of_products_by_hand():
+    # a = [0.5, -2] with errors [1e-3, 0], b = [4, 1] with errors [0, 2e-3]: the perturbation is
+    # sum da |b| + (|a| + da) db = 4e-3 + 4e-3 = 8e-3, the magnitude sum (|a| + da)(|b| + db)
+    # = 0.501 * 4 + 2 * 1.002 = 4.008; K = 2 in float32
+    u = 2.0**-24
+    got = rounding.perturbed_sum_of_products(4.008, 8e-3, 2, F32)
+    assert got == pytest.approx(8e-3 + 2 * u / (1 - 2 * u) * 4.008 + 4 * F32.smallest_normal, rel=1e-15)
+
+
+def _dense_softmax_in(dtype, x, w):
+    """Dense(units, activation="softmax") in dtype: a sequential sum of rounded products, the bias,
+    then softmax with the max shifted."""
+    x, kernel, bias = x.astype(dtype), w["kernel"].astype(dtype), w["bias"].astype(dtype)
+    total = np.zeros(x.shape[:-1] + kernel.shape[1:], dtype=dtype)
+    for i in range(x.shape[-1]):
+        total = (total + (x[..., i, None] * kernel[i]).astype(dtype)).astype(dtype)
+    z = (total + bias).astype(dtype)
+    e = np.exp((z - z.max(axis=-1, keepdims=True)).astype(dtype)).astype(dtype)
+    return (e / e.sum(axis=-1, keepdims=True, dtype=dtype)).astype(dtype).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype,fmt", [(np.float32, F32), (np.float16, F16)])
+def test_dense_softmax_activation_is_bounded_through_the_sum_and_catches_faults(dtype, fmt):
+    rng = np.random.default_rng(7)
+    x = rng.normal(0.25, 1.0, size=(4, 16)).astype(dtype).astype(np.float64)
+    w = {"kernel": rng.normal(0.05, 0.5, size=(16, 6)).astype(dtype).astype(np.float64),
+         "bias": rng.normal(0.5, 0.5, size=(6,)).astype(dtype).astype(np.float64)}
+    op, params = get_op("Dense"), {"units": 6, "activation": "softmax"}
+    exact = op.compute(x, w, params, {})
+    bound = op.error_bound(x, w, params, {}, fmt, output=exact)
+    assert bound is not None and bound.shape == exact.shape  # judged by a bound, not the flat tolerance
+    result = compare_arrays(_dense_softmax_in(dtype, x, w), exact, rtol=0, atol=0, bound=bound)
+    assert result.ok, result.message
+    # planted faults: a dropped term (the bias); in float32 a 1e-3 scale error of the
+    # probabilities and the layer computed in float16 (in float16, gamma_17 = 0.8% of the sum's
+    # magnitude moves the probabilities by several percent: a 1e-3 scale is within the bound)
+    no_bias = _dense_softmax_in(dtype, x, {**w, "bias": np.zeros(6)})
+    assert not compare_arrays(no_bias, exact, rtol=0, atol=0, bound=bound).ok
+    if dtype is np.float32:
+        assert not compare_arrays(exact * (1 + 1e-3), exact, rtol=0, atol=0, bound=bound).ok
+        assert not compare_arrays(_dense_softmax_in(np.float16, x, w), exact, rtol=0, atol=0, bound=bound).ok
+    # glu and sparsemax as an activation have no bound: the flat tolerance judges
+    assert op.error_bound(x, w, {**params, "activation": "sparsemax"}, {}, fmt, output=exact) is None

@@ -41,3 +41,66 @@ def test_training_and_inference_calls_of_a_wrapped_dense():
     np.testing.assert_allclose(state["dense/kernel"], w_sn, rtol=1e-14)
     np.testing.assert_allclose(state["vector_u"], u, rtol=1e-14)
     assert S.update_state(x, weights, params, {"training": False}) == {}
+
+
+# --- error bound -----------------------------------------------------------------------------------
+
+from reference_impl import rounding  # noqa: E402
+
+
+def _power_iteration_in(t, w, u, iterations):
+    """The documented iteration and sigma = v W u^T in the type t, every operation rounded."""
+    w, u = w.astype(t).reshape(-1, w.shape[-1]), u.astype(t)
+    for _ in range(iterations):
+        v = (u @ w.T).astype(t)
+        v = (v / np.sqrt(np.sum(v * v, dtype=t)).astype(t)).astype(t)
+        u = (v @ w).astype(t)
+        u = (u / np.sqrt(np.sum(u * u, dtype=t)).astype(t)).astype(t)
+    return float(((v @ w).astype(t) @ u.T.astype(t)).item())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("iterations", [1, 3])
+def test_sigma_bound_holds_for_evaluations_in_the_format(dtype, iterations):
+    fmt = rounding.format_of(np.dtype(dtype).name)
+    rng = np.random.default_rng(iterations)
+    for trial in range(20):
+        w = rng.normal(size=(6, 4)).astype(dtype).astype(np.float64)
+        u = rng.normal(size=(1, 4)).astype(dtype).astype(np.float64)
+        sigma, dsigma = S.sigma_error_bound(w, u, iterations, fmt)
+        exact = np.abs(w).sum() / np.abs(S.normalized(w, u, iterations)[0]).sum()  # sigma = W / W_SN
+        assert abs(sigma - exact) <= 1e-12 * exact
+        assert abs(_power_iteration_in(dtype, w, u, iterations) - exact) <= dsigma, trial
+        # one iteration: about 100 units of roundoff on sigma (400 at most over these draws); each
+        # further iteration multiplies the running bound by about 4 (the normalizations divide the
+        # propagated error by norms smaller than |u| |W|), and in float16 after 3 it bounds nothing
+        if iterations == 1:
+            assert dsigma < 400 * fmt.unit_roundoff * exact
+        elif dtype == np.float32:
+            assert dsigma < 2e4 * fmt.unit_roundoff * exact
+
+
+def test_spectral_normalization_bound_of_a_dense_layer_in_training_and_a_planted_fault():
+    fmt = rounding.format_of("float32")
+    rng = np.random.default_rng(5)
+    params = {"layer": {"class_name": "Dense", "config": {"units": 4}}, "power_iterations": 2}
+    x = rng.normal(size=(3, 5)).astype(np.float32).astype(np.float64)
+    weights = {"dense/kernel": rng.normal(size=(5, 4)).astype(np.float32).astype(np.float64),
+               "dense/bias": rng.normal(size=4).astype(np.float32).astype(np.float64),
+               "vector_u": rng.normal(size=(1, 4)).astype(np.float32).astype(np.float64)}
+    call = {"training": True}
+    exact = S.spectral_normalization(x, weights, call=call, **params)
+    bound = S.error_bound(x, weights, fmt, call=call, **params)
+    t = np.float32
+    sigma = _power_iteration_in(t, weights["dense/kernel"], weights["vector_u"], 2)
+    kernel = (weights["dense/kernel"].astype(t) / t(sigma)).astype(t)
+    evaluated = ((x.astype(t) @ kernel).astype(t) + weights["dense/bias"].astype(t)).astype(np.float64)
+    assert np.all(np.abs(evaluated - exact) <= bound)
+    # one power iteration fewer is caught
+    sigma_1 = _power_iteration_in(t, weights["dense/kernel"], weights["vector_u"], 1)
+    fewer = ((x.astype(t) @ (weights["dense/kernel"].astype(t) / t(sigma_1))).astype(t) + weights["dense/bias"].astype(t))
+    assert np.any(np.abs(fewer.astype(np.float64) - exact) > bound)
+    # at inference the stored kernel: Dense's own bound, gamma_6 (|x| |W| + |b|) + 12 tiny
+    inference = S.error_bound(x, weights, fmt, call={"training": False}, **params)
+    magnitude = np.abs(x) @ np.abs(weights["dense/kernel"]) + np.abs(weights["dense/bias"])
+    np.testing.assert_allclose(inference, rounding.gamma(6, fmt.unit_roundoff) * magnitude + 12 * fmt.smallest_normal, rtol=1e-12)
