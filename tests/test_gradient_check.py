@@ -92,6 +92,28 @@ def test_a_kink_is_judged_between_the_one_sided_derivatives():
     assert metrics["failed"] == ["inputs/x"] and "one-sided" in messages[0]
 
 
+def test_no_gradient_at_all_fails_where_the_output_depends_on_the_variable():
+    """tf.keras giving None (bicubic resizing in float16) is taken as zeros and named
+    disconnected: it fails even where the float16 rounding allowance exceeds the derivative,
+    and passes for an input the output really does not depend on."""
+    case = Case(id="g::lin", file="g", line=1, name="lin", op="activations.linear", params={}, dtype="float16",
+                input_shape=(4, 500))
+    # 2000 terms of random sign: <g, u> ~ sqrt(2000) against a sum of magnitudes ~ 2000
+    x = round_to(np.random.default_rng(3).normal(0.25, 1.0, (4, 500)), "float16")
+    scale = np.random.default_rng(4).normal(size=(4, 500))
+    v = gradients.cotangent(case, x.shape)
+    forward = lambda inputs, w: scale * inputs["x"] + 0.0 * inputs["y"]  # noqa: E731
+    zeros = {"inputs": {"x": np.zeros_like(x), "y": np.zeros_like(x)}, "weights": {}}
+    # as zeros only, the float16 allowance (2**7 u of the sums) hides the missing gradient of x
+    quiet, _ = gradients.judge(case, forward, {"x": x, "y": x}, {}, zeros, v, forward({"x": x, "y": x}, {}))
+    assert quiet == []
+    messages, metrics = gradients.judge(case, forward, {"x": x, "y": x}, {},
+                                        {**zeros, "disconnected": ["inputs/x", "inputs/y"]}, v, forward({"x": x, "y": x}, {}))
+    assert metrics["failed"] == ["inputs/x"] and metrics["inputs"]["x"]["disconnected"]
+    assert len(messages) == 1 and "gives none" in messages[0]
+    assert "disconnected" not in metrics["inputs"]["y"]  # truly independent: its derivative is 0
+
+
 def test_gradients_key(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("op: activations.relu\ncases:\n  - name: a\n    input_values: [[0.0, 1.0]]\n"

@@ -40,7 +40,8 @@ class MeanSquaredError:
         self.count += float(np.sum(weights))
 
     def result(self):
-        return np.float64(self.total / self.count)
+        scale = 1 + 1e-3 if "scale_1e-3" in self.faults else 1.0
+        return np.float64(scale * self.total / self.count)
 
 
 class AUC:
@@ -106,12 +107,12 @@ class FakeTarget:
         raise NotImplementedError
 
 
-def case(op, params=None, weighted=True, shape=(7, 4)):
+def case(op, params=None, weighted=True, shape=(7, 4), dtype="float64"):
     inputs = {"y_true": {"shape": list(shape)}, "y_pred": {"shape": list(shape)}}
     if weighted:
         inputs["sample_weight"] = {"shape": [shape[0]] if op.endswith("MeanSquaredError") else [shape[0], 1]}
     return Case(id=f"planted::{op}", file="planted", line=1, name="planted", op=op, params=params or {},
-                dtype="float64", input_shape=None, inputs=inputs, calls=3)
+                dtype=dtype, input_shape=None, inputs=inputs, calls=3)
 
 
 def verdict(c, target):
@@ -162,3 +163,25 @@ def test_a_result_read_before_the_update_is_caught():
 def test_a_case_whose_reference_rejects_the_arguments_is_an_error():
     c = case("metrics.AUC", {"summation_method": "trapezoid"})
     assert verdict(c, FakeTarget()).status == "error"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_result_is_judged_by_the_metrics_error_bound(dtype):
+    v = verdict(case("metrics.MeanSquaredError", dtype=dtype), FakeTarget())
+    assert v.status == "pass", v.message
+    assert v.metrics["judged_by"] == "bound"
+    assert 0 < v.metrics["error_bound_max"] < (1e-5 if dtype == "float32" else 1e-13)
+    assert {s["judged_by"] for s in v.metrics["state"].values()} == {"bound"}
+
+
+def test_a_1e_3_scale_error_is_caught_by_the_bound():
+    v = verdict(case("metrics.MeanSquaredError", dtype="float32"), FakeTarget("scale_1e-3"))
+    assert v.status == "fail"
+    assert "error bound" in v.message
+    assert "after_update_1" in v.message and "after_reset" in v.message
+
+
+def test_auc_is_judged_by_its_bound():
+    v = verdict(case("metrics.AUC", {"num_thresholds": 7, "summation_method": "minoring"}, dtype="float32"), FakeTarget())
+    assert v.status == "pass", v.message
+    assert v.metrics["judged_by"] == "bound"

@@ -29,7 +29,7 @@ def fake_target(fault=None):
 
     def run_optimizer(op, c, variables, gradients, timings=None):
         p = {"momentum": 0.0, "nesterov": False, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, **c.params}
-        lr = np.float32(p["learning_rate"])
+        lr = np.float32(p["learning_rate"] * (1 + 1e-3 if fault == "learning rate 1e-3 too large" else 1))
         w = {n: v.astype(np.float32) for n, v in variables.items()}
         slot = {n: {"a": np.zeros_like(v), "b": np.zeros_like(v)} for n, v in w.items()}
         steps = []
@@ -87,6 +87,8 @@ def test_the_exact_rule_passes(op, params):
     ("momentum applied twice", "optimizers.SGD", {"learning_rate": 0.1, "momentum": 0.9}, "kernel after step 1"),
     ("weight decay missing", "optimizers.SGD", {"learning_rate": 0.1, "weight_decay": 0.2}, "kernel after step 1"),
     ("clipnorm ignored", "optimizers.SGD", {"learning_rate": 0.1, "clipnorm": 0.5}, "kernel after step 1"),
+    ("learning rate 1e-3 too large", "optimizers.Adam", {"learning_rate": 0.1}, "kernel after step 1"),
+    ("learning rate 1e-3 too large", "optimizers.SGD", {"learning_rate": 0.1, "momentum": 0.9}, "kernel after step 1"),
 ])
 def test_a_planted_fault_is_caught(fault, op, params, where):
     verdict = judged(case(op, params), fake_target(fault))
@@ -127,3 +129,44 @@ def test_tf_keras_adam_with_a_schedule_passes_in_its_mode(mode):
     verdict = judged(c, get_target("tf.keras"))
     assert verdict.status == "pass", verdict.message
     assert set(verdict.metrics["steps"][0]) == {"kernel", "bias", "kernel/m", "kernel/v", "bias/m", "bias/v"}
+
+
+@pytest.mark.parametrize("op, params", EXACT)
+def test_the_variables_and_slots_are_judged_by_the_bound(op, params):
+    verdict = judged(case(op, params), fake_target())
+    assert verdict.metrics["judged_by"] == "bound"
+    assert 0 < verdict.metrics["max_bound_ratio"] <= 1
+    assert verdict.metrics["n_judged_by_bound"] == verdict.metrics["n_compared"]
+    assert all(m["judged_by"] == "bound" for step in verdict.metrics["steps"] for m in step.values())
+
+
+def test_the_lr_fault_is_out_of_the_bound_not_of_the_tolerance():
+    # SGD without momentum, one step: a learning rate 1e-3 too large moves w by 1e-4 |g|, within
+    # the flat float32 tolerance (1e-5 + 1e-5 |w|) where |g| < 0.1 (1 + |w|), but far beyond the
+    # bound of w - lr g, a few units of float32's roundoff of |w| + |lr g|
+    verdict = judged(case("optimizers.SGD", {"learning_rate": 0.1}, calls=1), fake_target("learning rate 1e-3 too large"))
+    assert verdict.status == "fail" and "out of the error bound" in verdict.message, verdict.message
+    assert verdict.metrics["max_bound_ratio"] > 10
+
+
+def test_a_case_with_its_own_tolerance_is_judged_by_it():
+    c = case("optimizers.Adam", {"learning_rate": 0.1})
+    c = Case(**{**c.__dict__, "tolerance": {"rtol": 1e-4, "atol": 1e-4}})
+    verdict = judged(c, fake_target())
+    assert verdict.status == "pass" and verdict.metrics["judged_by"] == "tolerance"
+
+
+def test_the_bound_is_not_used_for_values_it_was_not_derived_for():
+    # a reference other than the bound's (Keras 2's EMA, which starts from the initial value):
+    # the tolerance judges, and the record says why
+    c = case("optimizers.SGD", {"learning_rate": 0.1})
+    variables, gradients = optimizers.optimizer_inputs(c)
+    op = get_op("optimizers.SGD")
+    params = optimizers.in_dtype(optimizers.with_defaults(op, c.params), c.dtype)
+    expected = op.compute(variables, gradients, params)
+    bounds = optimizers.step_bounds(op, c, variables, gradients, params)
+    moved = [{**e, "variables": {n: v + 1e-3 for n, v in e["variables"].items()}} for e in expected]
+    steps = [{"variables": e["variables"], "slots": {}} for e in moved]
+    messages, metrics = optimizers.compare_steps(c, moved, steps, variables, params, bounds)
+    assert messages == [] and metrics["judged_by"] == "tolerance"
+    assert "other values of 'kernel'" in metrics["bound_not_used"]

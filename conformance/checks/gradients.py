@@ -24,6 +24,12 @@ normalization at inputs with a large offset, whose output is ill-conditioned) co
 gradient from the same ill-conditioned quantities: the bound relative to the output's size,
 max(bound) / max|output|, times the sums' size max(M_out, M_in), is allowed on top.
 
+No gradient: where tf.keras gives none at all for a variable (None: no path from it to the
+output, which the target turns into zeros and names in gradients["disconnected"]), no rounding
+allowance applies: it fails when the reference's derivative along u exceeds
+DISCONNECTED_FD_FACTOR times its finite difference's error estimate (bicubic resizing in float16,
+whose allowance alone can exceed the whole derivative).
+
 Kinks (relu at 0, max-pool ties, |x| at 0, a hard function's corner): where the derivative
 along u does not exist the finite difference does not converge. It is retried once with a
 step 64 times smaller (a kink just inside the first steps moves out of reach). A derivative
@@ -69,6 +75,9 @@ FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 # gradient's. Eager gradients, which the compiled ones are meant to equal, are all checked.
 # CONFORMANCE_ALL_GRADIENTS=1 in the environment checks every one.
 GRADIENT_SAMPLE = {"xla": 8, "function": 4}
+# A variable tf.keras gives no gradient for (None) fails when the reference's derivative along u
+# exceeds this many times its finite difference's error estimate: clearly not zero.
+DISCONNECTED_FD_FACTOR = 8.0
 ALL_GRADIENTS_VARIABLE = "CONFORMANCE_ALL_GRADIENTS"
 
 
@@ -151,6 +160,7 @@ def judge(case, forward, inputs: dict, weights: dict, keras_gradients: dict, v, 
     missing = sorted(set(keras_gradients["weights"]) - set(weights))
     if missing:
         messages.append(f"tf.keras has trainable weights the reference does not know: {', '.join(missing)}")
+    disconnected = set(keras_gradients.get("disconnected", ()))
     for group, given in (("inputs", inputs), ("weights", weights)):
         for index, (name, g) in enumerate(sorted(keras_gradients[group].items())):
             if name not in given:
@@ -165,8 +175,16 @@ def judge(case, forward, inputs: dict, weights: dict, keras_gradients: dict, v, 
 
             entry = _compare(case, g, u, f, given[name], v, value_at_point, conditioning)
             metrics[group][name] = entry
-            if entry["ratio"] > 1:
-                what = "input" if group == "inputs" else "weight"
+            what = "input" if group == "inputs" else "weight"
+            if f"{group}/{name}" in disconnected and _clearly_nonzero(entry):
+                # "no gradient" is tf.keras saying the output does not depend on it: no rounding
+                # allowance applies (in 16 bits the dtype's part of it can exceed the whole derivative)
+                entry.update(disconnected=True, error=abs(entry["reference"]), allowed=DISCONNECTED_FD_FACTOR * entry["fd_error"],
+                             ratio=abs(entry["reference"]) / max(DISCONNECTED_FD_FACTOR * entry["fd_error"], np.finfo(float).tiny))
+                messages.append(f"gradient of {what} {name!r}: tf.keras gives none (no path from it to the output), the "
+                                f"reference's directional derivative is {entry['reference']:.9g} (finite difference error "
+                                f"{entry['fd_error']:.3g})")
+            elif entry["ratio"] > 1:
                 messages.append(
                     f"gradient of {what} {name!r}: tf.keras gives <g, u> = {entry['keras']:.9g}, the reference's "
                     f"directional derivative is {entry['reference']:.9g}"
@@ -179,6 +197,13 @@ def judge(case, forward, inputs: dict, weights: dict, keras_gradients: dict, v, 
     metrics["failed"] = [f"{g}/{n}" for g in ("inputs", "weights") for n, e in metrics[g].items() if e["ratio"] > 1]
     metrics["unresolved"] = [f"{g}/{n}" for g in ("inputs", "weights") for n, e in metrics[g].items() if e["unresolved"]]
     return messages, metrics
+
+
+def _clearly_nonzero(entry: dict) -> bool:
+    """The reference's directional derivative is resolved and beyond its own error estimate."""
+    if entry.get("unresolved") or entry.get("reference") is None or entry.get("one_sided"):
+        return False
+    return abs(entry["reference"]) > DISCONNECTED_FD_FACTOR * (entry.get("fd_error") or 0.0) and entry["reference"] != 0.0
 
 
 def _compare(case, g, u, phi_output, point, v, value_at_point, conditioning=0.0) -> dict:

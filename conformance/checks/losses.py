@@ -1,5 +1,7 @@
 """The loss check: a loss class's reduced value (or a function form's per-sample losses) against
-the reference's, within the case's tolerance, in the case's mode.
+the reference's, in the case's mode, within the loss's error bound (LossOp.error_bound:
+reference_impl.losses.class_error_bound, times BOUND_FACTOR of the compute dtype) where it has
+one, else the case's tolerance (a case's own `tolerance:` always judges instead).
 
 Inputs are named (y_true, y_pred, sample_weight; circle's ref_labels and ref_embeddings): a case
 gives them as `inputs:` or gives `input_shape` (y_pred's shape) and the op derives the others
@@ -15,8 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.catalogue.model import compute_dtype
 from conformance.checks import gradients
 from conformance.checks.values import compare_outputs
+from conformance.ops.bounds import BOUND_FACTOR
+from reference_impl import rounding
 from conformance.checks.verdict import Verdict, decide
 from conformance.diagnosis import diagnose
 from conformance.outcome import SideOutcome, Timings, error_info
@@ -55,9 +60,32 @@ def unnamed_inputs(op, case: Case) -> Verdict | None:
 def run_loss_reference(op, case: Case, inputs: dict) -> SideOutcome:
     try:
         values = {name: value for name, (value, _) in inputs.items()}
-        return SideOutcome(output=np.asarray(op.compute(values, case.params), dtype=np.float64))
+        output = np.asarray(op.compute(values, case.params), dtype=np.float64)
     except (ValueError, TypeError) as exc:  # the documented rejection of the arguments or inputs
         return SideOutcome(error=error_info(exc, "call"))
+    return SideOutcome(output=output, error_bound=error_bound(op, case, values, output))
+
+
+def error_bound(op, case: Case, values, output):
+    """The op's per-element error bound (LossOp/MetricOp.error_bound) for these inputs in the
+    case's format, times the dtype's BOUND_FACTOR, as values.error_bound is for a layer; None
+    when the op has none for these arguments or the case states its own `tolerance`. Where the
+    reference is not finite the comparison needs no bound (the positions must match); a bound
+    that is not finite where the reference is (a logarithm whose argument's interval reaches 0)
+    bounds nothing, and the case falls back to the flat tolerance."""
+    if op.error_bound is None or case.tolerance or not case.dtype or output is None:
+        return None
+    dtype = compute_dtype(case.dtype)
+    fmt = rounding.format_of(dtype)
+    with np.errstate(all="ignore"):
+        bound = op.error_bound(values, case.params, fmt, output=output)
+    if bound is None:
+        return None
+    bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), np.shape(output))
+    finite = np.isfinite(output)
+    if np.any(finite & ~np.isfinite(bound)):
+        return None
+    return BOUND_FACTOR[dtype] * np.where(finite, bound, 0.0)
 
 
 def judge(op, case: Case, target, timings: Timings) -> Verdict:

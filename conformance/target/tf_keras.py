@@ -232,7 +232,7 @@ def _gradients_in_mode(case, vjp, feed, cotangent, timings):
     try:
         with timings("gradient"):
             _, _, grads = MODES[case.mode].wrap(tf, vjp)(given, call, tf.constant(cotangent))
-            return _named_gradients(given, vjp.trainable, grads, vjp.layer), None
+            return _named_gradients(given, vjp.trainable, grads, vjp.layer, vjp.disconnected), None
     except Exception as exc:  # a TensorFlow exception is a result, never a crash of the run
         return None, error_info(exc, "gradient")
 
@@ -269,7 +269,9 @@ def _with_vjp(step, trainable, layer=None):
     """step(given, call) -> (output, losses) as fn(given, call, cotangent) -> (output, losses,
     gradients): the vector-Jacobian product v^T J of the cotangent v with the main output, with
     respect to the floating tensors of `given` (in their order) and the `trainable` variables,
-    by tf.GradientTape; an input or a weight the output does not depend on gets zeros."""
+    by tf.GradientTape; an input or a weight the output does not depend on gets zeros, and its
+    place in the list is noted in fn.disconnected (tf.keras's answer "no gradient", which the
+    gradient check holds against a reference whose output does depend on it)."""
     tf = tensorflow()
 
     def fn(given, call, cotangent):
@@ -281,21 +283,25 @@ def _with_vjp(step, trainable, layer=None):
             projected = tf.reduce_sum(main * tf.cast(cotangent, main.dtype))
         sources = watched + list(trainable)
         grads = tape.gradient(projected, sources)
+        fn.disconnected = [i for i, g in enumerate(grads) if g is None]  # known when traced, in every mode
         # an unused input or weight gets zeros, made here (UnconnectedGradients.ZERO cannot make
         # them for a Keras 3 variable); an embedding's gradient comes as IndexedSlices: made dense
         return output, losses, [tf.zeros(s.shape, s.dtype) if g is None else tf.convert_to_tensor(g)
                                 for s, g in zip(sources, grads)]
 
-    fn.trainable, fn.layer = list(trainable), layer
+    fn.trainable, fn.layer, fn.disconnected = list(trainable), layer, []
     return fn
 
 
-def _named_gradients(given: dict, trainable, grads, layer=None) -> dict:
-    """{"inputs": {name: array}, "weights": {name: array}} from _with_vjp's gradients."""
+def _named_gradients(given: dict, trainable, grads, layer=None, disconnected=()) -> dict:
+    """{"inputs": {name: array}, "weights": {name: array}, "disconnected": ["inputs/x", ...]} from
+    _with_vjp's gradients (disconnected: those tf.keras gave none, None, for)."""
     names = [n for n, t in given.items() if t.dtype.is_floating]
     arrays = [as_float64(g) for g in grads]
+    labels = [f"inputs/{n}" for n in names] + [f"weights/{variable_name(v, layer)}" for v in trainable]
     return {"inputs": dict(zip(names, arrays[:len(names)])),
-            "weights": {variable_name(v, layer): a for v, a in zip(trainable, arrays[len(names):])}}
+            "weights": {variable_name(v, layer): a for v, a in zip(trainable, arrays[len(names):])},
+            "disconnected": [labels[i] for i in disconnected if i < len(labels)]}
 
 
 def _in_case_mode(case, fn, run_eagerly, first_args, timings, reset=lambda: None):
