@@ -2,10 +2,10 @@
 
 Layer: "dtype: The dtype of the layer's computations and weights"; CategoryEncoding output_mode
 "count": "a tensor with the number of times each index appeared". With dtype="float16" or
-"bfloat16" the count, multi_hot and one_hot outputs of these layers raise InvalidArgumentError
+"bfloat16" the count and multi_hot outputs of these layers raise InvalidArgumentError
 ("Value for attr 'T' of half is not in the list of allowed values: int32, int64, float, double;
 NodeDef: {{node DenseBincount}}"): the counting kernel has no 16-bit float type, and the layers do
-not count in another type and cast. float32 works.
+not count in another type and cast. one_hot, which does not count, works; so does float32.
 
 Exit status: 0 while the float16 count raises, 1 once it runs.
 """

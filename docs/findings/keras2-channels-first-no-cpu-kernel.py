@@ -4,8 +4,8 @@ with shape (batch, channels, ...)") and a layer's dtype for its computations, wi
 about devices or dtypes (unlike its Conv1D/2D/3D, which say "the channels_first format is
 currently not supported by TensorFlow on CPU"). On a CPU, in float64, these layers raise:
 Keras 2 hands the NCHW layout straight to TensorFlow, whose float64 CPU kernels exist only
-for NHWC (float32 forward passes go through oneDNN, which takes NCHW). MaxPooling2D's
-gradient raises in float32 too. Keras 3 computes all of them.
+for NHWC (float32 forward passes go through oneDNN, which takes NCHW, where TensorFlow turns
+oneDNN on). MaxPooling2D's gradient raises in float32 too, and without oneDNN its forward pass. Keras 3 computes all of them.
 
 Recorded as keras2-channels-first-no-cpu-kernel for the tf_keras target.
 """
@@ -43,10 +43,12 @@ for name, layer, x in cases:
         raised += 1
         print(f"{name} (float64): raised {type(exc).__name__}: {first_line(exc)}")
 x32 = tf.constant(x4.astype("float32"))
-with tf.GradientTape() as tape:
-    tape.watch(x32)
-    y = layers.MaxPooling2D(2, data_format="channels_first")(x32)
 try:
+    # where oneDNN is off (a CPU without AVX512_VNNI or AMX) the float32 forward pass raises
+    # already; with oneDNN it computes and the gradient raises
+    with tf.GradientTape() as tape:
+        tape.watch(x32)
+        y = layers.MaxPooling2D(2, data_format="channels_first")(x32)
     tape.gradient(y, x32)
     print("MaxPooling2D gradient (float32): computed")
 except (tf.errors.UnimplementedError, tf.errors.InvalidArgumentError) as exc:

@@ -27,4 +27,12 @@ for name, batches in (("tf.data.Dataset", tf.data.Dataset.from_tensor_slices(dat
     except Exception as exc:  # the divergence
         failures += 1
         print(f"{name}: {type(exc).__name__}: {str(exc)[:160]}")
+# float16 and bfloat16 layers over batches fail the same way (a float32 one adapts)
+for dtype in ("float16", "bfloat16", "float32"):
+    layer = tf.keras.layers.Normalization(axis=-1, dtype=dtype)
+    try:
+        layer.adapt(tf.data.Dataset.from_tensor_slices(tf.constant(data, dtype=dtype)).batch(16))
+        print(f"{dtype} tf.data.Dataset: adapts, mean {np.asarray(tf.cast(layer.mean, tf.float64)).ravel().round(3).tolist()}")
+    except Exception as exc:
+        print(f"{dtype} tf.data.Dataset: {type(exc).__name__}: {str(exc)[:120]}")
 raise SystemExit(0 if failures else 1)
