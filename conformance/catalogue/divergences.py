@@ -131,6 +131,17 @@ def load_registry(folder) -> tuple[dict[str, Divergence], list[RegistryError]]:
     return _load(str(Path(folder).resolve()))
 
 
+def applying_entries(folder) -> tuple[Divergence, ...]:
+    """The entries of a folder's registry that hold wherever their `applies_to` matches, in
+    the registry's order: the loader asks them of every case, so they are picked out once."""
+    return _applying(str(Path(folder).resolve()))
+
+
+@lru_cache(maxsize=None)
+def _applying(folder: str) -> tuple[Divergence, ...]:
+    return tuple(d for d in _load(folder)[0].values() if d.applies_to)
+
+
 @lru_cache(maxsize=None)
 def _load(folder: str):
     from conformance.catalogue.loader import display_path

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from conformance.axes import CHECK_MODES as DEFAULT_MODES, DEFAULT_TARGET, MODES, TARGETS
 from conformance.catalogue import user_code, yaml_lines
-from conformance.catalogue.divergences import REGISTRY_FILE, did_you_mean as _registry_did_you_mean, load_registry
+from conformance.catalogue.divergences import (REGISTRY_FILE, applying_entries, did_you_mean as _registry_did_you_mean,
+                                               load_registry)
 from conformance.machine import FACTS as MACHINE_FACTS, facts as machine_facts
 from conformance.catalogue.model import (
     DEFAULT_SEED, DTYPES, KNOWN_ERRORS, MAX_CALLS, POLICIES, Case, input_shapes, mode_id, referenced_inputs,
@@ -580,7 +581,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
     fields.update(input_values=input_values, kernel_of=kernel_of, inputs=named_inputs)
 
     line = yaml_lines.line_of(lines, path)
-    registry = load_registry(Path(catalogue_file).parent)[0]
+    applying = applying_entries(Path(catalogue_file).parent)
     ops_by_name = {each.name: each for each in ops}
     out = []
     seen_of_op = collections.Counter()  # the combination's place among those of its op (sweep_index)
@@ -603,7 +604,7 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
             for mode in modes or DEFAULT_MODES[check_of(this_op, base.call, base.train)]:
                 axes_here = {**base.params, **swept, "op": this_op.name, "dtype": base.dtype, "mode": mode, "target": target,
                              **machine_facts()}
-                known = _known_for(knowns, axes_here, labels) or (None if "error" in base.expect else _applying(registry, axes_here))
+                known = _known_for(knowns, axes_here, labels) or (None if "error" in base.expect else _applying(applying, axes_here))
                 if sample_compiled and MODES[mode].compiled and not new_values and known is None:
                     continue  # every value of this combination is compiled in an earlier one
                 out.append(replace(base, mode=mode, target=target, id=mode_id(base_id, mode, target),
@@ -1026,13 +1027,14 @@ def _known_for(knowns: list[dict], axes: dict, labels: dict) -> dict | None:
     return None
 
 
-def _applying(registry: dict, axes: dict) -> dict | None:
+def _applying(entries, axes: dict) -> dict | None:
     """The first registry entry that says it holds wherever its `applies_to` matches (a kernel
     missing for a dtype), for a case none of whose own `known` applies and that expects no error
-    (the arguments are rejected before any kernel runs)."""
-    for divergence in registry.values():
-        if axes["target"] in divergence.targets and _holds_on_machine(divergence.compact(), axes) and any(
-                all(axes.get(k) in accepted for k, accepted in condition.items()) for condition in divergence.applies_to):
+    (the arguments are rejected before any kernel runs). `entries`: applying_entries(folder)."""
+    for divergence in entries:
+        if axes["target"] in divergence.targets and any(
+                all(axes.get(k) in accepted for k, accepted in condition.items()) for condition in divergence.applies_to
+        ) and all(axes.get(k) == v for k, v in divergence.requires.items()):
             return divergence.compact()
     return None
 
