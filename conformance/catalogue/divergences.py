@@ -133,13 +133,10 @@ def load_registry(folder) -> tuple[dict[str, Divergence], list[RegistryError]]:
 
 def applying_entries(folder) -> tuple[Divergence, ...]:
     """The entries of a folder's registry that hold wherever their `applies_to` matches, in
-    the registry's order: the loader asks them of every case, so they are picked out once."""
-    return _applying(str(Path(folder).resolve()))
-
-
-@lru_cache(maxsize=None)
-def _applying(folder: str) -> tuple[Divergence, ...]:
-    return tuple(d for d in _load(folder)[0].values() if d.applies_to)
+    the registry's order: the loader asks them of every case, so it picks them out once per
+    catalogue entry rather than scanning the whole registry per case. Derived from the cached
+    registry each time, so that clearing that one cache is enough."""
+    return tuple(d for d in load_registry(folder)[0].values() if d.applies_to)
 
 
 @lru_cache(maxsize=None)
