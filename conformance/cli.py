@@ -216,7 +216,7 @@ def _warn_stale_divergences(paths, cases) -> None:
         for ident, entry in load_registry(folder)[0].items():
             if ident in referred:
                 continue
-            missing = {k: v for k, v in entry.requires.items() if machine.facts()[k] != v}
+            missing = machine.unmet(entry.requires)
             if missing:  # its cases refer to it on a machine where it holds
                 print(f"note: {entry.file}:{entry.line}: divergence {ident} holds only where {missing}, not on this machine",
                       file=sys.stderr)
@@ -530,7 +530,7 @@ def cmd_divergence(args) -> int:
     if not args.id:
         counts = {i: len(upstream.cases_of(cases, i)) for i in entries}  # on this machine
         if args.markdown:  # the README's list: the same on every machine
-            counts = upstream.counts_on_every_machine(args.paths, tuple(TARGETS), entries)
+            counts = upstream.counts_on_every_machine(args.paths, tuple(TARGETS), entries, cases)
             print(upstream.markdown_list(entries, counts), end="")
             return EXIT_OK
         for ident, entry in entries.items():

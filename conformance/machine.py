@@ -63,6 +63,13 @@ def facts() -> dict:
     return dict(_assumed) if _assumed is not None else _read_facts()
 
 
+def unmet(requires: dict) -> dict:
+    """The part of a registry entry's `requires` (fact: value) that this machine does not meet;
+    empty where the entry holds here."""
+    here = facts()
+    return {k: v for k, v in requires.items() if here.get(k) != v}
+
+
 @lru_cache(maxsize=1)
 def _read_facts() -> dict:
     return {"onednn": onednn()}

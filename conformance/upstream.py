@@ -40,18 +40,22 @@ def cases_of(cases, ident: str) -> list[Case]:
     return [c for c in cases if c.known and c.known.get("id") == ident]
 
 
-def counts_on_every_machine(paths, targets, entries) -> dict[str, int]:
+def counts_on_every_machine(paths, targets, entries, loaded_here=None) -> dict[str, int]:
     """Divergence id -> how many cases record it on some machine: the catalogue loaded once
     per combination of machine facts (conformance.machine), so that a divergence that needs
     oneDNN counts its cases on a machine without it too, and the README's list is the same
-    wherever it is generated."""
+    wherever it is generated. `loaded_here`: the same paths and targets already loaded on this
+    machine, which stand for its own combination instead of a second load."""
     from conformance import machine
     from conformance.catalogue.loader import load_paths
 
     ids: dict[str, set] = {i: set() for i in entries}
     for facts in machine.every_machine():
-        with machine.assuming(facts):
-            cases, _ = load_paths(paths, targets)
+        if loaded_here is not None and facts == machine.facts():
+            cases = loaded_here
+        else:
+            with machine.assuming(facts):
+                cases, _ = load_paths(paths, targets)
         for c in cases:
             if c.known and c.known.get("id") in ids:
                 ids[c.known["id"]].add(c.id)
