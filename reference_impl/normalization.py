@@ -407,24 +407,32 @@ def _gamma(k, u):
 def _standardized_error_bound(x, axes, epsilon, u):
     """(z, |dz|): z and a per-element bound on the rounding error of z = (x - mean_A(x)) / sqrt(var_A(x) + epsilon)
     evaluated in a floating-point type of unit roundoff u (2**-24 for float32, 2**-53 for
-    float64) with the two-pass formula the docstrings write, to first order in u.
+    float64) with the two-pass formula the docstrings write, in either order below.
 
     With n = the number of elements in the group A, d = x - mean, m1 = mean_A|x|:
       mean (n additions, one division):  |dmean| <= gamma_n * m1
       d_i = x_i - mean:                  |dd_i| <= dmean + u (|d_i| + dmean)
       var = mean_A(d^2):                 |dvar| <= gamma_{n+3} (var + dmean * mean_A|d|) + dmean^2
-      1 / sqrt(var + epsilon):           relative error rho <= dvar / (2 (var + epsilon)) + gamma_3
-      z_i:                               |dz_i| <= (dd_i + |d_i| rho) / sqrt(var + epsilon).
+      T = var + epsilon (epsilon rounded into the type, one addition): relative error
+                                         theta = dvar / (var + epsilon) + gamma_2
+      s = 1 / sqrt(T), then the product by s: relative error r = (1 + rho)(1 + u) - 1 with
+                                         rho = _inverse_root_error(theta, u), exact in theta
+      two-pass, z_i = (x_i - mean) * s:  |dz_i| <= (dd_i (1 + r) + |d_i| r) s.
     The same formula may be evaluated with the scale distributed over the difference,
-    x * s - mean * s with s = 1 / sqrt(var + epsilon) (tf.keras computes
-    x * (gamma s) + (beta - mean * gamma s)); that order applies s, with its relative error rho,
-    to x and to the mean before they cancel, and rounds the two products and their difference:
-    up to (rho + 3 u) (|x_i| + |mean|) s. Both orders are the documented formula in IEEE
-    arithmetic, so the bound is the sum of both allowances.
-    The first term is the conditioning the flat tolerance ignores: a row whose mean is large
+    x * s - mean * s (tf.keras computes x * (gamma s) + (beta - mean * gamma s)). s is rounded
+    once, so its error r reaches the difference as r |d_i| s, as above; but the two products,
+    and the offset beta - mean * gamma s, round before x and the mean cancel:
+      distributed:                       |dz_i| <= (dmean (1 + r) + |d_i| r + 3 u (1 + r) (|x_i| + |mean|)) s.
+    The bound is the larger of the two, which the sum of their common part and each one's own
+    terms covers: (dd_i (1 + r) + |d_i| r + 3 u (1 + r) (|x_i| + |mean|)) s.
+    The dmean term is the conditioning the flat tolerance ignores: a row whose mean is large
     against its spread loses gamma_n * m1 / sqrt(var + epsilon) in every output, whatever the
-    order of the sums. x is taken as exactly representable in the type (the harness rounds
-    the inputs to the case's dtype before either side sees them).
+    order of the sums. r is not small there (dmean^2 against var), hence the exact rho. Where
+    theta >= 1 (a spread below the mean's possible error) no relative error of s holds; the
+    computed variance is still >= 0, so the computed z is at most (|d_i| + dd_i + ...) s_max with
+    s_max = (1 + gamma_3) / sqrt(epsilon (1 - u)^2), and its error at most that plus |z_i|; the
+    bound is the smaller of the two wherever both hold. x is taken as exactly representable in
+    the type (the harness rounds the inputs to the case's dtype before either side sees them).
     """
     n = int(np.prod([x.shape[a] for a in axes]))
     mean, d, var = _moments(x, axes)
@@ -432,9 +440,21 @@ def _standardized_error_bound(x, axes, epsilon, u):
     dd = dmean + u * (np.abs(d) + dmean)
     dvar = _gamma(n + 3, u) * (var + dmean * np.mean(np.abs(d), axis=axes, keepdims=True)) + dmean * dmean
     with np.errstate(divide="ignore", invalid="ignore"):  # var + epsilon == 0: z is not finite, nothing to bound
-        rho = dvar / (2.0 * (var + epsilon)) + _gamma(3, u)
-        bound = (dd + np.abs(d) * rho + (rho + 3.0 * u) * (np.abs(x) + np.abs(mean))) / np.sqrt(var + epsilon)
-        z = d / np.sqrt(var + epsilon)
+        t = var + epsilon
+        theta = np.where(t > 0, dvar / np.where(t > 0, t, 1.0) + _gamma(2, u), 0.0)
+        conditioned = theta < 1
+        rho = _inverse_root_error(np.where(conditioned, theta, 0.0), u)
+        r = np.expm1(np.log1p(rho) + np.log1p(u))  # (1 + rho)(1 + u) - 1
+        s = 1.0 / np.sqrt(t)
+        z = d * s
+        bound = (dd * (1.0 + r) + np.abs(d) * r + 3.0 * u * (1.0 + r) * (np.abs(x) + np.abs(mean))) * s
+        # Whatever the variance's error, its computed value (a mean of squares) is >= 0, so the
+        # computed scale is at most s_max = (1 + gamma_3) / sqrt(epsilon (1 - u)^2), and z's error
+        # at most |z| plus the computed z's size: the bound where theta >= 1 (the variance lost to
+        # rounding: a spread below the mean's error), and wherever it is the smaller one.
+        s_max = (1.0 + _gamma(INVERSE_ROOT_ROUNDINGS, u)) / (np.sqrt(epsilon) * (1.0 - u))
+        anywhere = np.abs(z) + (np.abs(d) + dd + 3.0 * u * (np.abs(x) + np.abs(mean))) * (1.0 + u) * s_max
+        bound = np.where(conditioned, np.minimum(bound, anywhere), anywhere)
     return z, np.where(np.isfinite(bound), bound, 0.0)
 
 
@@ -452,8 +472,10 @@ def _inverse_root_error(theta, u):
         |(1 + t)**+0.5 - 1| <= 1 - (1 - theta)**0.5, no more than the line above,
     times the root's and the division's own roundings, (1 + gamma_3) (INVERSE_ROOT_ROUNDINGS):
         rho = (1 - theta)**-0.5 (1 + gamma_3) - 1.
-    Exact in theta, not first order: theta is gamma_n of a sum of squares, up to 0.1 in float16."""
-    return (1.0 - theta) ** -0.5 * (1.0 + _gamma(INVERSE_ROOT_ROUNDINGS, u)) - 1.0
+    Exact in theta, not first order: theta is gamma_n of a sum of squares, up to 0.1 in float16.
+    Evaluated as expm1(-log1p(-theta) / 2 + log1p(gamma_3)): in float64 theta is a few u, and
+    (1 - theta)**-0.5 * (1 + gamma_3) - 1 would lose it to the rounding of 1 + theta."""
+    return np.expm1(-0.5 * np.log1p(-theta) + np.log1p(_gamma(INVERSE_ROOT_ROUNDINGS, u)))
 
 
 def _mean_square_error(x, axes, epsilon, u, tiny, *, mean):

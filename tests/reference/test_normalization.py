@@ -377,6 +377,17 @@ def _float32_distributed(x, gamma, beta, epsilon):
     return (x * inv + (beta.astype(np.float32) - mean * inv)).astype(np.float64)
 
 
+def _float32_sequential(x, gamma, beta, epsilon):
+    """The distributed formula with every sum taken left to right (np.cumsum), the order whose
+    error the worst-case analysis describes (np.mean sums pairwise, which errs less)."""
+    x = x.astype(np.float32)
+    n = np.float32(x.shape[-1])
+    mean = np.cumsum(x, axis=-1, dtype=np.float32)[..., -1:] / n
+    var = np.cumsum((x - mean) ** 2, axis=-1, dtype=np.float32)[..., -1:] / n
+    inv = np.float32(1.0) / np.sqrt(var + np.float32(epsilon)) * gamma.astype(np.float32)
+    return (x * inv + (beta.astype(np.float32) - mean * inv)).astype(np.float64)
+
+
 def _float32_one_pass(x, gamma, beta, epsilon):
     """A planted fault: var = E[x^2] - E[x]^2, which cancels catastrophically for a large mean."""
     x = x.astype(np.float32)
@@ -397,7 +408,7 @@ def test_error_bound_holds_for_float32_evaluations_of_the_formula_and_catches_on
     beta = rng.standard_normal(n).astype(np.float32).astype(np.float64)
     exact = N.layer_norm(x, gamma, beta, epsilon=1e-3)
     bound = N.error_bound("LayerNormalization", x, {"gamma": gamma, "beta": beta}, U32, epsilon=1e-3)
-    for evaluate in (_float32_two_pass, _float32_distributed):
+    for evaluate in (_float32_two_pass, _float32_distributed, _float32_sequential):
         assert np.all(np.abs(evaluate(x, gamma, beta, 1e-3) - exact) <= bound), evaluate.__name__
     one_pass = np.abs(_float32_one_pass(x, gamma, beta, 1e-3) - exact)
     assert np.mean(one_pass > bound) > 0.1  # the fault shows in many elements, not one
@@ -405,22 +416,31 @@ def test_error_bound_holds_for_float32_evaluations_of_the_formula_and_catches_on
 
 def test_error_bound_hand_value_for_a_two_element_row():
     # x = 1e4 -+ 0.01 in float64: mean error dmean = gamma_2 * 1e4, d = -+0.01, var = 1e-4;
-    # the variance's error dvar = gamma_5 (var + dmean * 0.01) + dmean**2, the scale's relative
-    # error rho = dvar / (2 (var + eps)) + gamma_3; the distributed-scale term
-    # (rho + 3 u) (|x| + |mean|); all times s = 1 / sqrt(1e-4 + 1e-3)
+    # the variance's error dvar = gamma_5 (var + dmean * 0.01) + dmean**2, relative to
+    # T = var + eps plus eps's rounding and the addition: theta = dvar / T + gamma_2; the scale
+    # s = 1 / sqrt(T) then errs by rho = (1 - theta)**-0.5 (1 + gamma_3) - 1, and its product by
+    # r = (1 + rho)(1 + u) - 1; the products of the distributed order 3 u (1 + r) (|x| + |mean|)
     u = 2.0 ** -53
     x = np.array([[1e4 - 0.01, 1e4 + 0.01]])
     got = N.error_bound("LayerNormalization", x, {}, u, epsilon=1e-3)
-    s = 1 / math.sqrt(1e-4 + 1e-3)
+    t = 1e-4 + 1e-3
+    s = 1 / math.sqrt(t)
 
     def gamma(k):
         return k * u / (1 - k * u)
 
     dmean = gamma(2) * 1e4
     dvar = gamma(5) * (1e-4 + dmean * 0.01) + dmean**2
-    rho = dvar / (2 * (1e-4 + 1e-3)) + gamma(3)
-    want = s * (dmean + u * (0.01 + dmean) + 0.01 * rho + (rho + 3 * u) * (2e4 + 0.01))
-    close(got, [[want, want]], rtol=1e-6)
+    # (evaluated through log1p and expm1: rho is a few u, which 1 + rho - 1 would round away)
+    rho = math.expm1(-0.5 * math.log1p(-(dvar / t + gamma(2))) + math.log1p(gamma(3)))
+    r = math.expm1(math.log1p(rho) + math.log1p(u))
+    dd = dmean + u * (0.01 + dmean)
+    want = [s * (dd * (1 + r) + 0.01 * r + 3 * u * (1 + r) * (abs(xi) + 1e4)) for xi in x[0]]
+    # the affine step adds u (3 |z|) (gamma = 1, beta = 0)
+    close(got, [[w + 3 * u * 0.01 * s for w in want]], rtol=1e-9)
+    # the old first-order bound let rho multiply |x| + |mean| (the scale's error before x and
+    # the mean cancel): 1e4 times this one's scale term; s is rounded once, so it cannot
+    assert got.max() < s * (dmean + 1e4 * gamma(3)) * 2
 
 
 def test_error_bound_of_each_layer_and_which_widen_the_gradient_check():
