@@ -2,7 +2,7 @@
 config round trip, serialization and use in a layer."""
 import textwrap
 
-from conformance.catalogue.loader import load_file
+from conformance.catalogue.loader import load_file, load_paths
 from conformance.runner.execute import run_case
 
 GOOD_AND_BROKEN = '''
@@ -48,6 +48,17 @@ class WideNormal(keras.initializers.Initializer):
         return {"stddev": self.stddev}
 
 
+class Normal(keras.initializers.Initializer):
+    def __init__(self, mean, stddev):
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None):
+        return keras.random.normal(shape, mean=self.mean, stddev=self.stddev, dtype=dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev}
+
+
 class Clip(keras.constraints.Constraint):
     def __init__(self, low, high):
         self.low, self.high = low, high
@@ -79,6 +90,12 @@ def normal(shape, stddev):
     from reference_impl.initializers import Distribution
 
     return Distribution("normal", loc=0.0, stddev=float(stddev))
+
+
+def normal_at(shape, mean, stddev):
+    from reference_impl.initializers import Distribution
+
+    return Distribution("normal", loc=float(mean), stddev=float(stddev))
 
 
 def squares(x, strength):
@@ -145,6 +162,26 @@ def test_a_three_percent_scale_error_of_an_initializer_is_caught(tmp_path):
     record = run_case(case)
     assert record.status == "fail"
     assert record.message.startswith("samples:") and "std" in record.message
+
+
+def test_a_custom_initializer_in_16_bits_is_judged_after_rounding_and_a_wrong_scale_still_caught(tmp_path):
+    """N(1.5, 0.05) in bfloat16 has a tie every 0.16 standard deviations: its draws, and a Dense
+    kernel drawn with it in bfloat16, are judged against the law rounded to bfloat16, while a 3%
+    too wide law is still caught."""
+    path = catalogue(tmp_path, "objs.py:Squares")
+    path.write_text(
+        "cases:\n  - name: narrow\n    op: custom.initializer\n    custom: objs.py:Normal\n"
+        "    reference: objs.py:normal_at\n    shape: [64, 32]\n    params: {mean: 1.5, stddev: 0.05}\n"
+        "  - name: wide\n    op: custom.initializer\n    custom: objs.py:WideNormal\n"
+        "    reference: objs.py:normal\n    shape: [64, 32]\n    params: {stddev: 0.5}\n"
+    )
+    # 16 bits are run as `conformance run --dtypes` runs them (a custom case names float32 or
+    # float64; a policy applies to layers only, so an initializer keeps its dtype under it)
+    cases, errors = load_paths([path], dtypes=("bfloat16",))
+    assert errors == [] and [(c.name, c.dtype) for c in cases] == [("narrow", "bfloat16"), ("wide", "bfloat16")]
+    narrow, wide = (run_case(case) for case in cases)
+    assert narrow.status == "pass", narrow.message
+    assert wide.status == "fail" and wide.message.startswith("samples:")
 
 
 def constraint_catalogue(tmp_path, custom, reference):

@@ -241,6 +241,6 @@ def _judge_initializer(cls, reference, case, messages, metrics):
     if len(shape) == 2:  # a Dense kernel is (in, units)
         kernels = _attempt(messages, "as a Dense kernel_initializer", in_layers)
         if kernels is not None:
-            check = check_samples(kernels, dist)
+            check = check_samples(kernels, dist, drawn_in=case.dtype)  # the kernel is built in the case's dtype
             if not check.ok:
                 messages.append(f"Dense(kernel_initializer=...).kernel: {check.message}")
