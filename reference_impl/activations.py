@@ -865,6 +865,9 @@ def softmax_layer(x, axis=-1, mask=None):
     mask (optional, 1 = keep, 0 = mask) must broadcast to x: each of its dimensions is 1 or equal to the
     matching one of x (aligned from the right), and it has no more dimensions than x. Masked positions
     get probability 0 and take no part in the normalization; a slice with every position masked is all 0.
+    A slice that keeps a single position gives it 1, whatever its logit: the softmax of one value is 1
+    for every finite value, so also in the limit at -inf (several kept logits all -inf leave the limit
+    undefined: nan, as `softmax`).
     """
     x = _f64(x)
     axes = _axes("axis", axis, x.ndim, allow_tuple=True)
@@ -877,4 +880,6 @@ def softmax_layer(x, axis=-1, mask=None):
                          f"Received: mask.shape={mask.shape} for inputs of shape {x.shape}")
     keep = np.broadcast_to(mask.astype(bool), x.shape)
     y = softmax(np.where(keep, x, -np.inf), axis=axes)
+    alone = keep & (np.sum(keep, axis=axes, keepdims=True) == 1)
+    y = np.where(alone & ~np.isnan(x), 1.0, y)
     return np.where(keep & np.any(keep, axis=axes, keepdims=True), y, 0.0)

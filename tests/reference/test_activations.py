@@ -498,6 +498,8 @@ def test_softmax_layer_docstring_example_and_mask():
     close(A.softmax_layer(x, mask=np.array([True, True, False])), A.softmax_layer(x[:, :2]).tolist() and
           np.c_[A.softmax(x[:, :2]), [0, 0]])
     close(A.softmax_layer([[NAN, 1.0, 1.0]], mask=[[0, 1, 1]]), [[0, 0.5, 0.5]])  # a masked nan does not count
+    # one kept logit gets all the probability, even -inf (the float16 rounding of -1e9); several -inf: undefined
+    close(A.softmax_layer([[np.inf, -np.inf, 3.0], [np.inf, -np.inf, -np.inf]], mask=[[0, 1, 0], [0, 1, 1]]), [[0, 1, 0], [0, NAN, NAN]])
     close(A.softmax_layer(x, axis=(0, 1)), A.softmax(x.ravel()).reshape(2, 3))
     close(A.softmax_layer(x, axis=[0, 1], mask=[[1, 1, 1], [1, 1, 0]]).sum(), 1.0)
     for bad in [np.ones((2, 2)), np.ones((3, 3)), np.ones((1, 2, 3))]:
