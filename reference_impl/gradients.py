@@ -388,8 +388,11 @@ def gradient_dot(gradient, direction):
     """
     g, u = _as_arrays(gradient), _as_arrays(direction)
     _check_alike("gradient", g, "direction", u)
-    dot = math.fsum(float(np.sum(g[n] * u[n])) for n in u)
-    magnitude = math.fsum(float(np.sum(np.abs(g[n] * u[n]))) for n in u)
+    with np.errstate(invalid="ignore"):  # an infinite gradient gives inf - inf in the sums: NaN, as IEEE arithmetic does
+        dots = [float(np.sum(g[n] * u[n])) for n in u]
+        magnitudes = [float(np.sum(np.abs(g[n] * u[n]))) for n in u]
+        # fsum raises on inf - inf; non-finite parts are summed as IEEE arithmetic sums them
+        dot, magnitude = (math.fsum(parts) if np.all(np.isfinite(parts)) else float(np.sum(parts)) for parts in (dots, magnitudes))
     l1 = math.fsum(float(np.sum(np.abs(u[n]))) for n in u)
     return dot, magnitude, l1
 

@@ -56,6 +56,12 @@ class Format:
     def subnormal_spacing(self) -> float:
         return 2.0 ** (self.min_exponent - self.precision + 1)
 
+    @property
+    def largest(self) -> float:
+        """The largest finite value, (2 - 2**(1 - p)) * 2**emax with emax = 1 - emin (IEEE 754
+        binary formats, and bfloat16): 65504 for float16."""
+        return (2.0 - 2.0 ** (1 - self.precision)) * 2.0 ** (1 - self.min_exponent)
+
 
 FORMATS = {f.name: f for f in (
     Format("float64", 53, -1022),

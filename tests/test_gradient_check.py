@@ -114,6 +114,31 @@ def test_no_gradient_at_all_fails_where_the_output_depends_on_the_variable():
     assert "disconnected" not in metrics["inputs"]["y"]  # truly independent: its derivative is 0
 
 
+def test_an_infinite_gradient_is_not_judged_only_where_the_exact_one_overflows_the_format():
+    """f(x) = c x elementwise in float16 and v = 1: J^T v = c everywhere. With c = 1e7,
+    |<v, J u>| / sum|u| (the least the largest element can be) is beyond 65504, so tf.keras's
+    inf (NaN in <g, u>: inf - inf) is what the format can give; with c = 10 it is a fault."""
+    case = Case(id="g::scale", file="g", line=1, name="scale", op="activations.linear", params={}, dtype="float16",
+                input_shape=(2, 6))
+    x = round_to(np.random.default_rng(5).normal(0.5, 1.0, (2, 6)), "float16")
+    v = np.full(x.shape, 1.0)  # |J^T v| = c everywhere
+    infinite = {"inputs": {"x": np.full(x.shape, np.inf)}, "weights": {}}
+    verdicts = {}
+    for c in (1e7, 10.0):
+        forward = lambda inputs, w, c=c: c * inputs["x"]  # noqa: E731
+        verdicts[c] = gradients.judge(case, forward, {"x": x}, {}, infinite, v, forward({"x": x}, {}))
+    messages, metrics = verdicts[1e7]
+    assert messages == [] and metrics["inputs"]["x"]["overflow"] and "beyond the largest float16 value 65504" in metrics["inputs"]["x"]["note"]
+    messages, metrics = verdicts[10.0]
+    assert metrics["failed"] == ["inputs/x"] and "overflow" not in metrics["inputs"]["x"]
+    assert np.isfinite(metrics["inputs"]["x"]["allowed"])  # the reference's size sets it, not the inf
+    # the same in float32, whose range holds 1e7: a fault
+    case32 = Case(**{**case.__dict__, "dtype": "float32"})
+    forward = lambda inputs, w: 1e7 * inputs["x"]  # noqa: E731
+    messages, metrics = gradients.judge(case32, forward, {"x": x}, {}, infinite, v, forward({"x": x}, {}))
+    assert metrics["failed"] == ["inputs/x"]
+
+
 def test_gradients_key(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text("op: activations.relu\ncases:\n  - name: a\n    input_values: [[0.0, 1.0]]\n"

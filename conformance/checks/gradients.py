@@ -30,6 +30,12 @@ allowance applies: it fails when the reference's derivative along u exceeds
 DISCONNECTED_FD_FACTOR times its finite difference's error estimate (bicubic resizing in float16,
 whose allowance alone can exceed the whole derivative).
 
+Overflow: where tf.keras's <g, u> is not finite and the reference's |<v, J u>| exceeds the
+largest finite value of the compute dtype times sum|u|, some element of the exact gradient is
+beyond the format's range (|<v, J u>| <= max_i |(J^T v)_i| sum|u|), so an infinite or NaN
+gradient is what the format can give: recorded as `overflow`, not judged (MAPE at a zero label
+in float16, whose derivative 100 / 1e-7 exceeds 65504).
+
 Kinks (relu at 0, max-pool ties, |x| at 0, a hard function's corner): where the derivative
 along u does not exist the finite difference does not converge. It is retried once with a
 step 64 times smaller (a kink just inside the first steps moves out of reach). A derivative
@@ -53,6 +59,7 @@ import numpy as np
 from conformance.catalogue.model import compute_dtype
 from conformance.runner.inputs import round_to
 from reference_impl.gradients import directional_derivative, fd_accuracy, gradient_dot, gradient_tolerance
+from reference_impl.rounding import format_of
 
 COTANGENT_STREAM, DIRECTION_STREAM = 3, 4
 RETRY_STEP_DIVISOR = 64.0
@@ -213,6 +220,14 @@ def _compare(case, g, u, phi_output, point, v, value_at_point, conditioning=0.0)
     except ValueError as exc:  # a non-finite value near the point: no finite difference
         return {"keras": keras_value, "reference": None, "unresolved": True, "note": str(exc)[:300],
                 "error": None, "allowed": None, "ratio": 0.0, "one_sided": None}
+    largest = format_of(compute_dtype(case.dtype)).largest
+    if not np.isfinite(keras_value) and abs(derivative.value) > largest * l1:
+        return {"keras": keras_value, "reference": derivative.value, "unresolved": False, "overflow": True,
+                "note": f"the exact gradient has an element of magnitude at least |<v, J u>| / sum|u| = "
+                        f"{abs(derivative.value) / l1:.3g}, beyond the largest {compute_dtype(case.dtype)} value {largest:.6g}",
+                "error": None, "allowed": None, "ratio": 0.0, "one_sided": None}
+    if not np.isfinite(gradient_magnitude):  # an inf or NaN in g: its error is inf, allowed what the reference's size allows
+        gradient_magnitude = 0.0
     flat = case.tolerance and case.effective_tolerance
     extra = flat["atol"] * l1 + flat["rtol"] * gradient_magnitude if flat else 0.0
     ill_conditioned = conditioning * max(derivative.magnitude, gradient_magnitude)
