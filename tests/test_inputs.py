@@ -85,6 +85,10 @@ def test_under_a_policy_values_are_drawn_in_the_compute_dtype_and_fed_as_float32
     assert keras_dtype(x, None, "float16") == np.float16
     assert policy_dtypes("mixed_float16", {"output": "float16", "variables": {"kernel": "float32"}}) == []
     assert policy_dtypes("mixed_float16", {"output": "int64", "variables": {}}) == []  # IntegerLookup's ids
+    # Normalization's adapted count is an int64 counter, not a weight in the variable dtype; a float16 mean is one
+    assert policy_dtypes("mixed_float16", {"output": "float16", "variables": {"mean": "float32", "count": "int64"}}) == []
+    assert policy_dtypes("mixed_float16", {"output": "float16", "variables": {"mean": "float16", "count": "int64"}}) == [
+        "under mixed_float16 variables are not float32: {'mean': 'float16'}"]
     assert policy_dtypes("mixed_bfloat16", {"output": "float32", "variables": {"kernel": "bfloat16", "bias": "float32"}}) == [
         "under mixed_bfloat16 the output is float32, not the compute dtype bfloat16",
         "under mixed_bfloat16 variables are not float32: {'kernel': 'bfloat16'}"]

@@ -241,7 +241,7 @@ def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome, op=N
 def policy_dtypes(policy: str, dtypes: dict) -> list[str]:
     """Under a mixed precision policy: the layer's variables are created in the variable dtype
     ("variable_dtype: ... the dtype layers will create their variables in", keras.DTypePolicy)
-    and its output is in the compute dtype ("layers will do their computations in ... Typically
+    (its floating variables: an integer counter is state, not a weight) and its output is in the compute dtype ("layers will do their computations in ... Typically
     layers output tensors with the compute dtype as well"; reading taken: an output in another
     float dtype is a departure unless the layer documents it)."""
     compute, variable = POLICIES[policy]
@@ -250,7 +250,8 @@ def policy_dtypes(policy: str, dtypes: dict) -> list[str]:
     # integer and boolean outputs (lookups, hashed bins) are the layer's documented output, not a compute dtype
     if output is not None and output.startswith(("float", "bfloat")) and output != compute:
         problems.append(f"under {policy} the output is {dtypes['output']}, not the compute dtype {compute}")
-    wrong = {n: d for n, d in (dtypes.get("variables") or {}).items() if d != variable}
+    # a counter or a seed (Normalization's int64 count) is no weight: only floating variables have the variable dtype
+    wrong = {n: d for n, d in (dtypes.get("variables") or {}).items() if d.startswith(("float", "bfloat")) and d != variable}
     if wrong:
         problems.append(f"under {policy} variables are not {variable}: {wrong}")
     return problems
