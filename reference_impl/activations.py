@@ -613,25 +613,33 @@ def log_softmax_error_bound(x, fmt, axis=-1, *, dz=None):
     return np.where(finite_slice & np.isfinite(log_y), bound, 0.0)
 
 
-def glu_error_bound(x, fmt, axis=-1):
+def glu_error_bound(x, fmt, axis=-1, *, dz=None):
     """Per-element bound on |computed - glu(x)| for glu(x) = a * sigmoid(b) evaluated in the
-    format `fmt` (a, b the halves of x along `axis`, exact inputs):
+    format `fmt` (a, b the halves of x along `axis`), when x arrives with the error dz (a
+    layer's sum of products, whose activation glu is; None: exact inputs):
 
-        |a| s_err + u |a| (sigmoid(b) + s_err) + tiny (1 + |a|)
+        da sigmoid(b) + A S + A s_err + u A (sigmoid(b) + S + s_err) + tiny (1 + A)
 
-    s_err = rounding.elementwise(sigmoid, b): sigmoid's own bound (a few ulps, its condition
-    u |b sigmoid'(b)| for the forms a / (1 + exp(-b)) that round exp's argument, and a result
-    flushed below the normal range, which the product then scales by |a|); u for the product's
+    with da, db the halves of dz, A = |a| + da, S = secant(sigmoid, b, db) (how far sigmoid
+    moves over [b - db, b + db]): the first two terms are how far the exact glu moves over the
+    box of inputs (|a' sigmoid(b') - a sigmoid(b)| <= |a' - a| sigmoid(b) + |a'| |sigmoid(b') -
+    sigmoid(b)|). s_err = rounding.elementwise(sigmoid, b): sigmoid's own bound (a few ulps, its
+    condition u |b sigmoid'(b)| for the forms a / (1 + exp(-b)) that round exp's argument, and a
+    result flushed below the normal range, which the product then scales); u for the product's
     rounding; tiny for the product flushed. Elementwise once split, so any order."""
     x = _f64(x)
     (ax,) = _axes("axis", axis, x.ndim, allow_tuple=False)
     if x.shape[ax] % 2:
         return None
     a, b = np.split(x, 2, axis=ax)
+    da, db = (np.zeros_like(a), np.zeros_like(b)) if dz is None else np.split(np.broadcast_to(_f64(dz), x.shape), 2, axis=ax)
     u, tiny = fmt.unit_roundoff, fmt.smallest_normal
     s_err = rounding.elementwise(sigmoid, b, fmt)
+    size = np.abs(a) + da
+    moved = rounding.secant(sigmoid, b, db)
     with np.errstate(invalid="ignore", over="ignore"):
-        bound = np.abs(a) * s_err + u * np.abs(a) * (sigmoid(b) + s_err) + tiny * (1.0 + np.abs(a))
+        bound = (da * sigmoid(b) + size * moved + size * s_err + u * size * (sigmoid(b) + moved + s_err)
+                 + tiny * (1.0 + size))
     return np.where(np.isfinite(bound), bound, 0.0)
 
 

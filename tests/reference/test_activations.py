@@ -663,3 +663,22 @@ def test_glu_bound_holds_for_float32_and_float16_and_catches_a_scale_error():
         if dtype is np.float32:
             assert not compare_arrays(exact * (1 + 1e-3), exact, rtol=0, atol=0, bound=bound).ok
     assert A.glu_error_bound(np.ones((2, 3)), F32) is None  # an odd axis: no halves, no bound
+
+
+def test_glu_bound_with_an_input_error_holds_over_the_box_and_catches_a_scale_error():
+    """glu as a layer's activation: its argument carries the sum of products' error dz. Inputs
+    anywhere in [x - dz, x + dz], evaluated in float16, stay within the bound of the exact glu(x)."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(0.25, 3.0, size=(6, 10))
+    dz = np.abs(x) * 2e-3 + 1e-3
+    bound = A.glu_error_bound(x, F16, dz=dz)
+    exact = A.glu(x)
+    for trial in range(20):
+        moved = (x + dz * rng.uniform(-1, 1, size=x.shape)).astype(np.float16)
+        a, b = np.split(moved, 2, axis=-1)
+        computed = (a * (np.float16(1) / (np.float16(1) + np.exp(-b)))).astype(np.float64)
+        assert compare_arrays(computed, exact, rtol=0, atol=0, bound=bound).ok, trial
+    # the box's corners reach far into it: a corner of it alone uses over a tenth of the bound
+    assert np.max(np.abs(A.glu(x + dz) - exact) / bound) > 0.1
+    assert not compare_arrays(exact * 1.05, exact, rtol=0, atol=0, bound=bound).ok  # a 5% scale error
+    close(A.glu_error_bound(x, F16, dz=np.zeros_like(x)), A.glu_error_bound(x, F16))  # no input error: as before
