@@ -407,7 +407,8 @@ def _gamma(k, u):
 def _standardized_error_bound(x, axes, epsilon, u):
     """(z, |dz|): z and a per-element bound on the rounding error of z = (x - mean_A(x)) / sqrt(var_A(x) + epsilon)
     evaluated in a floating-point type of unit roundoff u (2**-24 for float32, 2**-53 for
-    float64) with the two-pass formula the docstrings write, in either order below.
+    float64) with the two-pass formula the docstrings write, in either order below; |dz| is None
+    where no bound holds (theta >= 1 in some group and no epsilon to cap the scale).
 
     With n = the number of elements in the group A, d = x - mean, m1 = mean_A|x|:
       mean (n additions, one division):  |dmean| <= gamma_n * m1
@@ -455,6 +456,8 @@ def _standardized_error_bound(x, axes, epsilon, u):
         s_max = (1.0 + _gamma(INVERSE_ROOT_ROUNDINGS, u)) / (np.sqrt(epsilon) * (1.0 - u))
         anywhere = np.abs(z) + (np.abs(d) + dd + 3.0 * u * (np.abs(x) + np.abs(mean))) * (1.0 + u) * s_max
         bound = np.where(conditioned, np.minimum(bound, anywhere), anywhere)
+    if np.any(~conditioned & (t > 0)) and not epsilon > 0:  # no epsilon: nothing caps the scale there
+        return z, None
     return z, np.where(np.isfinite(bound), bound, 0.0)
 
 
@@ -631,13 +634,16 @@ def error_bound(layer, x, weights, unit_roundoff, *, call=None, smallest_normal=
         xc = np.moveaxis(x, a, -1)
         blocks = xc.reshape(xc.shape[:-1] + (groups, xc.shape[-1] // groups))
         stats_axes = tuple(range(1, blocks.ndim - 2)) + (blocks.ndim - 1,)
-        z, dz = (np.moveaxis(t.reshape(xc.shape), -1, a) for t in _standardized_error_bound(blocks, stats_axes, epsilon, u))
+        z, dz = (None if t is None else np.moveaxis(t.reshape(xc.shape), -1, a)
+                 for t in _standardized_error_bound(blocks, stats_axes, epsilon, u))
         along = (a,)
     elif layer == "BatchNormalization":
         a, _ = _batch_norm_spec(x.shape, params.get("axis", -1), True, True)
         along = (a,)
         z, dz = _standardized_error_bound(x, tuple(i for i in range(x.ndim) if i != a), epsilon, u)
     else:
+        return None
+    if dz is None:
         return None
     gamma = np.abs(_along(np.asarray(weights["gamma"], dtype=np.float64), along, x.ndim)) if "gamma" in weights else 1.0
     beta = np.abs(_along(np.asarray(weights["beta"], dtype=np.float64), along, x.ndim)) if "beta" in weights else 0.0

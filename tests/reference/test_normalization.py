@@ -414,6 +414,23 @@ def test_error_bound_holds_for_float32_evaluations_of_the_formula_and_catches_on
     assert np.mean(one_pass > bound) > 0.1  # the fault shows in many elements, not one
 
 
+def test_error_bound_where_the_variance_is_lost_to_rounding():
+    """float32 rows of mean 1e4 and spread 1e-3 over 64 features: the mean's possible error
+    (gamma_64 * 1e4 = 0.038) exceeds the spread, so no relative error of the scale holds. With an
+    epsilon the computed scale is at most about 1 / sqrt(epsilon): a finite bound that every
+    order's float32 result keeps; without one, nothing caps it and no bound is given."""
+    rng = np.random.default_rng(11)
+    x = (1e4 + 1e-3 * rng.standard_normal((6, 64))).astype(np.float32).astype(np.float64)
+    exact = N.layer_norm(x, np.ones(64), np.zeros(64), epsilon=1e-3)
+    bound = N.error_bound("LayerNormalization", x, {}, U32, epsilon=1e-3)
+    # |z| plus the computed z's size, (|d| + 0.038 + ...) * 31.6: about 1.6, where the old first-order bound was 4.6e5
+    assert bound is not None and np.all(np.isfinite(bound)) and np.all(bound < 2)
+    for evaluate in (_float32_two_pass, _float32_distributed, _float32_sequential):
+        assert np.all(np.abs(evaluate(x, np.ones(64), np.zeros(64), 1e-3) - exact) <= bound), evaluate.__name__
+    assert N.error_bound("LayerNormalization", x, {}, U32, epsilon=0.0) is None
+    assert N.error_bound("GroupNormalization", x.reshape(6, 8, 8), {}, U32, groups=2, epsilon=0.0) is None
+
+
 def test_error_bound_hand_value_for_a_two_element_row():
     # x = 1e4 -+ 0.01 in float64: mean error dmean = gamma_2 * 1e4, d = -+0.01, var = 1e-4;
     # the variance's error dvar = gamma_5 (var + dmean * 0.01) + dmean**2, relative to
