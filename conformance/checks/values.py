@@ -239,19 +239,23 @@ def compare_outputs(case: Case, reference: SideOutcome, keras: SideOutcome, op=N
 
 
 def policy_dtypes(policy: str, dtypes: dict) -> list[str]:
-    """Under a mixed precision policy: the layer's variables are created in the variable dtype
-    ("variable_dtype: ... the dtype layers will create their variables in", keras.DTypePolicy)
-    (its floating variables: an integer counter is state, not a weight) and its output is in the compute dtype ("layers will do their computations in ... Typically
-    layers output tensors with the compute dtype as well"; reading taken: an output in another
-    float dtype is a departure unless the layer documents it)."""
+    """Under a mixed precision policy: the layer's floating variables are created in the variable
+    dtype ("variable_dtype: ... the dtype layers will create their variables in",
+    keras.DTypePolicy) and its floating output is in the compute dtype ("layers will do their
+    computations in ... Typically layers output tensors with the compute dtype as well"; reading
+    taken: an output in another float dtype is a departure unless the layer documents it).
+    Integer and boolean tensors are outside the policy: a lookup's ids, hashed bins, and counters
+    such as Normalization's int64 count are state, not weights."""
     compute, variable = POLICIES[policy]
+
+    def floating(dtype) -> bool:
+        return dtype is not None and dtype.startswith(("float", "bfloat"))
+
     problems = []
     output = dtypes.get("output")
-    # integer and boolean outputs (lookups, hashed bins) are the layer's documented output, not a compute dtype
-    if output is not None and output.startswith(("float", "bfloat")) and output != compute:
-        problems.append(f"under {policy} the output is {dtypes['output']}, not the compute dtype {compute}")
-    # a counter or a seed (Normalization's int64 count) is no weight: only floating variables have the variable dtype
-    wrong = {n: d for n, d in (dtypes.get("variables") or {}).items() if d.startswith(("float", "bfloat")) and d != variable}
+    if floating(output) and output != compute:
+        problems.append(f"under {policy} the output is {output}, not the compute dtype {compute}")
+    wrong = {n: d for n, d in (dtypes.get("variables") or {}).items() if floating(d) and d != variable}
     if wrong:
         problems.append(f"under {policy} variables are not {variable}: {wrong}")
     return problems

@@ -4,10 +4,12 @@ NaN the formula gives in IEEE arithmetic, the reference (float64) the exact valu
 
 - activations.squareplus(x) = (x + sqrt(x^2 + b)) / 2: for |x| > 256, x^2 exceeds float16's
   largest value, 65504, so 700 gives inf (exactly 700.0014).
-- KLDivergence: y_true * log(y_true / y_pred), both clipped to [1e-7, 1]: in float16 1e-7 is the
-  subnormal 1.19e-7, and 0.25 / 1.19e-7 = 2.1e6 overflows: inf (exactly 3.63 for the row below).
-- BinaryFocalCrossentropy at probabilities 0 and 1: clipped to [1e-7, 1 - 1e-7], but 1 - 1e-7
-  rounds to 1 in float16 and bfloat16, so log(1 - p) = -inf, times the focal factor 0: NaN.
+- KLDivergence: y_true * log(y_true / y_pred), both clipped to [1e-7, 1] (the docstring's example
+  clips at 1e-7): in float16 1e-7 is the subnormal 1.19e-7, and 0.25 / 1.19e-7 = 2.1e6
+  overflows: inf (exactly 3.63 for the row below).
+- BinaryFocalCrossentropy at probabilities 0 and 1: tf.keras clips them to [1e-7, 1 - 1e-7] (the
+  docstring names no clip), but 1 - 1e-7 rounds to 1 in float16 and bfloat16, so log(1 - p) =
+  -inf, times the focal factor 0: NaN (the unclipped formula has 0 log 0 there, NaN in IEEE).
 - Dot(normalize=True): 1e-8 is 0 in float16, and l2-normalizing the zero vector with
   epsilon 1e-12 (0 in float16) is 0 / 0: NaN (the cosine of a zero vector is undefined anyway).
 The documentation promises none of these values at the 16-bit edges, so they are recorded as IEEE
