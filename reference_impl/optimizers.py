@@ -197,13 +197,28 @@ def _rmsprop(w, g, s, lr, t, p):
     return w - step, out
 
 
+def _bias_corrected(previous, new, beta, t):
+    """The bias-corrected moving average v_t / (1 - beta^t) of v_t = beta v_{t-1} + (1 - beta) new_t
+    (v_0 = 0), carried as itself (`previous` is step t - 1's; any value at t = 1):
+      hat_t = hat_{t-1} + a_t (new_t - hat_{t-1}),  a_t = (1 - beta) / (1 - beta^t) = 1 / sum_{k<t} beta^k
+    (divide the recursion of v by 1 - beta^t, with beta (1 - beta^{t-1}) = (1 - beta^t) - (1 - beta)).
+    For beta < 1 it is the same number as the quotient; at beta = 1, where the quotient is 0 / 0,
+    it is the quotient's limit as beta -> 1: a_t = 1 / t, the plain mean of new_1..new_t. A 16-bit
+    case holds beta as its format rounds it, and bfloat16 rounds the default beta_2 = 0.999 to 1
+    (the registry's bfloat16-beta-2-rounds-to-one says what tf.keras makes of that)."""
+    a = 1.0 / np.sum(float(beta) ** np.arange(t, dtype=np.float64))
+    return previous + a * (new - previous)
+
+
 def _adam(w, g, s, lr, t, p):
     """Adam (Kingma and Ba, the formula before their Section 2.1, with "epsilon hat" as the
     docstring says): m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g^2,
     w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon). amsgrad (Reddi et al.):
     v_hat <- max(v_hat, v) takes v's place in the step (the docs are silent on its bias
     correction; we keep the same factor). AdamW is this with decoupled weight decay (the base
-    step's weight_decay, default 0.004)."""
+    step's weight_decay, default 0.004). At beta_2 = 1 (0.999 held in bfloat16) the factor
+    sqrt(1 - b2^t) is 0 and there is no step; that is also the formula's limit as beta_2 -> 1,
+    because epsilon is added to the uncorrected sqrt(v), which vanishes with 1 - beta_2."""
     b1, b2 = p["beta_1"], p["beta_2"]
     m = b1 * s["m"] + (1 - b1) * g
     v = b2 * s["v"] + (1 - b2) * g * g
@@ -236,15 +251,17 @@ def _nadam(w, g, s, lr, t, p):
     v_hat = v / (1 - b2^t), w <- w - lr m_hat / (sqrt(v_hat) + epsilon) (epsilon hat, as the
     docstring says). The running product of mu is the slot `mu_product`; the moment updates
     use b1 itself (Dozat's mu there is the scheduled one; the docs do not say, and we read
-    the constant beta_1 as "the exponential decay rate for the 1st moment estimates")."""
+    the constant beta_1 as "the exponential decay rate for the 1st moment estimates"). v_hat is
+    `_bias_corrected`'s (its limit where beta_2 is 1)."""
     b1, b2 = p["beta_1"], p["beta_2"]
     mu_t, mu_next = _nadam_mu(b1, t), _nadam_mu(b1, t + 1)
     product = s["mu_product"] * mu_t
     m = b1 * s["m"] + (1 - b1) * g
     v = b2 * s["v"] + (1 - b2) * g * g
     m_hat = mu_next * m / (1 - product * mu_next) + (1 - mu_t) * g / (1 - product)
-    v_hat = v / (1 - b2 ** t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + p["epsilon"]), {"m": m, "v": v, "mu_product": product}
+    v_hat = _bias_corrected(s["v_corrected"], g * g, b2, t)
+    return (w - lr * m_hat / (np.sqrt(v_hat) + p["epsilon"]),
+            {"m": m, "v": v, "mu_product": product, "v_corrected": v_hat})
 
 
 def _adagrad(w, g, s, lr, t, p):
@@ -299,14 +316,15 @@ def _lamb(w, g, s, lr, t, p):
     step's): m, v as Adam's, m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t),
     r = m_hat / (sqrt(v_hat) + epsilon), w <- w - lr * ||w|| / ||r|| * r with the norms over
     the whole variable ("layer-wise"); the docs do not say what happens when a norm is 0, and
-    we read the trust ratio as 1 then."""
+    we read the trust ratio as 1 then. v_hat is `_bias_corrected`'s (its limit where beta_2 is 1)."""
     b1, b2 = p["beta_1"], p["beta_2"]
     m = b1 * s["m"] + (1 - b1) * g
     v = b2 * s["v"] + (1 - b2) * g * g
-    r = (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + p["epsilon"])
+    v_hat = _bias_corrected(s["v_corrected"], g * g, b2, t)
+    r = (m / (1 - b1 ** t)) / (np.sqrt(v_hat) + p["epsilon"])
     wn, rn = np.linalg.norm(w), np.linalg.norm(r)
     ratio = wn / rn if wn > 0 and rn > 0 else 1.0
-    return w - lr * ratio * r, {"m": m, "v": v}
+    return w - lr * ratio * r, {"m": m, "v": v, "v_corrected": v_hat}
 
 
 def _rms(x):
@@ -359,7 +377,10 @@ def _schedule_free_adamw(w, g, s, lr, t, p):
     increases from 0 to the specified learning rate") is read as the Algorithm's
     min(1, t / T_warmup). Weight decay is the Algorithm's term in z (evaluated at y_t, scaled
     by gamma_t), not the base class's decay of the variable. Keras documents no train/eval
-    switch: the variable is y after every step (x is kept as a slot, not exposed)."""
+    switch: the variable is y after every step (x is kept as a slot, not exposed). At beta_2 = 1
+    (0.999 held in bfloat16) every gamma_t is 0, so z, x and y never move; that is the limit as
+    beta_2 -> 1 too (gamma_t / (sqrt(v_t) + epsilon) vanishes with sqrt(1 - beta_2)), and c's 0 / 0
+    is taken as 0, which changes nothing while x = z."""
     b1, b2 = p["beta_1"], p["beta_2"]
     v = b2 * s["v"] + (1 - b2) * g * g
     warm = min(1.0, t / p["warmup_steps"]) if p["warmup_steps"] else 1.0
@@ -439,12 +460,13 @@ RULES = {
     "Adam": (_adam, _adam_slots),
     "AdamW": (_adam, _adam_slots),
     "Adamax": (_adamax, _zeros("m", "u")),
-    "Nadam": (_nadam, lambda w, p: {"m": np.zeros_like(w), "v": np.zeros_like(w), "mu_product": np.float64(1.0)}),
+    "Nadam": (_nadam, lambda w, p: {"m": np.zeros_like(w), "v": np.zeros_like(w), "mu_product": np.float64(1.0),
+                                    "v_corrected": np.zeros_like(w)}),
     "Adagrad": (_adagrad, lambda w, p: {"accumulator": np.full_like(w, p["initial_accumulator_value"])}),
     "Adadelta": (_adadelta, _zeros("accumulated_grad", "accumulated_delta")),
     "Ftrl": (_ftrl, lambda w, p: {"n": np.full_like(w, p["initial_accumulator_value"]), "z": np.zeros_like(w)}),
     "Lion": (_lion, _zeros("m")),
-    "Lamb": (_lamb, _zeros("m", "v")),
+    "Lamb": (_lamb, _zeros("m", "v", "v_corrected")),  # v_corrected: the reference's own (`_bias_corrected`)
     "Adafactor": (_adafactor, _adafactor_slots),
     "ScheduleFreeAdamW": (_schedule_free_adamw,
                           lambda w, p: {"z": w.copy(), "x": w.copy(), "v": np.zeros_like(w), "weight_sum": np.float64(0.0)}),
@@ -1160,8 +1182,20 @@ def _nadam_bound(w, g, s, lr, t, p):
     m = average(p["beta_1"], s["m"], g)
     v = average(p["beta_2"], s["v"], g * g)
     m_hat = total((mu_next * m) / (1 - product * mu_next), ((1 - mu_t) * g) / (1 - product))
-    v_hat = v / (1 - power(constant(p["beta_2"], fmt), float(t)))
+    v_hat = v / _second_bias_correction(p, t, fmt)
     return w - (lr * m_hat) / (sqrt(v_hat) + constant(p["epsilon"], fmt)), {"m": m, "v": v, "mu_product": product}
+
+
+def _second_bias_correction(p, t, fmt) -> Carried:
+    """1 - beta_2^t where it divides the second moment (Nadam's and Lamb's v / (1 - beta_2^t)). Where
+    it may be 0 in the format (beta_2 = 0.999 is 1 in bfloat16) the quotient is 0 / 0 or v / 0 in
+    any evaluation of the formula, and the reference gives its limit (`_bias_corrected`): no
+    evaluation in the format is bounded near it, so there is no bound (a ValueError, as for a
+    gamma_K that bounds nothing)."""
+    c2 = 1 - power(constant(p["beta_2"], fmt), float(t))
+    if not c2.value - c2.error > 0:
+        raise ValueError(f"1 - beta_2^t may be 0 in the format at beta_2={p['beta_2']!r}, t={t}")
+    return c2
 
 
 def _adagrad_bound(w, g, s, lr, t, p):
@@ -1222,12 +1256,12 @@ def _lamb_bound(w, g, s, lr, t, p):
     S. The direction u = r / ||r|| then bounds as a quotient (its numerator's and norm's errors
     taken independently), and w - (lr ||w||) u. No bound where ||r|| may be 0."""
     fmt = w.fmt
-    b1, b2 = constant(p["beta_1"], fmt), constant(p["beta_2"], fmt)
+    b1 = constant(p["beta_1"], fmt)
     m = average(p["beta_1"], s["m"], g)
     v = average(p["beta_2"], s["v"], g * g)
     m_scaled = average(p["beta_1"], s.get("~m", s["m"]), g, scaled=True)
     v_scaled = average(p["beta_2"], s.get("~v", s["v"]), g * g, scaled=True)
-    c1, c2 = 1 - power(b1, float(t)), 1 - power(b2, float(t))
+    c1, c2 = 1 - power(b1, float(t)), _second_bias_correction(p, t, fmt)
     # S = sqrt((1 + s2) c2' / c2): its relative error, from the common scale and c2's own
     spread = (1 + _common_scale(p["beta_2"], fmt)) * (1 + float(c2.error / max(c2.value - c2.error, 0.0)) if c2.value > c2.error else np.inf)
     epsilon = constant(p["epsilon"], fmt)
@@ -1336,14 +1370,15 @@ def error_bound(name: str, params: dict, variables: dict, gradients: list, fmt) 
     clipping, weight decay, the rule, the EMA and its overwrite; the learning rate as
     `learning_rate_carried`). `values` are the variables the bound was derived for (the check
     uses the bound only where they are its reference's). None where no bound is derived: a
-    gamma_K with K u >= 1 (a norm over 256 or more elements in bfloat16)."""
+    gamma_K with K u >= 1 (a norm over 256 or more elements in bfloat16), or a second moment
+    divided by a bias correction that may be 0 (`_second_bias_correction`)."""
     try:
         if name == "LossScaleOptimizer":
             return _loss_scale_bound(params, variables, gradients, fmt)
         if name == "MultiOptimizer":
             return _multi_bound(params, variables, gradients, fmt)
         return _run_bound(name, params, variables, gradients, fmt)
-    except ValueError:  # gamma_K bounds nothing
+    except ValueError:  # gamma_K bounds nothing, or 1 - beta_2^t may be 0
         return None
 
 

@@ -122,6 +122,28 @@ def test_lion_and_lamb_by_hand():
     assert out["variables"]["w"] == pytest.approx([3 - 0.1 * 5 / math.sqrt(2), 4 + 0.1 * 5 / math.sqrt(2)])
 
 
+def test_second_moment_at_beta_2_one_is_the_mean_of_squared_gradients():
+    # bfloat16 holds beta_2 = 0.999 as 1, where v / (1 - b2^t) is 0 / 0; the reference takes its
+    # limit as beta_2 -> 1, the plain mean of g^2. Lamb, lr 0.1, b1 0.5, eps 0, w = [3, 4]:
+    # step 1, g = [2, -0.5]: m = [1, -0.25], m_hat = [2, -0.5], v_hat = [4, 0.25], r = [1, -1]
+    # step 2, g = [1, 1]: m = [1, 0.375], m_hat = m / 0.75, v_hat = [(4 + 1) / 2, (0.25 + 1) / 2]
+    out = steps("Lamb", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 1.0, "epsilon": 0.0}, [3.0, 4.0],
+                [[2.0, -0.5], [1.0, 1.0]])
+    w1 = np.array([3 - 0.1 * 5 / math.sqrt(2), 4 + 0.1 * 5 / math.sqrt(2)])
+    assert out[0]["variables"]["w"] == pytest.approx(w1)
+    r = np.array([(1 / 0.75) / math.sqrt(2.5), (0.375 / 0.75) / math.sqrt(0.625)])
+    assert out[1]["variables"]["w"] == pytest.approx(w1 - 0.1 * np.linalg.norm(w1) / np.linalg.norm(r) * r)
+    assert out[1]["slots"]["w"]["v"] == pytest.approx([0.0, 0.0])  # (1 - beta_2) g^2 adds nothing
+    # Nadam, b1 0.5, t = 1: v_hat = g^2 = 4, m_hat as in test_nadam_follows_dozats_schedule
+    mu1, mu2 = 0.5 * (1 - 0.5 * 0.96 ** 0.004), 0.5 * (1 - 0.5 * 0.96 ** 0.008)
+    m_hat = mu2 * 1.0 / (1 - mu1 * mu2) + (1 - mu1) * 2 / (1 - mu1)
+    out = steps("Nadam", {"learning_rate": 0.1, "beta_1": 0.5, "beta_2": 1.0, "epsilon": 0.0}, [1.0], [[2.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([1 - 0.1 * m_hat / 2.0])
+    # Adam's epsilon is added to the uncorrected sqrt(v), so its limit is no step at all
+    out = steps("Adam", {"learning_rate": 0.1, "beta_2": 1.0}, [1.0], [[2.0]])
+    assert out[0]["variables"]["w"] == pytest.approx([1.0])
+
+
 def test_adafactor_vector_and_factored_matrix():
     # vector, t = 1: decay = 1 - 1 = 0, so v = g^2 + eps1, u = g / |g| = sign; RMS(u) = 1 <= 1
     # alpha = max(1e-3, RMS(w)) * min(lr, 1) with w = [3, 4]: RMS = sqrt(12.5)
