@@ -605,22 +605,62 @@ def normalization_error_bound(x, fmt, *, mean=None, variance=None, axis=-1, inve
     invert, x * sigma + m: the scale's gamma_2, the product's and the sum's roundings and the
     mean's: |dy| <= gamma_4 (|x| sigma + |m|) + 2 tiny.
 
-    With `adapt` the moments are tf.keras's own computation from the data, in batches combined
-    in an order the documentation leaves open: no bound is derived (None)."""
-    if adapt is not None or mean is None or variance is None:
-        return None
+    With `adapt` the moments are the implementation's own from the data (`_adapted_moment_errors`:
+    within dm and dv of the exact ones), and the bounds above are taken at the worst moments
+    within them: invert |x| (sigma+ - sigma) + dm + gamma_4 (|x| sigma+ + |m| + dm), with
+    sigma+ = sqrt(v + dv); the normalization (dm + |x - m| (sigma / sigma- - 1)) / sigma- plus the
+    first bound with |x - m| + dm and |m| + dm over sigma- = sqrt(v - dv) (none where v - dv <= 0:
+    the variance may be lost to rounding)."""
+    if mean is None or variance is None:
+        if adapt is None:
+            return None
+        mean, variance = adapted_moments(adapt, axis)
+        dm, dv = _adapted_moment_errors(adapt, axis, fmt)
+    else:
+        if adapt is not None:
+            return None
+        dm = dv = 0.0
     u = fmt.unit_roundoff
     x = _f64(x)
     shape = _kept_shape(x.shape, axis)
     kept = tuple(n for n, k in zip(shape, _kept_mask(x.ndim, axis)) if k)
-    mean, variance = (np.broadcast_to(v, kept).reshape(shape) for v in (_f64(mean), _f64(variance)))
+    mean, variance, dm, dv = (np.broadcast_to(v, kept).reshape(shape) for v in (_f64(mean), _f64(variance), _f64(dm), _f64(dv)))
     sigma = np.sqrt(variance)
     tiny = fmt.smallest_normal
+    high = np.sqrt(variance + dv)
     if invert:
-        return _gamma(4, u) * (np.abs(x) * sigma + np.abs(mean)) + 2 * tiny
+        return np.abs(x) * (high - sigma) + dm + _gamma(4, u) * (np.abs(x) * high + np.abs(mean) + dm) + 2 * tiny
+    low = np.sqrt(np.maximum(variance - dv, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        bound = (_gamma(4, u) * np.abs(x - mean) + _gamma(3, u) * (np.abs(x) + np.abs(mean)) + 2 * tiny) / sigma + tiny
-    return np.where(np.isfinite(bound), bound, np.inf)
+        moved = (dm + np.abs(x - mean) * (sigma / low - 1)) / low
+        bound = moved + (_gamma(4, u) * (np.abs(x - mean) + dm) + _gamma(3, u) * (np.abs(x) + np.abs(mean) + dm)
+                         + 2 * tiny) / low + tiny
+    return np.where(np.isfinite(bound) & (low > 0), bound, np.inf)
+
+
+def _adapted_moment_errors(data, axis, fmt):
+    """How far an implementation's mean and variance of adapt's data (each stored in the format)
+    may be from the exact ones (`adapted_moments`). The documentation leaves open how they are
+    computed: the order of the sums, the combination of batches (a running update per batch,
+    a convex combination of the batch's moments and the ones so far), and the variance as
+    mean((d - m)^2) or as mean(d^2) - m^2. Over N values per kept position in B batches, every
+    value passes through at most N + 4 B + 4 roundings, each a relative perturbation of a term
+    with a nonnegative weight, so with g = gamma_{N+4B+4} (Higham (3.5) for each form):
+      dm = g mean|d|
+      dv = g (mean(d^2) + m^2) + 2 |m| dm + dm^2   (mean(d^2) - m^2 loses both to rounding; the
+                                                   two-pass form is within g (v + dm^2) + dm^2)
+    and storing each in the format adds u of itself (dm, dv times 1 + u, plus u |m| and u v are
+    the rounding the given-moments bound already counts)."""
+    batches = data if isinstance(data, (list, tuple)) else [data]
+    d = np.concatenate([_f64(b) for b in batches], axis=0)
+    kept = _kept_mask(d.ndim, axis)
+    reduced = tuple(i for i, k in enumerate(kept) if not k)
+    n = int(np.prod([d.shape[i] for i in reduced])) if reduced else 1
+    g = _gamma(n + 4 * len(batches) + 4, fmt.unit_roundoff)
+    mean = d.mean(axis=reduced)
+    dm = g * np.mean(np.abs(d), axis=reduced)
+    dv = g * (np.mean(d * d, axis=reduced) + mean * mean) + 2 * np.abs(mean) * dm + dm * dm
+    return dm * (1 + fmt.unit_roundoff), dv * (1 + fmt.unit_roundoff)
 
 
 def round_to_format(values, fmt):

@@ -119,6 +119,16 @@ def _with_adapt_data(params: dict) -> dict:
     return {**params, "adapt": adapt_data(params["adapt"])} if params.get("adapt") else params
 
 
+def _with_adapt_batches(params: dict) -> dict:
+    """The bound's view of `adapt:`: the data as the batches adapt() gets (a list where the case
+    gives a batch size: each batch's combination with the moments so far rounds too)."""
+    spec = params.get("adapt")
+    if not spec:
+        return params
+    data, size = adapt_data(spec), spec.get("batch_size")
+    return {**params, "adapt": [data[i:i + size] for i in range(0, len(data), size)] if size else data}
+
+
 def _error_bound(name: str):
     """The layer's bound (reference_impl.preprocessing.ERROR_BOUNDS) on the arguments the
     reference takes; IntegerLookup maps integers to integers: exact."""
@@ -127,7 +137,7 @@ def _error_bound(name: str):
     function = ref.ERROR_BOUNDS[name]
 
     def bound(x, weights, params, call, fmt, output=None):
-        return function(x, fmt, **params, **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})})
+        return function(x, fmt, **_with_adapt_batches(params), **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})})
 
     return bound
 

@@ -362,7 +362,54 @@ def test_normalization_bound_holds_for_evaluations_in_the_format_and_catches_a_w
     assert np.all(np.abs(evaluated - exact_back) <= P.normalization_error_bound(z.astype(np.float64), fmt, mean=mean,
                                                                                variance=variance, invert=True))
     np.testing.assert_allclose(back, x, rtol=1e-12, atol=1e-12)
-    assert P.normalization_error_bound(x, fmt, adapt=np.zeros((4, 3))) is None
+    assert P.normalization_error_bound(x, fmt, mean=mean, variance=variance, adapt=np.zeros((4, 3))) is None
+
+
+@pytest.mark.parametrize("dtype, loc, scale", [(np.float16, 2.5, 3.0), (np.float32, 2.5, 3.0), (np.float32, 100.0, 0.25)])
+@pytest.mark.parametrize("batch_size", [None, 7])
+def test_adapted_normalization_bound_holds_for_moments_computed_in_the_format(dtype, loc, scale, batch_size):
+    # adapt's data: 41 rows of a mean 2.5 and spread 3 (the catalogue's case), or of a mean 400
+    # times the spread (normalization_adapt_axes'), where the variance's one pass cancels; the
+    # moments are computed in the format as sums left to right, the variance in one pass
+    # (mean(d^2) - m^2), batches combined by a running update, stored in the format
+    fmt = rounding.format_of(np.dtype(dtype).name)
+    t = dtype
+    rng = np.random.default_rng(11)
+    data = rng.normal(loc, scale, size=(41, 3))
+    batches = [data[i:i + batch_size] for i in range(0, 41, batch_size)] if batch_size else [data]
+    mean, square, seen = np.zeros(3, t), np.zeros(3, t), 0
+    for b in batches:
+        b = b.astype(t)
+        batch_mean, batch_square = np.zeros(3, t), np.zeros(3, t)
+        for row in b:
+            batch_mean, batch_square = (batch_mean + row).astype(t), (batch_square + row * row).astype(t)
+        batch_mean, batch_square = (batch_mean / t(len(b))).astype(t), (batch_square / t(len(b))).astype(t)
+        weight = t(len(b) / (seen + len(b)))
+        mean = (mean + weight * (batch_mean - mean)).astype(t)
+        square = (square + weight * (batch_square - square)).astype(t)
+        seen += len(b)
+    variance = (square - mean * mean).astype(t)
+    exact_mean, exact_variance = data.mean(axis=0), data.var(axis=0)
+    given = batches if batch_size else data
+    x = rng.normal(0, 1.5, size=(16, 3)).astype(t).astype(np.float64)
+    assert np.all(variance > 0)
+    # invert: x sigma + m, from the moments computed above
+    computed = ((x.astype(t) * np.sqrt(variance).astype(t)).astype(t) + mean).astype(np.float64)
+    exact = x * np.sqrt(exact_variance) + exact_mean
+    bound = P.normalization_error_bound(x, fmt, adapt=given, invert=True)
+    assert np.all(np.abs(computed - exact) <= bound)
+    # the normalization, (x - m) / sigma, at inputs around the data's mean
+    z = (exact_mean + x * np.sqrt(exact_variance)).astype(t)
+    computed = (((z - mean).astype(t)) / np.sqrt(variance).astype(t)).astype(np.float64)
+    exact = (z.astype(np.float64) - exact_mean) / np.sqrt(exact_variance)
+    bound = P.normalization_error_bound(z.astype(np.float64), fmt, adapt=given)
+    assert np.all(np.abs(computed - exact) <= bound)
+    if loc == 100.0:  # mean(d^2) - m^2 may lose the whole variance in float32 (dv > v): no bound
+        assert np.all(np.isinf(bound))
+    elif dtype == np.float32:  # a mean off by a hundredth of the spread is caught
+        wrong = (((z - (exact_mean + 1e-2 * scale).astype(t)).astype(t)) / np.sqrt(variance).astype(t)).astype(np.float64)
+        assert np.any(np.abs(wrong - exact) > bound)
+    return computed, exact
 
 
 def test_discretization_bound_counts_the_boundaries_the_format_rounds():
