@@ -37,6 +37,8 @@ import numbers
 
 import numpy as np
 
+from reference_impl.rounding import gamma_or_inf
+
 # The axes that hold the weights incident to one output unit, per kernel layout (kernel shapes
 # as the layers document them). Dense, recurrent kernels (units, 4 * units) and the pointwise
 # kernels are "incoming weights per column"; a depthwise kernel (*k, in, multiplier) has one
@@ -141,12 +143,6 @@ CONSTRAINTS = {
 _ROOT_ROUNDINGS = 3
 
 
-def _gamma(k, u):
-    """gamma_k = k u / (1 - k u): the bound on |prod (1 + d_i)**(+-1) - 1| over k roundings of unit
-    roundoff u (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., Lemma 3.1)."""
-    return k * u / (1.0 - k * u)
-
-
 def _desired(name, norm, params):
     """(D(N), |D|(N)): the norm a slice of norm N is rescaled to, and the sum of the magnitudes of
     the terms its formula adds (MinMaxNorm's |rate| clip(N) + |1 - rate| N; D itself otherwise)."""
@@ -214,10 +210,10 @@ def error_bound(name, w, unit_roundoff, smallest_normal=0.0, **params):
         squares = np.sum(w * w, axis=axes, keepdims=True)
         norm = norms(w, params.get("axis", 0))
         nonzero = norm > 0
-        theta = np.where(nonzero, _gamma(n, u) + 2.0 * n * tiny / np.where(nonzero, squares, 1.0), 0.0)
+        theta = np.where(nonzero, gamma_or_inf(n, u) + 2.0 * n * tiny / np.where(nonzero, squares, 1.0), 0.0)
         if np.any(theta >= 1):
             return None
-        rho = (1.0 - theta) ** -0.5 * (1.0 + _gamma(_ROOT_ROUNDINGS, u)) - 1.0
+        rho = (1.0 - theta) ** -0.5 * (1.0 + gamma_or_inf(_ROOT_ROUNDINGS, u)) - 1.0
         safe = np.where(nonzero, norm, 1.0)
         low, high = safe * (1.0 - rho), safe / (1.0 - rho)
         desired = lambda n_: _desired(name, n_, params)[0]  # noqa: E731
@@ -228,14 +224,14 @@ def error_bound(name, w, unit_roundoff, smallest_normal=0.0, **params):
         moved = np.max([np.abs(desired(c) - at) for c in corners], axis=0)
         magnitude_high = _desired(name, high, params)[1]
         if name == "MaxNorm":
-            e_d = u * (1.0 + _gamma(2, u)) * np.minimum(abs(_number("max_value", params.get("max_value", 2))), high)
+            e_d = u * (1.0 + gamma_or_inf(2, u)) * np.minimum(abs(_number("max_value", params.get("max_value", 2))), high)
         elif name == "MinMaxNorm":
             rate = _number("rate", params.get("rate", 1.0))
             clipped = np.clip(safe, _number("min_value", params.get("min_value", 0.0)), _number("max_value", params.get("max_value", 1.0)))
-            e_d = _gamma(4, u) * magnitude_high + 2.0 * u * abs(rate) * (np.abs(clipped - safe) + 2.0 * (high - safe))
+            e_d = gamma_or_inf(4, u) * magnitude_high + 2.0 * u * abs(rate) * (np.abs(clipped - safe) + 2.0 * (high - safe))
         else:
             e_d = 0.0
         relative = (moved + e_d) / low + np.abs(at) * (1.0 / low - 1.0 / safe)
-        total = relative + (np.abs(at) / safe + relative) * _gamma(2, u)
+        total = relative + (np.abs(at) / safe + relative) * gamma_or_inf(2, u)
         bound = np.where(nonzero, np.abs(w) * total, 0.0) + tiny * (1.0 + np.where(nonzero, magnitude_high, 0.0))
     return np.where(np.isfinite(bound), bound, np.inf)

@@ -29,6 +29,7 @@ import numbers
 import numpy as np
 
 from reference_impl.conv import _COMMON_IGNORED, _is_int
+from reference_impl.rounding import gamma_or_inf
 
 LAYERS = ("BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization", "UnitNormalization")
 
@@ -397,13 +398,6 @@ def unit_norm(x, *, axis=-1, **ignored):
 # --- rounding error bound -----------------------------------------------------------------
 
 
-def _gamma(k, u):
-    """gamma_k = k u / (1 - k u): the relative error bound of k floating-point operations
-    in a row, each with unit roundoff u (Higham, Accuracy and Stability of Numerical
-    Algorithms, 2nd ed., Lemma 3.1)."""
-    return k * u / (1.0 - k * u)
-
-
 def _standardized_error_bound(x, axes, epsilon, u):
     """(z, |dz|): z and a per-element bound on the rounding error of z = (x - mean_A(x)) / sqrt(var_A(x) + epsilon)
     evaluated in a floating-point type of unit roundoff u (2**-24 for float32, 2**-53 for
@@ -437,12 +431,12 @@ def _standardized_error_bound(x, axes, epsilon, u):
     """
     n = int(np.prod([x.shape[a] for a in axes]))
     mean, d, var = _moments(x, axes)
-    dmean = _gamma(n, u) * np.mean(np.abs(x), axis=axes, keepdims=True)
+    dmean = gamma_or_inf(n, u) * np.mean(np.abs(x), axis=axes, keepdims=True)
     dd = dmean + u * (np.abs(d) + dmean)
-    dvar = _gamma(n + 3, u) * (var + dmean * np.mean(np.abs(d), axis=axes, keepdims=True)) + dmean * dmean
+    dvar = gamma_or_inf(n + 3, u) * (var + dmean * np.mean(np.abs(d), axis=axes, keepdims=True)) + dmean * dmean
     with np.errstate(divide="ignore", invalid="ignore"):  # var + epsilon == 0: z is not finite, nothing to bound
         t = var + epsilon
-        theta = np.where(t > 0, dvar / np.where(t > 0, t, 1.0) + _gamma(2, u), 0.0)
+        theta = np.where(t > 0, dvar / np.where(t > 0, t, 1.0) + gamma_or_inf(2, u), 0.0)
         conditioned = theta < 1
         rho = _inverse_root_error(np.where(conditioned, theta, 0.0), u)
         r = np.expm1(np.log1p(rho) + np.log1p(u))  # (1 + rho)(1 + u) - 1
@@ -453,7 +447,7 @@ def _standardized_error_bound(x, axes, epsilon, u):
         # computed scale is at most s_max = (1 + gamma_3) / sqrt(epsilon (1 - u)^2), and z's error
         # at most |z| plus the computed z's size: the bound where theta >= 1 (the variance lost to
         # rounding: a spread below the mean's error), and wherever it is the smaller one.
-        s_max = (1.0 + _gamma(INVERSE_ROOT_ROUNDINGS, u)) / (np.sqrt(epsilon) * (1.0 - u))
+        s_max = (1.0 + gamma_or_inf(INVERSE_ROOT_ROUNDINGS, u)) / (np.sqrt(epsilon) * (1.0 - u))
         anywhere = np.abs(z) + (np.abs(d) + dd + 3.0 * u * (np.abs(x) + np.abs(mean))) * (1.0 + u) * s_max
         bound = np.where(conditioned, np.minimum(bound, anywhere), anywhere)
     if np.any(~conditioned & (t > 0)) and not epsilon > 0:  # no epsilon: nothing caps the scale there
@@ -478,7 +472,7 @@ def _inverse_root_error(theta, u):
     Exact in theta, not first order: theta is gamma_n of a sum of squares, up to 0.1 in float16.
     Evaluated as expm1(-log1p(-theta) / 2 + log1p(gamma_3)): in float64 theta is a few u, and
     (1 - theta)**-0.5 * (1 + gamma_3) - 1 would lose it to the rounding of 1 + theta."""
-    return np.expm1(-0.5 * np.log1p(-theta) + np.log1p(_gamma(INVERSE_ROOT_ROUNDINGS, u)))
+    return np.expm1(-0.5 * np.log1p(-theta) + np.log1p(gamma_or_inf(INVERSE_ROOT_ROUNDINGS, u)))
 
 
 def _mean_square_error(x, axes, epsilon, u, tiny, *, mean):
@@ -507,7 +501,7 @@ def _mean_square_error(x, axes, epsilon, u, tiny, *, mean):
     else:
         t, floor = total, 2.0 * n * tiny
     with np.errstate(divide="ignore", invalid="ignore"):
-        theta = np.where(t > 0, _gamma(k, u) + floor / np.where(t > 0, t, 1.0), 0.0)
+        theta = np.where(t > 0, gamma_or_inf(k, u) + floor / np.where(t > 0, t, 1.0), 0.0)
     if np.any(theta >= 1):
         return None
     return t, theta
@@ -524,7 +518,7 @@ def _scaled_root_bound(y, theta, u, tiny, scale=None):
     rho = _inverse_root_error(theta, u)
     products, floor = (1, tiny) if scale is None else (2, tiny * (1.0 + np.abs(scale)))
     with np.errstate(invalid="ignore"):
-        bound = ((1.0 + rho) * (1.0 + _gamma(products, u)) - 1.0) * np.abs(y) + floor
+        bound = ((1.0 + rho) * (1.0 + gamma_or_inf(products, u)) - 1.0) * np.abs(y) + floor
     return np.where(np.isfinite(bound), bound, 0.0)
 
 
@@ -555,15 +549,15 @@ def _batch_norm_inference_bound(x, a, weights, epsilon, u, tiny):
     mu, v = along("moving_mean", 0.0), along("moving_variance", 1.0)
     t = v + epsilon
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        theta = np.where(t > 0, _gamma(2, u) + 2.0 * tiny / np.where(t > 0, t, 1.0), 0.0)
+        theta = np.where(t > 0, gamma_or_inf(2, u) + 2.0 * tiny / np.where(t > 0, t, 1.0), 0.0)
         if np.any(theta >= 1):
             return None
         s = 1.0 / np.sqrt(t)
         rho_s = _inverse_root_error(theta, u)
         gz = gamma * np.abs(x - mu) * s
-        first = ((1.0 + rho_s) * (1.0 + _gamma(3, u)) - 1.0) * gz
+        first = ((1.0 + rho_s) * (1.0 + gamma_or_inf(3, u)) - 1.0) * gz
         cancelled = u * gamma * s * (np.abs(x) + 2.0 * np.abs(mu))
-        bound = (first + cancelled + u * (gz + 2.0 * beta)) * (1.0 + _gamma(6, u)) + 4.0 * tiny * np.maximum(1.0, gamma)
+        bound = (first + cancelled + u * (gz + 2.0 * beta)) * (1.0 + gamma_or_inf(6, u)) + 4.0 * tiny * np.maximum(1.0, gamma)
     return np.where(np.isfinite(bound), bound, 0.0)
 
 

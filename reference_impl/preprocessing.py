@@ -80,6 +80,7 @@ import numpy as np
 from reference_impl import rounding
 from reference_impl.conv import data_format_argument
 from reference_impl.reshaping import _KERNELS
+from reference_impl.rounding import gamma_or_inf
 
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5")  # Resizing docstring
 ENCODINGS = ("one_hot", "multi_hot", "count")
@@ -420,17 +421,13 @@ def output_shape(layer_name, input_shape, **params):
 # None where no bound is derived (the flat tolerance then judges).
 
 
-def _gamma(k, u):
-    return rounding.gamma(k, u)
-
-
 # How each kernel's weights may be formed, beyond their value: bilinear is commonly evaluated as
 # nested interpolations a + t (b - a) (a weight error of gamma_2 t <= gamma_2 on each tap, the
 # difference's and the product's roundings); bicubic as a polynomial in the fractional offset t
 # (Catmull-Rom: x1 + t/2 (x2 - x0 + t (...))), whose roundings fall on differences of taps: a
 # weight error of at most gamma_8 times the sum of that weight's coefficient magnitudes in t,
 # at most 5 (of 1 - 5/2 t^2 + 3/2 t^3). Lanczos has no such form: 0.
-_FORM_ALLOWANCE = {"bilinear": lambda u: _gamma(2, u), "bicubic": lambda u: 5.0 * _gamma(8, u),
+_FORM_ALLOWANCE = {"bilinear": lambda u: gamma_or_inf(2, u), "bicubic": lambda u: 5.0 * gamma_or_inf(8, u),
                    "lanczos3": lambda u: 0.0, "lanczos5": lambda u: 0.0}
 
 
@@ -452,10 +449,10 @@ def _kernel_value_error(interpolation, d, u):
         return u * np.maximum(1.0 - a, 0.0)
     if interpolation == "bicubic":
         magnitude = np.where(a <= 1.0, 1.5 * a ** 3 + 2.5 * a ** 2 + 1.0, 0.5 * a ** 3 + 2.5 * a ** 2 + 4.0 * a + 2.0)
-        return _gamma(7, u) * magnitude
+        return gamma_or_inf(7, u) * magnitude
     radius = _KERNELS[interpolation][1]
     first, second = np.abs(np.sinc(d)), np.abs(np.sinc(d / radius))
-    return _gamma(3, u) * (first + second) + _gamma(12, u) * first * second
+    return gamma_or_inf(3, u) * (first + second) + gamma_or_inf(12, u) * first * second
 
 
 def _axis_weights_bound(n, m, interpolation, antialias, fmt):
@@ -481,17 +478,17 @@ def _axis_weights_bound(n, m, interpolation, antialias, fmt):
     centres = (np.arange(m) + 0.5) * n / m
     positions = centres - 0.5
     weights = _kernel_weights(positions, n, interpolation, s)
-    shift = _gamma(3, u) * (centres + 0.5)
+    shift = gamma_or_inf(3, u) * (centres + 0.5)
     with np.errstate(all="ignore"):
         moved = np.maximum(np.abs(_kernel_weights(positions + shift, n, interpolation, s) - weights),
                            np.abs(_kernel_weights(positions - shift, n, interpolation, s) - weights))
     d = s * (positions[:, None] - np.arange(n)[None, :])
     support = np.abs(d) < radius
     k = np.where(support, kernel(d), 0.0)
-    dk = np.where(support, _kernel_value_error(interpolation, d, u) + rounding.secant(kernel, d, _gamma(3, u) * np.abs(d)), 0.0)
+    dk = np.where(support, _kernel_value_error(interpolation, d, u) + rounding.secant(kernel, d, gamma_or_inf(3, u) * np.abs(d)), 0.0)
     taps = support.sum(axis=1)
     total = k.sum(axis=1, keepdims=True)
-    spread = dk.sum(axis=1, keepdims=True) + _gamma(taps, u)[:, None] * np.abs(k).sum(axis=1, keepdims=True)
+    spread = dk.sum(axis=1, keepdims=True) + gamma_or_inf(taps, u)[:, None] * np.abs(k).sum(axis=1, keepdims=True)
     with np.errstate(all="ignore"):
         normalized = np.where(total - spread > 0, (dk + np.abs(weights) * spread) / (total - spread), np.inf) + u * np.abs(weights)
     allowance = moved + np.where(support, normalized + _FORM_ALLOWANCE[interpolation](u), 0.0)
@@ -503,7 +500,7 @@ def _nearest_choices(n, m, fmt):
     q_i = (i + 1/2) n / m computed with a rounded scale and a product (|dq| <= gamma_2 q_i) may
     fall in the neighbouring pixel where q_i is that close to a pixel border."""
     centres = (np.arange(m) + 0.5) * n / m
-    shift = _gamma(2, fmt.unit_roundoff) * centres
+    shift = gamma_or_inf(2, fmt.unit_roundoff) * centres
     choices = [_nearest_weights(centres, n)]
     for moved in (centres - shift, centres + shift):
         selection = _nearest_weights(moved, n)
@@ -557,7 +554,7 @@ def resize_error_bound(x, height, width, interpolation, antialias, fmt):
     with np.errstate(all="ignore"):
         computed = np.einsum("ph,bhwc,qw->bpqc", np.abs(a) + da, magnitude, np.abs(b) + db, optimize=True)
         exact = np.einsum("ph,bhwc,qw->bpqc", np.abs(a), magnitude, np.abs(b), optimize=True)
-        bound = (1.0 + _gamma(k, u)[None, :, :, None]) * computed - exact + rounding.underflow_floor(2 * k, fmt)[None, :, :, None]
+        bound = (1.0 + gamma_or_inf(k, u)[None, :, :, None]) * computed - exact + rounding.underflow_floor(2 * k, fmt)[None, :, :, None]
     return np.where(np.isfinite(bound), bound, np.inf)
 
 
@@ -585,7 +582,7 @@ def rescaling_error_bound(x, fmt, *, scale, offset=0.0, **ignored):
         |dy| <= gamma_3 (|x scale| + |offset|) + 3 tiny."""
     u = fmt.unit_roundoff
     magnitude = np.abs(_f64(x) * _number("scale", scale)) + abs(_number("offset", offset))
-    return _gamma(3, u) * magnitude + rounding.underflow_floor(3, fmt)
+    return gamma_or_inf(3, u) * magnitude + rounding.underflow_floor(3, fmt)
 
 
 def normalization_error_bound(x, fmt, *, mean=None, variance=None, axis=-1, invert=False, adapt=None, **ignored):
@@ -629,11 +626,11 @@ def normalization_error_bound(x, fmt, *, mean=None, variance=None, axis=-1, inve
     tiny = fmt.smallest_normal
     high = np.sqrt(variance + dv)
     if invert:
-        return np.abs(x) * (high - sigma) + dm + _gamma(4, u) * (np.abs(x) * high + np.abs(mean) + dm) + 2 * tiny
+        return np.abs(x) * (high - sigma) + dm + gamma_or_inf(4, u) * (np.abs(x) * high + np.abs(mean) + dm) + 2 * tiny
     low = np.sqrt(np.maximum(variance - dv, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         moved = (dm + np.abs(x - mean) * (sigma / low - 1)) / low
-        bound = moved + (_gamma(4, u) * (np.abs(x - mean) + dm) + _gamma(3, u) * (np.abs(x) + np.abs(mean) + dm)
+        bound = moved + (gamma_or_inf(4, u) * (np.abs(x - mean) + dm) + gamma_or_inf(3, u) * (np.abs(x) + np.abs(mean) + dm)
                          + 2 * tiny) / low + tiny
     return np.where(np.isfinite(bound) & (low > 0), bound, np.inf)
 
@@ -656,7 +653,7 @@ def _adapted_moment_errors(data, axis, fmt):
     kept = _kept_mask(d.ndim, axis)
     reduced = tuple(i for i, k in enumerate(kept) if not k)
     n = int(np.prod([d.shape[i] for i in reduced])) if reduced else 1
-    g = _gamma(n + 4 * len(batches) + 4, fmt.unit_roundoff)
+    g = gamma_or_inf(n + 4 * len(batches) + 4, fmt.unit_roundoff)
     mean = d.mean(axis=reduced)
     dm = g * np.mean(np.abs(d), axis=reduced)
     dv = g * (np.mean(d * d, axis=reduced) + mean * mean) + 2 * np.abs(mean) * dm + dm * dm

@@ -22,6 +22,8 @@ import numbers
 
 import numpy as np
 
+from reference_impl.rounding import gamma_or_inf
+
 MODES = ("rows", "columns")
 
 
@@ -113,12 +115,6 @@ def get(name):
 # --- rounding error bounds ------------------------------------------------------------------------
 
 
-def _gamma(k, u):
-    """gamma_k = k u / (1 - k u): the bound on |prod (1 + d_i)**(+-1) - 1| over k roundings of unit
-    roundoff u (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., Lemma 3.1)."""
-    return k * u / (1.0 - k * u)
-
-
 # A library's reciprocal square root is allowed 1.5 units in the last place (3 u relative); a
 # square root and a division are two roundings: normalizing a vector counts 3 after its sum.
 _ROOT_ROUNDINGS = 3
@@ -171,7 +167,7 @@ def error_bound(function, x, unit_roundoff, smallest_normal=0.0, **params):
         return None
     with np.errstate(over="ignore", invalid="ignore"):
         magnitude = (l1_factor * _sum_abs(x) if l1_factor else 0.0) + (l2_factor * _sum_squares(x) if l2_factor else 0.0)
-        bound = _gamma(k, u) * magnitude + tiny * (2.0 * n * (l1_factor + l2_factor) + 3.0)
+        bound = gamma_or_inf(k, u) * magnitude + tiny * (2.0 * n * (l1_factor + l2_factor) + 3.0)
     return np.float64(bound) if np.isfinite(bound) else np.float64(np.inf)
 
 
@@ -191,13 +187,13 @@ def _orthogonal_bound(x, u, tiny, factor=0.01, mode="rows"):
         units = scaled / np.where(norms > 0, norms, 1.0)
         squares = np.sum(vectors * vectors, axis=1)
         nonzero = biggest[:, 0] > 0
-        theta = np.where(nonzero, _gamma(m, u) + 2.0 * m * tiny / np.where(squares > 0, squares, 1.0), 0.0)
+        theta = np.where(nonzero, gamma_or_inf(m, u) + 2.0 * m * tiny / np.where(squares > 0, squares, 1.0), 0.0)
     if np.any(theta >= 1) or not np.all(np.isfinite(units)):
         return None
-    rho = (1.0 - theta) ** -0.5 * (1.0 + _gamma(_ROOT_ROUNDINGS, u)) - 1.0
+    rho = (1.0 - theta) ** -0.5 * (1.0 + gamma_or_inf(_ROOT_ROUNDINGS, u)) - 1.0
     magnitudes = np.abs(units) @ np.abs(units).T
-    entry = ((1.0 + rho[:, None]) * (1.0 + rho[None, :]) * (1.0 + _gamma(m, u)) - 1.0) * magnitudes
+    entry = ((1.0 + rho[:, None]) * (1.0 + rho[None, :]) * (1.0 + gamma_or_inf(m, u)) - 1.0) * magnitudes
     gram = np.abs(units @ units.T)
     off = ~np.eye(n, dtype=bool)
-    k = _gamma(n * n + 4, u)
+    k = gamma_or_inf(n * n + 4, u)
     return np.float64(factor / (n * (n - 1)) * ((1.0 + k) * np.sum(entry[off]) + k * np.sum(gram[off])) + 4.0 * tiny)

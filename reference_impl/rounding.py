@@ -93,6 +93,16 @@ def gamma(k, u: float):
     return k * u / (1.0 - k * u)
 
 
+def gamma_or_inf(k, u: float):
+    """gamma_k where k u < 1, else inf: k roundings of unit roundoff u then bound nothing, and a
+    bound built on them is infinite (the comparison falls back to the flat tolerance). For the
+    bounds that carry an infinite term through; `gamma` raises instead."""
+    k = np.asarray(k, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        out = np.where(k * u < 1, k * u / np.where(k * u < 1, 1.0 - k * u, 1.0), np.inf)
+    return out if out.ndim else float(out)
+
+
 def ulp(y, fmt: Format) -> np.ndarray:
     """The spacing of the format's numbers at |y|: 2**(e - p + 1) with 2**e <= |y| < 2**(e+1),
     and the subnormal spacing below the smallest normal (0 included). Infinite or NaN y: 0."""

@@ -28,6 +28,7 @@ import numpy as np
 
 from reference_impl import conv as _conv
 from reference_impl.recurrent import _serialized, _strip_index
+from reference_impl.rounding import gamma_or_inf
 
 INNER = {"Dense": "dense", "Conv1D": "conv1d", "Conv2D": "conv2d", "Conv3D": "conv3d", "Embedding": "embedding"}
 _IGNORED = frozenset({"name", "trainable", "dtype"})
@@ -118,15 +119,11 @@ def _norm_error(a, da, fmt):
     rounds once more: |d(a / ||a||)_j| <= (|da_j| + |a_j| / ||a|| dnorm) / (||a|| - dnorm) + u |a_j| / ||a||."""
     u = fmt.unit_roundoff
     norm = np.linalg.norm(a)
-    dnorm = np.linalg.norm(da) + _gamma(a.size + 2, u) * norm
+    dnorm = np.linalg.norm(da) + gamma_or_inf(a.size + 2, u) * norm
     with np.errstate(divide="ignore", invalid="ignore"):
         unit = a / norm
         bound = (da + np.abs(unit) * dnorm) / (norm - dnorm) + u * np.abs(unit)
     return unit, np.where(norm > dnorm, bound, np.inf)
-
-
-def _gamma(k, u):
-    return k * u / (1.0 - k * u)
 
 
 def sigma_error_bound(weight, vector_u, power_iterations, fmt):
@@ -150,13 +147,13 @@ def sigma_error_bound(weight, vector_u, power_iterations, fmt):
     du = np.zeros_like(u)
     for _ in range(power_iterations):
         a = u @ w.T
-        da = _gamma(c, u_r) * (np.abs(u) @ np.abs(w).T) + du @ np.abs(w).T
+        da = gamma_or_inf(c, u_r) * (np.abs(u) @ np.abs(w).T) + du @ np.abs(w).T
         v, dv = _norm_error(a, da, fmt)
         b = v @ w
-        db = _gamma(n, u_r) * (np.abs(v) @ np.abs(w)) + dv @ np.abs(w)
+        db = gamma_or_inf(n, u_r) * (np.abs(v) @ np.abs(w)) + dv @ np.abs(w)
         u, du = _norm_error(b, db, fmt)
     sigma = (b @ u.T).item()
-    dsigma = (_gamma(c, u_r) * (np.abs(b) @ np.abs(u).T) + db @ np.abs(u).T + np.abs(b) @ du.T).item()
+    dsigma = (gamma_or_inf(c, u_r) * (np.abs(b) @ np.abs(u).T) + db @ np.abs(u).T + np.abs(b) @ du.T).item()
     return sigma, dsigma
 
 

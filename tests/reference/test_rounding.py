@@ -185,3 +185,12 @@ def test_dense_softmax_activation_is_bounded_through_the_sum_and_catches_faults(
         assert not compare_arrays(_dense_softmax_in(np.float16, x, w), exact, rtol=0, atol=0, bound=bound).ok
     # glu and sparsemax as an activation have no bound: the flat tolerance judges
     assert op.error_bound(x, w, {**params, "activation": "sparsemax"}, {}, fmt, output=exact) is None
+
+
+def test_gamma_or_inf_is_gamma_below_one_and_infinite_from_there():
+    # 5 roundings of 2^-24: 5 2^-24 / (1 - 5 2^-24); 256 of bfloat16's 2^-8: k u = 1, and 300 of
+    # them (k u > 1, where the formula turns negative) bound nothing
+    assert rounding.gamma_or_inf(5, 2.0 ** -24) == 5 * 2.0 ** -24 / (1 - 5 * 2.0 ** -24)
+    assert rounding.gamma_or_inf(256, 2.0 ** -8) == float("inf")
+    assert rounding.gamma_or_inf(300, 2.0 ** -8) == float("inf")
+    np.testing.assert_array_equal(rounding.gamma_or_inf(np.array([2, 300]), 2.0 ** -8), [2 / 254, np.inf])
