@@ -1263,7 +1263,7 @@ def _lamb_bound(w, g, s, lr, t, p):
     v_scaled = average(p["beta_2"], s.get("~v", s["v"]), g * g, scaled=True)
     c1, c2 = 1 - power(b1, float(t)), _second_bias_correction(p, t, fmt)
     # S = sqrt((1 + s2) c2' / c2): its relative error, from the common scale and c2's own
-    spread = (1 + _common_scale(p["beta_2"], fmt)) * (1 + float(c2.error / max(c2.value - c2.error, 0.0)) if c2.value > c2.error else np.inf)
+    spread = (1 + _common_scale(p["beta_2"], fmt)) * (1 + float(c2.error / (c2.value - c2.error)))
     epsilon = constant(p["epsilon"], fmt)
     epsilon = epsilon._new(epsilon.value, epsilon.error + (np.sqrt(spread) - 1) * epsilon.magnitude)
     exact_c1, exact_c2 = exact(c1.value, fmt), exact(c2.value, fmt)
