@@ -409,7 +409,6 @@ def test_adapted_normalization_bound_holds_for_moments_computed_in_the_format(dt
     elif dtype == np.float32:  # a mean off by a hundredth of the spread is caught
         wrong = (((z - (exact_mean + 1e-2 * scale).astype(t)).astype(t)) / np.sqrt(variance).astype(t)).astype(np.float64)
         assert np.any(np.abs(wrong - exact) > bound)
-    return computed, exact
 
 
 def test_discretization_bound_counts_the_boundaries_the_format_rounds():
