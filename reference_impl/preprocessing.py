@@ -266,11 +266,16 @@ def normalization(x, weights=None, *, mean=None, variance=None, axis=-1, invert=
 def adapted_moments(data, axis=-1):
     """(mean, variance) of adapt's data on the kept axes (their sizes, as the layer's `mean`
     argument takes them): batches are concatenated along axis 0, the batch axis, first."""
-    data = np.concatenate([_f64(b) for b in data], axis=0) if isinstance(data, (list, tuple)) else _f64(data)
-    kept = _kept_mask(data.ndim, axis)
-    reduced = tuple(i for i, k in enumerate(kept) if not k)
+    data, reduced = _adapt_samples(data, axis)
     mean = data.mean(axis=reduced)
     return mean, np.mean((data - data.mean(axis=reduced, keepdims=True)) ** 2, axis=reduced)
+
+
+def _adapt_samples(data, axis):
+    """(adapt's data as one array, the axes its moments reduce): batches concatenated along the
+    batch axis, every axis but the kept ones reduced."""
+    data = np.concatenate([_f64(b) for b in data], axis=0) if isinstance(data, (list, tuple)) else _f64(data)
+    return data, tuple(i for i, k in enumerate(_kept_mask(data.ndim, axis)) if not k)
 
 
 # --- Discretization, CategoryEncoding, IntegerLookup -----------------------------------------
@@ -608,14 +613,14 @@ def normalization_error_bound(x, fmt, *, mean=None, variance=None, axis=-1, inve
     sigma+ = sqrt(v + dv); the normalization (dm + |x - m| (sigma / sigma- - 1)) / sigma- plus the
     first bound with |x - m| + dm and |m| + dm over sigma- = sqrt(v - dv) (none where v - dv <= 0:
     the variance may be lost to rounding)."""
-    if mean is None or variance is None:
-        if adapt is None:
-            return None
+    if adapt is not None:
+        if mean is not None or variance is not None:
+            return None  # the reference refuses both (normalization)
         mean, variance = adapted_moments(adapt, axis)
         dm, dv = _adapted_moment_errors(adapt, axis, fmt)
+    elif mean is None or variance is None:
+        return None
     else:
-        if adapt is not None:
-            return None
         dm = dv = 0.0
     u = fmt.unit_roundoff
     x = _f64(x)
@@ -648,12 +653,10 @@ def _adapted_moment_errors(data, axis, fmt):
                                                    two-pass form is within g (v + dm^2) + dm^2)
     and storing each in the format adds u of itself (dm, dv times 1 + u, plus u |m| and u v are
     the rounding the given-moments bound already counts)."""
-    batches = data if isinstance(data, (list, tuple)) else [data]
-    d = np.concatenate([_f64(b) for b in batches], axis=0)
-    kept = _kept_mask(d.ndim, axis)
-    reduced = tuple(i for i, k in enumerate(kept) if not k)
+    batches = len(data) if isinstance(data, (list, tuple)) else 1
+    d, reduced = _adapt_samples(data, axis)
     n = int(np.prod([d.shape[i] for i in reduced])) if reduced else 1
-    g = gamma_or_inf(n + 4 * len(batches) + 4, fmt.unit_roundoff)
+    g = gamma_or_inf(n + 4 * batches + 4, fmt.unit_roundoff)
     mean = d.mean(axis=reduced)
     dm = g * np.mean(np.abs(d), axis=reduced)
     dv = g * (np.mean(d * d, axis=reduced) + mean * mean) + 2 * np.abs(mean) * dm + dm * dm

@@ -116,12 +116,9 @@ _CALL = {
 
 
 def _with_adapt_data(params: dict) -> dict:
-    return {**params, "adapt": adapt_data(params["adapt"])} if params.get("adapt") else params
-
-
-def _with_adapt_batches(params: dict) -> dict:
-    """The bound's view of `adapt:`: the data as the batches adapt() gets (a list where the case
-    gives a batch size: each batch's combination with the moments so far rounds too)."""
+    """`adapt:` as the data adapt() gets: the array, or the list of its batches where the case gives
+    a batch size. The reference concatenates them (the same moments, the same vocabulary); the
+    error bound counts the batches (each one's combination with the moments so far rounds too)."""
     spec = params.get("adapt")
     if not spec:
         return params
@@ -137,7 +134,7 @@ def _error_bound(name: str):
     function = ref.ERROR_BOUNDS[name]
 
     def bound(x, weights, params, call, fmt, output=None):
-        return function(x, fmt, **_with_adapt_batches(params), **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})})
+        return function(x, fmt, **_with_adapt_data(params), **{k: v for k, v in (call or {}).items() if k in _CALL.get(name, {})})
 
     return bound
 
