@@ -205,7 +205,7 @@ def _warn_stale_divergences(paths, cases) -> None:
     from conformance.catalogue.loader import discover
 
     loaded = {p.resolve() for p in discover(paths)}
-    referred = {c.known["id"] for c in cases if c.known}
+    referred = {k["id"] for c in cases if c.known for k in [c.known, *c.known.get("also", [])]}
     for folder in sorted({p.parent for p in loaded}):
         try:
             whole_folder = {p.resolve() for p in discover([folder])}

@@ -99,8 +99,9 @@ class CatalogueFile(pytest.File):
         for case in select_modes(cases, parse_modes(modes) if modes else None):
             item = CaseItem.from_parent(self, name=case.id.split("::", 1)[1], case=case)
             if case.known:
-                links = case.known.get("links") or []
-                reason = f"{case.known['id']}: {case.known['title']}" + (f" ({', '.join(links)})" if links else "")
+                reason = "; or with it, ".join(
+                    f"{k['id']}: {k['title']}" + (f" ({', '.join(k['links'])})" if k.get("links") else "")
+                    for k in [case.known, *case.known.get("also", [])])
                 item.add_marker(pytest.mark.xfail(reason=reason, strict=True, raises=KnownDivergence))
             yield item
         for error in errors:

@@ -71,6 +71,30 @@ def test_any_of_several_signatures_and_the_other_statuses():
     assert judge_known(two, Verdict("error", "harness")).status == "error"
 
 
+def test_two_recorded_divergences_explain_a_failure_of_two_parts_together():
+    # a round trip that changed the layer (alone: False, as the forward values failed too)
+    # and a forward failure; each divergence's signature names one part
+    def both_parts(max_abs):
+        verdict = values(max_abs)
+        verdict.metrics["serialization"] = {"failed": ["defaults"], "alone": False}
+        return verdict
+
+    config = {**known({"serialization": {"via": ["defaults"]}}), "id": "config"}
+    output = {**known({"values": {"max_abs_error": 1e-3}}), "id": "output"}
+    judged = judge_known({**config, "also": [output]}, both_parts(1e-4))
+    assert judged.status == "xfail" and "(recorded as config and output)" in judged.message
+    assert judge_known({**output, "also": [config]}, both_parts(1e-4)).status == "xfail"
+    # either divergence alone does not explain both parts
+    assert judge_known(config, both_parts(1e-4)).status == "fail"
+    assert judge_known(output, both_parts(1e-4)).status == "fail"
+    # a forward error beyond the second divergence's signature is still a fail
+    assert judge_known({**config, "also": [output]}, both_parts(0.5)).status == "fail"
+    # and a round trip its signature does not name
+    other = both_parts(1e-4)
+    other.metrics["serialization"]["failed"] = ["keras_file"]
+    assert judge_known({**config, "also": [output]}, other).status == "fail"
+
+
 @pytest.mark.parametrize("signature, problem", [
     ({"raises": {"match": "x"}}, "raises: expected {type: NAME"),
     ({"crash": "SIGFOO"}, "crash: expected a signal name"),

@@ -1013,18 +1013,21 @@ def _alternatives(value, axis_values) -> list:
 
 def _known_for(knowns: list[dict], axes: dict, labels: dict) -> dict | None:
     """The first recorded divergence whose conditions (if any) match this case's axes (a
-    value named in a mapping sweep matches by its name too)."""
+    value named in a mapping sweep matches by its name too); the others that match too ride
+    along as its `also`, for a failure with two parts that two divergences explain together
+    (conformance.checks.known.judge_known)."""
     def matches(condition):
         return all(axes.get(k) in accepted or (k in labels and labels[k] in accepted) for k, accepted in condition.items())
 
-    for entry in knowns:
-        if axes["target"] not in entry["divergence"]["targets"]:
-            continue  # a divergence is recorded for the targets it was seen in
-        if not _holds_on_machine(entry["divergence"], axes):
-            continue  # nor on a machine without what it requires (oneDNN)
-        if not entry["when"] or any(matches(c) for c in entry["when"]):
-            return entry["divergence"]
-    return None
+    applying = [entry["divergence"] for entry in knowns
+                # a divergence is recorded for the targets it was seen in, and holds only on a
+                # machine with what it requires (oneDNN)
+                if axes["target"] in entry["divergence"]["targets"] and _holds_on_machine(entry["divergence"], axes)
+                and (not entry["when"] or any(matches(c) for c in entry["when"]))]
+    if not applying:
+        return None
+    first, *others = applying
+    return {**first, "also": others} if others else first
 
 
 def _applying(entries, axes: dict) -> dict | None:

@@ -21,10 +21,34 @@ def judge_known(known: dict, verdict: Verdict) -> Verdict:
         return verdict
     if any(_matches(signature, verdict) for signature in known["signature"]):
         return replace(verdict, status="xfail")
+    together = _explained_together(known, verdict)
+    if together:
+        return replace(verdict, status="xfail", message=f"{verdict.message} (recorded as {' and '.join(together)})")
     expected = "; or ".join(describe(s) for s in known["signature"])
     message = (f"not the recorded divergence {known['id']} ({expected}): {what_happened(verdict)}. "
                f"{verdict.message}")
     return replace(verdict, message=message)
+
+
+def _explained_together(known: dict, verdict: Verdict) -> list[str] | None:
+    """The ids of two of the case's recorded divergences that together explain a failure of
+    two parts, or None: a serialization round trip that changed the layer (one divergence's
+    `serialization` signature, as if it were the only failure) and the rest of the failure
+    (another's signature, as if the round trips had agreed). Two parts are all a case's
+    failure can have: the gradient check runs only where the forward values agree."""
+    knowns = [known, *known.get("also", [])]
+    serialization = (verdict.metrics or {}).get("serialization") or {}
+    if len(knowns) < 2 or not serialization.get("failed") or serialization.get("alone"):
+        return None
+    as_alone = replace(verdict, metrics={**verdict.metrics, "serialization": {**serialization, "alone": True}})
+    without = replace(verdict, metrics={**verdict.metrics, "serialization": {}})
+    for first in knowns:
+        if not any("serialization" in s and _matches(s, as_alone) for s in first["signature"]):
+            continue
+        for second in knowns:
+            if second is not first and any("serialization" not in s and _matches(s, without) for s in second["signature"]):
+                return [first["id"], second["id"]]
+    return None
 
 
 def what_happened(verdict: Verdict) -> str:
