@@ -302,3 +302,34 @@ def test_dtypes_override_reexpands_every_case_and_gives_policies_to_layers_only(
     assert [c.id.split("::")[1] for c in only_policy] == ["dense[mixed_float16]"]
     with pytest.raises(ValueError, match="unknown dtype.*'float8'"):
         parse_dtypes("float16,float8")
+
+
+def test_a_stated_tolerance_holds_in_the_dtypes_the_case_states_only(write_catalogue):
+    # a tolerance argued from float32's rounding means nothing in bfloat16: there the bound judges
+    from conformance.catalogue.loader import load_file
+
+    path = write_catalogue(
+        """
+        cases:
+          - name: offset
+            op: LayerNormalization
+            input_shape: [2, 8]
+            dtype: float32
+            tolerance: {atol: 0.1}
+            modes: [eager]
+          - name: swept
+            op: Dense
+            input_shape: [2, 5]
+            params: {units: 3}
+            sweep: {dtype: [float32, float16]}
+            tolerance: {rtol: 0.01}
+            modes: [eager]
+        """
+    )
+    cases, errors = load_file(path, dtypes=("bfloat16", "float32"))
+    assert errors == []
+    assert {c.id.split("::")[1]: c.tolerance for c in cases} == {
+        "offset[bfloat16]": {}, "offset[float32]": {"atol": 0.1},
+        "swept[float32]": {"rtol": 0.01}, "swept[float16]": {"rtol": 0.01}}
+    own, _ = load_file(path)
+    assert [c.tolerance for c in own] == [{"atol": 0.1}, {"rtol": 0.01}, {"rtol": 0.01}]

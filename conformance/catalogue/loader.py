@@ -495,6 +495,11 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
             raise _Problem(path + ("sweep", key), f"{key!r} is both fixed in `params` and swept")
     if "policy" in case:
         case = _policy_as_dtype(case, raw, path, ops)
+    # a stated tolerance is an argument about the rounding of the dtypes the case states (a
+    # float32 mean that cannot hold 1e4 closer than 5e-4): in a dtype `--dtypes` brings in, the
+    # op's bound (or the dtype's default tolerance) judges instead
+    stated_dtypes = case.get("dtype", "float32")
+    stated_dtypes = set(stated_dtypes) if isinstance(stated_dtypes, list) else {stated_dtypes}
     if dtypes:
         case = _run_in(dtypes, case, op)
         if case.get("dtype") == []:  # only policies asked, and the op is not a layer
@@ -597,6 +602,8 @@ def _expand_case(raw, defaults, file_op, path, lines, shown, catalogue_file, tar
             index = seen_of_op[this_op.name]
             seen_of_op[this_op.name] += 1
             base = _make_case(this_op, name, path, shown, line, base_id, params, swept, dtype, fixed_shape, fields)
+            if base.tolerance and base.dtype not in stated_dtypes and "dtype" not in sweep:
+                base = replace(base, tolerance={})
         except _Problem as p:
             out.append(p)
             continue
