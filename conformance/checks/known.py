@@ -31,24 +31,35 @@ def judge_known(known: dict, verdict: Verdict) -> Verdict:
 
 
 def _explained_together(known: dict, verdict: Verdict) -> list[str] | None:
-    """The ids of two of the case's recorded divergences that together explain a failure of
-    two parts, or None: a serialization round trip that changed the layer (one divergence's
-    `serialization` signature, as if it were the only failure) and the rest of the failure
-    (another's signature, as if the round trips had agreed). Two parts are all a case's
-    failure can have: the gradient check runs only where the forward values agree."""
+    """The ids of the case's recorded divergences (two or more) that together explain a failure
+    of several parts, or None: the round trips that changed the layer, each named by some
+    divergence's `serialization` signature (its `via`), and the rest of the failure, if any,
+    matched by another's signature as if the round trips had agreed. Those are all the parts a
+    case's failure can have: the gradient check runs only where the forward values agree."""
     knowns = [known, *known.get("also", [])]
     serialization = (verdict.metrics or {}).get("serialization") or {}
-    if len(knowns) < 2 or not serialization.get("failed") or serialization.get("alone"):
+    failed = set(serialization.get("failed") or [])
+    if len(knowns) < 2 or not failed:
         return None
-    as_alone = replace(verdict, metrics={**verdict.metrics, "serialization": {**serialization, "alone": True}})
-    without = replace(verdict, metrics={**verdict.metrics, "serialization": {}})
-    for first in knowns:
-        if not any("serialization" in s and _matches(s, as_alone) for s in first["signature"]):
-            continue
-        for second in knowns:
-            if second is not first and any("serialization" not in s and _matches(s, without) for s in second["signature"]):
-                return [first["id"], second["id"]]
-    return None
+    used, covered = [], set()
+    for each in knowns:
+        for signature in each["signature"]:
+            if "serialization" in signature:
+                via = (signature["serialization"] or {}).get("via")
+                named = failed if via is None else failed & set(via)
+                if named - covered:
+                    covered |= named
+                    used.append(each["id"])
+    if covered != failed:
+        return None
+    if not serialization.get("alone"):
+        without = replace(verdict, metrics={**verdict.metrics, "serialization": {}})
+        rest = next((each for each in knowns if each["id"] not in used
+                     and any("serialization" not in s and _matches(s, without) for s in each["signature"])), None)
+        if rest is None:
+            return None
+        used.append(rest["id"])
+    return used if len(used) > 1 else None
 
 
 def what_happened(verdict: Verdict) -> str:

@@ -84,7 +84,7 @@ def sampled_out(case) -> str | None:
     """Why the sampled round trips (SAMPLED) are not run for this case, or None when they are."""
     if case.sweep_index == 0 or os.environ.get(ALL_SERIALIZATION_VARIABLE, "") not in ("", "0"):
         return None
-    if case.known and any("serialization" in s for s in case.known.get("signature", [])):
+    if case.known and any("serialization" in s for k in [case.known, *case.known.get("also", [])] for s in k.get("signature", [])):
         return None  # a recorded serialization divergence is always checked (else it would xpass)
     return f"sampled out (the first of each sweep is checked; {ALL_SERIALIZATION_VARIABLE}=1 checks every case)"
 
