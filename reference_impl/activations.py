@@ -749,7 +749,7 @@ CANCELLED = {
     "mish": lambda x, **_: np.abs(x),
     # 0.5 x (1 + erf(x / sqrt(2))) or 0.5 x (1 + tanh(.)): the 1 cancels for x < 0
     "gelu": lambda x, **_: 0.5 * np.abs(x),
-    # x / 6 + 0.5 (Keras 2: 0.2 x + 0.5): x / 6 cancels against 0.5 near -3
+    # x / 6 + 0.5: x / 6 cancels against 0.5 near -3 (Keras 2's 0.2 x + 0.5: KERAS2_CANCELLED)
     "hard_sigmoid": lambda x, **_: np.abs(x) / 6.0,
     "hard_silu": lambda x, **_: x * x / 6.0,
     "hard_swish": lambda x, **_: x * x / 6.0,
@@ -758,6 +758,11 @@ CANCELLED = {
     "soft_shrink": lambda x, threshold=0.5, **_: np.full_like(x, abs(threshold)),
     "relu": lambda x, negative_slope=0.0, threshold=0.0, **_: np.full_like(x, abs(negative_slope * threshold)),
 }
+
+# Keras 2's own forms of names it shares with Keras 3 (conformance/ops/keras2.py), with what
+# each cancels: 0.2 x against 0.5 near -2.5
+KERAS2_ACTIVATIONS = {"hard_sigmoid": hard_sigmoid_keras2}
+KERAS2_CANCELLED = {"hard_sigmoid": lambda x, **_: 0.2 * np.abs(x)}
 
 KNOWN = tuple(sorted(ACTIVATIONS))
 

@@ -897,9 +897,12 @@ def _through(function):
     if function is _activations.linear:
         return lambda z, dz, fmt: (z, dz)
     name = next((n for n, f in _activations.ACTIVATIONS.items() if f is function), None)
+    cancelled = _activations.CANCELLED.get(name)
+    if name is None:  # Keras 2's hard_sigmoid, a recurrent layer's default there
+        name = next((n for n, f in _activations.KERAS2_ACTIVATIONS.items() if f is function), None)
+        cancelled = _activations.KERAS2_CANCELLED.get(name)
     if name is None or name in _AXIS_ACTIVATIONS:
         raise _NoBound(f"no elementwise bound for the activation {getattr(function, '__name__', function)!r}")
-    cancelled = _activations.CANCELLED.get(name)
 
     def through(z, dz, fmt):
         with np.errstate(all="ignore"):

@@ -65,6 +65,16 @@ def test_the_reference_follows_each_targets_documentation():
     np.testing.assert_allclose(documented_by(sigmoid, "tf.keras").compute(x, {}), [0, 1 / 12, 1 / 3, 0.5, 2 / 3, 5 / 6, 14 / 15], atol=1e-15)
 
 
+def test_an_optimizer_keeps_its_error_bound_on_keras2_and_an_activation_drops_it():
+    # Keras 2's optimizers compute as Keras 3's but with use_ema, and their judge refuses a bound
+    # that carried other values than the reference's (checks.optimizers._bound_applies); a
+    # formula of its own (hard_sigmoid) has no bound of its own
+    adam = get_op("optimizers.Adam")
+    assert adam.error_bound is not None and documented_by(adam, "tf_keras").error_bound is adam.error_bound
+    sigmoid = get_op("activations.hard_sigmoid")
+    assert sigmoid.error_bound is not None and documented_by(sigmoid, "tf_keras").error_bound is None
+
+
 def test_a_layer_naming_hard_sigmoid_gets_the_keras2_formula():
     dense = documented_by(get_op("Dense"), "tf_keras")
     weights = {"kernel": np.array([[1.0], [2.0]]), "bias": np.array([0.0])}
@@ -150,3 +160,20 @@ def test_a_rejection_only_keras3_documents_is_not_judged_for_keras2(tmp_path):
     assert undocumented_rejection(op, by_id["rate_half[tf_keras]"]) is None  # no error expected
     assert causes_of({"status": "pass"}, {"status": "skip", "message": skipped}) == \
         [("rejection not in Keras 2", skipped.removeprefix(REJECTION_PREFIX + ": "))]
+
+
+def test_a_float32_initial_state_under_a_policy_is_a_documented_keras2_limitation():
+    # tf_keras's Policy: "only tensors in the first argument to the layer's `call` method are casted"
+    from types import SimpleNamespace
+
+    from conformance.ops.keras2 import documented_limitation
+
+    error = {"type": "InvalidArgumentError",
+             "message": "cannot compute MatMul as input #1(zero-based) was expected to be a float tensor but is a half tensor"}
+    case = SimpleNamespace(target="tf_keras", params={"units": 2}, dtype="mixed_float16", call={"initial_state": ["$h0"]})
+    assert "only tensors in the first argument" in documented_limitation(get_op("SimpleRNN"), case, error)
+    # not without an initial state, not outside a policy, not on Keras 3, not for another error
+    assert documented_limitation(get_op("SimpleRNN"), SimpleNamespace(**{**vars(case), "call": {}}), error) is None
+    assert documented_limitation(get_op("SimpleRNN"), SimpleNamespace(**{**vars(case), "dtype": "float16"}), error) is None
+    assert documented_limitation(get_op("SimpleRNN"), SimpleNamespace(**{**vars(case), "target": "tf.keras"}), error) is None
+    assert documented_limitation(get_op("SimpleRNN"), case, {"type": "ValueError", "message": "units"}) is None

@@ -1165,3 +1165,31 @@ def test_a_kinked_activation_keeps_the_rigorous_bound():
     for got, expected in zip(state_bounds, states):
         np.testing.assert_array_equal(got, expected)
     assert R._cell_bound(R._rnn("LSTM", {"units": 2}), {k.split("/")[-1]: v for k, v in w.items()}, F32).smooth is True
+
+
+def test_keras2_hard_sigmoid_has_its_own_bound():
+    # Keras 2's recurrent default: 0.2 z + 0.5 clipped, slope 0.2 where Keras 3's is 1/6
+    from reference_impl.activations import hard_sigmoid_keras2
+
+    rng = rng_for("bound-keras2-hard-sigmoid")
+    x = np.asarray(rng.normal(0.0, 2.0, (3, 6, 4)), np.float16).astype(np.float64)
+    kernel, recurrent, bias = (np.asarray(rng.normal(0.0, 0.8, shape), np.float16).astype(np.float64)
+                               for shape in ((4, 5), (5, 5), (5,)))
+    weights = named("SimpleRNN", kernel, recurrent, bias)
+    params = {"units": 5, "activation": hard_sigmoid_keras2, "return_sequences": True}
+    exact = FUNCTIONS["SimpleRNN"]({"x": x}, weights, call=NO_CALL, **params)
+    bound = R.error_bound("SimpleRNN", {"x": x}, weights, F16, call=NO_CALL, **params)
+    assert bound is not None
+    h = np.zeros((3, 5), np.float16)
+    outputs = []
+    for t in range(6):  # every operation in float16
+        z = (x[:, t].astype(np.float16) @ kernel.astype(np.float16) + h @ recurrent.astype(np.float16)
+             + bias.astype(np.float16)).astype(np.float16)
+        h = np.clip(np.float16(0.2) * z + np.float16(0.5), 0, 1).astype(np.float16)
+        outputs.append(h.astype(np.float64))
+    error = np.abs(np.stack(outputs, axis=1) - exact)
+    assert np.all(error <= bound), float(np.max(error / bound))
+    assert np.max(error / bound) > 1e-3  # not vacuous
+    # Keras 3's hard_sigmoid in its place is caught
+    wrong = FUNCTIONS["SimpleRNN"]({"x": x}, weights, call=NO_CALL, **{**params, "activation": "hard_sigmoid"})
+    assert np.any(np.abs(wrong - exact) > bound)
