@@ -630,27 +630,31 @@ CLASSES = {
 #   except that BinaryAccuracy's threshold is rounded to the format: a prediction between the
 #   threshold and its rounding may land on either side, its value then off by up to 1;
 # - the confusion counts: sums of weights, exact products w * 0/1 (exact integers with unit
-#   weights); the threshold flips add the weight of each prediction whose side of a threshold a
-#   correct evaluation does not decide (_threshold_flips); Precision and Recall divide two counts
+#   weights); a prediction whose side of a threshold a correct evaluation does not decide
+#   (_threshold_flips) is placed on either side, each placement's counts carried to the result
+#   and the widest deviation kept (_bounded_counts, _over_assignments; with too many such
+#   predictions, their weights added to the counts' errors instead); Precision and Recall divide two counts
 #   (losses.bounded_share: tp enters both);
 # - IoU: the confusion matrix's cells are such sums; the IoU of a class a division of its
 #   diagonal by row sum + column sum - diagonal, their mean a sum and a division;
 # - F-scores: per-class counts, precision, recall, and (1 + b^2) p r / (b^2 p + r);
-# - R2Score: the documented two-pass sum of squares about the weighted mean, and the one-pass
-#   sum(w t^2) - sum(w t)^2 / sum(w) that implementations accumulate (it cancels sum(w t^2)): the
-#   larger bound;
+# - R2Score: the documented sum_squares = sum((y_true - mean(y_true)) ** 2), weighted, about the
+#   computed mean (_bounded_sum_of_squares_about: the mean's error enters squared), the residual
+#   sum, and 1 - their ratio. Not the one-pass sum(w t^2) - sum(w t)^2 / sum(w) that a streaming
+#   metric may accumulate instead: equal in exact arithmetic, it cancels sum(w t^2) and loses
+#   every digit where |mean| is large against the spread, which the documented formula does not;
 # - AUC: the counts at its thresholds (one more term per threshold: counts per bucket between
 #   evenly spaced thresholds may be added up), every prediction within rounding of a threshold
-#   counted on either side (_threshold_flips), then the curve's rates, widths and heights and
+#   placed on either side (_bounded_counts), then the curve's rates, widths and heights and
 #   their sum over the segments; the PR interpolation divides by differences of counts, which
 #   rounding may turn from 0 into a tiny number (its slope then anything): bounded only with
 #   exact counts (integer weights);
 # - the rates at a constrained rate (PrecisionAtRecall, ...): a maximum over the thresholds
 #   where the constraint holds, bounded only where rounding cannot change which thresholds
 #   satisfy it (_bounded_best_under_constraint).
-# None (the flat tolerance judges, the record says so) where a bound is not finite: AUC with
-# from_logits and multi_label, the PR interpolation with weighted counts, a denominator that
-# rounding may make 0, an undecided constraint.
+# None (the flat tolerance judges, the record says so) where a bound is not finite or says
+# nothing: AUC with from_logits and multi_label, the PR interpolation with weighted counts, an
+# undecided constraint, a rate or an area whose bound reaches 1 (_telling).
 
 from reference_impl.losses import Bounded, _maximum, _minimum  # noqa: E402  (the error-bound section's own imports)
 
@@ -693,15 +697,30 @@ def _bounded_ratio(num: Bounded, den: Bounded) -> Bounded:
 
 
 def _bounded_rate(a: Bounded, b: Bounded) -> Bounded:
-    """a / (a + b) of two counts (precision tp / (tp + fp), recall, specificity):
-    losses.bounded_share, and 0 where no entry is counted (a + b exactly 0)."""
+    """a / (a + b) of two counts (precision tp / (tp + fp), recall, specificity), 0 where no
+    entry is counted (a + b = 0). Two bounds, the smaller kept: losses.bounded_share (first
+    order: tight for small errors, none where a + b lies within its error of 0); and the range:
+    the counts being sums of nonnegative weights, the rate grows with a and falls with b, so it
+    lies between share(a_lo, b_hi) and share(a_hi, b_lo) over the counts' intervals (share 0
+    where its denominator is 0), with the sum's and the division's roundings, 2 u (1 + u) + tiny
+    (a rate is at most 1): tight where a few entries may or may not be counted."""
     from reference_impl import losses as L
+    fmt = a.fmt
     empty = (a.v + b.v == 0) & (a.e == 0) & (b.e == 0)
-    if np.any((a.v + b.v == 0) & ~empty):
-        return Bounded(np.where(empty, 0.0, a.v), np.where(empty, 0.0, np.inf), a.fmt)
-    safe_b = Bounded(np.where(empty, 1.0, b.v), b.e, a.fmt)
+    safe_b = Bounded(np.where(empty, 1.0, b.v), b.e, fmt)
     share = L.bounded_share(a, safe_b)
-    return Bounded(np.where(empty, 0.0, share.v), np.where(empty, 0.0, share.e), a.fmt)
+    first_order = np.where(empty, 0.0, np.where(a.v + b.v - a.e - b.e > 0, share.e, np.inf))
+
+    def ratio(x, y):
+        with np.errstate(all="ignore"):
+            return np.where(x + y > 0, x / np.where(x + y > 0, x + y, 1.0), 0.0)
+    rate = ratio(a.v, b.v)
+    low = ratio(np.maximum(a.v - a.e, 0.0), b.v + b.e)
+    high = ratio(a.v + a.e, np.maximum(b.v - b.e, 0.0))
+    u = fmt.unit_roundoff
+    ranged = np.maximum(rate - low, high - rate) + 2 * u * (1 + u) + 2 * fmt.smallest_normal
+    ranged = np.where((a.v < 0) | (b.v < 0), np.inf, ranged)  # negative weights: no monotone range
+    return Bounded(rate, np.minimum(first_order, ranged), fmt)
 
 
 def _threshold_flips(scores, threshold, fmt, strict=True, bucketed=False):
@@ -832,46 +851,113 @@ def _bounded_values(batches, fmt):
     return Bounded(np.where(removed, 0.0, product.v), np.where(removed, 0.0, product.e), fmt), Bounded.exact(weights, fmt)
 
 
+MAX_ASSIGNMENTS = 2048  # ways of placing the undecided entries that _bounded_counts enumerates
+
+
 def _bounded_counts(batches, fmt, thresholds, score_error=None, column=0, bucketed=None, **select):
-    """{tp, fp, fn, tn} at each threshold (thresholds,), Bounded: sums of weights over every
-    entry of every batch, widened by the weight of each entry that a threshold's rounding may
-    move to the other side (score_error(scores): how far a computed score may be from the
-    exact one, AUC's sigmoid from logits). bucketed: whether the thresholds may be treated as
-    evenly spaced buckets (None: when they are, 3 or more at i / (n - 1), as AUC's are)."""
+    """{tp, fp, fn, tn}, each Bounded of shape (thresholds, assignments): sums of weights over
+    every entry of every batch, for every way a correct evaluation may place the entries whose
+    side of a threshold it does not decide (_threshold_flips, or a score within score_error(scores)
+    of the threshold: how far a computed score may be from the exact one, AUC's sigmoid from
+    logits). The thresholds sorted, an entry above the first m of them: an undecided entry's m may
+    be its exact one or move, one threshold at a time, past the undecided thresholds next to it.
+    Assignment 0 is every entry at its exact place, the reference's counts; a result computed from
+    the counts then lies, in a correct evaluation, within its own bound of the result of one of
+    the assignments (_over_assignments). Where there would be more than MAX_ASSIGNMENTS, or an
+    entry is undecided at a threshold that is not next to its place, the one assignment at the
+    exact places, its error widened by the weight of every entry undecided at each threshold.
+    bucketed: whether the thresholds may be treated as evenly spaced buckets (None: when they
+    are, 3 or more at i / (n - 1), as AUC's are)."""
     labels, scores, weights = _gather(batches, lambda y_true, y_pred, sample_weight=None: _labelled_scores(
         y_true, y_pred, sample_weight, **select))
     labels, scores, weights = labels[:, column], scores[:, column], weights[:, column]
     moved = np.zeros(scores.shape) if score_error is None else score_error(scores)
+    thresholds = _f64(thresholds)
+    order = np.argsort(thresholds, kind="stable")
+    cuts = thresholds[order]
+    n_cuts = len(cuts)
+    if bucketed is None:
+        bucketed = n_cuts >= 3 and np.allclose(thresholds, np.arange(n_cuts) / (n_cuts - 1), atol=2 * EPSILON)
+    above = scores[:, None] > cuts[None, :]  # (entries, thresholds)
+    undecided = np.stack([
+        _threshold_flips(scores, cut, fmt, bucketed=bucketed and not (i in (0, n_cuts - 1) and abs(cut - 0.5) > 0.5))
+        | ((scores != cut) & (np.abs(scores - cut) <= moved))
+        for i, cut in enumerate(cuts)], axis=1)
     # label_weights (AUC without multi_label) multiply the sample weights: each product, and the
     # label weight itself, rounded once (2 u |w| with the product's own, generously 3 u |w|)
-    weight_error = 3 * fmt.unit_roundoff * np.abs(weights) if select.get("label_weights") is not None else None
+    weight_error = 3 * fmt.unit_roundoff * np.abs(weights) if select.get("label_weights") is not None else 0.0
+    places = _undecided_places(above, undecided)
     out = {}
-    for kind, label, above in (("tp", True, True), ("fp", False, True), ("fn", True, False), ("tn", False, False)):
-        values, errors = [], []
-        thresholds = _f64(thresholds)
-        if bucketed is None:
-            n = len(thresholds)
-            bucketed = n >= 3 and np.allclose(thresholds, np.arange(n) / (n - 1), atol=2 * EPSILON)
-        for cut in thresholds:
-            side = scores > cut
-            chosen = np.where((labels == label) & (side == above), weights, 0.0)
-            # + one term per threshold: an implementation may count per bucket between
-            # thresholds and add the buckets up (a cumulative sum)
-            entries = Bounded(chosen, 0.0 if weight_error is None else np.where(chosen != 0, weight_error, 0.0), fmt)
-            total = accumulated(entries, len(batches) + len(thresholds))
-            endpoint = cut in (thresholds[0], thresholds[-1]) and abs(cut - 0.5) > 0.5  # -eps, 1 + eps
-            undecided = _threshold_flips(scores, cut, fmt, bucketed=bucketed and not endpoint) | (
-                (scores != cut) & (np.abs(scores - cut) <= moved))
-            flipped = np.sum(np.where((labels == label) & undecided, np.abs(weights), 0.0))
-            values.append(total.v)
-            errors.append(total.e + flipped)
-        out[kind] = Bounded(np.array(values), np.array(errors), fmt)
+    for kind, label, counted_above in (("tp", True, True), ("fp", False, True), ("fn", True, False), ("tn", False, False)):
+        mine = labels == label
+        chosen = mine[:, None] & (above == counted_above)
+        # the sums' rounding, for every assignment: over the entries counted at the exact places
+        # and every undecided one (a bound grows with the magnitude summed); + one term per
+        # threshold: an implementation may count per bucket between thresholds and add the
+        # buckets up (a cumulative sum)
+        summed = chosen | (mine[:, None] & undecided)
+        errors = np.array([accumulated(Bounded(np.where(summed[:, i], weights, 0.0),
+                                               np.where(summed[:, i], weight_error, 0.0), fmt),
+                                       len(batches) + n_cuts).e for i in range(n_cuts)])
+        exact = np.sum(np.where(chosen, weights[:, None], 0.0), axis=0)
+        if places is None:
+            flipped = np.sum(np.where(mine[:, None] & undecided, np.abs(weights)[:, None], 0.0), axis=0)
+            values, errors = exact[:, None], (errors + flipped)[:, None]
+        else:
+            movers, moved_above = places
+            sign = 1.0 if counted_above else -1.0
+            w = np.where(mine[movers], weights[movers], 0.0)
+            shift = np.einsum("ajt,j->ta", moved_above.astype(np.float64) - above[movers][None], sign * w)
+            values, errors = exact[:, None] + shift, np.broadcast_to(errors[:, None], shift.shape)
+        inverse = np.argsort(order, kind="stable")
+        out[kind] = Bounded(values[inverse], errors[inverse], fmt)
     return out
 
 
+def _undecided_places(above, undecided):
+    """(movers, moved_above): the entries undecided at some threshold, and for every assignment of
+    places to them (assignment 0 the exact places) whether each is above each threshold
+    (assignments, movers, thresholds); None where the assignments are more than MAX_ASSIGNMENTS or
+    an entry is undecided at a threshold not next to its place (see _bounded_counts)."""
+    n_cuts = above.shape[1]
+    index = np.arange(n_cuts)[None, :]
+    place = above.sum(axis=1)  # thresholds sorted: above the first `place` of them
+    # the undecided thresholds next to the place: a run below it (m - 1, m - 2, ...) and above it (m, m + 1, ...)
+    last_decided_below = np.max(np.where(~undecided & (index < place[:, None]), index, -1), axis=1)
+    first_decided_above = np.min(np.where(~undecided & (index >= place[:, None]), index, n_cuts), axis=1)
+    down, up = place - 1 - last_decided_below, first_decided_above - place
+    if np.any(undecided.sum(axis=1) != down + up):
+        return None
+    movers = np.flatnonzero(down + up)
+    options = (down + up + 1)[movers]
+    if np.prod(options.astype(np.float64)) > MAX_ASSIGNMENTS:
+        return None
+    # option 0 the exact place, 1..up above it, up + 1..up + down below it
+    choice = (np.stack(np.unravel_index(np.arange(int(np.prod(options))), tuple(options)), axis=-1) if len(movers)
+              else np.zeros((1, 0), dtype=np.int64))
+    u = up[movers][None, :]
+    moved_place = place[movers][None, :] + np.where(choice <= u, choice, u - choice)
+    return movers, index[None] < moved_place[..., None]
+
+
+def _telling(b: Bounded | None) -> Bounded | None:
+    """b, or None where its bound reaches 1, the whole range of a rate or an area: such a bound
+    (the counts' interval when too many entries are undecided to place each) would pass any
+    value, and the flat tolerance judges instead."""
+    return None if b is None or np.any(b.e >= 1) else b
+
+
+def _over_assignments(b: Bounded) -> Bounded:
+    """A result computed for each assignment of _bounded_counts (last axis, assignment 0 the
+    reference's): the reference's value, and an error that covers every assignment's value
+    within its own bound."""
+    reference = b.v[..., :1]
+    return Bounded(b.v[..., 0], np.max(np.abs(b.v - reference) + b.e, axis=-1), b.fmt)
+
+
 def _bounded_area(c, curve="ROC", summation_method="interpolation"):
-    """area() on Bounded counts: rates as ratios, widths as differences of rates, heights, and
-    the sum over the segments. The PR interpolation divides by differences of counts between
+    """area() on Bounded counts (thresholds, assignments), one area per assignment: rates as
+    ratios, widths as differences of rates, heights, and the sum over the segments. The PR interpolation divides by differences of counts between
     consecutive thresholds, which rounding may turn from 0 into a tiny number (the segment's
     slope then anything): bounded only where the counts are exact (integer weights)."""
     tp, fp, fn, tn = c["tp"], c["fp"], c["fn"], c["tn"]
@@ -892,7 +978,7 @@ def _bounded_area(c, curve="ROC", summation_method="interpolation"):
         return (width * (first(h) + rest(h)) / 2.0).sum(0)
     if np.any(tp.e > 0) or np.any(fp.e > 0):
         return None
-    value = _pr_interpolated(tp.v[:, None], fp.v[:, None], fn.v[:, None])[0]
+    value = _pr_interpolated(tp.v, fp.v, fn.v)
     p = tp.v + fp.v
     d_tp, d_p = tp.v[:-1] - tp.v[1:], p[:-1] - p[1:]
     moving = d_p != 0
@@ -936,20 +1022,20 @@ def _bounded_auc(batches, fmt, num_thresholds=200, curve="ROC", summation_method
         area = _bounded_area(counts, curve, summation_method)
         if area is None:
             return None
-        areas.append(area)
+        areas.append(_over_assignments(area))
     if not multi_label:
-        return areas[0]
+        return _telling(areas[0])
     values = Bounded(np.array([a.v for a in areas]), np.array([a.e for a in areas]), fmt)
     lw = Bounded.exact(np.ones(columns), fmt) if label_weights is None else Bounded.constant(label_weights, fmt)
-    return (lw * values).sum(0) / lw.sum(0)
+    return _telling((lw * values).sum(0) / lw.sum(0))
 
 
 def _bounded_best_under_constraint(batches, fmt, value, constrained, target, num_thresholds=200, class_id=None):
-    """The largest `value` rate where the `constrained` rate is >= target: a max over the
-    feasible thresholds (1-Lipschitz: the largest error among them), provided every threshold's
-    feasibility is decided: its rate's interval lies on one side of the target (the target
-    rounded to the format), or the rate is exact and rounds to a number other than the
-    target's rounding. Otherwise None."""
+    """The largest `value` rate where the `constrained` rate is >= target, for each assignment
+    of _bounded_counts: a max over the feasible thresholds (1-Lipschitz: the largest error among
+    them), provided every threshold's feasibility is decided: its rate's interval lies on one
+    side of the target (the target rounded to the format), or the rate is exact and rounds to a
+    number other than the target's rounding. Otherwise None."""
     from reference_impl import losses as L
     target = _number(constrained, target, low=0, high=1)
     c = _bounded_counts(batches, fmt, curve_thresholds(num_thresholds), bucketed=True, class_id=class_id)
@@ -961,14 +1047,13 @@ def _bounded_best_under_constraint(batches, fmt, value, constrained, target, num
     # exact rates: fl(r) and fl(target) compare as r and target do unless they round alike
     exact_rate = (c["tp"].e == 0) & (c["fp"].e == 0) & (c["fn"].e == 0) & (c["tn"].e == 0)
     decided |= exact_rate & ((r.v == target) | (L._rounded(r.v, fmt) != L._rounded(target, fmt)))
+    decided |= target == 0  # a rate is never below 0: every threshold meets a target of 0
     if not np.all(decided):
         return None
-    feasible = r.v >= target
+    feasible = r.v >= target  # (thresholds, assignments)
     dependent = rates[value]
-    if not np.any(feasible):
-        return Bounded(0.0, 0.0, fmt)
-    best = int(np.argmax(np.where(feasible, dependent.v, -np.inf)))
-    return Bounded(max(dependent.v[best], 0.0), np.max(np.where(feasible, dependent.e, 0.0)), fmt)
+    best = np.maximum(np.max(np.where(feasible, dependent.v, -np.inf), axis=0), 0.0)
+    return _telling(_over_assignments(Bounded(best, np.max(np.where(feasible, dependent.e, 0.0), axis=0), fmt)))
 
 
 def _bounded_precision_recall(kind, batches, fmt, thresholds=None, top_k=None, class_id=None):
@@ -977,7 +1062,7 @@ def _bounded_precision_recall(kind, batches, fmt, thresholds=None, top_k=None, c
     else:
         cuts = _thresholds_list(thresholds, 0, 1)
     c = _bounded_counts(batches, fmt, cuts, class_id=class_id, top_k=top_k)
-    return _bounded_rate(c["tp"], c["fp"] if kind == "precision" else c["fn"])
+    return _telling(_over_assignments(_bounded_rate(c["tp"], c["fp"] if kind == "precision" else c["fn"])))
 
 
 def _bounded_confusion_matrix(batches, fmt, num_classes, threshold=None, **options):
@@ -1053,7 +1138,6 @@ def _bounded_fbeta(batches, fmt, average=None, beta=1.0, threshold=None):
 
 
 def _bounded_r2(batches, fmt, class_aggregation="uniform_average", num_regressors=0):
-    from reference_impl import losses as L
     t, p, w = _gather(batches, _rows)
     calls = len(batches)
     tb, pb, wb = Bounded.exact(t, fmt), Bounded.exact(p, fmt), Bounded.exact(w, fmt)
@@ -1065,10 +1149,7 @@ def _bounded_r2(batches, fmt, class_aggregation="uniform_average", num_regressor
     first = column_sums(wb * tb)
     centre = first / count
     residual = column_sums(wb * (tb - pb) * (tb - pb))
-    centred = tb - Bounded(np.broadcast_to(centre.v, t.shape), np.broadcast_to(centre.e, t.shape), fmt)
-    two_pass = column_sums(wb * centred * centred)
-    one_pass = column_sums(wb * tb * tb) - first * centre
-    spread = L._worst(two_pass, one_pass)
+    spread = _bounded_sum_of_squares_about(tb, wb, centre, t.shape[0] + calls)
     if np.any((spread.v == 0) & (spread.e > 0)) or np.any((spread.v != 0) & (spread.e >= np.abs(spread.v))):
         return None  # a constant y_true's 0 (its own rule) cannot be told from a rounded one
     constant = spread.v == 0
@@ -1083,6 +1164,23 @@ def _bounded_r2(batches, fmt, class_aggregation="uniform_average", num_regressor
         n = t.shape[0]
         scores = 1.0 - (1.0 - scores) * float(n - 1) / float(n - num_regressors - 1)
     return scores
+
+
+def _bounded_sum_of_squares_about(t: Bounded, w: Bounded, centre: Bounded, length) -> Bounded:
+    """sum_i w_i (t_i - m')^2 per column, m' the computed weighted mean (centre: within centre.e
+    of the exact mean m), a sum of `length` terms. The exact sum about m' is S + W (m' - m)^2
+    (S the sum about m, W = sum w: the cross term sum w (t - m) vanishes at the mean), so m''s
+    error enters squared; each term is rounded three times (t - m', the square, the product
+    with w), a relative error gamma_3, and the sum of these nonnegative terms gamma_length of
+    their magnitude (Higham (3.5))."""
+    from reference_impl import rounding
+    fmt = t.fmt
+    spread = np.sum(w.v * (t.v - centre.v) ** 2, axis=0)
+    shift = np.sum(w.v, axis=0) * centre.e ** 2
+    about_computed = spread + shift
+    terms_error = rounding.gamma(3, fmt.unit_roundoff) * about_computed
+    e = shift + terms_error + rounding.sum_of_products(about_computed + terms_error, length, fmt)
+    return Bounded(spread, e, fmt)
 
 
 def error_bound(name, batches, fmt, **params):
@@ -1112,7 +1210,7 @@ def _error_bound(name, batches, fmt, **params):
     if name in kinds:
         thresholds = params.get("thresholds")
         counts = _bounded_counts(batches, fmt, _thresholds_list(0.5 if thresholds is None else thresholds, 0, 1))
-        return _one_bounded(counts[kinds[name]])
+        return _one_bounded(_over_assignments(counts[kinds[name]]))
     if name in ("Precision", "Recall"):
         return _one_bounded(_bounded_precision_recall(name.lower(), batches, fmt, **params))
     if name in ("MeanIoU", "IoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU"):
@@ -1158,8 +1256,10 @@ def _bounded_mean_of_squares(batches, fmt):
     return accumulated(weighted, len(batches)) / accumulated(Bounded.exact(w, fmt), len(batches))
 
 
-def _one_bounded(b: Bounded) -> Bounded:
+def _one_bounded(b: Bounded | None) -> Bounded | None:
     """One threshold gives a scalar, several a vector (_one_or_all)."""
+    if b is None:
+        return None
     if b.v.size == 1:
         return Bounded(b.v.reshape(-1)[0], b.e.reshape(-1)[0], b.fmt)
     return Bounded(b.v.reshape(-1), b.e.reshape(-1), b.fmt)

@@ -544,3 +544,125 @@ def test_the_mean_bound_holds_where_each_samples_values_are_averaged_first(dtype
         total = accumulate([accumulate(list(np.ravel(m)), dtype, order) for m in means], dtype, order)
         got = float(dtype(total / dtype(36)))
         assert abs(got - want) <= bound, (order, got, want, bound)
+
+
+@pytest.mark.parametrize("curve, method", [("PR", "majoring"), ("PR", "minoring"), ("PR", "interpolation"),
+                                           ("ROC", "interpolation")])
+def test_a_prediction_that_may_empty_the_top_threshold_is_placed_on_both_sides(curve, method):
+    """float16(0.3) = 0.30004883 is above the threshold 0.3 and not above its rounding: the one
+    prediction above it may count there or not, so the precision at that threshold is 1 or
+    empty (0). The bound covers the areas of both placements, computed as the reference on the
+    two scores, and no more than the jump plus a few units of roundoff."""
+    fmt = rounding.FORMATS["float16"]
+    at = float(np.float16(0.3))
+    scores = [at, 0.2, 0.25, 0.1, 0.05, 0.15]
+    near = [batch(LABELS, scores)]
+    moved = [batch(LABELS, [0.3] + scores[1:])]
+    jump = abs(M.result("AUC", near, thresholds=[0.3], curve=curve, summation_method=method)
+               - M.result("AUC", moved, thresholds=[0.3], curve=curve, summation_method=method))
+    assert jump > 0.1
+    bound = M.error_bound("AUC", near, fmt, thresholds=[0.3], curve=curve, summation_method=method)
+    assert jump <= bound <= jump + 20 * fmt.unit_roundoff
+    # the precision at the threshold: 1 of 1, or no prediction above it (0): a bound of 1 would
+    # pass any rate, so there is none (the flat tolerance judges)
+    assert M.result("Precision", near, thresholds=0.3) == 1.0
+    assert M.error_bound("Precision", near, fmt, thresholds=0.3) is None
+    # with a negative prediction above the threshold too, decided, the precision is 1/2 or 0
+    two = [batch(LABELS, [at, 0.2, 0.25, 0.1, 0.05, 0.35])]
+    assert M.result("Precision", two, thresholds=0.3) == 0.5
+    assert 0.5 <= M.error_bound("Precision", two, fmt, thresholds=0.3) <= 0.5 + 4 * fmt.unit_roundoff
+
+
+def bucketed_auc(batches, dtype, n, curve, method):
+    """AUC from counts per bucket: each score's bucket floor(score (n - 1)) computed in `dtype`
+    (an implementation's way of finding which of the evenly spaced thresholds i / (n - 1) a
+    score is above), the counts then exact (unit weights) and the area the reference's."""
+    thresholds = M.curve_thresholds(n)
+    counts = {k: np.zeros((n, 1)) for k in ("tp", "fp", "fn", "tn")}
+    for b in batches:
+        s, t = b["y_pred"].ravel(), b["y_true"].ravel() != 0
+        bucket = np.floor((s.astype(dtype) * dtype(n - 1)).astype(dtype).astype(np.float64))
+        # above threshold i (1 <= i <= n - 2) when bucket >= i; every score is above the first
+        # (-1e-7) and none above the last (1 + 1e-7)
+        index = np.arange(n)[:, None]
+        above = np.where(index == 0, True, np.where(index == n - 1, False, bucket[None, :] >= index))
+        for kind, label, side in (("tp", True, True), ("fp", False, True), ("fn", True, False), ("tn", False, False)):
+            counts[kind][:, 0] += np.sum((t == label)[None, :] & (above == side), axis=1)
+    assert np.all(thresholds[1:-1] == np.arange(1, n - 1) / (n - 1))
+    return float(M.area(counts, curve, method)[0])
+
+
+@pytest.mark.parametrize("dtype_name, dtype, n", [("float16", np.float16, 200), ("bfloat16", None, 10)])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_auc_bound_holds_for_bucketed_and_rounded_threshold_evaluations(dtype_name, dtype, n, seed):
+    """Scores of the format drawn next to AUC's thresholds, where a correct evaluation may put
+    them on either side: the AUC with thresholds rounded to the format, and the AUC from buckets
+    computed in the format, are within the bound of the exact one, and the bound is finite."""
+    if dtype is None:
+        dtype = pytest.importorskip("ml_dtypes").bfloat16
+    fmt = rounding.FORMATS[dtype_name]
+    rng = np.random.default_rng(seed)
+    inner = np.arange(1, n - 1) / (n - 1)
+    near = rng.choice(inner, 6) * (1 + rng.choice([-1, 1], 6) * rng.uniform(0, 2 * fmt.unit_roundoff, 6))
+    scores = np.concatenate([near, rng.uniform(0, 1, 10)]).astype(dtype).astype(np.float64)
+    labels = rng.integers(0, 2, scores.size)
+    batches = [batch(labels, scores)]
+    rounded = M.curve_thresholds(n).astype(dtype).astype(np.float64)
+    for curve, method in (("ROC", "interpolation"), ("PR", "majoring"), ("PR", "interpolation")):
+        want = M.result("AUC", batches, num_thresholds=n, curve=curve, summation_method=method)
+        bound = M.error_bound("AUC", batches, fmt, num_thresholds=n, curve=curve, summation_method=method)
+        assert np.isfinite(bound) and bound < 1
+        by_rounded = M.result("AUC", batches, thresholds=list(rounded[1:-1]), curve=curve, summation_method=method)
+        for got in (by_rounded, bucketed_auc(batches, dtype, n, curve, method)):
+            assert abs(got - want) <= bound, (curve, method, got, want, bound)
+
+
+def r2_two_pass_low(batches, dtype):
+    """R2 (uniform average) by the docstring's formula evaluated in `dtype`: the weighted mean of
+    y_true, then sum w (t - mean)^2 and sum w (t - p)^2, over every batch's rows at once."""
+    t = np.concatenate([b["y_true"] for b in batches]).astype(dtype)
+    p = np.concatenate([b["y_pred"] for b in batches]).astype(dtype)
+    w = np.broadcast_to(np.concatenate([b["sample_weight"] for b in batches]).astype(dtype)[:, None], t.shape)
+    mean = (accumulate(list((w * t).astype(dtype)), dtype, 1) / accumulate(list(w), dtype, 1)).astype(dtype)
+    c = (t - mean).astype(dtype)
+    spread = accumulate(list(((w * c).astype(dtype) * c).astype(dtype)), dtype, 1)
+    d = (t - p).astype(dtype)
+    res = accumulate(list(((w * d).astype(dtype) * d).astype(dtype)), dtype, 1)
+    scores = (dtype(1) - (res / spread).astype(dtype)).astype(dtype)
+    return float(accumulate(list(scores), dtype, 1) / dtype(4))
+
+
+def test_r2_where_the_one_pass_sums_cancel_is_judged_by_the_documented_formula():
+    """y_true near 30 with a spread of about 2, in float16: sum w t^2 is about 2e4, whose
+    rounding (gamma_n times it, about a thousand) swamps the spread of about a hundred, so the one-pass
+    sum w t^2 - (sum w t)^2 / sum w may be anything; the docstring's sum w (t - mean)^2 is
+    accurate. The bound is the documented formula's: finite, it holds for that formula
+    evaluated in float16, and a metric that keeps the one-pass sums in float16 falls outside it."""
+    dtype, fmt = LOW["float16"]
+    rng = np.random.default_rng(5)
+    batches = []
+    for _ in range(2):
+        t = (30 + 2 * rng.normal(size=(7, 4))).astype(dtype).astype(np.float64)
+        batches.append({"y_true": t, "y_pred": (t + 0.5 * rng.normal(size=t.shape)).astype(dtype).astype(np.float64),
+                        "sample_weight": np.exp(rng.normal(size=7)).astype(dtype).astype(np.float64)})
+    want, bound = M.result("R2Score", batches), M.error_bound("R2Score", batches, fmt)
+    assert bound is not None and bound < 0.5
+    assert abs(r2_two_pass_low(batches, dtype) - want) <= bound
+    assert abs(r2_one_pass_low(batches, dtype, 1) - want) > bound
+
+
+def test_rates_with_more_undecided_entries_than_placements_bound_their_range():
+    """Twelve predictions at float16(0.3), above 0.3 and not above its rounding, six of each
+    label, beside four positives at 0.9: 4096 placements, more than are enumerated, so each
+    count is an interval: tp in [4, 10], fp in [0, 6]. The precision (10 / 16 exactly) lies
+    between 4 / 10 and 10 / 10, and the bound is that range, 0.375, plus roundoff."""
+    fmt = rounding.FORMATS["float16"]
+    at = float(np.float16(0.3))
+    near = [batch([1] * 6 + [0] * 6 + [1] * 4, [at] * 12 + [0.9] * 4)]
+    assert 2 ** 12 > M.MAX_ASSIGNMENTS
+    assert M.result("Precision", near, thresholds=0.3) == 0.625
+    bound = M.error_bound("Precision", near, fmt, thresholds=0.3)
+    assert 0.375 <= bound <= 0.375 + 4 * fmt.unit_roundoff
+    # every placement of the twelve within it: k positives and j negatives counted above
+    k, j = np.meshgrid(np.arange(7), np.arange(7))
+    assert np.all(np.abs((4 + k) / (4 + k + j) - 0.625) <= bound)
