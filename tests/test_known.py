@@ -102,6 +102,20 @@ def test_two_recorded_divergences_explain_a_failure_of_two_parts_together():
     assert judge_known({**config, "also": [output]}, two_round_trips).status == "fail"
 
 
+def test_a_second_recorded_divergence_that_applies_may_explain_the_failure_alone():
+    # a values divergence first, and a raise recorded for the same case in another mode: the
+    # raise is that second entry's, the values the first's, anything else neither's
+    first = {**known({"values": {"max_abs_error": 1e-3}}), "id": "first"}
+    second = {**known({"raises": {"type": "TypeError", "match": "SelectV2"}}), "id": "second"}
+    both = {**first, "also": [second]}
+    judged = judge_known(both, Verdict("fail", "m", None, raised("TypeError", "Input 'e' of 'SelectV2' Op")))
+    assert judged.status == "xfail" and "(recorded as second)" in judged.message
+    assert judge_known(both, values(1e-4)).status == "xfail"
+    assert judge_known(first, Verdict("fail", "m", None, raised("TypeError", "SelectV2"))).status == "fail"
+    assert judge_known(both, Verdict("fail", "m", None, raised("ValueError", "SelectV2"))).status == "fail"
+    assert judge_known(both, values(0.5)).status == "fail"
+
+
 @pytest.mark.parametrize("signature, problem", [
     ({"raises": {"match": "x"}}, "raises: expected {type: NAME"),
     ({"crash": "SIGFOO"}, "crash: expected a signal name"),
