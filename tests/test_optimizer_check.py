@@ -170,3 +170,23 @@ def test_the_bound_is_not_used_for_values_it_was_not_derived_for():
     messages, metrics = optimizers.compare_steps(c, moved, steps, variables, params, bounds)
     assert messages == [] and metrics["judged_by"] == "tolerance"
     assert "other values of 'kernel'" in metrics["bound_not_used"]
+
+
+@pytest.mark.parametrize("mode", ["eager", "function"])
+def test_the_optimizer_may_build_its_slots_in_its_first_step(mode):
+    """`call: {build: in_step}`: tf.keras's Adam creates its slots in its first apply_gradients
+    (inside the traced step in function mode) and still follows the documented rule."""
+    c = Case(**{**case("optimizers.Adam", {"learning_rate": 0.1}).__dict__, "mode": mode, "call": {"build": "in_step"}})
+    verdict = judged(c, get_target("tf.keras"))
+    assert verdict.status == "pass", verdict.message
+    assert set(verdict.metrics["steps"][0]) == {"kernel", "bias", "kernel/m", "kernel/v", "bias/m", "bias/v"}
+
+
+def test_when_the_optimizer_builds_is_checked_with_the_case(write_catalogue):
+    from conformance.catalogue.loader import load_file
+    path = write_catalogue("op: optimizers.Adam\ncases:\n  - name: a\n    inputs: {kernel: {shape: [3, 4]}}\n"
+                           "    params: {learning_rate: 0.1}\n    call: {build: later}\n")
+    cases, errors = load_file(path)
+    assert cases == [] and len(errors) == 1
+    assert ":6: call.build: expected" in str(errors[0]) and "'later'" in str(errors[0])
+    assert load_file(write_catalogue(path.read_text().replace("later", "in_step"), name="good.yaml"))[1] == []

@@ -108,6 +108,14 @@ def _bound(name: str):
     return error_bound
 
 
+# When the optimizer creates its slot variables: `before` the steps (optimizer.build on the
+# variables, as Model.fit does), or `in_step`, by its first apply_gradients inside the step, as in
+# the usual custom training loop (compiled: tf.function traces a step that creates variables twice).
+BUILD = P.ParamType("when the optimizer creates its slots: before (the steps) or in_step (its first apply_gradients, "
+                    "inside the compiled step, as a custom training loop does)",
+                    lambda v: isinstance(v, str), {"type": "string"}).one_of("before", "in_step").defaults_to("before")
+
+
 def _optimizer(name: str) -> OptimizerOp:
     defaults = ref.arguments(name, {})
     types = P.with_defaults({n: TYPES[n] for n in defaults}, defaults)
@@ -116,7 +124,7 @@ def _optimizer(name: str) -> OptimizerOp:
         return ref.run(name, params, variables, gradients)
 
     return OptimizerOp(
-        name=f"optimizers.{name}", family=FAMILY, params=types, keras_class=name, slots=SLOTS[name],
+        name=f"optimizers.{name}", family=FAMILY, params=types, keras_class=name, slots=SLOTS[name], call_params={"build": BUILD},
         doc=f"tf.keras.optimizers.{name}(**params).apply_gradients per step: reference_impl.optimizers ({name})",
         compute=compute, error_bound=_bound(name), example=EXAMPLES.get(name, {"inputs": {"kernel": {"shape": [3, 4]}, "bias": {"shape": [4]}}, "calls": 3,
                                                      "params": {"learning_rate": 0.1}}),

@@ -228,11 +228,13 @@ class OptimizerOp(Op):
 
     slots: tf.keras's slot variable suffix (`<variable>_<suffix>`) -> the reference's slot name;
     the slots so named are compared after each step too.
+    `call_params` types how the steps are made (`build`: when the optimizer creates its slots).
     """
 
     keras_class: str = ""
     compute: Callable[[dict, list, dict], list] = field(default=None, repr=False)
     slots: Mapping[str, str] = field(default_factory=dict)
+    call_params: Mapping[str, ParamType] = field(default_factory=dict)
     input_names: tuple[str, ...] | None = None  # any variable names
     required_inputs: tuple[str, ...] = ()
     # error_bound(variables, gradients, params, fmt) -> per step {"variables": {name: per-element

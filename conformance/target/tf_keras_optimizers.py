@@ -1,6 +1,8 @@
 """The tf.keras side of an optimizer case (part of the tf.keras target): variables made from
 the case's values, the optimizer built from its params (a learning-rate schedule or a wrapped
-optimizer given as {class_name, config}), then one apply_gradients per step in the case's mode
+optimizer given as {class_name, config}) and built on the variables (or, with the case's
+`call: {build: in_step}`, left to build its slots in its first apply_gradients, inside the
+compiled step, as a custom training loop does), then one apply_gradients per step in the case's mode
 (eagerly, inside tf.function, or compiled by XLA), reading the variables and the optimizer's
 slot variables after each step."""
 from __future__ import annotations
@@ -69,7 +71,8 @@ def run_optimizer(op, case, variables: dict, gradients: list, timings: Timings |
             names = list(variables)
             model = [_variable(tf, np.asarray(variables[n]).astype(dtype), n) for n in names]
             optimizer = keras_optimizer(tf.keras, op.keras_class, case.params)
-            optimizer.build(model)
+            if case.call.get("build", "before") == "before":
+                optimizer.build(model)
 
         def step(*grads):
             optimizer.apply_gradients(zip(grads, model))
