@@ -678,12 +678,13 @@ def accumulated(values: Bounded, calls: int) -> Bounded:
     from reference_impl import rounding
     fmt = values.fmt
     n = values.v.size + calls
+    magnitude = np.sum(np.abs(values.v))
+    if np.all((values.e == 0) & (values.v == np.round(values.v))) and magnitude <= 2.0 ** fmt.precision:
+        # integers (counts of unit weights): every partial sum, however many terms, is exact
+        return Bounded(np.sum(values.v), 0.0, fmt)
     if n * fmt.unit_roundoff >= 1:
         return Bounded(np.sum(values.v), np.inf, fmt)
-    magnitude = np.sum(np.abs(values.v))
     e = np.sum(values.e) + rounding.sum_of_products(magnitude + np.sum(values.e), n, fmt)
-    if np.all((values.e == 0) & (values.v == np.round(values.v))) and magnitude <= 2.0 ** fmt.precision:
-        e = 0.0  # integers (counts of unit weights): every partial sum is exact
     return Bounded(np.sum(values.v), e, fmt)
 
 
@@ -702,8 +703,9 @@ def _bounded_rate(a: Bounded, b: Bounded) -> Bounded:
     order: tight for small errors, none where a + b lies within its error of 0); and the range:
     the counts being sums of nonnegative weights, the rate grows with a and falls with b, so it
     lies between share(a_lo, b_hi) and share(a_hi, b_lo) over the counts' intervals (share 0
-    where its denominator is 0), with the sum's and the division's roundings, 2 u (1 + u) + tiny
-    (a rate is at most 1): tight where a few entries may or may not be counted."""
+    where its denominator is 0), and within [0, 1] whatever the counts, with the sum's and the
+    division's roundings, 2 u (1 + u) + tiny (a rate is at most 1): tight where a few entries may
+    or may not be counted."""
     from reference_impl import losses as L
     fmt = a.fmt
     empty = (a.v + b.v == 0) & (a.e == 0) & (b.e == 0)
@@ -718,7 +720,10 @@ def _bounded_rate(a: Bounded, b: Bounded) -> Bounded:
     low = ratio(np.maximum(a.v - a.e, 0.0), b.v + b.e)
     high = ratio(a.v + a.e, np.maximum(b.v - b.e, 0.0))
     u = fmt.unit_roundoff
-    ranged = np.maximum(rate - low, high - rate) + 2 * u * (1 + u) + 2 * fmt.smallest_normal
+    with np.errstate(invalid="ignore"):
+        ranged = np.nan_to_num(np.maximum(rate - low, high - rate), nan=np.inf)  # inf / inf: a count unbounded
+    ranged = np.minimum(ranged, np.maximum(rate, 1.0 - rate))  # a rate is within [0, 1] whatever its counts
+    ranged = ranged + 2 * u * (1 + u) + 2 * fmt.smallest_normal
     ranged = np.where((a.v < 0) | (b.v < 0), np.inf, ranged)  # negative weights: no monotone range
     return Bounded(rate, np.minimum(first_order, ranged), fmt)
 
@@ -1032,10 +1037,10 @@ def _bounded_auc(batches, fmt, num_thresholds=200, curve="ROC", summation_method
 
 def _bounded_best_under_constraint(batches, fmt, value, constrained, target, num_thresholds=200, class_id=None):
     """The largest `value` rate where the `constrained` rate is >= target, for each assignment
-    of _bounded_counts: a max over the feasible thresholds (1-Lipschitz: the largest error among
-    them), provided every threshold's feasibility is decided: its rate's interval lies on one
-    side of the target (the target rounded to the format), or the rate is exact and rounds to a
-    number other than the target's rounding. Otherwise None."""
+    of _bounded_counts: a max over the feasible thresholds, within the largest lower and upper
+    ends of their rates' intervals, provided every threshold's feasibility is decided: its
+    rate's interval lies on one side of the target (the target rounded to the format), or the
+    rate is exact and rounds to a number other than the target's rounding. Otherwise None."""
     from reference_impl import losses as L
     target = _number(constrained, target, low=0, high=1)
     c = _bounded_counts(batches, fmt, curve_thresholds(num_thresholds), bucketed=True, class_id=class_id)
@@ -1052,8 +1057,15 @@ def _bounded_best_under_constraint(batches, fmt, value, constrained, target, num
         return None
     feasible = r.v >= target  # (thresholds, assignments)
     dependent = rates[value]
-    best = np.maximum(np.max(np.where(feasible, dependent.v, -np.inf), axis=0), 0.0)
-    return _telling(_over_assignments(Bounded(best, np.max(np.where(feasible, dependent.e, 0.0), axis=0), fmt)))
+    # the largest of values each within [v - e, v + e] (and, rates, within [0, 1]) lies between
+    # the largest lower and the largest upper end: tighter than the largest e where a threshold
+    # with few entries (a rate that may be anything) is not the one that gives the maximum
+    def largest(x):
+        return np.maximum(np.max(np.where(feasible, x, -np.inf), axis=0), 0.0)
+    best = largest(dependent.v)
+    high = largest(np.minimum(dependent.v + dependent.e, 1.0))
+    low = largest(np.maximum(dependent.v - dependent.e, 0.0))
+    return _telling(_over_assignments(Bounded(best, np.maximum(high - best, best - low), fmt)))
 
 
 def _bounded_precision_recall(kind, batches, fmt, thresholds=None, top_k=None, class_id=None):

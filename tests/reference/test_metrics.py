@@ -573,10 +573,10 @@ def test_a_prediction_that_may_empty_the_top_threshold_is_placed_on_both_sides(c
     assert 0.5 <= M.error_bound("Precision", two, fmt, thresholds=0.3) <= 0.5 + 4 * fmt.unit_roundoff
 
 
-def bucketed_auc(batches, dtype, n, curve, method):
-    """AUC from counts per bucket: each score's bucket floor(score (n - 1)) computed in `dtype`
-    (an implementation's way of finding which of the evenly spaced thresholds i / (n - 1) a
-    score is above), the counts then exact (unit weights) and the area the reference's."""
+def bucketed_counts(batches, dtype, n):
+    """Counts at AUC's n thresholds from buckets: each score's bucket floor(score (n - 1))
+    computed in `dtype` (an implementation's way of finding which of the evenly spaced
+    thresholds i / (n - 1) a score is above), the counts then exact (unit weights)."""
     thresholds = M.curve_thresholds(n)
     counts = {k: np.zeros((n, 1)) for k in ("tp", "fp", "fn", "tn")}
     for b in batches:
@@ -589,7 +589,12 @@ def bucketed_auc(batches, dtype, n, curve, method):
         for kind, label, side in (("tp", True, True), ("fp", False, True), ("fn", True, False), ("tn", False, False)):
             counts[kind][:, 0] += np.sum((t == label)[None, :] & (above == side), axis=1)
     assert np.all(thresholds[1:-1] == np.arange(1, n - 1) / (n - 1))
-    return float(M.area(counts, curve, method)[0])
+    return counts
+
+
+def bucketed_auc(batches, dtype, n, curve, method):
+    """The reference's area on bucketed_counts."""
+    return float(M.area(bucketed_counts(batches, dtype, n), curve, method)[0])
 
 
 @pytest.mark.parametrize("dtype_name, dtype, n", [("float16", np.float16, 200), ("bfloat16", None, 10)])
@@ -666,3 +671,28 @@ def test_rates_with_more_undecided_entries_than_placements_bound_their_range():
     # every placement of the twelve within it: k positives and j negatives counted above
     k, j = np.meshgrid(np.arange(7), np.arange(7))
     assert np.all(np.abs((4 + k) / (4 + k + j) - 0.625) <= bound)
+
+
+def test_the_best_precision_is_bounded_when_too_many_predictions_sit_at_thresholds():
+    """bfloat16, 200 thresholds 0.005 apart, 30 of 40 predictions within rounding of one: too
+    many placements to enumerate, so each count is an interval (unit weights: exact integers
+    however many terms). PrecisionAtRecall(recall=0) is the largest precision over the
+    thresholds: it lies between the largest lower and the largest upper end of their
+    intervals, a bound below 1, which holds for the bucketed evaluation in bfloat16."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    fmt, n = rounding.FORMATS["bfloat16"], 200
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        inner = np.arange(1, n - 1) / (n - 1)
+        near = rng.choice(inner, 30) * (1 + rng.choice([-1, 1], 30) * rng.uniform(0, 2 * fmt.unit_roundoff, 30))
+        scores = np.concatenate([near, rng.uniform(0, 1, 10)]).astype(ml_dtypes.bfloat16).astype(np.float64)
+        batches = [batch(rng.integers(0, 2, scores.size), scores)]
+        want = M.result("PrecisionAtRecall", batches, recall=0.0, num_thresholds=n)
+        bound = M.error_bound("PrecisionAtRecall", batches, fmt, recall=0.0, num_thresholds=n)
+        assert bound is not None and bound < 0.5
+        c = bucketed_counts(batches, ml_dtypes.bfloat16, n)
+        counted = c["tp"] + c["fp"]
+        precision = np.where(counted > 0, c["tp"] / np.where(counted > 0, counted, 1.0), 0.0)
+        assert abs(np.max(precision) - want) <= bound, (seed, np.max(precision), want, bound)
+        # the AUC's own curve through intervals that wide says nothing: no bound
+        assert M.error_bound("AUC", batches, fmt, num_thresholds=n) is None
