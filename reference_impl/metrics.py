@@ -962,9 +962,10 @@ def _over_assignments(b: Bounded) -> Bounded:
 
 def _bounded_area(c, curve="ROC", summation_method="interpolation"):
     """area() on Bounded counts (thresholds, assignments), one area per assignment: rates as
-    ratios, widths as differences of rates, heights, and the sum over the segments. The PR interpolation divides by differences of counts between
-    consecutive thresholds, which rounding may turn from 0 into a tiny number (the segment's
-    slope then anything): bounded only where the counts are exact (integer weights)."""
+    ratios, widths as differences of rates, heights, and the sum over the segments. The PR
+    interpolation divides by differences of counts between consecutive thresholds, which
+    rounding may turn from 0 into a tiny number (the segment's slope then anything): bounded
+    only where the counts are exact (integer weights)."""
     tp, fp, fn, tn = c["tp"], c["fp"], c["fn"], c["tn"]
     fmt = tp.fmt
     recall_ = _bounded_rate(tp, fn)

@@ -645,6 +645,53 @@ def error_bound(layer, x, weights, unit_roundoff, *, call=None, smallest_normal=
         return gamma * dz + u * (3.0 * gamma * np.abs(z) + 2.0 * beta)
 
 
+def moving_statistics_error_bound(history, weights, unit_roundoff, *, axis=-1, momentum=0.99, **ignored):
+    """Per-channel bounds on the rounding error of BatchNormalization's moving_mean and
+    moving_variance after the calls of `history` ((x, call) pairs, in order, from the initial
+    `weights`), evaluated in a format of unit roundoff u; each call with training=True updates
+
+        M_k = momentum * M_(k-1) + (1 - momentum) * mean_k     (V_k the same with var_k).
+
+    The batch statistics' errors are those of _standardized_error_bound (n the elements per
+    channel, m1 = mean_S|x|, d = x - mean): |dmean| <= gamma_n m1 and
+    |dvar| <= gamma_(n+3) (var + dmean mean_S|d|) + dmean^2 (the documented two-pass
+    variance). The update rounds a product, another product and a sum, or, as an exponential
+    moving average is often written, M - (M - mean) (1 - momentum): a difference, a product and
+    a difference; either is within 3 u (|M_(k-1)| + |mean_k|) of its operands' exact result, and
+    the constants momentum and 1 - momentum rounded to the format add u each on their terms.
+    The error carried from the previous call shrinks by momentum (times 1 + u):
+
+        E_k <= momentum (1 + u) E_(k-1) + (1 - momentum) dmean_k + 5 u (|M_(k-1)| + |mean_k|).
+
+    The initial moving statistics are the format's numbers (the harness sets them), E_0 = 0;
+    calls without training leave them as they are."""
+    u = float(unit_roundoff)
+    m = float(momentum)
+    moving_mean = np.asarray(weights["moving_mean"], dtype=np.float64).copy()
+    moving_variance = np.asarray(weights["moving_variance"], dtype=np.float64).copy()
+    error_mean = np.zeros(moving_mean.shape)
+    error_variance = np.zeros(moving_variance.shape)
+    for x, call in history:
+        if not (call or {}).get("training", False):
+            continue
+        x = np.asarray(x, dtype=np.float64)
+        a, _ = _batch_norm_spec(x.shape, axis, True, True)
+        others = tuple(i for i in range(x.ndim) if i != a)
+        n = int(np.prod([x.shape[i] for i in others]))
+        mean, d, var = _moments(x, others)
+        dmean = gamma_or_inf(n, u) * np.mean(np.abs(x), axis=others, keepdims=True)
+        dvar = gamma_or_inf(n + 3, u) * (var + dmean * np.mean(np.abs(d), axis=others, keepdims=True)) + dmean * dmean
+        mean, var, dmean, dvar = (t.reshape(-1) for t in (mean, var, dmean, dvar))
+        with np.errstate(invalid="ignore"):
+            error_mean = (m * (1 + u) * error_mean + (1 - m) * dmean
+                          + 5 * u * (np.abs(moving_mean) + np.abs(mean)))
+            error_variance = (m * (1 + u) * error_variance + (1 - m) * dvar
+                              + 5 * u * (np.abs(moving_variance) + np.abs(var)))
+        moving_mean = m * moving_mean + (1 - m) * mean
+        moving_variance = m * moving_variance + (1 - m) * var
+    return {"moving_mean": error_mean, "moving_variance": error_variance}
+
+
 # The layers whose bound the gradient check widens by (conformance.ops.bounds.standardization):
 # those whose statistics' conditioning enters the gradient too. LayerNormalization,
 # GroupNormalization and BatchNormalization in training compute a mean that a row large against

@@ -123,7 +123,8 @@ def run_reference(op: LayerOp, case: Case, inputs: list, calls: list):
         state.update(extras)
         if regularized(case.params):
             state["losses"] = np.float64(reference_losses(case.params, at_call, output))
-        bound, state_bounds = error_bounds(op, case, x, at_call, call, output, state)
+        bound, state_bounds = error_bounds(op, case, x, at_call, call, output, state,
+                                           history=(weights, list(zip(inputs, calls))))
     except (ValueError, TypeError) as exc:
         return SideOutcome(error=error_info(exc, "call")), weights
     return SideOutcome(output=output, state=state, error_bound=bound, state_bounds=state_bounds), weights
@@ -135,16 +136,18 @@ def error_bound(op, case: Case, x, weights: dict, call: dict, output):
     return error_bounds(op, case, x, weights, call, output, None)[0]
 
 
-def error_bounds(op, case: Case, x, weights: dict, call: dict, output, state: dict | None):
+def error_bounds(op, case: Case, x, weights: dict, call: dict, output, state: dict | None, history=None):
     """(bound of the main output, {state name: bound}): the op's per-element error bounds for
     this case's inputs in the case's format, times the dtype's BOUND_FACTOR. An op may bound its
-    further outputs and state too (LayerOp.error_bound returning a dict by name). None, and no
-    entry, where the op has none for these arguments, or the case states its own `tolerance`
-    (which then judges instead)."""
+    further outputs and state too (LayerOp.error_bound returning a dict by name); a bound of
+    state after several calls gets their history, (initial weights, [(x, call), ...])
+    (bounds.takes_history). None, and no entry, where the op has none for these arguments, or
+    the case states its own `tolerance` (which then judges instead)."""
     if op.error_bound is None or case.tolerance or not case.dtype or output is None:
         return None, {}
     fmt = rounding.format_of(compute_dtype(case.dtype))
-    bound = op.error_bound(x, weights, case.params, call, fmt, output=output)
+    extra = {"history": history} if history is not None and bounds.takes_history(op.error_bound) else {}
+    bound = op.error_bound(x, weights, case.params, call, fmt, output=output, **extra)
     by_name = dict(bound) if isinstance(bound, dict) else {"output": bound}
     factor = BOUND_FACTOR[compute_dtype(case.dtype)]
 

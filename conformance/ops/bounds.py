@@ -132,6 +132,17 @@ def standardization(bound):
     return bound
 
 
+def with_history(bound):
+    """A layer's bound that also bounds its state after several calls, and so takes
+    history=(initial weights, [(x, call), ...]) of every call (conformance.checks.values)."""
+    bound.takes_history = True
+    return bound
+
+
+def takes_history(bound) -> bool:
+    return getattr(bound, "takes_history", False)
+
+
 def is_elementwise(bound) -> bool:
     """Whether a result's error in units in the last place says something: elementwise bounds."""
     return getattr(bound, "elementwise", False)

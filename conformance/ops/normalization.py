@@ -17,11 +17,20 @@ _GAMMA_BETA = {
 def _error_bound(keras_class):
     """reference_impl.normalization.error_bound in the case's format; marked for the gradient
     check to widen by where the layer's statistics' conditioning enters the gradient
-    (ref.WIDENS_GRADIENT says which and why)."""
-    def bound(x, weights, params, call, fmt, output=None):
-        return ref.error_bound(keras_class, x, weights, fmt.unit_roundoff, call=call,
-                               smallest_normal=fmt.smallest_normal, **params)
+    (ref.WIDENS_GRADIENT says which and why). BatchNormalization's also bounds its moving
+    statistics after the case's calls (ref.moving_statistics_error_bound), from the history of
+    the calls (bounds.with_history)."""
+    def bound(x, weights, params, call, fmt, output=None, history=None):
+        out = ref.error_bound(keras_class, x, weights, fmt.unit_roundoff, call=call,
+                              smallest_normal=fmt.smallest_normal, **params)
+        if keras_class != "BatchNormalization" or history is None:
+            return out
+        initial, calls = history
+        state = ref.moving_statistics_error_bound(calls, initial, fmt.unit_roundoff, **params)
+        return {"output": out, **state}
 
+    if keras_class == "BatchNormalization":
+        bounds.with_history(bound)
     return bounds.standardization(bound) if keras_class in ref.WIDENS_GRADIENT else bound
 
 

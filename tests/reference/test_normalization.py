@@ -697,3 +697,74 @@ def test_batch_norm_inference_bound_hand_value():
     got = N.error_bound("BatchNormalization", np.array([[1000.5]]), dict(gamma=np.array([2.0]), beta=np.array([0.5]),
                         moving_mean=np.array([1000.0]), moving_variance=np.array([0.25])), U32, epsilon=0.0)
     close(got, [[want]])
+
+
+def moving_statistics_low(history, weights, dtype, momentum, arrangement):
+    """BatchNormalization's moving statistics updated call by call in `dtype`: batch mean and
+    two-pass biased variance over every axis but the last, summed in order, then
+    m * M + (1 - m) * mean ("products") or M - (M - mean) * (1 - m) ("difference")."""
+    m, one_minus = dtype(momentum), dtype(1 - momentum)
+    moving = {k: np.asarray(weights[k]).astype(dtype) for k in ("moving_mean", "moving_variance")}
+    for x, call in history:
+        if not call.get("training"):
+            continue
+        flat = np.asarray(x).astype(dtype).reshape(-1, x.shape[-1])
+        total = np.zeros(flat.shape[1], dtype)
+        for row in flat:
+            total = (total + row).astype(dtype)
+        mean = (total / dtype(flat.shape[0])).astype(dtype)
+        squares = np.zeros(flat.shape[1], dtype)
+        for row in flat:
+            d = (row - mean).astype(dtype)
+            squares = (squares + (d * d).astype(dtype)).astype(dtype)
+        var = (squares / dtype(flat.shape[0])).astype(dtype)
+        for key, batch in (("moving_mean", mean), ("moving_variance", var)):
+            old = moving[key]
+            if arrangement == "products":
+                moving[key] = ((m * old).astype(dtype) + (one_minus * batch).astype(dtype)).astype(dtype)
+            else:
+                moving[key] = (old - ((old - batch).astype(dtype) * one_minus).astype(dtype)).astype(dtype)
+    return {k: v.astype(np.float64) for k, v in moving.items()}
+
+
+def state_before_last(history, weights):
+    state = dict(weights)
+    for x, call in history[:-1]:
+        _, new_mean, new_var = N.batch_norm(x, moving_mean=state["moving_mean"], moving_variance=state["moving_variance"],
+                                            momentum=0.9, center=False, scale=False, **call)
+        state = {"moving_mean": new_mean, "moving_variance": new_var}
+    return state
+
+
+@pytest.mark.parametrize("dtype, u", [(np.float16, 2.0 ** -11), (np.float32, 2.0 ** -24)])
+def test_moving_statistics_bound_holds_in_both_arrangements_and_catches_faults(dtype, u):
+    """Four training calls (and one at inference between them) on batches with a mean of 3
+    against a spread of 1.5, momentum 0.9 (a fast average, so each batch counts): the moving
+    statistics evaluated in the format in either arrangement are within the bound of the exact
+    ones; momentum weighing the batch instead of the average is not, nor (in float32, where the
+    bound is tight enough) an unbiased variance."""
+    rng = np.random.default_rng(11)
+    weights = {"moving_mean": rng.normal(size=4).astype(dtype).astype(np.float64),
+               "moving_variance": np.exp(rng.normal(size=4)).astype(dtype).astype(np.float64)}
+    history = [(rng.normal(3.0, 1.5, size=(6, 5, 4)).astype(dtype).astype(np.float64), {"training": t})
+               for t in (True, True, False, True, True)]
+    bound = N.moving_statistics_error_bound(history, weights, u, momentum=0.9)
+    state = dict(weights)
+    for x, call in history:
+        _, new_mean, new_var = N.batch_norm(x, moving_mean=state["moving_mean"], moving_variance=state["moving_variance"],
+                                            momentum=0.9, center=False, scale=False, **call)
+        state = {"moving_mean": new_mean, "moving_variance": new_var}
+    for arrangement in ("products", "difference"):
+        got = moving_statistics_low(history, weights, dtype, 0.9, arrangement)
+        for key in state:
+            assert np.all(np.abs(got[key] - state[key]) <= bound[key]), (arrangement, key)
+    # momentum applied to the batch instead of the average (m * mean + (1 - m) * M) in the last update
+    swapped = 0.1 * state_before_last(history, weights)["moving_mean"] + 0.9 * history[-1][0].mean(axis=(0, 1))
+    assert np.all(np.abs(swapped - state["moving_mean"]) > 10 * bound["moving_mean"])
+    if dtype is np.float32:
+        # an unbiased batch variance (n / (n - 1), n = 30) in the last update: off by (1 - m) var / 29
+        _, _, var = N._moments(history[-1][0], (0, 1))
+        assert np.all(0.1 * var.reshape(-1) / 29 > 10 * bound["moving_variance"])
+    # the bound after no training call is exactly 0: the initial statistics are kept
+    kept = N.moving_statistics_error_bound([(history[0][0], {"training": False})], weights, u, momentum=0.9)
+    assert np.all(kept["moving_mean"] == 0) and np.all(kept["moving_variance"] == 0)
