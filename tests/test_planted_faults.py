@@ -87,3 +87,34 @@ def test_float_noise_is_accepted(scale):
     _, ref, _ = reference_and_weights(c)
     noise = np.random.default_rng(3).uniform(-scale, scale, size=ref.shape)
     assert judged(ref * (1 + noise), ref)
+
+
+def test_the_regularization_losses_are_judged_by_their_bound_and_catch_a_missing_batch_division():
+    """Dense(5) with kernel_regularizer L2(0.1) and activity_regularizer L1(0.05) in float16:
+    layer.losses is the kernel's penalty plus the output's L1 penalty over the batch of 6. The
+    sum evaluated in float16 (the kernel's squares and the output's magnitudes accumulated term
+    by term) is within the reference's bound; the activity penalty left undivided by the batch
+    size, and the kernel penalised by L1 instead of L2, are not."""
+    params = {"units": 5, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.1}},
+              "activity_regularizer": {"class_name": "L1", "config": {"l1": 0.05}}}
+    c = Case(id="planted::losses", file="planted", line=1, name="Dense", op="Dense", params=params, dtype="float16",
+             input_shape=(6, 7))
+    x = make_input(c.input_shape, c.dtype, c.seed)
+    side, weights = run_reference(get_op(c.op), c, [x], [{}])
+    assert side.error is None and "losses" in side.state_bounds
+    want, bound = float(side.state["losses"]), float(side.state_bounds["losses"])
+    kernel, y = weights["kernel"], side.output
+    half = np.float16
+
+    def accumulate(values):
+        total = half(0)
+        for v in np.ravel(values):
+            total = half(total + half(v))
+        return float(total)
+    # the output as float16 would compute it (within its own bound of the reference's)
+    y16 = y.astype(half)
+    kernel_penalty = float(half(0.1) * half(accumulate((kernel.astype(half) * kernel.astype(half)).astype(half))))
+    activity = float(half(half(0.05) * half(accumulate(np.abs(y16)))) / half(6))
+    assert abs(kernel_penalty + activity - want) <= bound
+    assert abs(kernel_penalty + activity * 6 - want) > bound  # the activity penalty not divided by the batch
+    assert abs(0.1 * np.sum(np.abs(kernel)) + activity - want) > bound  # L1 where L2 is asked

@@ -18,7 +18,7 @@ from conformance.diagnosis import Evaluation, diagnose
 from conformance.ops import FunctionOp, LayerOp
 from conformance.ops import bounds
 from conformance.ops.bounds import BOUND_FACTOR
-from conformance.ops.regularizers import reference_penalty
+from conformance.ops.regularizers import penalty_error_bound, reference_penalty
 from conformance.outcome import SideOutcome, Timings, error_info
 from conformance.runner.inputs import layer_feeds, make_inputs, make_weights, numpy_dtype
 from conformance.catalogue.model import POLICIES, Case, compute_dtype, input_shapes
@@ -141,7 +141,8 @@ def error_bounds(op, case: Case, x, weights: dict, call: dict, output, state: di
     this case's inputs in the case's format, times the dtype's BOUND_FACTOR. An op may bound its
     further outputs and state too (LayerOp.error_bound returning a dict by name); a bound of
     state after several calls gets their history, (initial weights, [(x, call), ...])
-    (bounds.takes_history). None, and no entry, where the op has none for these arguments, or
+    (bounds.takes_history). The regularizers' losses are bounded here for every layer
+    (losses_error_bound). None, and no entry, where the op has none for these arguments, or
     the case states its own `tolerance` (which then judges instead)."""
     if op.error_bound is None or case.tolerance or not case.dtype or output is None:
         return None, {}
@@ -156,6 +157,8 @@ def error_bounds(op, case: Case, x, weights: dict, call: dict, output, state: di
 
     if state is None:
         return scaled(by_name.get("output"), output), {}
+    if "losses" in state and "losses" not in by_name:  # the regularizers' penalties (reference_losses)
+        by_name["losses"] = losses_error_bound(case.params, weights, output, by_name.get("output"), fmt)
     unknown = sorted(set(by_name) - {"output"} - set(state))
     if unknown:  # a bound for an output the layer does not return is a bug of the op's mapping
         raise RuntimeError(f"{op.name}.error_bound names {unknown}, not among its outputs and state {sorted(state)}")
@@ -170,7 +173,12 @@ def regularized(params: dict) -> bool:
 def reference_losses(params: dict, weights: dict, output) -> float:
     """The documented sum behind layer.losses: each weight regularizer's penalty of its
     weight, plus the activity regularizer's penalty of the output divided by the batch size
-    ("so that the relative weighting ... does not change with the batch size").
+    ("so that the relative weighting ... does not change with the batch size") (penalty_terms)."""
+    return sum(reference_penalty(identifier)(x) / divisor for identifier, x, divisor in penalty_terms(params, weights, output))
+
+
+def penalty_terms(params: dict, weights: dict, output) -> list[tuple]:
+    """(regularizer identifier, the array it penalises, divisor) for each term of layer.losses.
 
     With LoRA (lora_rank set) the documentation says the kernel becomes non-trainable and is
     replaced by "a delta ... obtained via multiplying two lower-rank trainable matrices";
@@ -178,20 +186,41 @@ def reference_losses(params: dict, weights: dict, output) -> float:
     "during optimization", and only trainable parameters are optimized, so the reading taken
     here is: the kernel's regularizer penalises the trainable matrices that stand for it,
     penalty(lora_<kernel>_a) + penalty(lora_<kernel>_b), and the frozen kernel adds nothing."""
-    total = 0.0
+    terms = []
     for key, identifier in params.items():
-        penalty = reference_penalty(identifier) if key.endswith("_regularizer") else None
-        if penalty is None:
+        if not key.endswith("_regularizer") or reference_penalty(identifier) is None:
             continue
         if key == "activity_regularizer":
-            total += penalty(output) / output.shape[0]
+            terms.append((identifier, output, output.shape[0]))
             continue
         for name in argument_weights(key[: -len("_regularizer")], weights, key):
             prefix, _, last = name.rpartition("/")
             factors = [f"{prefix}/lora_{last}_a".lstrip("/"), f"{prefix}/lora_{last}_b".lstrip("/")]
             trainable = factors if all(f in weights for f in factors) else [name]
-            total += sum(penalty(weights[n]) for n in trainable)
-    return total
+            terms.extend((identifier, weights[n], 1) for n in trainable)
+    return terms
+
+
+def losses_error_bound(params: dict, weights: dict, output, output_bound, fmt) -> float | None:
+    """Bound on the error of layer.losses (penalty_terms) evaluated in `fmt`: each penalty's
+    own rounding (regularizers' penalty_error_bound; the weights are the format's numbers), the
+    activity penalty also moved by the output's own error (output_bound) and divided by the
+    batch size (one rounding), and the sum of the k terms, gamma_k of their magnitudes; None
+    where a term has no bound (the output's, or the penalty's)."""
+    terms = penalty_terms(params, weights, output)
+    total_error, magnitude = 0.0, 0.0
+    for identifier, x, divisor in terms:
+        x = np.asarray(x, dtype=np.float64)
+        moved = None if divisor == 1 else output_bound
+        if divisor != 1 and output_bound is None:
+            return None
+        e = penalty_error_bound(identifier, x, fmt, moved=moved)
+        if e is None:
+            return None
+        value = abs(float(reference_penalty(identifier)(x))) / divisor
+        total_error += e / divisor + (fmt.unit_roundoff * (value + e / divisor) if divisor != 1 else 0.0)
+        magnitude += value + e / divisor
+    return total_error + (rounding.gamma(len(terms), fmt.unit_roundoff) * magnitude if len(terms) > 1 else 0.0)
 
 
 def argument_weights(base: str, weights: dict, key: str) -> list[str]:

@@ -2,6 +2,10 @@
 the resolution of a layer's *_regularizer argument to its reference penalty."""
 from __future__ import annotations
 
+import inspect
+
+import numpy as np
+
 from reference_impl import regularizers as ref
 
 from conformance.ops import params as P
@@ -49,6 +53,31 @@ def reference_penalty(identifier):
         config = identifier.get("config", {})
         return lambda x: function(x, **config)
     raise ValueError(f"no reference for the regularizer {identifier!r}; use a name or a {{class_name, config}} of {', '.join(CLASSES)}")
+
+
+def penalty_error_bound(identifier, x, fmt, moved=None):
+    """Bound on the error of the penalty of a layer's *_regularizer argument on x evaluated in
+    `fmt` (reference_impl.regularizers.error_bound; x the format's numbers); with `moved`, a
+    per-element bound on x's own error (a computed activity), also the penalty's change over
+    x +- moved, |l1| sum(moved) + |l2| sum(2 |x| moved + moved^2), and its rounding taken at the
+    larger magnitudes |x| + moved (L1, L2, L1L2 depend on |x| alone). None where no bound is
+    derived, or for an OrthogonalRegularizer of a computed activity."""
+    if isinstance(identifier, str):
+        function, config = ref.get(identifier), {}
+    else:
+        function, config = CLASSES[identifier["class_name"]][0], dict(identifier.get("config", {}))
+    if moved is None:
+        return ref.error_bound(function, x, fmt.unit_roundoff, fmt.smallest_normal, **config)
+    if function not in (ref.l1, ref.l2, ref.l1_l2):
+        return None
+    factors = {**{n: p.default for n, p in inspect.signature(function).parameters.items() if n in ("l1", "l2")}, **config}
+    moved = np.broadcast_to(np.asarray(moved, dtype=np.float64), np.shape(x))
+    size = np.abs(np.asarray(x, dtype=np.float64))
+    e = ref.error_bound(function, size + moved, fmt.unit_roundoff, fmt.smallest_normal, **config)
+    if e is None:
+        return None
+    return float(e + abs(factors.get("l1", 0.0)) * np.sum(moved)
+                 + abs(factors.get("l2", 0.0)) * np.sum(2 * size * moved + moved * moved))
 
 
 register(*(_regularizer(name, name) for name in CLASSES))
