@@ -118,3 +118,17 @@ def test_the_regularization_losses_are_judged_by_their_bound_and_catch_a_missing
     assert abs(kernel_penalty + activity - want) <= bound
     assert abs(kernel_penalty + activity * 6 - want) > bound  # the activity penalty not divided by the batch
     assert abs(0.1 * np.sum(np.abs(kernel)) + activity - want) > bound  # L1 where L2 is asked
+
+
+def test_the_activity_penalty_of_a_batch_of_one_carries_the_outputs_error():
+    """The activity regularizer penalises the computed output whatever the batch size: with a
+    batch of one (no division) its error still counts, and without the output's bound there is none."""
+    from conformance.checks.values import losses_error_bound
+    from reference_impl import rounding
+    fmt = rounding.FORMATS["float16"]
+    params = {"activity_regularizer": {"class_name": "L1", "config": {"l1": 0.5}}}
+    output = np.array([[1.5, -2.0, 0.25]])
+    exact = losses_error_bound(params, {}, output, np.zeros(3), fmt)
+    moved = losses_error_bound(params, {}, output, np.full(3, 0.01), fmt)
+    assert moved - exact >= 0.5 * 3 * 0.01  # l1 times the output's error, summed
+    assert losses_error_bound(params, {}, output, None, fmt) is None

@@ -174,11 +174,12 @@ def reference_losses(params: dict, weights: dict, output) -> float:
     """The documented sum behind layer.losses: each weight regularizer's penalty of its
     weight, plus the activity regularizer's penalty of the output divided by the batch size
     ("so that the relative weighting ... does not change with the batch size") (penalty_terms)."""
-    return sum(reference_penalty(identifier)(x) / divisor for identifier, x, divisor in penalty_terms(params, weights, output))
+    return sum(reference_penalty(identifier)(x) / divisor for identifier, x, divisor, _ in penalty_terms(params, weights, output))
 
 
 def penalty_terms(params: dict, weights: dict, output) -> list[tuple]:
-    """(regularizer identifier, the array it penalises, divisor) for each term of layer.losses.
+    """(regularizer identifier, the array it penalises, divisor, whether that array is computed:
+    the output) for each term of layer.losses.
 
     With LoRA (lora_rank set) the documentation says the kernel becomes non-trainable and is
     replaced by "a delta ... obtained via multiplying two lower-rank trainable matrices";
@@ -191,13 +192,13 @@ def penalty_terms(params: dict, weights: dict, output) -> list[tuple]:
         if not key.endswith("_regularizer") or reference_penalty(identifier) is None:
             continue
         if key == "activity_regularizer":
-            terms.append((identifier, output, output.shape[0]))
+            terms.append((identifier, output, output.shape[0], True))
             continue
         for name in argument_weights(key[: -len("_regularizer")], weights, key):
             prefix, _, last = name.rpartition("/")
             factors = [f"{prefix}/lora_{last}_a".lstrip("/"), f"{prefix}/lora_{last}_b".lstrip("/")]
             trainable = factors if all(f in weights for f in factors) else [name]
-            terms.extend((identifier, weights[n], 1) for n in trainable)
+            terms.extend((identifier, weights[n], 1, False) for n in trainable)
     return terms
 
 
@@ -209,15 +210,15 @@ def losses_error_bound(params: dict, weights: dict, output, output_bound, fmt) -
     where a term has no bound (the output's, or the penalty's)."""
     terms = penalty_terms(params, weights, output)
     total_error, magnitude = 0.0, 0.0
-    for identifier, x, divisor in terms:
+    for identifier, x, divisor, computed in terms:
         x = np.asarray(x, dtype=np.float64)
-        moved = None if divisor == 1 else output_bound
-        if divisor != 1 and output_bound is None:
+        if computed and output_bound is None:
             return None
-        e = penalty_error_bound(identifier, x, fmt, moved=moved)
+        e = penalty_error_bound(identifier, x, fmt, moved=output_bound if computed else None)
         if e is None:
             return None
         value = abs(float(reference_penalty(identifier)(x))) / divisor
+        # the division by the batch size: one rounding (none for 1)
         total_error += e / divisor + (fmt.unit_roundoff * (value + e / divisor) if divisor != 1 else 0.0)
         magnitude += value + e / divisor
     return total_error + (rounding.gamma(len(terms), fmt.unit_roundoff) * magnitude if len(terms) > 1 else 0.0)
