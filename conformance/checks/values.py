@@ -221,7 +221,8 @@ def losses_error_bound(params: dict, weights: dict, output, output_bound, fmt) -
         # the division by the batch size: one rounding (none for 1)
         total_error += e / divisor + (fmt.unit_roundoff * (value + e / divisor) if divisor != 1 else 0.0)
         magnitude += value + e / divisor
-    return total_error + (rounding.gamma(len(terms), fmt.unit_roundoff) * magnitude if len(terms) > 1 else 0.0)
+    total_error += rounding.gamma(len(terms), fmt.unit_roundoff) * magnitude if len(terms) > 1 else 0.0
+    return total_error if np.isfinite(total_error) else None  # not finite: bounds nothing, the tolerance judges
 
 
 def argument_weights(base: str, weights: dict, key: str) -> list[str]:

@@ -73,11 +73,14 @@ def penalty_error_bound(identifier, x, fmt, moved=None):
     factors = {**{n: p.default for n, p in inspect.signature(function).parameters.items() if n in ("l1", "l2")}, **config}
     moved = np.broadcast_to(np.asarray(moved, dtype=np.float64), np.shape(x))
     size = np.abs(np.asarray(x, dtype=np.float64))
+    if not (np.all(np.isfinite(moved)) and np.all(np.isfinite(size))):
+        return None  # an output without a finite bound, or not finite itself: nothing to bound
     e = ref.error_bound(function, size + moved, fmt.unit_roundoff, fmt.smallest_normal, **config)
     if e is None:
         return None
-    return float(e + abs(factors.get("l1", 0.0)) * np.sum(moved)
-                 + abs(factors.get("l2", 0.0)) * np.sum(2 * size * moved + moved * moved))
+    l1, l2 = abs(factors.get("l1", 0.0)), abs(factors.get("l2", 0.0))
+    # a zero factor's term is exactly 0, whatever the output's error
+    return float(e + (l1 * np.sum(moved) if l1 else 0.0) + (l2 * np.sum(2 * size * moved + moved * moved) if l2 else 0.0))
 
 
 register(*(_regularizer(name, name) for name in CLASSES))
