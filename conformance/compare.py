@@ -3,7 +3,7 @@
 The rule, per element, computed in float64 (the reference is the judge, so a more accurate
 result is never rejected for being closer to the truth): |keras - reference| <= bound, the
 op's error bound in the case's format (conformance.ops.bounds) when it has one, else the flat
-tolerance atol + rtol * |reference|. NaN must appear at the same positions on both sides, and
+tolerance atol + rtol * |reference| (also for an element whose bound is NaN). NaN must appear at the same positions on both sides, and
 infinities at the same positions with the same sign; those positions count as exact.
 """
 from __future__ import annotations
@@ -47,10 +47,14 @@ def compare_arrays(actual, reference, *, rtol: float, atol: float, bound=None,
     # holds: the error is then an infinity (and inf / inf a NaN, replaced below), as it should be.
     with np.errstate(over="ignore", invalid="ignore"):
         abs_err[finite] = np.abs(actual[finite] - reference[finite])
+        tolerance = atol + rtol * np.abs(np.where(finite, reference, 0.0))
         if bound is not None:
             allowed = np.array(np.broadcast_to(np.asarray(bound, dtype=np.float64), actual.shape))
+            # a NaN bound (0 * inf in its derivation) bounds nothing: the tolerance judges that
+            # element, rather than the comparison with NaN, which is false, passing anything
+            allowed = np.where(np.isnan(allowed), tolerance, allowed)
         else:
-            allowed = atol + rtol * np.abs(np.where(finite, reference, 0.0))
+            allowed = tolerance
         ratio = np.where(finite, abs_err / np.where(allowed > 0, allowed, np.inf), 0.0)
     ratio = np.where(finite & (allowed == 0) & (abs_err > 0), np.inf, ratio)
     ratio[special_mismatch] = np.inf

@@ -91,3 +91,12 @@ def test_a_bound_replaces_the_flat_tolerance_and_is_recorded_as_a_ratio():
     assert compare_arrays(actual, reference, rtol=1e-5, atol=1e-5).ok
     # a zero bound: any difference fails
     assert not compare_arrays(reference + [0.0, 0.0, 1e-15], reference, rtol=1, atol=1, bound=np.zeros(3)).ok
+
+
+def test_a_nan_in_the_bound_is_judged_by_the_tolerance_not_passed():
+    reference = np.array([1.0, 2.0])
+    actual = reference + np.array([0.5, 1e-6])
+    result = compare_arrays(actual, reference, rtol=1e-5, atol=1e-5, bound=np.array([np.nan, np.nan]))
+    assert not result.ok and result.metrics["n_out_of_tolerance"] == 1 and result.metrics["worst_index"] == [0]
+    assert compare_arrays(reference + [1e-6, 1e-6], reference, rtol=1e-5, atol=1e-5, bound=np.array([np.nan, 0.0])).ok is False
+    assert compare_arrays(reference + [1e-6, 0.0], reference, rtol=1e-5, atol=1e-5, bound=np.array([np.nan, 0.0])).ok
