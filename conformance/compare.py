@@ -63,6 +63,9 @@ def compare_arrays(actual, reference, *, rtol: float, atol: float, bound=None,
     metrics: dict = {"n_elements": int(n), "judged_by": "tolerance" if bound is None else "bound"}
     if bound is not None and n:
         metrics["error_bound_max"] = float(np.max(allowed))
+        unbounded = int(np.isnan(np.broadcast_to(np.asarray(bound, dtype=np.float64), actual.shape)).sum())
+        if unbounded:
+            metrics["n_judged_by_tolerance"] = unbounded  # elements whose bound says nothing
     if n == 0:
         return Comparison(True, "empty output", metrics)
     with np.errstate(over="ignore"):  # a huge error over a tiny reference: an infinite relative error

@@ -671,6 +671,80 @@ def sparsemax(x, axis=-1):
     return np.moveaxis(y, -1, ax)
 
 
+def sparsemax_error_bound(x, fmt, axis=-1, *, dz=None):
+    """Per-element bound on |computed - sparsemax(x)| for sparsemax evaluated in the format `fmt`
+    by the sparsemax paper's algorithm (Martins and Astudillo 2016, Algorithm 1): z = x - max x
+    sorted in decreasing order, S_k = z_1 + .. + z_k (in order), k' = max{k : 1 + k z_k > S_k}
+    by the rounded comparison, tau' = (S_k' - 1) / k', y_i = max(z_i - tau', 0); or None where
+    gamma_{n+4} is undefined ((n + 4) u >= 1). dz (optional, broadcast to x): an error x already
+    carries (a layer's sum of products, whose activation sparsemax is); D = its max over the slice.
+
+    Two facts of the exact map carry it. (1) tau = max_k tau_k with tau_k = (S_k - 1) / k (each
+    k gives sum_i max(z_i - tau_k, 0) >= 1, with equality at the support's size), so a wrong k'
+    only lowers tau' = tau_k' <= tau. (2) tau is monotone in x and moves with a common shift, so
+    |tau(x + e) - tau(x)| <= max |e| = D, and the exact output moves by at most dz_i + D.
+    The rounded comparison at k differs from the exact margin m_k = 1 + k z_k - S_k by at most
+
+        E_k = gamma_4 (1 + k (|z_k| + 2D)) + gamma_{k+1} (a_k + 2 k D) + 2 k D + (k + 4) s,
+
+    a_k = |z_1| + .. + |z_k| (the shift's rounding and the sum's, and the input error moving the
+    margin, which a common shift does not change), s the subnormal spacing for a product flushed.
+    k' is at least k_sure = max{k : m_k > E_k} (computed true, and k' is the largest such) and
+    lies in P = {k >= k_sure : m_k > -E_k}. So |tau' computed - tau| <= dtau with
+
+        dtau = max_{k in P} (tau - tau_k) + 2 D + max_{k in P} (gamma_{k+4} (a_k + 2 k D + 1) / k + 2 s)
+
+    (the wrong k's shortfall, which the input error moves by 2D, and the rounding of
+    (S_k - 1) / k: the sum's, the subtraction's, k's own in a format without it and the
+    division's). With p_i = z_i - tau (the exact argument of the clamp) and d_i = |z_i|,
+
+        r_i = dz_i + D + u (d_i + 2D) + dtau + u (|p_i| + dz_i + D + u (d_i + 2D) + dtau)
+
+    bounds the computed argument's distance from p_i (the input error, the shift's rounding,
+    tau's, the subtraction's), so the bound is r_i where p_i > -r_i and 0 elsewhere (both
+    arguments <= 0: both clamp to exactly 0). A computed output lies in [0, 1 + O(u)]
+    (tau' >= tau_1 = z_1 - 1), so r_i >= max(y_i, 1 + 4u - y_i) bounds nothing: NaN there, an
+    element the comparison judges by the flat tolerance (a large input error in 16 bits).
+    Slices holding +inf or NaN, or all -inf, get 0 (judged by their position)."""
+    x = _f64(x)
+    (ax,) = _axes("axis", axis, x.ndim, allow_tuple=False)
+    n, u, s = x.shape[ax], fmt.unit_roundoff, fmt.subnormal_spacing
+    if (n + 4) * u >= 1:
+        return None
+    v = np.moveaxis(x, ax, -1)
+    e = np.moveaxis(np.broadcast_to(0.0 if dz is None else _f64(dz), x.shape), ax, -1)
+    e = np.where(np.isnan(e), np.inf, e)
+    big_d = np.max(e, axis=-1, keepdims=True)
+    y = np.moveaxis(sparsemax(x, axis=ax), ax, -1)
+    m = np.max(v, axis=-1, keepdims=True)
+    k = np.arange(1, n + 1, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = v - np.where(np.isfinite(m), m, 0.0)
+        z = np.flip(np.sort(shifted, axis=-1), axis=-1)
+        sums, magnitudes = np.cumsum(z, axis=-1), np.cumsum(np.abs(z), axis=-1)
+        margin = 1.0 + k * z - sums
+        moved = magnitudes + 2.0 * k * big_d
+        slack = (rounding.gamma(4, u) * (1.0 + k * (np.abs(z) + 2.0 * big_d)) + rounding.gamma(k + 1, u) * moved
+                 + 2.0 * k * big_d + (k + 4) * s)
+        k_sure = np.max(np.where((margin > slack) | (k == 1), k, 1.0), axis=-1, keepdims=True)
+        possible = (k >= k_sure) & ((margin > -slack) | (k == k_sure))
+        tau_k = (sums - 1.0) / k
+        tau = np.max(tau_k, axis=-1, keepdims=True)
+        shortfall = np.max(np.where(possible, tau - tau_k, 0.0), axis=-1, keepdims=True)
+        division = np.max(np.where(possible, rounding.gamma(k + 4, u) * (moved + 1.0) / k + 2.0 * s, 0.0),
+                          axis=-1, keepdims=True)
+        dtau = shortfall + 2.0 * big_d + division
+        p = shifted - tau
+        reach = e + big_d + u * (np.abs(shifted) + 2.0 * big_d) + dtau
+        r = reach + u * (np.abs(p) + reach)
+        bound = np.where(p > -r, r, 0.0)
+        # a bound that reaches the farthest a probability can be says nothing: NaN, which the
+        # comparison judges by the flat tolerance (as a rate's bound that reaches 1)
+        bound = np.where(np.isnan(bound) | (bound >= np.maximum(y, 1.0 + 4.0 * u - y)), np.nan, bound)
+    defined = np.isfinite(m)  # np.max passes NaN on; +inf: a one-hot, all -inf: nan
+    return np.moveaxis(np.where(defined, bound, 0.0), -1, ax)
+
+
 def glu(x, axis=-1):
     """glu(x) = a * sigmoid(b), with x split along `axis` into two equal halves a (first) and b (second)."""
     x = _f64(x)

@@ -47,14 +47,14 @@ def _named_activation_bound(x, weights, params, call, fmt, output=None):
 _named_activation_bound.elementwise = True  # an elementwise bound, as bounds.elementwise marks its own
 
 
-# The activations along an axis that have a bound: name -> bound(x, fmt, params). sparsemax
-# keeps the flat tolerance: its support is chosen by comparisons of rounded partial sums, whose
-# effect on the threshold this harness has not derived (and tf.keras's sparsemax is a recorded
-# divergence, sparsemax-not-a-projection, so no correct 16-bit evaluation is at hand to check one).
+# The activations along an axis: name -> bound(x, fmt, params). sparsemax's bound is for the
+# sparsemax paper's algorithm (tf.keras's own is a recorded divergence, sparsemax-not-a-projection;
+# tests/reference/test_activations.py checks the bound against that algorithm run in each format).
 _AXIS_BOUNDS = {
     "softmax": lambda x, fmt, params: ref.softmax_error_bound(x, fmt, **_tuple_axes(params)),
     "log_softmax": lambda x, fmt, params: ref.log_softmax_error_bound(x, fmt, **_tuple_axes(params)),
     "glu": lambda x, fmt, params: ref.glu_error_bound(x, fmt, **params),
+    "sparsemax": lambda x, fmt, params: ref.sparsemax_error_bound(x, fmt, **params),
 }
 
 

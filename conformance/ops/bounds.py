@@ -13,10 +13,10 @@ The kinds:
   pooling, Add, Average, Multiply, Dot): gamma_K times the layer's own reference evaluated on
   |x| and |w| with no activation (sum |x_i w_i| + |b| per output), K = length(weights, params,
   x) the longest chain of roundings into one output; then the activation, if any, through
-  rounding.through; softmax, log_softmax and glu through their own bounds
-  (reference_impl.activations.softmax_error_bound, log_softmax_error_bound, glu_error_bound),
-  which take the sum's error as the error their argument carries (AXIS_BOUNDS); sparsemax as an
-  activation has none (flat tolerance).
+  rounding.through; softmax, log_softmax, glu and sparsemax through their own bounds
+  (reference_impl.activations.softmax_error_bound, log_softmax_error_bound, glu_error_bound,
+  sparsemax_error_bound), which take the sum's error as the error their argument carries
+  (AXIS_BOUNDS).
 - elementwise(function, name): an activation applied to each element on its own: a few ulps,
   the condition term and the magnitude its formula cancels (rounding.elementwise, and
   reference_impl.activations.CANCELLED for the magnitudes).
@@ -41,11 +41,11 @@ BOUND_FACTOR = {"float64": 2.0, "float32": 1.0, "float16": 1.0, "bfloat16": 1.0}
 AXIS_ACTIVATIONS = frozenset({"softmax", "log_softmax", "glu", "sparsemax"})
 # The axis activations with a bound that takes an error in their argument: name ->
 # bound(z, fmt, axis=, dz=) (a layer's `activation` acts along the last axis of its output).
-# sparsemax has no bound: those cases keep the flat tolerance.
 AXIS_BOUNDS = {
     "softmax": activation_ref.softmax_error_bound,
     "log_softmax": activation_ref.log_softmax_error_bound,
     "glu": activation_ref.glu_error_bound,  # halves the last axis: its bound has the output's shape
+    "sparsemax": activation_ref.sparsemax_error_bound,
 }
 
 

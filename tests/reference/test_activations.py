@@ -682,3 +682,107 @@ def test_glu_bound_with_an_input_error_holds_over_the_box_and_catches_a_scale_er
     assert np.max(np.abs(A.glu(x + dz) - exact) / bound) > 0.1
     assert not compare_arrays(exact * 1.05, exact, rtol=0, atol=0, bound=bound).ok  # a 5% scale error
     close(A.glu_error_bound(x, F16, dz=np.zeros_like(x)), A.glu_error_bound(x, F16))  # no input error: as before
+
+
+# --- sparsemax's error bound --------------------------------------------------------------------
+
+def _sparsemax_in(dtype, x):
+    """sparsemax along the last axis by the paper's algorithm, every operation rounded to dtype:
+    the shift by the max, the running sums (in order), 1 + k z_k, tau and the subtraction; and
+    the support size k' it picked."""
+    x = x.astype(dtype)
+    z = (x - x.max(axis=-1, keepdims=True)).astype(dtype)
+    ordered = (-np.sort(-z.astype(np.float64), axis=-1)).astype(dtype)
+    n = x.shape[-1]
+    sums, total = np.zeros_like(ordered), np.zeros(x.shape[:-1], dtype=dtype)
+    for i in range(n):
+        total = (total + ordered[..., i]).astype(dtype)
+        sums[..., i] = total
+    k = np.arange(1, n + 1).astype(dtype)
+    picked = (dtype(1) + (k * ordered).astype(dtype)).astype(dtype) > sums
+    size = np.max(np.where(picked, np.arange(1, n + 1), 1), axis=-1, keepdims=True)
+    tau = ((np.take_along_axis(sums, size - 1, axis=-1) - dtype(1)).astype(dtype) / size.astype(dtype)).astype(dtype)
+    return np.maximum((z - tau).astype(dtype), dtype(0)).astype(np.float64), size[..., 0]
+
+
+def _exact_support_size(x):
+    z = -np.sort(-(x - x.max(axis=-1, keepdims=True)), axis=-1)
+    k = np.arange(1, x.shape[-1] + 1)
+    return np.max(np.where(1 + k * z > np.cumsum(z, axis=-1), k, 1), axis=-1)
+
+
+def _near_boundary_rows(rng, dtype, count=4000):
+    """Rows whose fourth and fifth values sit within 2e-3 of the threshold the top three give,
+    so that a rounded comparison may pick another support size than the exact one."""
+    top = -np.sort(-rng.uniform(-0.6, 0.0, size=(count, 3)), axis=-1)
+    top[:, 0] = 0.0
+    tau3 = (top.sum(axis=-1, keepdims=True) - 1.0) / 3.0
+    return np.concatenate([top, tau3 + rng.normal(0.0, 2e-3, size=(count, 2))], axis=-1).astype(dtype).astype(np.float64)
+
+
+@pytest.mark.parametrize("name", ["float32", "float16", "bfloat16"])
+def test_sparsemax_bound_holds_for_the_papers_algorithm_in_the_format(name):
+    import ml_dtypes
+    dtype = {"float32": np.float32, "float16": np.float16, "bfloat16": ml_dtypes.bfloat16}[name]
+    fmt = rounding.format_of(name)
+    rng = np.random.default_rng(12)
+    rows = [rng.normal(0.3, scale, size=(300, n)) for scale in (0.1, 1.0, 4.0) for n in (2, 5, 8, 33)]
+    rows = [r.astype(dtype).astype(np.float64) for r in rows] + [_near_boundary_rows(rng, dtype)]
+    ratios = []
+    for x in rows:
+        computed, _ = _sparsemax_in(dtype, x)
+        result = compare_arrays(computed, A.sparsemax(x), rtol=0, atol=0, bound=A.sparsemax_error_bound(x, fmt))
+        assert result.ok, result.message
+        ratios.append(result.metrics["max_bound_ratio"])
+    assert 0.05 < max(ratios) <= 1  # not vacuous
+    # the near-boundary rows do make a rounded comparison pick another support size
+    x = rows[-1]
+    assert np.sum(_sparsemax_in(dtype, x)[1] != _exact_support_size(x)) > 10 or name == "float32"
+
+
+def test_sparsemax_bound_by_hand():
+    # [1, 0] in float32: z = [0, -1], S = [0, -1], margins 1 and 0 (k = 2 on the boundary), both
+    # tau_k = -1, so no shortfall; dtau = max(gamma_5 (0 + 1) / 1, gamma_6 (1 + 1) / 2) + 2 s =
+    # gamma_6 + 2 s. y_1 = 1 (p = 1): dtau + u (1 + dtau); y_2 = 0 at the clamp (p = 0, d = 1):
+    # reach = u + dtau, plus u reach
+    u, s = 2.0**-24, F32.subnormal_spacing
+    dtau = 6 * u / (1 - 6 * u) + 2 * s
+    want = [dtau + u * (1 + dtau), (u + dtau) * (1 + u)]
+    np.testing.assert_allclose(A.sparsemax_error_bound(np.array([1.0, 0.0]), F32), want, rtol=1e-12)
+    assert want[0] == pytest.approx(7 * u, rel=1e-6)
+    # far below the threshold: exactly 0 on both sides, no error allowed
+    assert A.sparsemax_error_bound(np.array([3.0, 0.0, -5.0]), F32)[2] == 0.0
+    # +inf or NaN in a slice: judged by position; all -inf: nan on both sides
+    assert np.all(A.sparsemax_error_bound(np.array([[np.inf, 0, 1], [np.nan, 0, 1], [-np.inf] * 3]), F32) == 0)
+
+
+def test_sparsemax_bound_with_an_input_error_holds_over_the_box():
+    rng = np.random.default_rng(13)
+    x = rng.normal(0.2, 0.6, size=(40, 9))
+    dz = np.abs(x) * 2e-3 + 1e-3
+    exact, bound = A.sparsemax(x), A.sparsemax_error_bound(x, F16, dz=dz)
+    assert np.all(np.isfinite(bound))
+    for trial in range(30):
+        moved = x + dz * rng.choice([-1.0, 1.0], size=x.shape) * rng.uniform(0.5, 1.0, size=x.shape)
+        computed, _ = _sparsemax_in(np.float16, moved.astype(np.float16).astype(np.float64))
+        assert compare_arrays(computed, exact, rtol=0, atol=0, bound=bound).ok, trial
+    close(A.sparsemax_error_bound(x, F16, dz=np.zeros_like(x)), A.sparsemax_error_bound(x, F16))
+    # an input error as large as the values themselves: the bound says nothing (NaN, the flat
+    # tolerance judges) where it would reach the range of a probability
+    wide = A.sparsemax_error_bound(x, F16, dz=np.full(x.shape, 2.0))
+    assert np.isnan(wide[exact > 0]).all()
+
+
+def test_sparsemax_bound_catches_planted_faults():
+    rng = np.random.default_rng(14)
+    x = rng.normal(0.3, 1.0, size=(50, 8))
+    exact = A.sparsemax(x)
+    for fmt in (F32, F16):
+        bound = A.sparsemax_error_bound(x, fmt)
+        assert not compare_arrays(exact * 1.01, exact, rtol=0, atol=0, bound=bound).ok  # a 1% scale error
+    # a float32 sparsemax computed in float16
+    assert not compare_arrays(_sparsemax_in(np.float16, x)[0], exact, rtol=0, atol=0,
+                              bound=A.sparsemax_error_bound(x, F32)).ok
+    # tf.keras's recorded divergence (sparsemax-not-a-projection): [0, 0, 0] for [2, 2, 0]
+    tie = np.array([2.0, 2.0, 0.0])
+    assert not compare_arrays(np.zeros(3), A.sparsemax(tie), rtol=0, atol=0, bound=A.sparsemax_error_bound(tie, F32)).ok
