@@ -68,8 +68,15 @@ def _reversible_embedding_bound(x, weights, params, call, fmt, output=None):
     return ref.reversible_embedding_error_bound(x, weights, fmt, reverse=(call or {}).get("reverse", False), **params)
 
 
-def _spectral_normalization_bound(x, weights, params, call, fmt, output=None):
-    return spectral.error_bound(x, weights, fmt, call=call, **params)
+@bounds.with_history
+def _spectral_normalization_bound(x, weights, params, call, fmt, output=None, history=None):
+    """The output's bound, and with the calls' history the stored weight's and vector_u's after
+    them (a weight under a name of the wrapped layer's own is not among the compared state)."""
+    bound = spectral.error_bound(x, weights, fmt, call=call, history=history, **params)
+    if not isinstance(bound, dict):
+        return bound
+    compared = {"output", *spectral.state_names()}
+    return {name: b for name, b in bound.items() if name in compared}
 
 
 def _layer(name, params, compute, keras_call=None, keras_params=None, required=(), example_params=None, error_bound=None):

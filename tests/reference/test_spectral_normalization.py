@@ -83,8 +83,8 @@ def test_the_norm_wise_sigma_bound_is_the_smaller_on_random_kernels():
     rng = np.random.default_rng(11)
     w = rng.uniform(-0.5, 0.5, size=(18, 2))
     u = rng.normal(size=(1, 2))
-    _, elementwise = S._sigma_error_elementwise(w, u, 2, fmt)
-    normwise = S._sigma_error_normwise(w, u, 2, fmt)
+    _, elementwise, _ = S._sigma_error_elementwise(w, u, 2, fmt)
+    normwise, _ = S._sigma_error_normwise(w, u, 2, fmt)
     assert np.isinf(elementwise) and np.isfinite(normwise)
     assert S.sigma_error_bound(w, u, 2, fmt)[1] == normwise
 
@@ -113,3 +113,68 @@ def test_spectral_normalization_bound_of_a_dense_layer_in_training_and_a_planted
     inference = S.error_bound(x, weights, fmt, call={"training": False}, **params)
     magnitude = np.abs(x) @ np.abs(weights["dense/kernel"]) + np.abs(weights["dense/bias"])
     np.testing.assert_allclose(inference, rounding.gamma(6, fmt.unit_roundoff) * magnitude + 12 * fmt.smallest_normal, rtol=1e-12)
+
+
+def _training_calls_in(t, w, u, iterations, calls):
+    """(W, u) stored after `calls` training calls evaluated in the type t: each runs the
+    iteration from the stored u, stores the new u and W / sigma (every operation rounded)."""
+    w, u = w.astype(t), u.astype(t)
+    for _ in range(calls):
+        m = w.reshape(-1, w.shape[-1])
+        for _ in range(iterations):
+            v = (u @ m.T).astype(t)
+            v = (v / np.sqrt(np.sum(v * v, dtype=t)).astype(t)).astype(t)
+            u = (v @ m).astype(t)
+            u = (u / np.sqrt(np.sum(u * u, dtype=t)).astype(t)).astype(t)
+        sigma = ((v @ m).astype(t) @ u.T).astype(t).item()
+        w = (w / t(sigma)).astype(t)
+    return w.astype(np.float64), u.astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16, np.float32])
+def test_stored_weight_and_u_bounds_hold_after_several_training_calls(dtype):
+    """The state after three training calls (an inference call between, which changes nothing):
+    the float64 chain's W and u against the chain evaluated in the format."""
+    fmt = rounding.format_of(np.dtype(dtype).name)
+    rng = np.random.default_rng(21)
+    params = {"layer": {"class_name": "Dense", "config": {"units": 4}}, "power_iterations": 1}
+    calls = [{"training": True}, {"training": False}, {"training": True}, {"training": True}]
+    ratios = []
+    for trial in range(10):
+        x = rng.normal(size=(3, 6))
+        initial = {k: rng.normal(size=s).astype(dtype).astype(np.float64) for k, s in S.weight_shapes((3, 6), **params).items()}
+        weights = dict(initial)
+        for call in calls[:-1]:
+            weights.update(S.update_state(x, weights, params, call))
+        bound = S.error_bound(x, weights, fmt, call=calls[-1], history=(initial, [(x, c) for c in calls]), **params)
+        exact = {**weights, **S.update_state(x, weights, params, calls[-1])}
+        w, u = _training_calls_in(dtype, initial["dense/kernel"], initial["vector_u"], 1, 3)
+        for name, computed in (("dense/kernel", w), ("vector_u", u)):
+            error = np.abs(computed - exact[name])
+            assert np.all(error <= bound[name]), (trial, name)
+            ratios.append(np.max(error / bound[name]))
+    assert max(ratios) > 0.01  # not vacuous
+    # the bound of u is at most a few hundred units of roundoff on these draws
+    assert np.max(bound["vector_u"]) < 400 * fmt.unit_roundoff
+
+
+def test_stored_state_bounds_catch_planted_faults_and_are_zero_without_training():
+    fmt = rounding.format_of("float32")
+    rng = np.random.default_rng(22)
+    params = {"layer": {"class_name": "Dense", "config": {"units": 4}}, "power_iterations": 2}
+    x = rng.normal(size=(3, 6))
+    initial = {k: rng.normal(size=s).astype(np.float32).astype(np.float64) for k, s in S.weight_shapes((3, 6), **params).items()}
+    bound = S.error_bound(x, initial, fmt, call={"training": True}, history=(initial, [(x, {"training": True})]), **params)
+    exact = S.update_state(x, initial, params, {"training": True})
+    w, u = _training_calls_in(np.float32, initial["dense/kernel"], initial["vector_u"], 2, 1)
+    assert np.all(np.abs(w - exact["dense/kernel"]) <= bound["dense/kernel"])
+    assert np.all(np.abs(u - exact["vector_u"]) <= bound["vector_u"])
+    # u not updated (the stored one kept), one iteration fewer, a 1e-4 scale error of the kernel
+    assert np.any(np.abs(initial["vector_u"] - exact["vector_u"]) > bound["vector_u"])
+    fewer_w, fewer_u = _training_calls_in(np.float32, initial["dense/kernel"], initial["vector_u"], 1, 1)
+    assert np.any(np.abs(fewer_u - exact["vector_u"]) > bound["vector_u"])
+    assert np.any(np.abs(fewer_w - exact["dense/kernel"]) > bound["dense/kernel"])
+    assert np.any(np.abs(w * (1 + 1e-4) - exact["dense/kernel"]) > bound["dense/kernel"])
+    # inference calls only: the stored values untouched, no error allowed
+    held = S.error_bound(x, initial, fmt, call={"training": False}, history=(initial, [(x, {"training": False})] * 2), **params)
+    assert np.all(held["dense/kernel"] == 0) and np.all(held["vector_u"] == 0)
