@@ -674,10 +674,11 @@ _WRAPPED_BOUNDS = {"mean_squared_error": "MeanSquaredError", "mse": "MeanSquared
 
 def accumulated(values: Bounded, calls: int) -> Bounded:
     """The sum of every entry of `values`, added batch by batch into a variable over `calls`
-    batches: one sum of at most N + calls terms."""
+    batches: one sum of at most N + calls terms, N the entries that are not exactly 0 (adding
+    an exact 0 rounds nothing)."""
     from reference_impl import rounding
     fmt = values.fmt
-    n = values.v.size + calls
+    n = int(np.count_nonzero((values.v != 0) | (values.e != 0))) + calls
     magnitude = np.sum(np.abs(values.v))
     if np.all((values.e == 0) & (values.v == np.round(values.v))) and magnitude <= 2.0 ** fmt.precision:
         # integers (counts of unit weights): every partial sum, however many terms, is exact
@@ -897,13 +898,15 @@ def _bounded_counts(batches, fmt, thresholds, score_error=None, column=0, bucket
         mine = labels == label
         chosen = mine[:, None] & (above == counted_above)
         # the sums' rounding, for every assignment: over the entries counted at the exact places
-        # and every undecided one (a bound grows with the magnitude summed); + one term per
-        # threshold: an implementation may count per bucket between thresholds and add the
-        # buckets up (a cumulative sum)
+        # and every undecided one (a bound grows with the magnitude summed); + a term per batch
+        # and per bucket: an implementation may count per bucket between thresholds and add the
+        # buckets up (a cumulative sum), where an empty bucket adds an exact 0, so at most as
+        # many buckets as entries summed round
         summed = chosen | (mine[:, None] & undecided)
         errors = np.array([accumulated(Bounded(np.where(summed[:, i], weights, 0.0),
                                                np.where(summed[:, i], weight_error, 0.0), fmt),
-                                       len(batches) + n_cuts).e for i in range(n_cuts)])
+                                       len(batches) + min(n_cuts, int(np.count_nonzero(summed[:, i])))).e
+                           for i in range(n_cuts)])
         exact = np.sum(np.where(chosen, weights[:, None], 0.0), axis=0)
         if places is None:
             flipped = np.sum(np.where(mine[:, None] & undecided, np.abs(weights)[:, None], 0.0), axis=0)
@@ -960,12 +963,18 @@ def _over_assignments(b: Bounded) -> Bounded:
     return Bounded(b.v[..., 0], np.max(np.abs(b.v - reference) + b.e, axis=-1), b.fmt)
 
 
-def _bounded_area(c, curve="ROC", summation_method="interpolation"):
+def _bounded_area(c, curve="ROC", summation_method="interpolation", signed_weights=False):
     """area() on Bounded counts (thresholds, assignments), one area per assignment: rates as
-    ratios, widths as differences of rates, heights, and the sum over the segments. The PR
-    interpolation divides by differences of counts between consecutive thresholds, which
-    rounding may turn from 0 into a tiny number (the segment's slope then anything): bounded
-    only where the counts are exact (integer weights)."""
+    ratios, widths as differences of rates, heights, and the sum over the segments.
+
+    The PR interpolation divides by p_i - p_(i+1), p = tp + fp, between consecutive thresholds.
+    Where that difference is exactly 0 (no entry between the two thresholds in this assignment)
+    both sums add the same terms, so a computed difference is 0 too and the segment adds
+    nothing (every form of the interpolation skips a segment with no predictions); elsewhere
+    the difference is at least the smallest weight between, and the slope, intercept and log
+    ratio are Bounded operations, whose bound is infinite where a denominator's interval holds
+    0 (the area then says nothing: _telling). With `signed_weights` (a negative weight) a
+    difference of 0 may hide entries whose weights cancel, so inexact counts have no bound."""
     tp, fp, fn, tn = c["tp"], c["fp"], c["fn"], c["tn"]
     fmt = tp.fmt
     recall_ = _bounded_rate(tp, fn)
@@ -977,28 +986,131 @@ def _bounded_area(c, curve="ROC", summation_method="interpolation"):
     rest = lambda b: Bounded(b.v[1:], b.e[1:], fmt)  # noqa: E731
     width = first(x) - rest(x)
     if summation_method == "minoring":
-        return (width * _minimum(first(h), rest(h))).sum(0)
+        return _by_parts((width * _minimum(first(h), rest(h))).sum(0), x, h, summation_method)
     if summation_method == "majoring":
-        return (width * _maximum(first(h), rest(h))).sum(0)
+        return _by_parts((width * _maximum(first(h), rest(h))).sum(0), x, h, summation_method)
     if curve == "ROC":
-        return (width * (first(h) + rest(h)) / 2.0).sum(0)
-    if np.any(tp.e > 0) or np.any(fp.e > 0):
+        return _by_parts((width * (first(h) + rest(h)) / 2.0).sum(0), x, h, summation_method)
+    inexact = np.any(tp.e > 0) or np.any(fp.e > 0) or np.any(fn.e > 0)
+    if not inexact:
+        return _bounded_pr_interpolation(tp, fp, fn)
+    if signed_weights:
         return None
+    # |computed - exact| <= |f(computed counts) - f(counts)| + the formula's own rounding at the
+    # computed counts: the first from an equal form of f without its cancellations, the second
+    # from f's own form on exact counts (to first order the same at the computed ones)
+    own = _bounded_pr_interpolation(*(Bounded.exact(b.v, fmt) for b in (tp, fp, fn)))
+    moved = _pr_interpolation_moved(tp, fp, fn)
+    return Bounded(own.v, own.e + moved.e, fmt)
+
+
+def _by_parts(area: Bounded, x: Bounded, h: Bounded, summation_method) -> Bounded:
+    """area (a sum of widths times heights, in Bounded arithmetic) with the smaller of its bound
+    and one by summation by parts, which does not grow with the number of thresholds.
+
+    A = sum_i w_i g_i, w_i = x_i - x_(i+1), g_i the segment's height ((h_i + h_(i+1)) / 2, or
+    their min or max), is linear in x for fixed heights and in the heights for fixed x, so
+    A(x', h') - A(x, h) = sum_j (x'_j - x_j) (g'_j - g'_(j-1)) + sum_i w_i (g'_i - g_i) (g_(-1)
+    = g_(N-1) = 0), and with |x'_j - x_j| <= ex_j, |g'_i - g_i| <= eg_i ((eh_i + eh_(i+1)) / 2,
+    or their max: min and max move by at most the larger move):
+
+        |moved| <= sum_j ex_j (|g_j - g_(j-1)| + eg_j + eg_(j-1)) + sum_i |w_i| eg_i
+
+    (heights along a monotone curve: the first sum is at most max ex times the heights' total
+    variation, O(one rate's error), where the widths' errors summed are O(n of them)). The
+    evaluation's own rounding at the computed rates: each product (subtraction, height, product:
+    3u, 4u for the mean of two) and the sum of the nonzero terms (a segment with no entry between
+    its thresholds has two equal computed rates, so an exact 0 width), gamma_(m) over the terms'
+    magnitudes with their errors, m the nonzero terms; and a flushed result per term."""
+    fmt = area.fmt
+    u, tiny = fmt.unit_roundoff, fmt.smallest_normal
+    pick = {"minoring": np.minimum, "majoring": np.maximum}.get(summation_method)
+    if pick is None:
+        g = (h.v[:-1] + h.v[1:]) / 2.0
+        eg = (h.e[:-1] + h.e[1:]) / 2.0
+    else:
+        g, eg = pick(h.v[:-1], h.v[1:]), np.maximum(h.e[:-1], h.e[1:])
+    zero = np.zeros((1,) + g.shape[1:])
+    g_pad, eg_pad = np.concatenate([zero, g, zero]), np.concatenate([zero, eg, zero])
+    w = x.v[:-1] - x.v[1:]
+    with np.errstate(all="ignore"):
+        moved = (np.sum(x.e * (np.abs(g_pad[1:] - g_pad[:-1]) + eg_pad[1:] + eg_pad[:-1]), axis=0)
+                 + np.sum(np.abs(w) * eg, axis=0))
+        terms = (np.abs(w) + x.e[:-1] + x.e[1:]) * (np.abs(g) + eg)
+        m = np.count_nonzero(w != 0, axis=0)
+        gamma = np.where(m * u < 1, m * u / np.maximum(1.0 - m * u, 1e-300), np.inf)
+        own = (4 * u + gamma * (1 + 4 * u)) * np.sum(terms, axis=0) + tiny * np.maximum(m, 1)
+        e = np.where(np.isfinite(moved + own), moved + own, np.inf)
+    return Bounded(area.v, np.minimum(area.e, e), fmt)
+
+
+def _bounded_pr_interpolation(tp, fp, fn):
+    """_pr_interpolated in Bounded arithmetic, in its own form (slope, intercept, log ratio)."""
+    fmt = tp.fmt
+    first = lambda b: Bounded(b.v[:-1], b.e[:-1], fmt)  # noqa: E731
+    rest = lambda b: Bounded(b.v[1:], b.e[1:], fmt)  # noqa: E731
     value = _pr_interpolated(tp.v, fp.v, fn.v)
-    p = tp.v + fp.v
-    d_tp, d_p = tp.v[:-1] - tp.v[1:], p[:-1] - p[1:]
-    moving = d_p != 0
-    slope = Bounded.exact(np.where(moving, d_tp, 0.0), fmt) / Bounded.exact(np.where(moving, d_p, 1.0), fmt)
-    intercept = Bounded.exact(tp.v[1:], fmt) - slope * Bounded.exact(p[1:], fmt)
-    counted = moving & (p[1:] > 0)
-    ratio = Bounded.exact(np.where(counted, p[:-1], 1.0), fmt) / Bounded.exact(np.where(counted, p[1:], 1.0), fmt)
-    log_term = intercept * _bounded_log_of(ratio)
+    p = tp + fp
+    d_tp, d_p = first(tp) - rest(tp), first(p) - rest(p)
+    moving = d_p.v != 0
+    where_moving = lambda b, other: Bounded(np.where(moving, b.v, other), np.where(moving, b.e, 0.0), fmt)  # noqa: E731
+    slope = where_moving(d_tp, 0.0) / where_moving(d_p, 1.0)
+    intercept = rest(tp) - slope * rest(p)
+    counted = moving & (rest(p).v > 0)
+    counted_only = lambda b: Bounded(np.where(counted, b.v, 1.0), np.where(counted, b.e, 0.0), fmt)  # noqa: E731
+    log_term = intercept * _bounded_log_of(counted_only(first(p)) / counted_only(rest(p)))
     exact_zero = (intercept.v == 0) & (intercept.e == 0)
     log_term = Bounded(np.where(intercept.v == 0, 0.0, log_term.v), np.where(exact_zero, 0.0, log_term.e), fmt)
-    pieces = slope * (Bounded.exact(d_tp, fmt) + log_term)
+    pieces = slope * (d_tp + log_term)
     pieces = Bounded(np.where(moving, pieces.v, 0.0), np.where(moving, pieces.e, 0.0), fmt)
-    out = _bounded_ratio(pieces.sum(0), Bounded.exact(tp.v[0] + fn.v[0], fmt))
+    out = _bounded_ratio(pieces.sum(0), Bounded(tp.v[0], tp.e[0], fmt) + Bounded(fn.v[0], fn.e[0], fmt))
     return Bounded(value, out.e, fmt)
+
+
+def _log1p_ratio(r):
+    """log(1 + r) / r (1 at r = 0; a series below 1e-4, where the quotient cancels)."""
+    r = _f64(r)
+    with np.errstate(all="ignore"):
+        direct = np.log1p(r) / np.where(r == 0, 1.0, r)
+    return np.where(np.abs(r) < 1e-4, 1.0 - r / 2 + r * r / 3 - r ** 3 / 4, direct)
+
+
+def _log1p_remainder(r):
+    """(r - log(1 + r)) / r^2 (1/2 at r = 0; a series below 1e-3)."""
+    r = _f64(r)
+    with np.errstate(all="ignore"):
+        direct = (r - np.log1p(r)) / np.where(r == 0, 1.0, r * r)
+    return np.where(np.abs(r) < 1e-3, 0.5 - r / 3 + r * r / 4 - r ** 3 / 5, direct)
+
+
+def _pr_interpolation_moved(tp, fp, fn):
+    """How far the PR interpolation's exact value moves when the counts move within their
+    errors: Bounded arithmetic on an equal form whose terms do not cancel. With Dt = tp_i -
+    tp_(i+1), Dp = p_i - p_(i+1), p1 = p_(i+1), t1 = tp_(i+1) and r = Dp / p1, a segment's piece
+    slope (Dt + intercept log(p_i / p1)), slope = Dt / Dp, intercept = t1 - slope p1, is
+
+        (Dt^2 / p1) (r - log(1 + r)) / r^2 + Dt (t1 / p1) log(1 + r) / r
+
+    (intercept = (t1 Dp - Dt p1) / Dp; both functions of r are smooth and decreasing on r >= 0);
+    with p1 = 0 (t1 = 0): Dt^2 / Dp. A segment with Dp exactly 0 adds nothing (_bounded_area)."""
+    fmt = tp.fmt
+    first = lambda b: Bounded(b.v[:-1], b.e[:-1], fmt)  # noqa: E731
+    rest = lambda b: Bounded(b.v[1:], b.e[1:], fmt)  # noqa: E731
+    p = tp + fp
+    d_t, d_p, p1, t1 = first(tp) - rest(tp), first(p) - rest(p), rest(p), rest(tp)
+    moving, from_zero = d_p.v != 0, rest(p).v == 0
+    inside = moving & ~from_zero
+    masked = lambda b, where, other: Bounded(np.where(where, b.v, other), np.where(where, b.e, 0.0), fmt)  # noqa: E731
+    p1_safe = masked(p1, inside, 1.0)
+    r = masked(d_p, inside, 0.0) / p1_safe
+    d_t_in = masked(d_t, inside, 0.0)
+    piece = (d_t_in * d_t_in / p1_safe * r.apply(_log1p_remainder)
+             + d_t_in * (masked(t1, inside, 0.0) / p1_safe) * r.apply(_log1p_ratio))
+    d_t_zero = masked(d_t, moving & from_zero, 0.0)
+    at_zero = d_t_zero * d_t_zero / masked(d_p, moving & from_zero, 1.0)
+    pieces = Bounded(np.where(inside, piece.v, np.where(moving & from_zero, at_zero.v, 0.0)),
+                     np.where(inside, piece.e, np.where(moving & from_zero, at_zero.e, 0.0)), fmt)
+    return _bounded_ratio(pieces.sum(0), Bounded(tp.v[0], tp.e[0], fmt) + Bounded(fn.v[0], fn.e[0], fmt))
 
 
 def _bounded_log_of(x):
@@ -1011,21 +1123,23 @@ def _bounded_auc(batches, fmt, num_thresholds=200, curve="ROC", summation_method
     """AUC: the counts at its thresholds (_bounded_counts: an entry a threshold cannot tell
     apart counts on either side), the area (_bounded_area), the labels' weighted mean."""
     cuts = curve_thresholds(num_thresholds, thresholds)
-    score_error = None
+    columns = np.shape(batches[0]["y_pred"])[-1] if multi_label else 1
+    signed = any(np.any(_f64(b["sample_weight"]) < 0) for b in batches if b.get("sample_weight") is not None) or (
+        label_weights is not None and not multi_label and np.any(_f64(label_weights) < 0))
+    errors = None
     if from_logits:
-        if multi_label:
-            return None  # not derived: the sigmoid's error per label column
         logits = [b["y_pred"] for b in batches]
         batches = [{**b, "y_pred": losses.sigmoid(b["y_pred"])} for b in batches]
-        # the sigmoid's own error per score, in the order the entries are gathered
-        errors = np.concatenate([np.ravel(Bounded.exact(z, fmt).apply(losses.sigmoid).e) for z in logits])
-        score_error = lambda scores: errors  # noqa: E731
-    columns = np.shape(batches[0]["y_pred"])[-1] if multi_label else 1
+        # the sigmoid's own error per score, (entries, columns) in the order the entries are
+        # gathered (_labelled_scores: a row per label column when multi_label, else every score)
+        errors = np.concatenate([np.reshape(Bounded.exact(z, fmt).apply(losses.sigmoid).e, (-1, columns))
+                                 for z in logits])
     areas = []
     for j in range(columns):
+        score_error = None if errors is None else (lambda scores, j=j: errors[:, j])
         counts = _bounded_counts(batches, fmt, cuts, score_error, column=j, bucketed=True, multi_label=multi_label,
                                  label_weights=None if multi_label else label_weights)
-        area = _bounded_area(counts, curve, summation_method)
+        area = _bounded_area(counts, curve, summation_method, signed_weights=signed)
         if area is None:
             return None
         areas.append(_over_assignments(area))

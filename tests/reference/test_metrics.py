@@ -501,11 +501,118 @@ def test_auc_bounds_and_where_it_has_none():
                                                                      num_thresholds=3))
     assert jump > 0.1
     assert M.error_bound("AUC", near, fmt, num_thresholds=3) >= jump
-    # the PR interpolation divides by differences of weighted counts, which rounding can turn from
-    # 0 into anything: no bound with non-integer weights
+    # the PR interpolation divides by differences of weighted counts: bounded with non-integer
+    # weights (a segment with nothing between its thresholds adds exactly 0), not with a negative
+    # weight (a difference of 0 may hide weights that cancel)
     weighted = [batch(LABELS, SCORES, [0.3, 1.7, 0.9, 1.1, 0.25, 2.5])]
-    assert M.error_bound("AUC", weighted, fmt, num_thresholds=3, curve="PR") is None
+    assert 0 < M.error_bound("AUC", weighted, fmt, num_thresholds=3, curve="PR") < 1e-5
     assert M.error_bound("AUC", weighted, fmt, num_thresholds=3, curve="ROC") is not None
+    signed = [batch(LABELS, SCORES, [0.3, 1.7, -0.9, 1.1, 0.25, 2.5])]
+    assert M.error_bound("AUC", signed, fmt, num_thresholds=3, curve="PR") is None
+
+
+def _counts_in(dtype, labels, scores, weights, cuts):
+    """tp, fp, fn, tn at each threshold, each a sum of weights in dtype entry by entry, in order."""
+    above = scores[None, :] > cuts[:, None]
+    w = weights.astype(dtype)
+
+    def summed(mask):
+        total = np.zeros(len(cuts), dtype=dtype)
+        for j in range(len(scores)):
+            total = (total + np.where(mask[:, j], w[j], dtype(0))).astype(dtype)
+        return total
+    return (summed(above & labels[None]), summed(above & ~labels[None]), summed(~above & labels[None]),
+            summed(~above & ~labels[None]))
+
+
+def _pr_auc_in(dtype, labels, scores, weights, cuts):
+    """The PR interpolation with every count and every operation rounded to dtype: the counts
+    summed entry by entry in order, then Davis & Goadrich's pieces (segments without
+    predictions skipped), summed in order, over the positives."""
+    t = dtype
+    tp, fp, fn, _ = _counts_in(dtype, labels, scores, weights, cuts)
+    positives = t(tp[0] + fn[0])
+    p = (tp + fp).astype(t)
+    area = t(0)
+    for i in range(len(cuts) - 1):
+        d_tp, d_p = t(tp[i] - tp[i + 1]), t(p[i] - p[i + 1])
+        if d_p == 0:
+            continue
+        slope = t(d_tp / d_p)
+        intercept = t(tp[i + 1] - t(slope * p[i + 1]))
+        log_term = t(intercept * t(np.log(t(p[i] / p[i + 1])))) if p[i + 1] > 0 and intercept != 0 else t(0)
+        area = t(area + t(slope * t(d_tp + log_term)))
+    return float(t(area / positives))
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16"])
+def test_weighted_pr_interpolation_bound_holds_in_the_format_and_catches_a_scale_error(dtype_name):
+    dtype, fmt = LOW[dtype_name]
+    rng = np.random.default_rng(31)
+    cuts = M.curve_thresholds(11)
+    ratios = []
+    for trial in range(30):
+        labels = rng.random(40) < 0.4
+        labels[:2] = (True, False)
+        scores = rng.random(40).astype(dtype).astype(np.float64)
+        weights = rng.uniform(0.1, 3.0, 40).astype(dtype).astype(np.float64)
+        batches = [batch(labels.astype(np.float64), scores, weights)]
+        want = M.result("AUC", batches, num_thresholds=11, curve="PR")
+        bound = M.error_bound("AUC", batches, fmt, num_thresholds=11, curve="PR")
+        # measured: 200 to 610 units of roundoff (the ROC curve's about 200)
+        assert bound is not None and bound < 800 * fmt.unit_roundoff, trial
+        error = abs(_pr_auc_in(dtype, labels, scores, weights, cuts) - want)
+        assert error <= bound, trial
+        ratios.append(error / bound)
+        assert abs(want * 1.05 - want) > bound or dtype_name == "float16", trial  # a 5% scale error
+    assert max(ratios) > 0.001  # errors of a unit or two against a worst case of 40 weighted sums
+
+
+def _roc_auc_in(dtype, labels, scores, weights, cuts, method):
+    """The ROC area with every count summed entry by entry in dtype, the rates, widths, heights
+    and the sum over the segments rounded to dtype."""
+    t = dtype
+    tp, fp, fn, tn = _counts_in(dtype, labels, scores, weights, cuts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = lambda a, b: np.where((a + b) > 0, (a / (a + b).astype(t)).astype(t), t(0)).astype(t)  # noqa: E731
+        x, h = rate(fp, tn), rate(tp, fn)
+    area = t(0)
+    for i in range(len(cuts) - 1):
+        g = t(t(h[i] + h[i + 1]) / t(2)) if method == "interpolation" else min(h[i], h[i + 1])
+        area = t(area + t(t(x[i] - x[i + 1]) * g))
+    return float(area)
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16"])
+def test_the_area_summed_by_parts_holds_for_weighted_counts_over_200_thresholds(dtype_name):
+    """40 non-integer weights, 200 thresholds: the widths' errors summed segment by segment
+    would pass 1 in float16; by parts the bound is a few rates' errors (measured 26 to 31 units
+    of roundoff in float32, 56 to 83 in float16, against errors of one or two)."""
+    dtype, fmt = LOW[dtype_name]
+    rng = np.random.default_rng(33)
+    cuts = M.curve_thresholds(200)
+    for trial in range(4):
+        labels = rng.random(40) < 0.5
+        scores = rng.random(40).astype(dtype).astype(np.float64)
+        weights = rng.uniform(0.1, 3.0, 40).astype(dtype).astype(np.float64)
+        batches = [batch(labels.astype(np.float64), scores, weights)]
+        for method in ("interpolation", "minoring"):
+            want = M.result("AUC", batches, num_thresholds=200, summation_method=method)
+            bound = M.error_bound("AUC", batches, fmt, num_thresholds=200, summation_method=method)
+            assert bound is not None and bound < 100 * fmt.unit_roundoff, (trial, method)
+            assert abs(_roc_auc_in(dtype, labels, scores, weights, cuts, method) - want) <= bound, (trial, method)
+            assert abs(want * (1.1 if dtype_name == "float16" else 1.0001) - want) > bound  # a scale error
+
+
+def test_the_pr_interpolations_form_without_cancellation_is_equal():
+    fmt = rounding.FORMATS["float32"]
+    rng = np.random.default_rng(32)
+    for trial in range(5):
+        weights, labels, scores = rng.uniform(0.1, 3, 30), rng.random(30) < 0.4, rng.random(30)
+        c = M.confusion_counts(labels[:, None], scores[:, None], weights[:, None], M.curve_thresholds(11))
+        exact = {k: M.Bounded.exact(v, fmt) for k, v in c.items()}
+        close(M._pr_interpolation_moved(exact["tp"], exact["fp"], exact["fn"]).v,
+              M._pr_interpolated(c["tp"], c["fp"], c["fn"]), rtol=1e-12)
 
 
 def test_rates_at_a_constrained_rate_need_every_threshold_decided():
@@ -694,5 +801,27 @@ def test_the_best_precision_is_bounded_when_too_many_predictions_sit_at_threshol
         counted = c["tp"] + c["fp"]
         precision = np.where(counted > 0, c["tp"] / np.where(counted > 0, counted, 1.0), 0.0)
         assert abs(np.max(precision) - want) <= bound, (seed, np.max(precision), want, bound)
-        # the AUC's own curve through intervals that wide says nothing: no bound
-        assert M.error_bound("AUC", batches, fmt, num_thresholds=n) is None
+        # the AUC through intervals that wide: summed by parts, its bound is a few rates' errors
+        # (the widths' errors summed over 200 segments would exceed 1), and holds for the buckets
+        area_bound = M.error_bound("AUC", batches, fmt, num_thresholds=n)
+        assert area_bound is not None and area_bound < 0.5
+        got = bucketed_auc(batches, ml_dtypes.bfloat16, n, "ROC", "interpolation")
+        assert abs(got - M.result("AUC", batches, num_thresholds=n)) <= area_bound, seed
+
+
+def test_the_area_by_parts_by_hand():
+    # x = [1, 0.5, 0] with the middle rate's error 0.01, h = [1, 0.6, 0] with 0.02: heights
+    # g = [0.8, 0.3] each moving by eg = 0.01; the middle rate's coefficient g_1 - g_0 = -0.5
+    # moves by eg_0 + eg_1: 0.01 (0.5 + 0.02) = 0.0052; the widths 0.5, 0.5 times eg: 0.01.
+    # Own rounding: (4u + gamma_2 (1 + 4u)) (0.51 * 0.81 + 0.51 * 0.31) + 2 tiny
+    fmt = rounding.FORMATS["float32"]
+    u, tiny = fmt.unit_roundoff, fmt.smallest_normal
+    x = M.Bounded(np.array([[1.0], [0.5], [0.0]]), np.array([[0.0], [0.01], [0.0]]), fmt)
+    h = M.Bounded(np.array([[1.0], [0.6], [0.0]]), np.array([[0.0], [0.02], [0.0]]), fmt)
+    area = M.Bounded(np.array([0.55]), np.array([np.inf]), fmt)
+    gamma2 = 2 * u / (1 - 2 * u)
+    want = 0.0052 + 0.01 + (4 * u + gamma2 * (1 + 4 * u)) * (0.51 * 0.81 + 0.51 * 0.31) + 2 * tiny
+    close(M._by_parts(area, x, h, "interpolation").e, [want], rtol=1e-12)
+    # minoring: g = [0.6, 0], eg = max of the ends = [0.02, 0.02]: 0.01 (0.6 + 0.04) + 0.5 * 0.04
+    want_min = 0.0064 + 0.02 + (4 * u + gamma2 * (1 + 4 * u)) * (0.51 * 0.62 + 0.51 * 0.02) + 2 * tiny
+    close(M._by_parts(area, x, h, "minoring").e, [want_min], rtol=1e-12)

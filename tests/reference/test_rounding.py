@@ -5,6 +5,7 @@ import pytest
 
 from conformance.compare import compare_arrays
 from conformance.ops.registry import get_op
+from reference_impl import activations as A
 from reference_impl import conv as conv_ref
 from reference_impl import rounding
 
@@ -183,8 +184,17 @@ def test_dense_softmax_activation_is_bounded_through_the_sum_and_catches_faults(
     if dtype is np.float32:
         assert not compare_arrays(exact * (1 + 1e-3), exact, rtol=0, atol=0, bound=bound).ok
         assert not compare_arrays(_dense_softmax_in(np.float16, x, w), exact, rtol=0, atol=0, bound=bound).ok
-    # glu and sparsemax as an activation have no bound: the flat tolerance judges
-    assert op.error_bound(x, w, {**params, "activation": "sparsemax"}, {}, fmt, output=exact) is None
+    # sparsemax as the activation: its bound takes the sum's error; any pre-activation within
+    # that error (the linear layer's own bound) gives an exact sparsemax within it
+    sparse = {**params, "activation": "sparsemax"}
+    exact_sparse = op.compute(x, w, sparse, {})
+    sparse_bound = op.error_bound(x, w, sparse, {}, fmt, output=exact_sparse)
+    assert sparse_bound is not None and sparse_bound.shape == exact_sparse.shape
+    z = op.compute(x, w, {**params, "activation": None}, {})
+    dz = op.error_bound(x, w, {**params, "activation": None}, {}, fmt, output=z)
+    for sign in rng.choice([-1.0, 1.0], size=(10,) + z.shape):
+        moved = A.sparsemax(z + sign * dz)
+        assert np.all(np.abs(moved - exact_sparse) <= np.where(np.isnan(sparse_bound), 1.0, sparse_bound))
 
 
 def test_gamma_or_inf_is_gamma_below_one_and_infinite_from_there():
