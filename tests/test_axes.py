@@ -324,6 +324,45 @@ def test_a_registry_entry_applies_to_the_cases_it_names_unless_their_own_known_d
     assert {c.id.split("::")[1]: (c.known or {}).get("id") for c in swept}["pool[padding=valid-float16]"] == "no-half-kernel"
 
 
+def test_an_entry_for_cases_moved_into_a_dtype_explains_without_requiring_a_failure(write_catalogue, tmp_path):
+    """run_dtype: true holds only for a case that --dtypes moved into the dtype (not for the
+    catalogue's own cases in it), and gives a non-strict known; check is an axis too."""
+    (tmp_path / "divergences.yaml").write_text(textwrap.dedent("""
+        divergences:
+          rate-float32:
+            category: precision
+            title: a rate rounded to float32
+            evidence: seen
+            seen: {tensorflow: 2.21.0, keras: 3.15.1}
+            signature: {values: {max_rel_error: 1.0e-5}}
+            applies_to: {check: values, dtype: float64, run_dtype: true}
+        """).lstrip(), encoding="utf-8")
+    path = write_catalogue(
+        """
+        op: Dense
+        defaults:
+          params: {units: 2}
+          input_shape: [2, 5]
+        cases:
+          - name: own_float32
+          - name: own_float64
+            dtype: float64
+        """
+    )
+    own, _ = load_file(path)
+    assert all(c.known is None for c in own)  # the catalogue's own float64 case: not moved
+    moved, _ = load_file(path, dtypes=("float64",))
+    known = {c.id.split("::")[1]: c.known for c in moved}
+    assert known["own_float32[float64]"]["id"] == "rate-float32" and known["own_float32[float64]"]["strict"] is False
+    assert known["own_float64[float64]"] is None
+    # a pass under a non-strict entry stays a pass; a failure of its form is an xfail
+    from conformance.checks.known import judge_known
+    from conformance.checks.verdict import Verdict
+    entry = known["own_float32[float64]"]
+    assert judge_known(entry, Verdict("pass", "", {}, None)).status == "pass"
+    assert judge_known({**entry, "strict": True}, Verdict("pass", "", {}, None)).status == "xpass"
+
+
 def test_applies_to_mistakes_name_the_line(write_catalogue, write_registry, tmp_path):
     from conformance.catalogue.divergences import load_registry
 

@@ -15,7 +15,8 @@ An entry:
       signature: {values: {max_abs_error: 1e-6}}   # what the failure must look like
       script: docs/findings/file.py        # optional: the standalone script, relative to the repository
       applies_to: {op: [AveragePooling3D], dtype: float16}   # optional: every case whose axes (op, dtype,
-                                           # mode, target) and parameters match meets it, whatever its file,
+                                           # mode, target, check; run_dtype: true when the dtype
+                                           # came from `run --dtypes`) and parameters match meets it, whatever its file,
                                            # unless the case's own `known` applies or it expects an error (a
                                            # mapping or a list of them; a list value means any of its values):
                                            # a kernel missing for a dtype, recorded once rather than in each
