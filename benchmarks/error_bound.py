@@ -3,8 +3,8 @@ raises a false alarm on correct float evaluations, and how often it catches plan
 
     python3 benchmarks/error_bound.py [--trials 200] [--seed 0] [--only softmax,layernorm,lstm,...]
 
---only runs a subset of the parts: tightness, conv, dense, tanh, softmax, layernorm, rmsnorm,
-lstm, loss (default: all; about a minute on one core).
+--only runs a subset of the parts: tightness, conv, dense, tanh, softmax, sparsemax, layernorm,
+rmsnorm, lstm, loss, auc (default: all; about two minutes on one core).
 
 Part 1, tightness on the catalogue: for every float32 eager case of the convolution family
 (cases/conv*.yaml, depthwise_*, separable_*), the reference's output and the op's bound on the
@@ -61,6 +61,17 @@ makes of them.
   draws (probabilities above 1e-3: the clip changes nothing) and on y_pred drawn with std 4,
   where probabilities below 1e-4 are common (and below 1e-7 in some trials, where tf.keras's own
   clip at 1e-7 is the recorded divergence crossentropy-probabilities-clipped).
+- sparsemax along the last axis (reference_impl.activations.sparsemax_error_bound), (4, n) with
+  n in {8, 64}, float32 and float16: correct: the sparsemax paper's algorithm (z = x - max sorted,
+  running sums S_k in order or float64-accumulated, the largest k with 1 + k z_k > S_k, tau =
+  (S_k - 1) / k). Faults: computed in float16 (float32 rows); a scale 1 + 1e-3; tau over one
+  element more than the support.
+- AUC (ROC, interpolation, 200 thresholds; reference_impl.metrics, the area also summed by
+  parts) on n weighted predictions (weights uniform in [0.1, 3]), n in {40, 200} in float32 and
+  40 in float16: correct: the weighted counts summed in order, pairwise or float64-accumulated,
+  the rates, widths, heights and the area's sum in the dtype. Faults: the counts summed in
+  float16 (float32 rows); a scale 1 + 1e-3; one middle threshold's counts replaced by its
+  neighbour's.
 For these ops a trial draws one case, computes the reference and the bound once, and judges
 every evaluation of its section on it; ms/trial is that shared cost plus the row's own.
 The times of the conv, Dense rows are per judgement (the bound's cost is the reference run once
@@ -549,7 +560,107 @@ def loss_rows(trials, seed):
         _section(label, "float32", trials, _seeded(seed, label), draw,
                  lambda case, way, rng: cross_entropy_eval(case["y_true"], case["y_pred"], way, from_logits, rng), ways)
 
-PARTS = ("tightness", "conv", "dense", "tanh", "softmax", "layernorm", "rmsnorm", "lstm", "loss")
+# --- sparsemax -----------------------------------------------------------------------------------
+
+SPARSEMAX_CORRECT = ["running sums in order", "running sums, float64 accumulation"]
+SPARSEMAX_FAULTS = ["computed in float16", "scale 1 + 1e-3", "tau over one more element"]
+
+
+def sparsemax_eval(x, way, dtype, rng):
+    """sparsemax along the last axis by the paper's algorithm in `dtype` arithmetic: z = x - max
+    sorted decreasing, running sums S_k, k' the largest k with 1 + k z_k > S_k, tau = (S_k' - 1) / k'."""
+    t = np.float16 if way == "computed in float16" else NUMPY[dtype]
+    xt = x.astype(t)
+    z = (xt - np.max(xt, axis=-1, keepdims=True)).astype(t)
+    ordered = -np.sort(-z, axis=-1)
+    if "float64 accumulation" in way:
+        sums = np.cumsum(ordered.astype(np.float64), axis=-1).astype(t)
+    else:
+        sums = np.zeros_like(ordered)
+        total = np.zeros(ordered.shape[:-1], dtype=t)
+        for i in range(ordered.shape[-1]):
+            total = (total + ordered[..., i]).astype(t)
+            sums[..., i] = total
+    k = np.arange(1, x.shape[-1] + 1)
+    size = np.max(np.where((t(1) + (k.astype(t) * ordered).astype(t)).astype(t) > sums, k, 1), axis=-1, keepdims=True)
+    if way == "tau over one more element":
+        size = np.minimum(size + 1, x.shape[-1])
+    tau = ((np.take_along_axis(sums, size - 1, axis=-1) - t(1)).astype(t) / size.astype(t)).astype(t)
+    y = np.maximum((z - tau).astype(t), t(0)).astype(np.float64)
+    return y * (1 + 1e-3) if way == "scale 1 + 1e-3" else y
+
+
+def sparsemax_rows(trials, seed):
+    op = get_op("activations.sparsemax")
+    for dtype, n in (("float32", 8), ("float32", 64), ("float16", 8), ("float16", 64)):
+        fmt = rounding.format_of(dtype)
+
+        def draw(rng):
+            x = _draw(rng, (4, n), dtype)
+            exact = op.compute(x, {})
+            return x, exact, op.error_bound(x, {}, {}, {}, fmt, output=exact)
+
+        ways = SPARSEMAX_CORRECT + (SPARSEMAX_FAULTS if dtype == "float32" else SPARSEMAX_FAULTS[1:])
+        label = f"sparsemax {dtype[-2:]} n={n}"
+        _section(label, dtype, trials, _seeded(seed, label), draw,
+                 lambda x, way, rng: sparsemax_eval(x, way, dtype, rng), ways)
+
+
+# --- AUC -------------------------------------------------------------------------------------------
+
+AUC_CORRECT = ["counts in order, area in order", "counts pairwise, area pairwise", "counts, float64 accumulation"]
+AUC_FAULTS = ["counts in float16", "scale 1 + 1e-3", "a threshold's counts dropped"]
+
+
+def auc_eval(case, way, dtype, rng):
+    """The ROC area (interpolation) at AUC's 200 thresholds from weighted counts, every sum and
+    operation in `dtype` arithmetic (the counts' sums in `float16` for that fault)."""
+    from reference_impl import metrics as M
+    labels, scores, weights = case
+    t = NUMPY[dtype]
+    counted_in = np.float16 if way == "counts in float16" else t
+    cuts = M.curve_thresholds(200)
+    above = scores[None, :] > cuts[:, None]
+    how = _how(way.replace("counts pairwise", "pairwise"))
+    counts = {}
+    for kind, label, side in (("tp", True, True), ("fp", False, True), ("fn", True, False), ("tn", False, False)):
+        terms = np.where((labels == label)[None, :] & (above == side), weights[None, :], 0.0).astype(counted_in)
+        counts[kind] = _reduce(terms, -1, how, rng, counted_in)[:, 0].astype(t)
+    if way == "a threshold's counts dropped":  # a middle threshold's counts copied from its neighbour
+        i = len(cuts) // 2
+        for kind in counts:
+            counts[kind][i] = counts[kind][i + 1]
+
+    def rate(a, b):
+        total = (a + b).astype(t)
+        return np.where(total > 0, (a / np.where(total > 0, total, t(1))).astype(t), t(0)).astype(t)
+    x, h = rate(counts["fp"], counts["tn"]), rate(counts["tp"], counts["fn"])
+    pieces = ((x[:-1] - x[1:]).astype(t) * ((h[:-1] + h[1:]).astype(t) / t(2)).astype(t)).astype(t)
+    area = float(_reduce(pieces[:, None], 0, how, rng)[0, 0])
+    return np.float64(area * (1 + 1e-3) if way == "scale 1 + 1e-3" else area)
+
+
+def auc_rows(trials, seed):
+    from reference_impl import metrics as M
+    for dtype, n in (("float32", 40), ("float32", 200), ("float16", 40)):
+        fmt = rounding.format_of(dtype)
+
+        def draw(rng):
+            labels = rng.random(n) < 0.5
+            scores = rng.random(n).astype(NUMPY[dtype]).astype(np.float64)
+            weights = rng.uniform(0.1, 3.0, n).astype(NUMPY[dtype]).astype(np.float64)
+            batches = [{"y_true": labels.astype(np.float64), "y_pred": scores, "sample_weight": weights}]
+            exact = np.float64(M.result("AUC", batches, num_thresholds=200))
+            bound = M.error_bound("AUC", batches, fmt, num_thresholds=200)
+            return (labels, scores, weights), exact, np.inf if bound is None else bound
+
+        ways = AUC_CORRECT + (AUC_FAULTS if dtype == "float32" else AUC_FAULTS[1:])
+        label = f"AUC {dtype[-2:]} {n} weighted"
+        _section(label, dtype, trials, _seeded(seed, label), draw, lambda case, way, rng: auc_eval(case, way, dtype, rng),
+                 ways)
+
+
+PARTS = ("tightness", "conv", "dense", "tanh", "softmax", "sparsemax", "layernorm", "rmsnorm", "lstm", "loss", "auc")
 
 
 def main() -> None:
@@ -570,6 +681,8 @@ def main() -> None:
     power(args.trials, args.seed, args.only)
     if "softmax" in args.only:
         softmax_rows(args.trials, args.seed)
+    if "sparsemax" in args.only:
+        sparsemax_rows(args.trials, args.seed)
     layers = [name for part, name in (("layernorm", "LayerNormalization"), ("rmsnorm", "RMSNormalization")) if part in args.only]
     if layers:
         normalization_rows(args.trials, args.seed, layers)
@@ -577,6 +690,8 @@ def main() -> None:
         lstm_rows(args.trials, args.seed)
     if "loss" in args.only:
         loss_rows(args.trials, args.seed)
+    if "auc" in args.only:
+        auc_rows(args.trials, args.seed)
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 
