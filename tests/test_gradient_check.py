@@ -255,3 +255,41 @@ def test_probabilities_move_within_their_simplex():
     untangled = dataclasses.replace(op, tangent=None)
     verdict = losses.judge(untangled, _loss_case(op.name, {}), _Scaled(1.0), Timings())
     assert verdict.status == "fail" and "gradient of input 'y_pred'" in verdict.message
+
+
+class _LayerFault:
+    """The tf.keras target with a layer's output times `output` and its input gradient times
+    `gradient` (planted faults)."""
+
+    def __init__(self, output, gradient):
+        from conformance.target import get_target
+
+        self.real, self.output, self.gradient = get_target("tf.keras"), output, gradient
+
+    def run_layer(self, op, case, inputs, weights, calls, timings=None, cotangent=None):
+        outcome = self.real.run_layer(op, case, inputs, weights, calls, timings, cotangent=cotangent)
+        outcome.output = outcome.output * self.output
+        if outcome.gradients:
+            outcome.gradients["inputs"] = {k: g * self.gradient for k, g in outcome.gradients["inputs"].items()}
+        return outcome
+
+
+@pytest.mark.parametrize("gradient_factor, failed", [(1.0, []), (1.01, ["inputs/x"])])
+def test_the_gradient_behind_a_failed_forward_is_judged_on_request(monkeypatch, gradient_factor, failed):
+    """A forward 1e-6 off in float64 fails, which leaves its gradient unchecked; with
+    CONFORMANCE_GRADIENTS_BEHIND_FAILURES=1 the gradient is judged all the same and recorded
+    apart (a 1% wrong input gradient is named, a right one is not), the verdict unchanged."""
+    from conformance.checks import values
+    from conformance.outcome import Timings
+
+    case, op = conv_case("float64"), get_op("Conv2D")
+    monkeypatch.delenv(gradients.BEHIND_FAILURES_VARIABLE, raising=False)
+    plain = values.judge(op, case, _LayerFault(1 + 1e-6, gradient_factor), Timings())
+    assert plain.status == "fail" and plain.metrics["gradients"] == {"not_checked": "the forward values diverge"}
+    monkeypatch.setenv(gradients.BEHIND_FAILURES_VARIABLE, "1")
+    probed = values.judge(op, case, _LayerFault(1 + 1e-6, gradient_factor), Timings())
+    assert (probed.status, probed.message) == (plain.status, plain.message)
+    behind = probed.metrics["gradients"]["behind_failure"]
+    assert behind["failed"] == failed
+    assert set(behind["inputs"]) == {"x"} and set(behind["weights"]) == {"kernel", "bias"}
+    assert ("gradient of input 'x'" in behind["messages"]) == bool(failed)

@@ -59,6 +59,10 @@ def judge(op, case: Case, target, timings: Timings) -> Verdict:
             _judge_gradients(verdict, op, case, forward, x, weights, keras, v, reference)
     elif verdict.metrics is not None:
         verdict.metrics["gradients"] = {"not_checked": not_checked or "the forward values diverge"}
+        if v is not None and verdict.status == "fail" and keras.output is not None and gradients.behind_failures():
+            with timings("reference gradient"):
+                verdict.metrics["gradients"]["behind_failure"] = _gradients_behind_failure(
+                    op, case, forward, x, weights, keras, v, reference)
     if verdict.status == "fail" and reference.output is not None and keras.output is not None and verdict.metrics:
         # both sides returned and the values differ: what mistake reproduces it? A later call
         # starts from changed state, so only a single call is re-evaluated under the hypotheses.
@@ -87,6 +91,14 @@ def _judge_gradients(verdict: Verdict, op, case: Case, forward, x, weights: dict
     widening = reference.error_bound if bounds.widens_gradient(op.error_bound) and not case.tolerance else None
     gradients.add_to_verdict(verdict, keras, lambda: gradients.judge(
         case, forward, float_inputs, weights, keras.gradients, v, reference.output, widening))
+
+
+def _gradients_behind_failure(op, case: Case, forward, x, weights: dict, keras: SideOutcome, v, reference: SideOutcome) -> dict:
+    """The gradient check of a case whose forward failed, as a record apart (gradients.BEHIND_FAILURES_VARIABLE):
+    its metrics and messages, the case's own verdict untouched."""
+    shadow = Verdict(status="pass", metrics={})
+    _judge_gradients(shadow, op, case, forward, x, weights, keras, v, reference)
+    return {**shadow.metrics["gradients"], "messages": shadow.message}
 
 
 def run_function_reference(op: FunctionOp, case: Case, x) -> SideOutcome:
